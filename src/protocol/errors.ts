@@ -34,6 +34,8 @@ export const ScoutCodes = {
   CHANNEL_FAILED: -32020,
   NOT_FOUND: -32021,
   LIMIT_REACHED: -32022,
+  /** Client side: no daemon answers on the socket, or it went away mid-call. */
+  DAEMON_UNAVAILABLE: -32023,
 } as const;
 
 export type ScoutCode = keyof typeof ScoutCodes;

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// scoutd: the Scout daemon, in the foreground (services and auto-start run it this way).
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(`scoutd — Scout's SSH connection pool daemon
+
+Usage: scoutd [--version] [--help]
+
+Runs in the foreground, logs JSON lines to stdout, serves JSON-RPC on a Unix socket:
+  $SCOUT_SOCKET, else $XDG_RUNTIME_DIR/scout/scoutd.sock, else /tmp/scout-$UID/scoutd.sock
+Signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads ssh config.
+Settings are environment variables; see README.md or 'scoutctl status' for each with its default.
+`);
+  process.exit(0);
+}
+if (args.includes('--version') || args.includes('-V')) {
+  const { packageVersion } = await import('../protocol/version.js');
+  process.stdout.write(`scoutd ${packageVersion()}\n`);
+  process.exit(0);
+}
+
+const { Daemon } = await import('../daemon/daemon.js');
+const { StartupError } = await import('../daemon/socket.js');
+
+let daemon: InstanceType<typeof Daemon>;
+try {
+  daemon = new Daemon();
+  await daemon.start();
+} catch (err) {
+  const code = err instanceof StartupError ? err.exitCode : 1;
+  process.stderr.write(`scoutd: ${(err as Error).message}\n`);
+  process.exit(code);
+}
+
+const stop = (signal: string) => {
+  void daemon.shutdown(signal).then(() => process.exit(0));
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGHUP', () => {
+  try {
+    daemon.reload();
+  } catch (err) {
+    daemon.log.error({ err: (err as Error).message }, 'reload failed; keeping the previous configuration');
+  }
+});
+// A bug in one call must not take down every client's connections: log it and keep serving.
+process.on('uncaughtException', (err) => daemon.log.error({ err: { message: err.message, stack: err.stack } }, 'uncaught exception'));
+process.on('unhandledRejection', (err) => daemon.log.error({ err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'unhandled rejection'));
+daemon.stopped.then(() => process.exit(0));

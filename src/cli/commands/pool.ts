@@ -1,0 +1,23 @@
+import type { PoolListResult } from '../../protocol/methods/index.js';
+import { connect } from '../connect.js';
+import type { CommandContext } from '../main.js';
+import { ago, json, table } from '../output.js';
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const client = await connect(ctx);
+  try {
+    const pool = await client.call<PoolListResult>('pool.list');
+    if (ctx.json) {
+      ctx.io.out(json(pool) + '\n');
+      return 0;
+    }
+    if (pool.connections.length === 0) ctx.io.out('No pooled connections.\n');
+    else ctx.io.out(table(pool.connections.map((c) => [c.host, String(c.id), c.state, ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'STATE', 'OPENED', 'LAST USED', 'USES', 'CHANNELS']) + '\n');
+    if (pool.hosts.length) {
+      ctx.io.out('\n' + table(pool.hosts.map((h) => [h.host, String(h.created), String(h.closed), String(h.uses), Object.entries(h.errors).map(([k, v]) => `${k}×${v}`).join(', ') || '-']), ['HOST', 'CREATED', 'CLOSED', 'USES', 'ERRORS']) + '\n');
+    }
+    return 0;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,64 @@
+import { isScoutError } from '../../protocol/errors.js';
+import type { PoolListResult, StatusResult } from '../../protocol/methods/index.js';
+import { ScoutClient } from '../../client/client.js';
+import type { CommandContext } from '../main.js';
+import { ago, bytes, duration, json, table } from '../output.js';
+
+/** Like `systemctl status`: exit 3 when the daemon is not running. */
+const EXIT_NOT_RUNNING = 3;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  // status never starts a daemon: it reports what is there.
+  const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl' });
+  try {
+    await client.connect();
+  } catch (err) {
+    if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
+      if (ctx.json) ctx.io.out(json({ running: false, socket: client.socketPath }) + '\n');
+      else ctx.io.out(`scoutd is not running (socket ${client.socketPath})\nstart it with: scoutd   (or 'scoutctl service install' to run it as a service)\n`);
+      return EXIT_NOT_RUNNING;
+    }
+    throw err;
+  }
+  try {
+    const [status, pool] = await Promise.all([client.call<StatusResult>('daemon.status'), client.call<PoolListResult>('pool.list')]);
+    if (ctx.json) {
+      ctx.io.out(json({ running: true, ...status, connections: pool.connections }) + '\n');
+      return 0;
+    }
+    ctx.io.out(render(status, pool));
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+function render(s: StatusResult, pool: PoolListResult): string {
+  const lines = [
+    `scoutd ${s.version} — running (pid ${s.pid}, up ${duration(s.uptimeMs)}, protocol ${s.protocol})`,
+    `  socket:      ${s.socket}`,
+    `  ssh config:  ${s.sshConfig} (${s.hosts} host${s.hosts === 1 ? '' : 's'})`,
+    `  clients:     ${s.clients} connected, ${s.inFlight} call${s.inFlight === 1 ? '' : 's'} in flight, ${s.counters.requests} served`,
+    `  pool:        ${s.pool.connections} open, ${s.pool.created} created, ${s.pool.closed} closed, ${s.pool.uses} uses, ${s.pool.channelsOpen} channels open`,
+    `  memory:      ${bytes(s.rssBytes)} RSS`,
+  ];
+  const errs = Object.entries(s.counters.errors);
+  if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  for (const w of s.warnings) lines.push(`  WARNING:     ${w}`);
+  if (pool.connections.length) {
+    lines.push('', 'Connections:');
+    lines.push(indent(table(pool.connections.map((c) => [c.host, String(c.id), ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'OPENED', 'LAST USED', 'USES', 'CHANNELS'])));
+  }
+  const changed = s.settings.filter((x) => x.source === 'env');
+  lines.push('', `Settings (${changed.length} from the environment; 'scoutctl status --json' lists all):`);
+  lines.push(indent(table(s.settings.map((x) => [x.env, fmt(x.value), x.source === 'env' ? 'env' : 'default']), ['VARIABLE', 'VALUE', 'SOURCE'])));
+  return lines.join('\n') + '\n';
+}
+
+function fmt(v: unknown): string {
+  return v === null || v === undefined ? '-' : String(v);
+}
+
+function indent(s: string): string {
+  return s.split('\n').map((l) => '  ' + l).join('\n');
+}

@@ -1,0 +1,89 @@
+// scoutctl's command table. Each command lives in its own module, loaded only when it runs.
+import { UsageError, flag, parseArgs, type Parsed } from './args.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export interface CommandContext {
+  args: Parsed;
+  io: Io;
+  json: boolean;
+  socket: string | undefined;
+}
+
+type Command = { summary: string; usage: string; load: () => Promise<{ run: (ctx: CommandContext) => Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  status: { summary: 'show the daemon, its settings and the pool (exit 3 when the daemon is down)', usage: 'status', load: () => import('./commands/status.js') },
+  hosts: { summary: 'list hosts from ssh config (--probe checks reachability)', usage: 'hosts [--probe]', load: () => import('./commands/hosts.js') },
+  exec: { summary: 'run a command on a host; exits with its exit code', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
+  pool: { summary: 'list pooled connections and per-host counters', usage: 'pool', load: () => import('./commands/pool.js') },
+  drop: { summary: "close a host's pooled connection", usage: 'drop HOST', load: () => import('./commands/drop.js') },
+  stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const lines = Object.values(COMMANDS).map((c) => `  scoutctl ${c.usage.padEnd(width)}  ${c.summary}`);
+  return `scoutctl — talk to scoutd, Scout's warm SSH connection pool
+
+Usage:
+${lines.join('\n')}
+
+Global options:
+  --json           machine-readable output (one JSON document)
+  --socket PATH    daemon socket (default: $SCOUT_SOCKET, $XDG_RUNTIME_DIR/scout/scoutd.sock, /tmp/scout-$UID/scoutd.sock)
+  --help, -h       this help; --version, -V  the version
+
+Exit codes: exec returns the remote command's code (128+N when killed by signal N, 255 on a Scout error);
+status returns 3 when the daemon is not running; other commands 0 on success, 1 on error, 2 on bad usage.
+`;
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+  let args: Parsed;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    io.err(`scoutctl: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (args.flags.has('version')) {
+    const { packageVersion } = await import('../protocol/version.js');
+    io.out(`scoutctl ${packageVersion()}\n`);
+    return 0;
+  }
+  if (!args.command || args.command === 'help' || (args.flags.has('help') && !args.command)) {
+    io.out(usage());
+    return args.command || args.flags.has('help') ? 0 : 2;
+  }
+  const cmd = COMMANDS[args.command];
+  if (!cmd) {
+    io.err(`scoutctl: unknown command '${args.command}'\n\n${usage()}`);
+    return 2;
+  }
+  if (args.flags.has('help')) {
+    io.out(`Usage: scoutctl ${cmd.usage}\n  ${cmd.summary}\n`);
+    return 0;
+  }
+  try {
+    const mod = await cmd.load();
+    return await mod.run({ args, io, json: args.flags.has('json'), socket: flag(args, 'socket') });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`scoutctl: ${err.message}\nUsage: scoutctl ${cmd.usage}\n`);
+      return 2;
+    }
+    return reportError(err, io, args.flags.has('json'));
+  }
+}
+
+/** Print a Scout error as a sentence with its code (or as JSON), and pick the exit code. */
+export function reportError(err: unknown, io: Io, json: boolean): number {
+  const e = err as { code?: string; message?: string; details?: unknown };
+  if (json) io.out(JSON.stringify({ error: { code: e.code ?? 'ERROR', message: e.message, data: e.details } }, null, 2) + '\n');
+  else io.err(`scoutctl: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}\n`);
+  return 1;
+}

@@ -1,0 +1,152 @@
+// ScoutClient: the one way scoutctl and scout-mcp talk to scoutd. Finds the socket, says hello with the
+// protocol number, sends calls, routes notifications to the call they belong to, cancels on request, and
+// turns a missing daemon into a sentence a person can act on. Deliberately free of heavy imports: it is on
+// every CLI start-up path.
+import net from 'node:net';
+import { ScoutError } from '../protocol/errors.js';
+import type { HelloResult } from '../protocol/methods/daemon.js';
+import { LineSplitter, encodeLine } from '../protocol/ndjson.js';
+import { defaultSocketPath } from '../protocol/paths.js';
+import { PROTOCOL_VERSION, packageVersion } from '../protocol/version.js';
+
+export interface ClientOptions {
+  /** Socket path; defaults to the same discovery as scoutd ($SCOUT_SOCKET, XDG_RUNTIME_DIR, /tmp/scout-$UID). */
+  socket?: string;
+  /** Name sent in `daemon.hello` (shows in logs and the audit trail). */
+  clientName?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CallOptions {
+  /** Aborting sends `$/cancel`; the call then ends with the daemon's CANCELLED error. */
+  signal?: AbortSignal;
+  /** Notifications tagged with this call's id (streamed output, progress). */
+  onNotification?: (method: string, params: Record<string, unknown>) => void;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onNotification?: CallOptions['onNotification'];
+}
+
+export class ScoutClient {
+  readonly socketPath: string;
+  private readonly clientName: string;
+  private sock: net.Socket | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** The daemon's hello answer, once connected. */
+  hello: HelloResult | undefined;
+  /** Notifications that carry no call id (for subscribers such as a log follower). */
+  onNotification: ((method: string, params: unknown) => void) | undefined;
+
+  constructor(opts: ClientOptions = {}) {
+    this.socketPath = opts.socket ?? defaultSocketPath(opts.env ?? process.env);
+    this.clientName = opts.clientName ?? 'scout-client';
+  }
+
+  get connected(): boolean {
+    return this.sock !== undefined && !this.sock.destroyed;
+  }
+
+  /** Connect and say hello. Throws DAEMON_UNAVAILABLE (with a hint) when nothing answers, PROTOCOL_MISMATCH on a version skew. */
+  async connect(): Promise<HelloResult> {
+    if (this.connected && this.hello) return this.hello;
+    await this.dial();
+    this.hello = await this.call<HelloResult>('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
+    return this.hello;
+  }
+
+  /** Call a method. Rejects with a ScoutError carrying the daemon's code, message and data. */
+  call<R = unknown>(method: string, params?: unknown, opts: CallOptions = {}): Promise<R> {
+    const sock = this.sock;
+    if (!sock || sock.destroyed) return Promise.reject(unavailable(this.socketPath, 'not connected'));
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      const onAbort = () => this.notify('$/cancel', { id });
+      const cleanup = () => opts.signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, {
+        resolve: (v) => { cleanup(); resolve(v as R); },
+        reject: (e) => { cleanup(); reject(e); },
+        onNotification: opts.onNotification,
+      });
+      sock.write(encodeLine({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }));
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Send a notification (no answer). */
+  notify(method: string, params?: unknown): void {
+    if (this.sock && !this.sock.destroyed) this.sock.write(encodeLine({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) }));
+  }
+
+  /** Resolves when the daemon closes this connection (or it is closed locally). */
+  waitClosed(): Promise<void> {
+    const sock = this.sock;
+    if (!sock || sock.destroyed) return Promise.resolve();
+    return new Promise((resolve) => sock.once('close', () => resolve()));
+  }
+
+  /** Close the connection; calls still pending fail with DAEMON_UNAVAILABLE. */
+  close(): void {
+    this.sock?.end();
+    this.sock?.destroy();
+    this.sock = undefined;
+  }
+
+  private dial(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(this.socketPath);
+      const splitter = new LineSplitter({
+        line: (text) => this.onLine(text),
+        oversized: () => { /* the daemon never sends more than it accepts; ignore */ },
+      });
+      sock.once('connect', () => {
+        sock.removeAllListeners('error');
+        sock.on('error', () => { /* reported through close */ });
+        this.sock = sock;
+        resolve();
+      });
+      sock.once('error', (err: NodeJS.ErrnoException) => reject(unavailable(this.socketPath, err.code ?? err.message)));
+      sock.on('data', (d: Buffer) => splitter.push(d));
+      sock.on('close', () => {
+        if (this.sock === sock) this.sock = undefined;
+        this.hello = undefined;
+        const err = new ScoutError('DAEMON_UNAVAILABLE', `scoutd closed the connection (${this.socketPath}) before answering: it may have stopped or restarted; retry`, { socket: this.socketPath });
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      });
+    });
+  }
+
+  private onLine(text: string): void {
+    let msg: { id?: unknown; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof msg.method === 'string') {
+      const id = msg.params?.id;
+      const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (p?.onNotification) p.onNotification(msg.method, msg.params ?? {});
+      else this.onNotification?.(msg.method, msg.params);
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.error) p.reject(ScoutError.fromRpc(msg.error));
+    else p.resolve(msg.result);
+  }
+}
+
+function unavailable(socket: string, why: string): ScoutError {
+  const hint = why === 'ENOENT' || why === 'ECONNREFUSED'
+    ? `scoutd is not running (no daemon on ${socket}); start it with 'scoutd' (or 'scoutctl service install')`
+    : `cannot reach scoutd on ${socket}: ${why}`;
+  return new ScoutError('DAEMON_UNAVAILABLE', hint, { socket, reason: why });
+}

@@ -1,0 +1,50 @@
+// What a method handler sees: its validated params and a context (request id, logger, cancellation,
+// notifications back to the caller). Handlers never touch sockets or JSON-RPC framing.
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { HostRegistry } from '../hosts/registry.js';
+import type { Pool } from '../pool/pool.js';
+import type { SettingView } from '../protocol/methods/index.js';
+import type { Settings } from './settings.js';
+
+export interface CallContext {
+  /** Request id, carried by every log line of this call. */
+  reqId: string;
+  log: Logger;
+  /** Aborted when the caller sends `$/cancel`, disconnects, or the daemon shuts down; `reason` says which. */
+  signal: AbortSignal;
+  /** Send a notification to this caller (progress, streamed output). */
+  notify(method: string, params: Record<string, unknown>): void;
+  /** The client's name from `daemon.hello`. */
+  clientName: string;
+  /** The JSON-RPC id of this call, for notifications tagged with it. */
+  rpcId: string | number;
+}
+
+/** Long-lived services shared by every handler. */
+export interface Services {
+  settings: Settings;
+  settingsView: SettingView[];
+  registry: HostRegistry;
+  pool: Pool;
+  log: Logger;
+  startedAt: Date;
+  /** Live numbers owned by the server (clients, in-flight calls). */
+  stats(): { clients: number; inFlight: number; requests: number; errors: Record<string, number> };
+  /** Ask the daemon to shut down after the current response is sent. */
+  requestShutdown(reason: string): void;
+  /** Re-read configuration. */
+  reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] };
+  warnings: string[];
+}
+
+export interface MethodSpec<S extends z.ZodType = z.ZodType> {
+  name: string;
+  params: S;
+  handler: (params: z.infer<S>, ctx: CallContext) => unknown | Promise<unknown>;
+}
+
+/** Typed helper so each handler file reads as a list of methods. */
+export function method<S extends z.ZodType>(name: string, params: S, handler: (params: z.infer<S>, ctx: CallContext) => unknown | Promise<unknown>): MethodSpec<S> {
+  return { name, params, handler };
+}

@@ -1,0 +1,42 @@
+import { ScoutError } from '../../protocol/errors.js';
+import { HelloParams, NoParams, type HelloResult, type ReloadResult, type StatusResult } from '../../protocol/methods/index.js';
+import { PROTOCOL_VERSION, packageVersion } from '../../protocol/version.js';
+import { method, type MethodSpec, type Services } from '../context.js';
+
+export function daemonMethods(svc: Services): MethodSpec[] {
+  return [
+    method('daemon.hello', HelloParams, (p): HelloResult => {
+      if (p.protocol !== PROTOCOL_VERSION) {
+        throw new ScoutError('PROTOCOL_MISMATCH',
+          `scoutd speaks protocol ${PROTOCOL_VERSION} (version ${packageVersion()}), the client speaks ${p.protocol}: restart scoutd (scoutctl stop) or upgrade the client`,
+          { daemonProtocol: PROTOCOL_VERSION, clientProtocol: p.protocol, daemonVersion: packageVersion() });
+      }
+      return { daemon: 'scoutd', version: packageVersion(), protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: svc.startedAt.toISOString() };
+    }),
+    method('daemon.status', NoParams, (): StatusResult => {
+      const s = svc.stats();
+      return {
+        version: packageVersion(),
+        protocol: PROTOCOL_VERSION,
+        pid: process.pid,
+        uptimeMs: Date.now() - svc.startedAt.getTime(),
+        startedAt: svc.startedAt.toISOString(),
+        socket: svc.settings.socketPath,
+        sshConfig: svc.registry.path,
+        hosts: svc.registry.aliases().length,
+        clients: s.clients,
+        inFlight: s.inFlight,
+        settings: svc.settingsView,
+        counters: { requests: s.requests, errors: s.errors },
+        pool: svc.pool.summary(),
+        rssBytes: process.memoryUsage.rss(),
+        warnings: svc.warnings,
+      };
+    }),
+    method('daemon.reload', NoParams, (): ReloadResult => svc.reload()),
+    method('daemon.shutdown', NoParams, () => {
+      svc.requestShutdown('daemon.shutdown request');
+      return { ok: true };
+    }),
+  ];
+}

@@ -1,0 +1,58 @@
+// JSON-RPC dispatch: the method table, param validation, and error mapping. Framing lives in session.ts,
+// the work in handlers/. Every error leaves here as {code, message, data: {code: NAME, …}}.
+import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import { z } from 'zod';
+import { RpcCode, ScoutError, isScoutError } from '../protocol/errors.js';
+import type { CallContext, MethodSpec } from './context.js';
+
+/** The method table. Registering a name twice is a programming error and throws at start-up. */
+export class Dispatcher {
+  private readonly server = new JSONRPCServer<CallContext>();
+  private readonly names = new Set<string>();
+
+  constructor() {
+    this.server.mapErrorToJSONRPCErrorResponse = (id, error) => {
+      const se = toScoutError(error);
+      return createJSONRPCErrorResponse(id, se.rpcCode, se.message, { ...se.details, code: se.code });
+    };
+  }
+
+  register(specs: MethodSpec[]): void {
+    for (const spec of specs) {
+      if (this.names.has(spec.name)) throw new Error(`method ${spec.name} registered twice`);
+      this.names.add(spec.name);
+      this.server.addMethod(spec.name, async (raw, ctx) => {
+        const parsed = spec.params.safeParse(raw ?? undefined);
+        if (!parsed.success) throw invalidParams(spec.name, parsed.error);
+        return (await spec.handler(parsed.data, ctx)) ?? null;
+      });
+    }
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  /** Handle one request object (already parsed and shape-checked). */
+  receive(req: JSONRPCRequest, ctx: CallContext): PromiseLike<JSONRPCResponse | null> {
+    return this.server.receive(req, ctx);
+  }
+}
+
+function invalidParams(method: string, err: z.ZodError): ScoutError {
+  const issues = err.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = issues[0];
+  const where = first?.path ? `'${first.path}'` : 'params';
+  return new ScoutError('INVALID_PARAMS', `invalid params for ${method}: ${where} ${first?.message ?? 'is invalid'}`, { method, issues }, RpcCode.INVALID_PARAMS);
+}
+
+/** Any thrown value → ScoutError. Unknown errors become INTERNAL_ERROR without leaking a stack. */
+export function toScoutError(error: unknown): ScoutError {
+  if (isScoutError(error)) return error;
+  if (error instanceof JSONRPCErrorException) return new ScoutError(codeNameOf(error.code), error.message, {}, error.code);
+  return new ScoutError('INTERNAL_ERROR', `internal error: ${(error as Error)?.message ?? String(error)}`, {}, RpcCode.INTERNAL_ERROR);
+}
+
+function codeNameOf(code: number): string {
+  return Object.entries(RpcCode).find(([, v]) => v === code)?.[0] ?? 'INTERNAL_ERROR';
+}

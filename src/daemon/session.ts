@@ -1,0 +1,184 @@
+// One client connection: NDJSON framing in, JSON-RPC dispatch, responses and notifications out, and the
+// bookkeeping that makes `$/cancel` and disconnects stop in-flight work. A bad message gets a standard
+// error and the session goes on; nothing a client sends can take the daemon down.
+import type net from 'node:net';
+import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
+import type { Logger } from 'pino';
+import { RpcCode, ScoutError, codeName } from '../protocol/errors.js';
+import { LineSplitter, MAX_LINE_BYTES, encodeLine } from '../protocol/ndjson.js';
+import type { CallContext } from './context.js';
+import type { Dispatcher } from './rpc.js';
+
+export interface SessionHooks {
+  dispatcher: Dispatcher;
+  log: Logger;
+  /** When set, new calls are refused with SHUTTING_DOWN. */
+  shuttingDown(): boolean;
+  /** Counts each finished call by outcome. */
+  onCallDone(outcome: string): void;
+  onClose(session: Session): void;
+  maxLineBytes?: number;
+}
+
+type Id = string | number;
+
+export class Session {
+  /** The client's name from `daemon.hello` ("scoutctl", "scout-mcp", …). */
+  clientName = 'unknown';
+  private readonly inFlight = new Map<Id, { controller: AbortController; done: Promise<void> }>();
+  private readonly splitter: LineSplitter;
+  private closed = false;
+
+  constructor(readonly id: number, private readonly sock: net.Socket, private readonly hooks: SessionHooks) {
+    this.splitter = new LineSplitter({
+      line: (text) => this.onLine(text),
+      oversized: (bytes) =>
+        this.sendError(null, RpcCode.INVALID_REQUEST, `message too large: ${bytes} bytes (limit ${hooks.maxLineBytes ?? MAX_LINE_BYTES})`, { bytes }),
+    }, hooks.maxLineBytes ?? MAX_LINE_BYTES);
+    sock.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    sock.on('error', () => { /* reset by peer: handled by close */ });
+    sock.on('close', () => this.onClosed());
+  }
+
+  /** Calls currently running for this client. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Abort every in-flight call with `reason`, and resolve when they have all answered. */
+  async cancelAll(reason: ScoutError): Promise<void> {
+    const pending = [...this.inFlight.values()];
+    for (const f of pending) f.controller.abort(reason);
+    await Promise.all(pending.map((f) => f.done));
+  }
+
+  /** Resolve when every in-flight call has answered. */
+  async drained(): Promise<void> {
+    await Promise.all([...this.inFlight.values()].map((f) => f.done));
+  }
+
+  /** Close the client connection after pending writes. */
+  end(): void {
+    this.sock.end();
+  }
+
+  private onLine(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (err) {
+      this.sendError(null, RpcCode.PARSE_ERROR, `parse error: ${(err as Error).message}`);
+      return;
+    }
+    if (Array.isArray(msg)) {
+      void this.onBatch(msg);
+      return;
+    }
+    void this.onMessage(msg).then((res) => res && this.write(res));
+  }
+
+  private async onBatch(batch: unknown[]): Promise<void> {
+    if (batch.length === 0) {
+      this.sendError(null, RpcCode.INVALID_REQUEST, 'invalid request: empty batch');
+      return;
+    }
+    const responses = (await Promise.all(batch.map((m) => this.onMessage(m)))).filter((r): r is JSONRPCResponse => r !== null);
+    if (responses.length) this.write(responses);
+  }
+
+  private async onMessage(msg: unknown): Promise<JSONRPCResponse | null> {
+    if (!isObject(msg)) return errorResponse(null, RpcCode.INVALID_REQUEST, 'invalid request: expected a JSON-RPC object');
+    const id = msg.id;
+    const validId = id === undefined || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+    if (msg.jsonrpc !== '2.0' || typeof msg.method !== 'string' || !validId) {
+      // A response from the client (it has no method) is not something we asked for: ignore it.
+      if (msg.method === undefined && ('result' in msg || 'error' in msg)) return null;
+      return errorResponse(validId && id !== undefined ? (id as Id) : null, RpcCode.INVALID_REQUEST, 'invalid request: need jsonrpc "2.0", a string method and a string or number id');
+    }
+    if (msg.method === '$/cancel') {
+      this.cancel(isObject(msg.params) ? msg.params.id : undefined);
+      return null;
+    }
+    if (id === undefined) return null; // other notifications carry nothing we act on
+    if (this.inFlight.has(id as Id)) {
+      return errorResponse(id as Id, RpcCode.INVALID_REQUEST, `invalid request: id ${JSON.stringify(id)} is already in use by a call in flight`);
+    }
+    if (this.hooks.shuttingDown()) {
+      const e = new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down; retry in a moment');
+      return errorResponse(id as Id, e.rpcCode, e.message, { code: e.code });
+    }
+    return this.call(msg as unknown as JSONRPCRequest & { id: Id });
+  }
+
+  private async call(req: JSONRPCRequest & { id: Id }): Promise<JSONRPCResponse | null> {
+    const controller = new AbortController();
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    this.inFlight.set(req.id, { controller, done });
+    const reqId = `${this.id}.${req.id}`;
+    const log = this.hooks.log.child({ req: reqId });
+    const ctx: CallContext = {
+      reqId,
+      log,
+      signal: controller.signal,
+      rpcId: req.id,
+      clientName: this.clientName,
+      notify: (method, params) => this.write({ jsonrpc: '2.0', method, params }),
+    };
+    if (req.method === 'daemon.hello' && isObject(req.params) && typeof req.params.client === 'string') {
+      this.clientName = req.params.client.slice(0, 100);
+      ctx.clientName = this.clientName;
+    }
+    const t0 = performance.now();
+    log.debug({ method: req.method, client: this.clientName, host: hostOf(req.params) }, 'call');
+    try {
+      const res = await this.hooks.dispatcher.receive(req, ctx);
+      const ms = Math.round((performance.now() - t0) * 100) / 100;
+      const outcome = res && 'error' in res && res.error ? String((res.error.data as { code?: string } | undefined)?.code ?? codeName(res.error.code)) : 'ok';
+      this.hooks.onCallDone(outcome);
+      log.info({ method: req.method, client: this.clientName, host: hostOf(req.params), ms, outcome }, 'done');
+      return res;
+    } finally {
+      this.inFlight.delete(req.id);
+      finish();
+    }
+  }
+
+  private cancel(id: unknown): void {
+    if (typeof id !== 'string' && typeof id !== 'number') return;
+    const f = this.inFlight.get(id);
+    if (!f) return;
+    this.hooks.log.debug({ req: `${this.id}.${id}` }, 'cancel requested');
+    f.controller.abort(new ScoutError('CANCELLED', 'cancelled by the client'));
+  }
+
+  private onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Nobody is left to read the answers: stop the remote work now rather than let it run unowned.
+    void this.cancelAll(new ScoutError('CANCELLED', 'client disconnected'));
+    this.hooks.onClose(this);
+  }
+
+  private sendError(id: Id | null, code: number, message: string, data: Record<string, unknown> = {}): void {
+    this.write(errorResponse(id, code, message, data));
+  }
+
+  private write(message: unknown): void {
+    if (this.closed || this.sock.destroyed) return;
+    this.sock.write(encodeLine(message));
+  }
+}
+
+function errorResponse(id: Id | null, code: number, message: string, data: Record<string, unknown> = {}): JSONRPCResponse {
+  return { jsonrpc: '2.0', id, error: { code, message, data: { ...data, code: (data.code as string) ?? codeName(code) } } } as JSONRPCResponse;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The host a call is about, for the log line (never params that may carry secrets). */
+function hostOf(params: unknown): string | undefined {
+  return isObject(params) && typeof params.host === 'string' ? params.host.slice(0, 255) : undefined;
+}

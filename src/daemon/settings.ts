@@ -1,0 +1,113 @@
+// Every daemon setting in one place: its environment variable, its default, its unit. `daemon.status`
+// shows the table and the README documents it. Names follow the Python Scout MCP where it has one.
+import os from 'node:os';
+import path from 'node:path';
+import { defaultSocketPath } from '../protocol/paths.js';
+import type { SettingView } from '../protocol/methods/index.js';
+
+export type StrictMode = 'yes' | 'accept-new' | 'no';
+
+export interface Settings {
+  socketPath: string;
+  sshConfigPath: string;
+  /** Overrides every host's known_hosts files when set. */
+  knownHostsPath?: string;
+  strictHostKeyChecking: StrictMode;
+  /** Default bound on a command's run time. */
+  commandTimeoutMs: number;
+  /** Connections idle (no channel open) longer than this are closed by the reaper. */
+  idleTimeoutMs: number;
+  maxPoolSize: number;
+  maxFileSize: number;
+  maxOutputBytes: number;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  maxSessions: number;
+  /** In-flight calls get this long to finish on shutdown before they are cancelled. */
+  shutdownGraceMs: number;
+  logLevel: string;
+  home: string;
+  localUser: string;
+  agentSocket?: string;
+}
+
+interface Spec {
+  key: keyof Settings;
+  env: string;
+  legacy?: string;
+  def: unknown;
+  parse: (raw: string) => unknown;
+  /** Shown in status in this unit (seconds for env compatibility with Scout MCP). */
+  show?: (v: unknown) => unknown;
+}
+
+const seconds = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
+  return Math.round(n * 1000);
+};
+const positiveInt = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return n;
+};
+const strictMode = (raw: string): StrictMode => {
+  const v = raw.trim().toLowerCase();
+  if (['yes', 'true', '1', 'ask', 'strict'].includes(v)) return 'yes';
+  if (v === 'accept-new') return 'accept-new';
+  if (['no', 'false', '0', 'off'].includes(v)) return 'no';
+  throw new Error(`SCOUT_STRICT_HOST_KEY_CHECKING must be yes, accept-new or no, got '${raw}'`);
+};
+const asSeconds = (v: unknown) => (v as number) / 1000;
+
+const SPECS: Spec[] = [
+  { key: 'commandTimeoutMs', env: 'SCOUT_COMMAND_TIMEOUT', legacy: 'MCP_CAT_COMMAND_TIMEOUT', def: 30_000, parse: seconds('SCOUT_COMMAND_TIMEOUT'), show: asSeconds },
+  // Generous: warm connections across agent sessions are the point of the daemon.
+  { key: 'idleTimeoutMs', env: 'SCOUT_IDLE_TIMEOUT', legacy: 'MCP_CAT_IDLE_TIMEOUT', def: 1_800_000, parse: seconds('SCOUT_IDLE_TIMEOUT'), show: asSeconds },
+  { key: 'maxPoolSize', env: 'SCOUT_MAX_POOL_SIZE', def: 100, parse: positiveInt('SCOUT_MAX_POOL_SIZE') },
+  { key: 'maxFileSize', env: 'SCOUT_MAX_FILE_SIZE', legacy: 'MCP_CAT_MAX_FILE_SIZE', def: 1_048_576, parse: positiveInt('SCOUT_MAX_FILE_SIZE') },
+  { key: 'maxOutputBytes', env: 'SCOUT_MAX_OUTPUT_BYTES', def: 1_048_576, parse: positiveInt('SCOUT_MAX_OUTPUT_BYTES') },
+  { key: 'strictHostKeyChecking', env: 'SCOUT_STRICT_HOST_KEY_CHECKING', def: 'yes', parse: strictMode },
+  { key: 'connectTimeoutMs', env: 'SCOUT_CONNECT_TIMEOUT', def: 10_000, parse: seconds('SCOUT_CONNECT_TIMEOUT'), show: asSeconds },
+  // 15 s × (3 + 1) = a dead link is noticed within a minute, at one small packet per interval.
+  { key: 'keepaliveIntervalMs', env: 'SCOUT_KEEPALIVE_INTERVAL', def: 15_000, parse: seconds('SCOUT_KEEPALIVE_INTERVAL'), show: asSeconds },
+  { key: 'keepaliveCountMax', env: 'SCOUT_KEEPALIVE_COUNT_MAX', def: 3, parse: positiveInt('SCOUT_KEEPALIVE_COUNT_MAX') },
+  // OpenSSH's MaxSessions default.
+  { key: 'maxSessions', env: 'SCOUT_MAX_SESSIONS', def: 10, parse: positiveInt('SCOUT_MAX_SESSIONS') },
+  { key: 'shutdownGraceMs', env: 'SCOUT_SHUTDOWN_GRACE', def: 5_000, parse: seconds('SCOUT_SHUTDOWN_GRACE'), show: asSeconds },
+  { key: 'logLevel', env: 'SCOUT_LOG_LEVEL', def: 'info', parse: (raw) => raw.toLowerCase() },
+];
+
+/** Read settings from the environment. Throws an Error naming the variable on a bad value. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: Settings; view: SettingView[] } {
+  const home = env.HOME || os.homedir();
+  const values: Record<string, unknown> = {};
+  const view: SettingView[] = [];
+  for (const spec of SPECS) {
+    const raw = env[spec.env] ?? (spec.legacy ? env[spec.legacy] : undefined);
+    const fromEnv = raw !== undefined && raw !== '';
+    const value = fromEnv ? spec.parse(raw) : spec.def;
+    values[spec.key] = value;
+    const show = spec.show ?? ((v: unknown) => v);
+    view.push({ name: spec.key, env: spec.env, value: show(value), default: show(spec.def), source: fromEnv ? 'env' : 'default' });
+  }
+  const socketPath = defaultSocketPath(env);
+  const sshConfigPath = env.SCOUT_SSH_CONFIG ? path.resolve(env.SCOUT_SSH_CONFIG) : path.join(home, '.ssh', 'config');
+  const knownHostsPath = env.SCOUT_KNOWN_HOSTS ? path.resolve(env.SCOUT_KNOWN_HOSTS) : undefined;
+  view.push(
+    { name: 'socketPath', env: 'SCOUT_SOCKET', value: socketPath, default: defaultSocketPath({ ...env, SCOUT_SOCKET: '' }), source: env.SCOUT_SOCKET ? 'env' : 'default' },
+    { name: 'sshConfigPath', env: 'SCOUT_SSH_CONFIG', value: sshConfigPath, default: '~/.ssh/config', source: env.SCOUT_SSH_CONFIG ? 'env' : 'default' },
+    { name: 'knownHostsPath', env: 'SCOUT_KNOWN_HOSTS', value: knownHostsPath ?? null, default: 'UserKnownHostsFile, else ~/.ssh/known_hosts', source: knownHostsPath ? 'env' : 'default' },
+  );
+  const settings = {
+    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'home' | 'localUser'>),
+    socketPath,
+    sshConfigPath,
+    knownHostsPath,
+    home,
+    localUser: env.USER || os.userInfo().username,
+    agentSocket: env.SSH_AUTH_SOCK || undefined,
+  } as Settings;
+  return { settings, view };
+}

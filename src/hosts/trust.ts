@@ -1,0 +1,100 @@
+// Host-key trust: the decision a first `ssh` login would make, from known_hosts and the strictness mode.
+// Files are read on every connect (a cold path), so an edit to known_hosts applies without a reload.
+import path from 'node:path';
+import { ScoutError } from '../protocol/errors.js';
+import { KnownHosts, appendKnownHost, fingerprint, hostPatternName } from './known-hosts.js';
+import type { HostEntry, StrictMode } from './ssh-config.js';
+
+export interface TrustContext {
+  /** `SCOUT_KNOWN_HOSTS`: replaces every host's files when set. */
+  knownHostsOverride?: string;
+  home: string;
+  /** Mode from `SCOUT_STRICT_HOST_KEY_CHECKING` when the env sets it; ssh config's value wins otherwise. */
+  mode: StrictMode;
+  modeFromEnv: boolean;
+  /** Called when a key is accepted without verification (mode no) or learnt (accept-new). */
+  warn: (msg: string, data: Record<string, unknown>) => void;
+}
+
+export type HostKeyDecision = { ok: true } | { ok: false; error: ScoutError };
+
+/** The known_hosts files consulted for a host, in order; the first is where accept-new writes. */
+export function knownHostsFiles(entry: HostEntry, ctx: TrustContext): string[] {
+  if (ctx.knownHostsOverride) return [ctx.knownHostsOverride];
+  if (entry.userKnownHostsFiles.length > 0) return entry.userKnownHostsFiles;
+  return [path.join(ctx.home, '.ssh', 'known_hosts'), path.join(ctx.home, '.ssh', 'known_hosts2')];
+}
+
+/** The effective strictness for one host. */
+export function strictModeFor(entry: HostEntry, ctx: TrustContext): StrictMode {
+  if (ctx.modeFromEnv) return ctx.mode;
+  return entry.strictHostKeyChecking ?? ctx.mode;
+}
+
+/** The name and port under which the host's key is filed (HostKeyAlias wins, as in OpenSSH). */
+export function keyName(entry: HostEntry): { name: string; port: number } {
+  return entry.hostKeyAlias ? { name: entry.hostKeyAlias, port: 22 } : { name: entry.hostname, port: entry.port };
+}
+
+/** Key types already on file for the host, to offer first (so an RSA-only entry is not "changed" by ed25519). */
+export function preferredKeyTypes(entry: HostEntry, ctx: TrustContext): string[] {
+  const { name, port } = keyName(entry);
+  try {
+    return KnownHosts.load(knownHostsFiles(entry, ctx)).knownKeyTypes(name, port);
+  } catch {
+    return [];
+  }
+}
+
+/** Build the verifier for one connect to `entry`. */
+export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buffer) => Promise<HostKeyDecision> {
+  return async (blob) => {
+    const files = knownHostsFiles(entry, ctx);
+    const mode = strictModeFor(entry, ctx);
+    const { name, port } = keyName(entry);
+    const fp = fingerprint(blob);
+    const label = hostPatternName(name, port);
+    const verdict = KnownHosts.load(files).check(name, port, keyTypeOf(blob), blob);
+    switch (verdict.status) {
+      case 'ok':
+        return { ok: true };
+      case 'revoked':
+        return refuse('HOST_KEY_REVOKED', `host key for ${entry.name} (${label}) is marked @revoked in known_hosts: ${fp}`, { host: entry.name, fingerprint: fp });
+      case 'mismatch':
+        if (mode === 'no') {
+          ctx.warn('host key CHANGED but StrictHostKeyChecking is off: connecting anyway', { host: entry.name, fingerprint: fp });
+          return { ok: true };
+        }
+        return refuse('HOST_KEY_MISMATCH',
+          `host key for ${entry.name} (${label}) changed: expected ${verdict.expected.join(' or ')}, got ${fp} — check with the host's owner before editing ${files[0]}`,
+          { host: entry.name, expected: verdict.expected, got: fp, knownHosts: files[0] });
+      case 'cert-authority-unsupported':
+        return refuse('HOST_KEY_UNKNOWN', `host ${entry.name} (${label}) is trusted only through @cert-authority, which Scout does not support yet; add its key (${fp}) to ${files[0]}`, { host: entry.name, fingerprint: fp });
+      case 'unknown':
+        if (mode === 'accept-new') {
+          await appendKnownHost(files[0], name, port, keyTypeOf(blob), blob);
+          ctx.warn('learnt new host key (accept-new)', { host: entry.name, fingerprint: fp, file: files[0] });
+          return { ok: true };
+        }
+        if (mode === 'no') {
+          ctx.warn('host key NOT verified: StrictHostKeyChecking is off', { host: entry.name, fingerprint: fp });
+          return { ok: true };
+        }
+        return refuse('HOST_KEY_UNKNOWN',
+          `host key for ${entry.name} (${label}) is not in ${files[0]}: the server offers ${fp}; verify it, then run 'scoutctl trust ${entry.name}' or 'ssh ${entry.name}' once`,
+          { host: entry.name, fingerprint: fp, knownHosts: files[0] });
+    }
+    return refuse('HOST_KEY_UNKNOWN', `host key for ${entry.name} could not be checked`, { host: entry.name });
+  };
+}
+
+function refuse(code: string, message: string, data: Record<string, unknown>): HostKeyDecision {
+  return { ok: false, error: new ScoutError(code, message, data) };
+}
+
+/** The key type is the first length-prefixed string of the SSH wire-format key blob. */
+export function keyTypeOf(blob: Buffer): string {
+  if (blob.length < 4) return '';
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString('latin1');
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { LineSplitter, encodeLine } from './ndjson.js';
+
+function split(chunks: string[], max = 1024) {
+  const lines: string[] = [];
+  const oversized: number[] = [];
+  const s = new LineSplitter({ line: (l) => lines.push(l), oversized: (n) => oversized.push(n) }, max);
+  for (const c of chunks) s.push(Buffer.from(c));
+  return { lines, oversized };
+}
+
+describe('LineSplitter', () => {
+  it('reassembles lines split across chunks and accepts CRLF', () => {
+    expect(split(['{"a":', '1}\n{"b"', ':2}\r\n', '\n']).lines).toEqual(['{"a":1}', '{"b":2}']);
+  });
+
+  it('keeps multi-byte characters split across chunks intact', () => {
+    const bytes = Buffer.from('"é✓"\n');
+    const lines: string[] = [];
+    const s = new LineSplitter({ line: (l) => lines.push(l), oversized: () => {} });
+    for (const b of bytes) s.push(Buffer.from([b]));
+    expect(lines).toEqual(['"é✓"']);
+  });
+
+  it('drops an oversized line, reports its size, and goes on with the next', () => {
+    const r = split(['x'.repeat(600), 'y'.repeat(600) + '\n{"ok":1}\n'], 1000);
+    expect(r.oversized).toEqual([1200]);
+    expect(r.lines).toEqual(['{"ok":1}']);
+  });
+
+  it('encodes a message as one line even when strings hold newlines', () => {
+    const line = encodeLine({ s: 'a\nb' });
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    expect(JSON.parse(line)).toEqual({ s: 'a\nb' });
+  });
+});

@@ -1,0 +1,249 @@
+// One SSH connection: dial with TCP_NODELAY, verify the host key, authenticate, keep alive, and run
+// channels on it. Knows nothing of the pool or of JSON.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client as ClientType, SFTPWrapper } from 'ssh2';
+import { ScoutError } from '../protocol/errors.js';
+import { planAuth } from './auth.js';
+import { ChannelSlots } from './channel-slots.js';
+import { connectionLost, mapConnectError } from './errors.js';
+import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
+
+const { Client } = ssh2;
+
+/** The decision on a server's host key: accept, or refuse with the error to report. */
+export type HostKeyDecision = { ok: true } | { ok: false; error: ScoutError };
+
+export interface DialOptions {
+  /** Alias, for messages and logs. */
+  host: string;
+  hostname: string;
+  port: number;
+  username: string;
+  identityFiles: string[];
+  identitiesOnly: boolean;
+  agent?: string;
+  home: string;
+  /** Covers TCP connect, handshake and authentication. */
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  maxSessions: number;
+  /** Decides on the server's host key (raw blob). Runs during the handshake. */
+  verifyHostKey: (keyBlob: Buffer) => HostKeyDecision | Promise<HostKeyDecision>;
+  /** Host key algorithms to offer, most preferred first (types already known for this host). */
+  hostKeyAlgorithms?: string[];
+  /** A ready transport (a ProxyJump `forwardOut` stream); otherwise a TCP socket is opened. */
+  sock?: Duplex;
+}
+
+let nextId = 1;
+
+/** A live, authenticated SSH connection. Emits `close` (reason: ScoutError) exactly once. */
+export class SshConnection extends EventEmitter {
+  readonly id = nextId++;
+  readonly createdAt = Date.now();
+  lastUsed = Date.now();
+  uses = 0;
+  errors = 0;
+  /** Calls using this connection right now; the reaper and LRU eviction only close connections at zero. */
+  active = 0;
+  readonly slots: ChannelSlots;
+  closed = false;
+  private readonly lostController = new AbortController();
+
+  private constructor(
+    readonly host: string,
+    private readonly client: ClientType,
+    readonly options: DialOptions,
+  ) {
+    super();
+    this.slots = new ChannelSlots(options.maxSessions);
+    client.on('error', (err: Error & { level?: string }) => this.markClosed(connectionLost(host, err.message)));
+    client.on('close', () => this.markClosed(connectionLost(host, 'closed by the server or the network')));
+  }
+
+  /** Open, verify and authenticate a connection. */
+  static dial(opts: DialOptions): Promise<SshConnection> {
+    return new Promise((resolve, reject) => {
+      const addr = `${opts.hostname}:${opts.port}`;
+      const client = new Client();
+      let hostKeyError: ScoutError | undefined;
+      let settled = false;
+      const auth = planAuth({
+        username: opts.username,
+        identityFiles: opts.identityFiles,
+        identitiesOnly: opts.identitiesOnly,
+        agent: opts.agent,
+        home: opts.home,
+      });
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.removeAllListeners('ready');
+        client.on('error', () => {}); // late errors from a connection we gave up on
+        client.end();
+        sock.destroy();
+        reject(hostKeyError ?? authError(err, opts, auth) ?? mapConnectError(err, opts.host, addr));
+      };
+      // One bound over TCP connect, handshake and authentication (ssh2's readyTimeout starts late).
+      const timer = setTimeout(
+        () => fail(new ScoutError('CONNECT_TIMEOUT', `connecting to ${opts.host} (${addr}) timed out after ${opts.connectTimeoutMs} ms`, { host: opts.host, addr, timeoutMs: opts.connectTimeoutMs })),
+        opts.connectTimeoutMs,
+      );
+      const sock = opts.sock ?? openTcp(opts.hostname, opts.port);
+      sock.on('error', (err) => fail(err));
+      client.once('error', (err) => fail(err));
+      client.once('ready', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.removeAllListeners('error');
+        resolve(new SshConnection(opts.host, client, opts));
+      });
+      client.connect({
+        sock: sock as unknown as net.Socket,
+        username: opts.username,
+        readyTimeout: 0,
+        keepaliveInterval: opts.keepaliveIntervalMs,
+        keepaliveCountMax: opts.keepaliveCountMax,
+        authHandler: auth.handler,
+        ...(opts.hostKeyAlgorithms?.length ? { algorithms: { serverHostKey: opts.hostKeyAlgorithms as never } } : {}),
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          Promise.resolve(opts.verifyHostKey(key)).then(
+            (d) => {
+              if (!d.ok) hostKeyError = d.error;
+              verify(d.ok);
+            },
+            (err) => {
+              hostKeyError = new ScoutError('CONNECT_FAILED', `host key check for ${opts.host} failed: ${(err as Error).message}`, { host: opts.host });
+              verify(false);
+            },
+          );
+        },
+      } as ssh2.ConnectConfig);
+    });
+  }
+
+  /** Channels open now. */
+  get channelsOpen(): number {
+    return this.slots.open;
+  }
+
+  /** Aborted (with CONNECTION_LOST) when this connection goes away. */
+  get lost(): AbortSignal {
+    return this.lostController.signal;
+  }
+
+  /** Run a command on an exec channel, waiting for a channel slot first. */
+  async exec(command: string, opts: Omit<ExecOptions, 'lost'>): Promise<ExecOutcome> {
+    if (this.closed) throw connectionLost(this.host, 'already closed');
+    const release = await this.slots.acquire(opts.signal);
+    try {
+      return await runExec(this.client, this.host, command, { ...opts, lost: this.lost });
+    } catch (err) {
+      this.errors++;
+      throw err;
+    } finally {
+      release();
+      this.lastUsed = Date.now();
+    }
+  }
+
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+
+  /**
+   * The connection's one SFTP session, opened on first use and reused by every call (an SFTP stat costs
+   * 0.17 ms on a warm session; opening the subsystem costs a channel round trip). It holds one channel slot
+   * while open.
+   */
+  sftp(signal?: AbortSignal): Promise<SFTPWrapper> {
+    if (this.closed) return Promise.reject(connectionLost(this.host, 'already closed'));
+    if (!this.sftpSession) {
+      const opening = this.openSftp(signal);
+      this.sftpSession = opening;
+      opening.catch(() => {
+        if (this.sftpSession === opening) this.sftpSession = undefined;
+      });
+    }
+    return this.sftpSession;
+  }
+
+  private async openSftp(signal?: AbortSignal): Promise<SFTPWrapper> {
+    const release = await this.slots.acquire(signal);
+    try {
+      const session = await new Promise<SFTPWrapper>((resolve, reject) => {
+        this.client.sftp((err, s) => (err ? reject(err) : resolve(s)));
+      });
+      session.once('close', () => {
+        release();
+        this.sftpSession = undefined;
+      });
+      return session;
+    } catch (err) {
+      release();
+      throw new ScoutError('CHANNEL_FAILED', `could not open an SFTP session on ${this.host}: ${(err as Error).message}`, { host: this.host, ran: false });
+    }
+  }
+
+  /** The underlying ssh2 client, for channel kinds beyond exec (SFTP, forwardOut). */
+  get raw(): ClientType {
+    return this.client;
+  }
+
+  /** Count a use and refresh the idle clock. */
+  touch(): void {
+    this.uses++;
+    this.lastUsed = Date.now();
+  }
+
+  /** Close the connection; resolves once the socket is closed (bounded). */
+  close(reason = 'closed by scoutd', waitMs = 2_000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, waitMs);
+      this.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.markClosing(reason);
+      this.client.end();
+    });
+  }
+
+  private closingReason: string | undefined;
+  private markClosing(reason: string): void {
+    this.closingReason = reason;
+  }
+
+  private markClosed(err: ScoutError): void {
+    if (this.closed) return;
+    this.closed = true;
+    const reason = this.closingReason ? connectionLost(this.host, this.closingReason) : err;
+    this.lostController.abort(reason);
+    this.slots.rejectAll(reason);
+    this.emit('close', reason);
+  }
+}
+
+function openTcp(hostname: string, port: number): net.Socket {
+  const sock = net.connect({ host: hostname, port });
+  // TCP_NODELAY: ssh2 leaves Nagle on; a warm exec of `true` costs 47 ms with it and 2.1 ms without.
+  sock.setNoDelay(true);
+  return sock;
+}
+
+function authError(err: unknown, opts: DialOptions, auth: { tried: string[]; encrypted: string[] }): ScoutError | undefined {
+  const e = err as { level?: string };
+  if (e?.level !== 'client-authentication') return undefined;
+  const tried = auth.tried.length ? auth.tried.join(', ') : 'nothing (no agent and no usable key)';
+  let msg = `authentication to ${opts.host} as ${opts.username} failed; tried: ${tried}`;
+  if (auth.encrypted.length) msg += `; encrypted keys skipped (add them to ssh-agent with ssh-add): ${auth.encrypted.join(', ')}`;
+  return new ScoutError('AUTH_FAILED', msg, { host: opts.host, user: opts.username, tried: auth.tried, encrypted: auth.encrypted });
+}

@@ -1,0 +1,173 @@
+// One remote command on an exec channel: bounded output, a timeout and cancellation that really stop the
+// remote process. Closing an exec channel alone does not stop its command (sshd keeps it running and the
+// close never completes); a `signal` request reaches the command's whole process group, pipes included.
+import type { Client, ClientChannel } from 'ssh2';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
+
+/** Time a command gets to exit after SIGTERM before SIGKILL, and after SIGKILL before we stop waiting. */
+export const TERM_GRACE_MS = 1_000;
+export const KILL_GRACE_MS = 1_000;
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExecOptions {
+  /** Upper bound on run time; the command is signalled and COMMAND_TIMEOUT is returned. */
+  timeoutMs: number;
+  /** Bytes kept per stream; the rest is counted and dropped. */
+  maxOutputBytes: number;
+  /** Cancellation: the command is signalled and CANCELLED is returned. */
+  signal?: AbortSignal;
+  /** Called with each chunk as it arrives (streaming), before capping. */
+  onOutput?: (stream: OutputStream, chunk: Buffer) => void;
+  /** Bytes to write to the command's stdin, which is then closed. Without it stdin is closed at once. */
+  stdin?: Buffer;
+  /** Environment variables to request; the server may refuse them (AcceptEnv). */
+  env?: Record<string, string>;
+  /** Aborted by the connection when it goes away; its reason (CONNECTION_LOST) ends the call at once. */
+  lost?: AbortSignal;
+}
+
+export interface ExecOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** Bytes produced per stream, including what was dropped by the cap. */
+  stdoutBytes: number;
+  stderrBytes: number;
+  truncated: boolean;
+  durationMs: number;
+}
+
+/** Keeps at most `cap` bytes of a stream, counting the rest. */
+export class CappedBuffer {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  total = 0;
+
+  constructor(private readonly cap: number) {}
+
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    const room = this.cap - this.kept;
+    if (room <= 0) return;
+    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    this.chunks.push(piece);
+    this.kept += piece.length;
+  }
+
+  get truncated(): boolean {
+    return this.total > this.kept;
+  }
+
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.kept);
+  }
+}
+
+function openExec(client: Client, command: string, env: Record<string, string> | undefined): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, env ? { env } : {}, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+/**
+ * Run `command` on an open ssh2 client. Resolves with the outcome, or rejects with COMMAND_TIMEOUT,
+ * CANCELLED, CHANNEL_FAILED (the channel never opened: the command did not run) or CONNECTION_LOST.
+ */
+export async function runExec(client: Client, host: string, command: string, opts: ExecOptions): Promise<ExecOutcome> {
+  const started = performance.now();
+  if (opts.signal?.aborted) throw cancelled(host, opts.signal);
+  let stream: ClientChannel;
+  try {
+    stream = await openExec(client, command, opts.env);
+  } catch (err) {
+    throw new ScoutError('CHANNEL_FAILED', `could not open a channel on ${host}: ${(err as Error).message}`, { host, ran: false });
+  }
+  const out = new CappedBuffer(opts.maxOutputBytes);
+  const errOut = new CappedBuffer(opts.maxOutputBytes);
+
+  return new Promise<ExecOutcome>((resolve, reject) => {
+    let exitCode: number | null = null;
+    let exitSignal: string | null = null;
+    let settled = false;
+    let stopping: ScoutError | undefined;
+    const timers: NodeJS.Timeout[] = [];
+
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      opts.signal?.removeEventListener('abort', onAbort);
+      opts.lost?.removeEventListener('abort', onLost);
+      if (err) return reject(err);
+      resolve({
+        exitCode,
+        signal: exitSignal,
+        stdout: out.bytes(),
+        stderr: errOut.bytes(),
+        stdoutBytes: out.total,
+        stderrBytes: errOut.total,
+        truncated: out.truncated || errOut.truncated,
+        durationMs: performance.now() - started,
+      });
+    };
+
+    // Stop the remote command: TERM to its process group, then KILL, then give up waiting for the close.
+    const stop = (reason: ScoutError) => {
+      if (stopping || settled) return;
+      stopping = reason;
+      trySignal(stream, 'TERM');
+      timers.push(setTimeout(() => {
+        trySignal(stream, 'KILL');
+        timers.push(setTimeout(() => {
+          try { stream.close(); } catch { /* already closed */ }
+          finish(reason);
+        }, KILL_GRACE_MS));
+      }, TERM_GRACE_MS));
+    };
+    const onAbort = () => stop(cancelled(host, opts.signal));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Nothing can be signalled on a dead link; the remote sshd ends the session itself.
+    const onLost = () => finish(isScoutError(opts.lost?.reason) ? opts.lost.reason : new ScoutError('CONNECTION_LOST', `connection to ${host} was lost`, { host }));
+    if (opts.lost?.aborted) return onLost();
+    opts.lost?.addEventListener('abort', onLost, { once: true });
+
+    timers.push(setTimeout(() => stop(new ScoutError('COMMAND_TIMEOUT', `command on ${host} timed out after ${opts.timeoutMs} ms and was stopped`, { host, timeoutMs: opts.timeoutMs })), opts.timeoutMs));
+
+    stream.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      opts.onOutput?.('stdout', chunk);
+    });
+    stream.stderr.on('data', (chunk: Buffer) => {
+      errOut.push(chunk);
+      opts.onOutput?.('stderr', chunk);
+    });
+    stream.on('exit', (code: number | null, signalName?: string) => {
+      if (typeof code === 'number') exitCode = code;
+      else if (signalName) exitSignal = signalName;
+    });
+    stream.on('close', () => {
+      if (stopping) return finish(stopping);
+      finish();
+    });
+    stream.on('error', (err: Error) => finish(new ScoutError('CONNECTION_LOST', `channel on ${host} failed: ${err.message}`, { host })));
+
+    if (opts.stdin && opts.stdin.length > 0) stream.end(opts.stdin);
+    else stream.end();
+  });
+}
+
+function trySignal(stream: ClientChannel, name: string): void {
+  try {
+    stream.signal(name);
+  } catch {
+    // The channel is already closing; nothing left to signal.
+  }
+}
+
+function cancelled(host: string, signal?: AbortSignal): ScoutError {
+  const reason = signal?.reason;
+  if (reason instanceof ScoutError) return reason;
+  return new ScoutError('CANCELLED', `command on ${host} was cancelled`, { host });
+}
