@@ -126,7 +126,7 @@ describe('errors carry their code', () => {
     daemon = await startDaemon(env());
     const c = await daemon.client();
     const marker = path.join(fleet.root, 'must-not-exist');
-    fleet.writeConfig({}, { knownHosts: false });
+    fs.writeFileSync(fleet.knownHostsPath, '');
     try {
       const unknown = await expectCode(c.call('ssh.exec', { host: 'web1', command: `touch ${marker}` }), 'HOST_KEY_UNKNOWN');
       expect(unknown.message).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);

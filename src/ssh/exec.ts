@@ -158,9 +158,16 @@ export async function runExec(client: Client, host: string, command: string, opt
   });
 }
 
+/**
+ * Send a `signal` channel request. ssh2's `stream.signal()` silently drops the request once stdin has been
+ * closed (it requires a writable stream), yet a command whose stdin is at EOF is exactly what we must be able
+ * to stop, so the request goes through ssh2's protocol object while the channel itself is still open.
+ */
 function trySignal(stream: ClientChannel, name: string): void {
+  const ch = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
   try {
-    stream.signal(name);
+    if (ch.outgoing && ch.outgoing.state !== 'closed' && ch._client?._protocol) ch._client._protocol.signal(ch.outgoing.id, name);
+    else stream.signal(name);
   } catch {
     // The channel is already closing; nothing left to signal.
   }
