@@ -218,7 +218,7 @@ function isMissing(err: unknown): boolean {
 // Include globbing, as glob(3) does it for OpenSSH: `*`, `?`, `[...]` per path segment, dot files only when
 // the segment pattern starts with a dot, results sorted, no match is not an error.
 
-export function globFiles(pattern: string): string[] {
+function globFiles(pattern: string): string[] {
   const segments = pattern.split('/').filter((s) => s !== '');
   let candidates = ['/'];
   for (const segment of segments) {
@@ -431,7 +431,7 @@ function patternListMatches(list: string, subject: string, caseless: boolean): b
 }
 
 /** OpenSSH patterns: `*` any run, `?` exactly one character, everything else literal. */
-export function wildcardMatch(pattern: string, subject: string): boolean {
+function wildcardMatch(pattern: string, subject: string): boolean {
   const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(subject);
 }
