@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
@@ -49,11 +50,13 @@ try {
     fs.rmSync(dest);
   }
 
-  // Sweep on a raw ssh2 connection (same cipher negotiation as scoutd).
+  // Sweep on a raw ssh2 connection (TCP_NODELAY and the same cipher negotiation as scoutd).
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     conn.once('ready', () => resolve()).once('error', reject);
-    conn.connect({ host: '127.0.0.1', port: srv.port, username: fleet.user, privateKey: fs.readFileSync(fleet.clientKeyPath) });
+    const sock = net.connect({ host: '127.0.0.1', port: srv.port });
+    sock.setNoDelay(true); // as scoutd does
+    conn.connect({ sock, username: fleet.user, privateKey: fs.readFileSync(fleet.clientKeyPath) });
   });
   const sftp = await new Promise<ssh2.SFTPWrapper>((res, rej) => conn.sftp((e, s) => (e ? rej(e) : res(s))));
   const lost = new AbortController().signal;
