@@ -3,6 +3,10 @@
 import { bytes, duration } from './output.js';
 
 const BAR_WIDTH = 24;
+/** Whole seconds below a minute (a bar has no use for milliseconds), else the usual duration. */
+function eta(seconds: number): string {
+  return seconds < 60 ? `${Math.ceil(seconds)}s` : duration(seconds * 1000);
+}
 /** Redraws at most this often: a terminal cannot show more, and each redraw costs a write. */
 const REDRAW_MS = 100;
 
@@ -21,10 +25,13 @@ export class ProgressBar {
     const filled = Math.round(frac * BAR_WIDTH);
     const secs = Math.max((now - this.started) / 1000, 0.001);
     const rate = done / secs;
-    const eta = rate > 0 && total > done ? duration(((total - done) / rate) * 1000) : '-';
-    const line = `${this.label} [${'='.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${bytes(done)} / ${bytes(total)}  ${bytes(Math.round(rate))}/s  ETA ${eta}`;
-    const width = this.out.columns ?? 100;
-    this.out.write(`\r${line.slice(0, width - 1)}\x1b[K`);
+    const left = total > done ? (rate > 0 ? `ETA ${eta((total - done) / rate)}` : 'ETA -') : `in ${eta(secs)}`;
+    const stats = ` [${'='.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${bytes(done)} / ${bytes(total)}  ${bytes(Math.round(rate))}/s  ${left}`;
+    // The numbers matter more than the name: shorten the label from the left to fit the terminal.
+    const width = (this.out.columns ?? 100) - 1;
+    const room = Math.max(8, width - stats.length);
+    const label = this.label.length > room ? `…${this.label.slice(-(room - 1))}` : this.label;
+    this.out.write(`\r${(label + stats).slice(0, width)}\x1b[K`);
     this.drawn = true;
   }
 
