@@ -205,6 +205,9 @@ describe('trees', () => {
     expect(e.details.reason).toBe('is-directory');
     await expectCode(client.call('transfer.put', { host: 'src1', localPath: 'big.bin', remotePath: path.join(remote, 'x') }), 'LOCAL_PATH');
     await expectCode(client.call('transfer.get', { host: 'src1', remotePath: path.join(remote, 'missing'), localPath: path.join(local, 'x') }), 'REMOTE_NOT_FOUND');
+    await fleet.runAsUser(`printf x > ${remote}/one-byte`);
+    const noDir = await expectCode(client.call('transfer.get', { host: 'src1', remotePath: `${remote}/one-byte`, localPath: path.join(local, 'no', 'such', 'x') }), 'LOCAL_PATH');
+    expect(noDir.details).toMatchObject({ path: path.join(local, 'no', 'such'), reason: 'not-found' });
     client.close();
   });
 });

@@ -430,6 +430,12 @@ export async function transfer(o: TransferOptions): Promise<TransferOutcome> {
   if (plan.kind === 'file' && existing?.type === 'dir') throw o.dst.fail(target, 'is-directory', 'is a directory');
   if (plan.kind === 'dir' && existing && existing.type !== 'dir') throw o.dst.fail(target, 'not-a-directory', 'exists and is not a directory');
 
+  if (!existing) {
+    // Say which directory is missing, rather than failing later on a temp name the caller never chose.
+    const parent = o.dst instanceof LocalFs ? path.dirname(target) : path.posix.dirname(target);
+    const up = await o.dst.stat(parent);
+    if (up?.type !== 'dir') throw o.dst.fail(parent, up ? 'not-a-directory' : 'not-found', up ? 'is not a directory' : 'directory does not exist');
+  }
   const tmp = tempName(o.dst, target);
   let bytes = 0;
   let files = 0;
