@@ -21,6 +21,10 @@ const COMMANDS: Record<string, Command> = {
   exec: { summary: 'run a command on a host; exits with its exit code', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
   pool: { summary: 'list pooled connections and per-host counters', usage: 'pool', load: () => import('./commands/pool.js') },
   drop: { summary: "close a host's pooled connection", usage: 'drop HOST', load: () => import('./commands/drop.js') },
+  get: { summary: 'copy a remote file (or tree with -r) to a local path, atomically, with progress', usage: 'get [-r] HOST:PATH LOCAL', load: () => import('./commands/get.js') },
+  put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', load: () => import('./commands/put.js') },
+  cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', load: () => import('./commands/cp.js') },
+  fleet: { summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed', usage: 'fleet exec PATTERN [--concurrency N] [--timeout SECONDS] -- COMMAND', load: () => import('./commands/fleet.js') },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
 };
 

@@ -65,9 +65,26 @@ export class CappedBuffer {
   }
 }
 
-function openExec(client: Client, command: string, env: Record<string, string> | undefined): Promise<ClientChannel> {
+/** How the command ended, as reported by the server's exit-status / exit-signal request. */
+interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+function openExec(client: Client, command: string, env: Record<string, string> | undefined): Promise<{ stream: ClientChannel; exit: ExitInfo }> {
   return new Promise((resolve, reject) => {
-    client.exec(command, env ? { env } : {}, (err, stream) => (err ? reject(err) : resolve(stream)));
+    client.exec(command, env ? { env } : {}, (err, stream) => {
+      if (err) return reject(err);
+      // Listen for the exit now, synchronously: a fast command's output, exit-status and close can arrive in
+      // the same TCP read as the exec reply, and ssh2 emits 'exit' while parsing it, before an `await` on
+      // this promise resumes. Listening later lost the status (exitCode null) in ~1 of 8 fleet runs.
+      const exit: ExitInfo = { code: null, signal: null };
+      stream.on('exit', (code: number | null, signalName?: string) => {
+        if (typeof code === 'number') exit.code = code;
+        else if (signalName) exit.signal = signalName;
+      });
+      resolve({ stream, exit });
+    });
   });
 }
 
@@ -79,8 +96,9 @@ export async function runExec(client: Client, host: string, command: string, opt
   const started = performance.now();
   if (opts.signal?.aborted) throw cancelled(host, opts.signal);
   let stream: ClientChannel;
+  let exit: ExitInfo;
   try {
-    stream = await openExec(client, command, opts.env);
+    ({ stream, exit } = await openExec(client, command, opts.env));
   } catch (err) {
     throw new ScoutError('CHANNEL_FAILED', `could not open a channel on ${host}: ${(err as Error).message}`, { host, ran: false });
   }
@@ -88,8 +106,6 @@ export async function runExec(client: Client, host: string, command: string, opt
   const errOut = new CappedBuffer(opts.maxOutputBytes);
 
   return new Promise<ExecOutcome>((resolve, reject) => {
-    let exitCode: number | null = null;
-    let exitSignal: string | null = null;
     let settled = false;
     let stopping: ScoutError | undefined;
     const timers: NodeJS.Timeout[] = [];
@@ -102,8 +118,8 @@ export async function runExec(client: Client, host: string, command: string, opt
       opts.lost?.removeEventListener('abort', onLost);
       if (err) return reject(err);
       resolve({
-        exitCode,
-        signal: exitSignal,
+        exitCode: exit.code,
+        signal: exit.signal,
         stdout: out.bytes(),
         stderr: errOut.bytes(),
         stdoutBytes: out.total,
@@ -142,10 +158,6 @@ export async function runExec(client: Client, host: string, command: string, opt
     stream.stderr.on('data', (chunk: Buffer) => {
       errOut.push(chunk);
       opts.onOutput?.('stderr', chunk);
-    });
-    stream.on('exit', (code: number | null, signalName?: string) => {
-      if (typeof code === 'number') exitCode = code;
-      else if (signalName) exitSignal = signalName;
     });
     stream.on('close', () => {
       if (stopping) return finish(stopping);

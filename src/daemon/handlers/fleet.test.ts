@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { globToRegExp } from './fleet.js';
+
+describe('host patterns', () => {
+  const match = (glob: string, names: string[]) => names.filter((n) => globToRegExp(glob).test(n));
+  const hosts = ['web1', 'web2', 'web10', 'db1', 'db.prod', 'dbXprod', 'app-a'];
+
+  it('matches like ssh_config and the shell: *, ?, [set], [!set], whole names only', () => {
+    expect(match('web*', hosts)).toEqual(['web1', 'web2', 'web10']);
+    expect(match('web?', hosts)).toEqual(['web1', 'web2']);
+    expect(match('web[12]', hosts)).toEqual(['web1', 'web2']);
+    expect(match('web[!1]', hosts)).toEqual(['web2']);
+    expect(match('web', hosts)).toEqual([]);
+    expect(match('*', hosts)).toEqual(hosts);
+  });
+
+  it('treats regex characters in a pattern literally', () => {
+    expect(match('db.prod', hosts)).toEqual(['db.prod']);
+    expect(match('app-a', hosts)).toEqual(['app-a']);
+    expect(match('a(b|c)+', ['a(b|c)+', 'ab'])).toEqual(['a(b|c)+']);
+    expect(match('x[', ['x['])).toEqual(['x[']);
+  });
+});
