@@ -5,3 +5,4 @@ export * from './daemon.js';
 export * from './hosts.js';
 export * from './pool.js';
 export * from './ssh.js';
+export * from './jobs.js';
