@@ -90,6 +90,7 @@ export interface JobInfo {
   /** Bytes no longer in the buffer (the oldest). */
   droppedBytes: number;
   exitCode: number | null;
+  /** The signal that ended the command, as ssh.exec reports it (`SIGTERM`). */
   signal: string | null;
   /** Why a `failed` or `lost` job ended (COMMAND_TIMEOUT, CONNECTION_LOST, SHUTTING_DOWN…). */
   error?: { code: string; message: string };
@@ -110,6 +111,7 @@ export const JobSignalParams = z
 export type JobSignalParams = z.infer<typeof JobSignalParams>;
 export interface JobSignalResult {
   jobId: string;
+  /** The signal sent, by its RFC 4254 name (`TERM`; `SIGTERM` and `term` are accepted as input). */
   signal: string;
   /** False when the job had already ended (nothing to signal). */
   sent: boolean;
