@@ -60,8 +60,10 @@ export class JobOutput {
         this.chunks[this.head] = undefined as unknown as Chunk;
         this.head++;
       } else {
-        // Copy the kept part: a subarray would pin the whole original chunk in memory.
-        c.bytes = Buffer.from(c.bytes.subarray(excess));
+        // A view, not a copy: it pins at most one chunk's worth beyond the capacity (one SSH packet, or a
+        // capacity-sized copy for an oversized chunk), while copying here on nearly every push doubled the
+        // garbage (daemon peak RSS +34 MiB streaming 50 MiB with copies).
+        c.bytes = c.bytes.subarray(excess);
         c.start += excess;
         this.kept -= excess;
         excess = 0;

@@ -121,6 +121,7 @@ export class Job {
       stdoutBytes: this.output.streamBytes.stdout,
       stderrBytes: this.output.streamBytes.stderr,
       droppedBytes: this.output.firstKept,
+      keptBytes: this.output.keptBytes,
       exitCode: this.exitCode,
       signal: this.signal,
       ...(this.error ? { error: { code: this.error.code, message: this.error.message } } : {}),

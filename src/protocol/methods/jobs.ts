@@ -89,6 +89,8 @@ export interface JobInfo {
   stderrBytes: number;
   /** Bytes no longer in the buffer (the oldest). */
   droppedBytes: number;
+  /** Bytes of output held in the daemon's memory now (at most SCOUT_JOB_BUFFER). */
+  keptBytes: number;
   exitCode: number | null;
   /** The signal that ended the command, as ssh.exec reports it (`SIGTERM`). */
   signal: string | null;
