@@ -197,30 +197,23 @@ async function diffContent(rpc: Rpc, t: Target, expected: string): Promise<ToolO
   return { text, structured: { mode: 'diff_content', path: label(t), identical: !d, diff: d } };
 }
 
-/** Whether to transfer a remote path recursively: only a directory needs it. */
-async function remoteIsDir(rpc: Rpc, t: Target): Promise<boolean> {
-  const st = await rpc.call<FsStatResult>('fs.stat', t);
-  return st.type === 'dir';
-}
-
 async function beam(rpc: Rpc, t: Target, local: string): Promise<ToolOutcome> {
   // The daemon runs as this user on this machine and resolves local paths itself: give it an absolute one.
   const localPath = path.resolve(local);
-  const localStat = fs.statSync(localPath, { throwIfNoEntry: false });
-  if (localStat) {
-    const recursive = localStat.isDirectory();
-    const r = await rpc.call<TransferResult>('transfer.put', { host: t.host, localPath, remotePath: t.path, ...(recursive ? { recursive } : {}) });
-    return { text: transferText('Uploaded', localPath, label(t), r), structured: { mode: 'upload', host: t.host, localPath, remotePath: t.path, ...r } };
+  // recursive: a file transfers as a file and a directory as a tree, so one beam works for both.
+  if (fs.existsSync(localPath)) {
+    const r = await rpc.call<TransferResult>('transfer.put', { host: t.host, localPath, remotePath: t.path, recursive: true });
+    const to = r.path ? `${t.host}:${r.path}` : label(t);
+    return { text: transferText('Uploaded', localPath, to, r), structured: { mode: 'upload', host: t.host, localPath, remotePath: t.path, ...r } };
   }
-  const recursive = await remoteIsDir(rpc, t);
-  const r = await rpc.call<TransferResult>('transfer.get', { host: t.host, remotePath: t.path, localPath, ...(recursive ? { recursive } : {}) });
-  return { text: transferText('Downloaded', label(t), localPath, r), structured: { mode: 'download', host: t.host, localPath, remotePath: t.path, ...r } };
+  const r = await rpc.call<TransferResult>('transfer.get', { host: t.host, remotePath: t.path, localPath, recursive: true });
+  return { text: transferText('Downloaded', label(t), r.path ?? localPath, r), structured: { mode: 'download', host: t.host, localPath, remotePath: t.path, ...r } };
 }
 
 async function copyRemote(rpc: Rpc, from: Target, to: Target): Promise<ToolOutcome> {
-  const recursive = await remoteIsDir(rpc, from);
-  const r = await rpc.call<TransferResult>('transfer.copy', { from, to, ...(recursive ? { recursive } : {}) });
-  return { text: `${transferText('Copied', label(from), label(to), r)} (remote to remote, streamed through this machine)`, structured: { mode: 'copy', from: label(from), to: label(to), ...r } };
+  const r = await rpc.call<TransferResult>('transfer.copy', { from, to, recursive: true });
+  const dst = r.path ? `${to.host}:${r.path}` : label(to);
+  return { text: `${transferText('Copied', label(from), dst, r)} (remote to remote, streamed through this machine)`, structured: { mode: 'copy', from: label(from), to: label(to), ...r } };
 }
 
 /**

@@ -59,4 +59,6 @@ export interface TransferResult {
   bytes: number;
   files: number;
   durationMs: number;
+  /** The path written (inside the requested one when that was an existing directory). */
+  path?: string;
 }
