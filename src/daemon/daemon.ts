@@ -15,6 +15,8 @@ import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
 import { poolMethods } from './handlers/pool.js';
 import { sshMethods } from './handlers/ssh.js';
+import { transferMethods } from './handlers/transfer.js';
+import { fleetMethods } from './handlers/fleet.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
 import { bindSocket } from './socket.js';
@@ -78,6 +80,7 @@ export class Daemon {
       reload: () => this.reload(),
     };
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
+    for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 

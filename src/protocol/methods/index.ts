@@ -5,3 +5,5 @@ export * from './daemon.js';
 export * from './hosts.js';
 export * from './pool.js';
 export * from './ssh.js';
+export * from './transfer.js';
+export * from './fleet.js';
