@@ -1,6 +1,7 @@
 // scout-mcp end to end: the SDK's own MCP Client drives the built dist/bin/scout-mcp.js over stdio; the shim
 // talks to a real scoutd (started by the fixture, or auto-started by the shim), which reaches real sshd.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -162,9 +163,42 @@ describe('the scout tool', () => {
       expect(second).toMatch(new RegExp(`^═══ web2:${remote}/tree \\[FAILED\\] ═+\nError: .*\\[CONNECT_FAILED\\]`));
       expect(r.text.trimEnd().split('\n').at(-1)).toBe('─── 1/2 hosts succeeded ───');
       expect(r.structured).toMatchObject({ summary: { ok: 1, failed: 1, total: 2 } });
+      // A command that runs but exits non-zero fails its own section (here: different directories, one host).
+      const mixed = await scout(c, { targets: [`web1:${remote}/tree`, `web1:${remote}/tree/sub`], query: 'cat hello.txt' });
+      expect(mixed.text).toMatch(new RegExp(`═══ web1:${remote}/tree/sub \\[FAILED\\] ═+\n\\[stderr\\]\n.*No such file.*\n\\[exit code: 1\\]\nCommand exited with code 1`));
+      expect(mixed.text).toContain('─── 1/2 hosts succeeded ───');
     } finally {
       await fleet.server('web2').start();
     }
+  });
+});
+
+describe('beam', () => {
+  it('uploads when the local path exists and downloads when it does not, byte for byte', async () => {
+    daemon = await startDaemon(env());
+    const c = await shim(daemon.env);
+    const local = fs.mkdtempSync(path.join(fleet.root, 'local-'));
+    const bytes = crypto.randomBytes(300 * 1024 + 7);
+    fs.writeFileSync(path.join(local, 'up.bin'), bytes);
+    const up = await ok(c, { target: `web1:${remote}/up.bin`, beam: path.join(local, 'up.bin') });
+    expect(up).toMatch(new RegExp(`^✓ Uploaded ${local}/up.bin → web1:${remote}/up.bin\n  Size: 300\.01 KB`));
+    const sum = await fleet.runAsUser(`sha256sum '${remote}/up.bin'`);
+    expect(sum.stdout.split(' ')[0]).toBe(crypto.createHash('sha256').update(bytes).digest('hex'));
+
+    const down = await ok(c, { target: `web1:${remote}/up.bin`, beam: path.join(local, 'down.bin') });
+    expect(down).toMatch(new RegExp(`^✓ Downloaded web1:${remote}/up.bin → ${local}/down.bin`));
+    expect(fs.readFileSync(path.join(local, 'down.bin')).equals(bytes)).toBe(true);
+  });
+
+  it('beam_source → beam_target copies from one host to another', async () => {
+    daemon = await startDaemon(env());
+    const c = await shim(daemon.env);
+    const text = await ok(c, { beam_source: `web1:${remote}/tree/hello.txt`, beam_target: `web2:${remote}/copied.txt` });
+    expect(text).toMatch(new RegExp(`^✓ Copied web1:${remote}/tree/hello.txt → web2:${remote}/copied.txt`));
+    expect((await fleet.runAsUser(`cat '${remote}/copied.txt'`)).stdout).toBe('hello from web\nsecond line\n');
+    const half = await scout(c, { beam_source: `web1:${remote}/tree/hello.txt` });
+    expect(half.isError).toBe(true);
+    expect(half.text).toContain('beam_source and beam_target must be given together');
   });
 });
 

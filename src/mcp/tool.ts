@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import type { ExecResult, HostInfo } from '../protocol/methods/index.js';
+import type { ExecResult, FleetExecResult, HostInfo } from '../protocol/methods/index.js';
 import { unifiedDiff } from './diff.js';
 import {
   broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section,
@@ -216,28 +216,73 @@ async function copyRemote(rpc: Rpc, from: Target, to: Target): Promise<ToolOutco
   return { text: `${transferText('Copied', label(from), dst, r)} (remote to remote, streamed through this machine)`, structured: { mode: 'copy', from: label(from), to: label(to), ...r } };
 }
 
+type Row = Section & { result: Record<string, unknown> };
+
+function execRow(t: Target, r: ExecResult): Row {
+  const ok = r.exitCode === 0;
+  const body = ok ? execText(r) : `${execText(r)}\nCommand exited with ${r.exitCode === null ? `signal ${r.signal}` : `code ${r.exitCode}`}`;
+  return { title: label(t), ok, body, result: { target: label(t), ok, mode: 'query', host: t.host, cwd: t.path, ...r } };
+}
+
+function errorRow(t: Target, err: unknown): Row {
+  const out = errorOutcome(err);
+  return { title: label(t), ok: false, body: out.text, result: { target: label(t), ok: false, ...out.structured } };
+}
+
 /**
- * The same read or command on many targets, concurrently over the one daemon connection (the daemon's pool
- * bounds per-host channels). Each target has its own path, which fleet.exec/fleet.read (one path or cwd for
- * all hosts) cannot express, so this is one call per target. A command counts as failed when it did not
- * exit 0, as in Scout MCP.
+ * The command on every target: one fleet.exec per distinct directory (the daemon bounds how many hosts run
+ * at once and reports each host's failure on its own), results put back in the order given.
  */
+async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Promise<Row[]> {
+  if (!command.trim()) throw invalid('query must not be empty');
+  const groups: Array<{ path: string; items: Array<{ t: Target; i: number }> }> = [];
+  targets.forEach((t, i) => {
+    // fleet.exec reports per host, so a host named twice for one path goes to a group of its own.
+    let g = groups.find((x) => x.path === t.path && !x.items.some((y) => y.t.host === t.host));
+    if (!g) groups.push((g = { path: t.path, items: [] }));
+    g.items.push({ t, i });
+  });
+  const rows: Row[] = new Array(targets.length);
+  await Promise.all(groups.map(async (g) => {
+    let res: FleetExecResult;
+    try {
+      res = await rpc.call<FleetExecResult>('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
+    } catch (err) {
+      for (const x of g.items) rows[x.i] = errorRow(x.t, err);
+      return;
+    }
+    g.items.forEach((x, k) => {
+      const r = res.results[k];
+      if (r?.result) rows[x.i] = execRow(x.t, r.result);
+      else rows[x.i] = errorRow(x.t, new ScoutError(r?.error?.code ?? 'INTERNAL_ERROR', r?.error?.message ?? 'no result for this host'));
+    });
+  }));
+  return rows;
+}
+
+/** Many targets: each read (or listed) concurrently over the one daemon connection; failures stay per target. */
+async function broadcastRead(rpc: Rpc, targets: Target[]): Promise<Row[]> {
+  return Promise.all(targets.map(async (t): Promise<Row> => {
+    try {
+      const out = await readOrList(rpc, t);
+      return { title: label(t), ok: true, body: out.text, result: { target: label(t), ok: true, ...out.structured } };
+    } catch (err) {
+      return errorRow(t, err);
+    }
+  }));
+}
+
+/** The same read or command on many targets, each in its own section, then `N/M hosts succeeded`. */
 async function broadcast(rpc: Rpc, targets: string[], command: string | undefined): Promise<ToolOutcome> {
   if (targets.length === 0) throw invalid('targets is empty: give one or more "host:/path"');
   const parsed = targets.map((t) => {
     if (t.trim().toLowerCase() === 'hosts') throw invalid("broadcast targets must be 'host:/path', not 'hosts'");
     return parseTarget(t);
   });
-  const results = await Promise.all(parsed.map(async (t): Promise<Section & { result: Record<string, unknown> }> => {
-    const out = command === undefined ? await readOrList(rpc, t).catch(errorOutcome) : await query(rpc, t, command).catch(errorOutcome);
-    const exit = command !== undefined && !out.isError ? (out.structured as { exitCode?: number | null }).exitCode : 0;
-    const ok = !out.isError && exit === 0;
-    const body = out.isError ? out.text : ok ? out.text : `${out.text}\nCommand exited with ${exit === null ? 'a signal' : `code ${exit}`}`;
-    return { title: label(t), ok, body, result: { target: label(t), ok, ...out.structured } };
-  }));
-  const succeeded = results.filter((r) => r.ok).length;
+  const rows = command === undefined ? await broadcastRead(rpc, parsed) : await broadcastQuery(rpc, parsed, command);
+  const succeeded = rows.filter((r) => r.ok).length;
   return {
-    text: broadcastText(results),
-    structured: { mode: command === undefined ? 'broadcast_read' : 'broadcast_query', results: results.map((r) => r.result), summary: { ok: succeeded, failed: results.length - succeeded, total: results.length } },
+    text: broadcastText(rows),
+    structured: { mode: command === undefined ? 'broadcast_read' : 'broadcast_query', results: rows.map((r) => r.result), summary: { ok: succeeded, failed: rows.length - succeeded, total: rows.length } },
   };
 }
