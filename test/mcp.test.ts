@@ -4,11 +4,11 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../src/protocol/methods/index.js';
 import { SCOUT_MCP, scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { ok, scout, startShim } from './fixtures/mcp.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 let fleet: Fleet;
@@ -58,29 +58,9 @@ function env(): NodeJS.ProcessEnv {
 }
 
 async function shim(e: NodeJS.ProcessEnv): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [SCOUT_MCP], env: e as Record<string, string>, stderr: 'pipe' });
-  const client = new Client({ name: 'mcp-test', version: '1.0.0' });
-  await client.connect(transport);
-  shims.push(client);
-  return client;
-}
-
-interface ToolResult {
-  text: string;
-  isError: boolean;
-  structured: Record<string, unknown> | undefined;
-}
-
-async function scout(c: Client, args: Record<string, unknown>): Promise<ToolResult> {
-  const r = await c.callTool({ name: 'scout', arguments: args });
-  const content = r.content as Array<{ type: string; text: string }>;
-  return { text: content.map((x) => x.text).join(''), isError: r.isError === true, structured: r.structuredContent as Record<string, unknown> | undefined };
-}
-
-async function ok(c: Client, args: Record<string, unknown>): Promise<string> {
-  const r = await scout(c, args);
-  expect(r.isError, r.text).toBe(false);
-  return r.text;
+  const c = await startShim(e);
+  shims.push(c);
+  return c;
 }
 
 async function status(e: NodeJS.ProcessEnv): Promise<StatusResult & { running: boolean }> {
@@ -310,6 +290,28 @@ describe('sharing the daemon and its pool', () => {
     const s = await status(e);
     expect(s.running).toBe(true);
     expect(s.pid).not.toBe(oldPid);
+  });
+});
+
+describe('a daemon that dies mid-call', () => {
+  it('fails the call in flight with a clear error; the next call goes through a new daemon', async () => {
+    daemon = await startDaemon(env());
+    const e = daemon.env;
+    const c = await shim(e);
+    const mark = `${remote}/inflight-${Date.now()}`;
+    const inFlight = scout(c, { target: 'web1:/', query: `touch '${mark}'; sleep 30` });
+    // The command has started once its mark exists (no event crosses to the test for that: poll, bounded).
+    const end = Date.now() + 10_000;
+    while ((await fleet.runAsUser(`test -e '${mark}'`)).code !== 0) {
+      if (Date.now() > end) throw new Error('the in-flight command never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await daemon.kill9();
+    daemon = undefined;
+    const r = await inFlight;
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/^Error: scoutd closed the connection .*\[DAEMON_UNAVAILABLE\]$/s);
+    expect(await ok(c, { target: 'web1:/', query: 'echo again' })).toBe('again');
   });
 });
 
