@@ -16,6 +16,8 @@ import { hostsMethods } from './handlers/hosts.js';
 import { jobsMethods } from './handlers/jobs.js';
 import { poolMethods } from './handlers/pool.js';
 import { sshMethods } from './handlers/ssh.js';
+import { transferMethods } from './handlers/transfer.js';
+import { fleetMethods } from './handlers/fleet.js';
 import { JobTable } from './jobs.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
@@ -85,7 +87,9 @@ export class Daemon {
       requestShutdown: (reason) => setImmediate(() => void this.shutdown(reason)),
       reload: () => this.reload(),
     };
-    for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods, jobsMethods]) this.dispatcher.register(methods(services));
+    for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
+    for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
+    this.dispatcher.register(jobsMethods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 

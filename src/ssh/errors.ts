@@ -41,3 +41,40 @@ export function mapConnectError(err: unknown, host: string, addr: string): Scout
 export function connectionLost(host: string, reason: string): ScoutError {
   return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: ${reason}`, { host });
 }
+
+/** SFTP status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 puts them in `err.code`. */
+const SFTP_NO_SUCH_FILE = 2;
+const SFTP_PERMISSION_DENIED = 3;
+
+/**
+ * Map an SFTP failure on `host` at `path`. A request that failed because the connection went away reports
+ * the connection's own reason (`lost`), so a killed server reads CONNECTION_LOST, not a vague I/O error.
+ */
+export function mapSftpError(err: unknown, host: string, path: string, lost?: AbortSignal): ScoutError {
+  if (err instanceof ScoutError) return err;
+  if (lost?.aborted && lost.reason instanceof ScoutError) return lost.reason;
+  const e = err as SshLikeError;
+  const why = e?.message ?? String(err);
+  if (e?.code === SFTP_NO_SUCH_FILE) return new ScoutError('REMOTE_NOT_FOUND', `${path} not found on ${host}`, { host, path });
+  if (e?.code === SFTP_PERMISSION_DENIED) return new ScoutError('REMOTE_PERMISSION_DENIED', `permission denied on ${host}: ${path}`, { host, path });
+  return new ScoutError('REMOTE_IO', `${host}:${path}: ${why}`, { host, path, sftpCode: e?.code });
+}
+
+/** Map a local filesystem failure (the daemon reads and writes local paths itself) to LOCAL_PATH. */
+export function mapLocalError(err: unknown, path: string): ScoutError {
+  if (err instanceof ScoutError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const errno = typeof e?.code === 'string' ? e.code : undefined;
+  const what: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOTDIR: 'a parent is not a directory',
+    EISDIR: 'is a directory',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'read-only file system',
+    EEXIST: 'already exists',
+  };
+  const why = (errno && what[errno]) ?? e?.message ?? String(err);
+  return new ScoutError('LOCAL_PATH', `local ${path}: ${why}`, { path, errno });
+}

@@ -5,4 +5,6 @@ export * from './daemon.js';
 export * from './hosts.js';
 export * from './pool.js';
 export * from './ssh.js';
+export * from './transfer.js';
+export * from './fleet.js';
 export * from './jobs.js';

@@ -1,0 +1,112 @@
+// fleet.exec / fleet.read: one operation on many hosts at once, with bounded concurrency. Every host gets
+// its own result or its own coded error; one unreachable host never fails the call.
+import { ScoutError, isScoutError } from '../../protocol/errors.js';
+import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, type ExecResult, type FleetHostResult, type FleetResult } from '../../protocol/methods/index.js';
+import { tryUtf8 } from '../../protocol/text.js';
+import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
+import { withCwd } from '../../ssh/quote.js';
+import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { execResult } from './ssh.js';
+
+/** `web*`, `db[12]`, `app?` → a RegExp over the whole alias (the ssh_config / shell glob subset). */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) re += '\\[';
+      else {
+        let set = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+        if (set.startsWith('!')) set = '^' + set.slice(1);
+        re += `[${set}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */
+export function resolveTargets(svc: Services, p: { hosts?: string[]; pattern?: string }): string[] {
+  if (p.hosts) return p.hosts;
+  const re = globToRegExp(p.pattern!);
+  const hosts = svc.registry.aliases().filter((a) => re.test(a));
+  if (hosts.length === 0) throw new ScoutError('NOT_FOUND', `no configured host matches '${p.pattern}'`, { pattern: p.pattern, known: svc.registry.aliases().slice(0, 100) });
+  return hosts;
+}
+
+/** Run `work` for each host with at most `concurrency` at once; results in input order, never a rejection. */
+export async function forEachHost<R>(
+  hosts: string[],
+  concurrency: number,
+  signal: AbortSignal,
+  work: (host: string) => Promise<{ ok: boolean; result: R }>,
+): Promise<FleetResult<R>> {
+  const started = performance.now();
+  const results: Array<FleetHostResult<R>> = new Array(hosts.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < hosts.length) {
+      const i = next++;
+      const host = hosts[i];
+      if (signal.aborted) {
+        results[i] = { host, ok: false, error: errorOf(signal.reason) };
+        continue;
+      }
+      try {
+        const { ok, result } = await work(host);
+        results[i] = { host, ok, result };
+      } catch (err) {
+        results[i] = { host, ok: false, error: errorOf(err) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
+  const ok = results.filter((r) => r.ok).length;
+  return { results, summary: { ok, failed: results.length - ok, total: results.length }, durationMs: Math.round(performance.now() - started) };
+}
+
+function errorOf(err: unknown): { code: string; message: string } {
+  if (isScoutError(err)) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
+}
+
+/** `exec.output` for one chunk, tagged with the request id and the host. */
+function outputNotifier(ctx: CallContext, host: string) {
+  return (stream: OutputStream, chunk: Buffer) => {
+    const text = tryUtf8(chunk);
+    ctx.notify('exec.output', { id: ctx.rpcId, host, stream, ...(text !== undefined ? { data: text } : { data: chunk.toString('base64'), encoding: 'base64' }) });
+  };
+}
+
+export function fleetMethods(svc: Services): MethodSpec[] {
+  return [
+    method('fleet.exec', FleetExecParams, async (p, ctx): Promise<FleetResult<ExecResult>> => {
+      const hosts = resolveTargets(svc, p);
+      const command = withCwd(p.command, p.cwd);
+      return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => {
+        svc.registry.get(host);
+        const opts = {
+          timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
+          maxOutputBytes: p.maxOutputBytes ?? svc.settings.maxOutputBytes,
+          signal: ctx.signal,
+          ...(p.stream ? { onOutput: outputNotifier(ctx, host) } : {}),
+        };
+        const run = () => svc.pool.use(host, (conn) => conn.exec(command, opts));
+        let outcome: ExecOutcome;
+        try {
+          outcome = await run();
+        } catch (err) {
+          // As ssh.exec: retry once only when the command never ran (a pooled connection died while idle).
+          if (isScoutError(err, 'CHANNEL_FAILED') || (isScoutError(err, 'CONNECTION_LOST') && err.details.ran === false)) outcome = await run();
+          else throw err;
+        }
+        const result = execResult(outcome);
+        return { ok: result.exitCode === 0, result };
+      });
+    }),
+  ];
+}

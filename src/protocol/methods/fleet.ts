@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ByteCount, HostName, RemotePath, TimeoutMs } from './common.js';
+import type { ExecResult } from './ssh.js';
+
+/** Upper bound on hosts worked on at once: each is a connection (and a dial) of its own. */
+export const FLEET_MAX_CONCURRENCY = 100;
+export const FLEET_DEFAULT_CONCURRENCY = 10;
+
+const Targets = {
+  /** Aliases, worked on and reported in this order. */
+  hosts: z.array(HostName).min(1).max(10_000).optional(),
+  /** A glob over configured aliases (`web*`, `db[12]`, `app?`), in config order. */
+  pattern: z.string().min(1).max(255).optional(),
+};
+const oneTarget = (p: { hosts?: unknown; pattern?: unknown }) => (p.hosts === undefined) !== (p.pattern === undefined);
+const oneTargetMessage = { message: 'give exactly one of hosts or pattern', path: ['hosts'] };
+
+export const FleetExecParams = z
+  .object({
+    ...Targets,
+    command: z.string().min(1, 'command must not be empty').max(1024 * 1024),
+    cwd: RemotePath.optional(),
+    concurrency: z.number().int().positive().max(FLEET_MAX_CONCURRENCY).optional(),
+    timeoutMs: TimeoutMs.optional(),
+    maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
+    /** Send `exec.output` notifications {id, host, stream, data, encoding?} while commands run. */
+    stream: z.boolean().optional(),
+  })
+  .strict()
+  .refine(oneTarget, oneTargetMessage);
+export type FleetExecParams = z.infer<typeof FleetExecParams>;
+
+export const FleetReadParams = z
+  .object({
+    ...Targets,
+    path: RemotePath,
+    maxBytes: ByteCount.optional(),
+    concurrency: z.number().int().positive().max(FLEET_MAX_CONCURRENCY).optional(),
+  })
+  .strict()
+  .refine(oneTarget, oneTargetMessage);
+export type FleetReadParams = z.infer<typeof FleetReadParams>;
+
+export interface FleetHostResult<R> {
+  host: string;
+  /** exec: the command ran and exited 0; read: the file was read. */
+  ok: boolean;
+  result?: R;
+  /** Present when the work did not happen on this host (could not connect, unknown host, …). */
+  error?: { code: string; message: string };
+}
+
+export interface FleetResult<R> {
+  /** One per host, in input order (config order for a pattern). */
+  results: Array<FleetHostResult<R>>;
+  summary: { ok: number; failed: number; total: number };
+  durationMs: number;
+}
+
+export type FleetExecResult = FleetResult<ExecResult>;

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { HostName, RemotePath } from './common.js';
+
+/**
+ * A local path as the daemon sees it. The daemon's working directory is not the caller's, so only absolute
+ * paths are accepted; scoutctl resolves relative ones before sending.
+ */
+export const LocalPath = z
+  .string()
+  .min(1, 'path must not be empty')
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'path must not contain NUL bytes');
+
+export const TransferGetParams = z
+  .object({ host: HostName, remotePath: RemotePath, localPath: LocalPath, recursive: z.boolean().optional() })
+  .strict();
+export type TransferGetParams = z.infer<typeof TransferGetParams>;
+
+export const TransferPutParams = z
+  .object({ host: HostName, localPath: LocalPath, remotePath: RemotePath, recursive: z.boolean().optional() })
+  .strict();
+export type TransferPutParams = z.infer<typeof TransferPutParams>;
+
+const RemoteEnd = z.object({ host: HostName, path: RemotePath }).strict();
+
+export const TransferCopyParams = z.object({ from: RemoteEnd, to: RemoteEnd, recursive: z.boolean().optional() }).strict();
+export type TransferCopyParams = z.infer<typeof TransferCopyParams>;
+
+export interface TransferResult {
+  /** File bytes written to the destination. */
+  bytes: number;
+  /** Regular files written (directories and symlinks are not counted). */
+  files: number;
+  durationMs: number;
+  /** The path that was written (differs from the requested one when that was an existing directory). */
+  path: string;
+}
+
+/** Notification `transfer.progress`, tagged with the request id; `bytes` only grows and ends at `totalBytes`. */
+export interface TransferProgress {
+  id: string | number;
+  bytes: number;
+  totalBytes: number;
+  /** The source file being transferred. */
+  file: string;
+}
