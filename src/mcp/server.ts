@@ -6,6 +6,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ScoutClient } from '../client/client.js';
 import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
+import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
 import { TOOL_DESCRIPTION, runScout, scoutInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
@@ -42,6 +43,16 @@ export function createServer(rpc: Rpc): McpServer {
     annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   }, async (args) => {
     const out = await runScout(rpc, args as ScoutArgs);
+    return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+  });
+  server.registerTool('scout_jobs', {
+    title: 'Scout: background jobs',
+    description: JOBS_TOOL_DESCRIPTION,
+    inputSchema: jobsInput,
+    // Reading is harmless, but action="stop" signals a remote process.
+    annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  }, async (args) => {
+    const out = await runJobs(rpc, args as JobsArgs);
     return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
   });
   registerResources(server, rpc);

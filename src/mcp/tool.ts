@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { ExecResult, FleetExecResult, HostInfo } from '../protocol/methods/index.js';
 import { unifiedDiff } from './diff.js';
+import { startBackground } from './jobs.js';
 import {
   broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section,
 } from './format.js';
@@ -26,7 +27,7 @@ const FIND_MAX_DEPTH = 10;
 export const TOOL_DESCRIPTION = `Work on remote hosts from ~/.ssh/config through Scout's warm, shared SSH pool.
 - target="hosts": list hosts with online status.
 - target="host:/path": read a file, or list a directory (decided by what the path is).
-- + query="cmd": run a shell command in that directory (pipes work); + tree=true: directory tree; + find="*.log" (depth, default 5): find by name.
+- + query="cmd": run a shell command in that directory (pipes work); + background=true: start it as a background job and return its id at once (for builds, tests, tails: read it with scout_jobs); + tree=true: directory tree; + find="*.log" (depth, default 5): find by name.
 - + diff="host2:/path": unified diff against another file; + diff_content="text": diff against expected text.
 - targets=["h1:/p", "h2:/p"] (+ query): the same read or command on many hosts at once; one failure never fails the rest.
 - beam="/local/path" with target: upload if the local path exists, else download to it; beam_source + beam_target: copy host to host.`;
@@ -35,6 +36,7 @@ export const TOOL_DESCRIPTION = `Work on remote hosts from ~/.ssh/config through
 export const scoutInput = {
   target: z.string().default('').describe('"hosts", or "host:/path" (a file or directory on that host)'),
   query: z.string().optional().describe('shell command run with the target directory as cwd (with targets: on every target)'),
+  background: z.boolean().default(false).describe('with query: run it as a background job and return its job id at once; read the output with the scout_jobs tool'),
   tree: z.boolean().default(false).describe(`show a directory tree of the target (depth ${TREE_DEPTH})`),
   find: z.string().optional().describe('glob on entry names to find below the target directory, e.g. "*.conf"'),
   depth: z.number().int().default(FIND_DEFAULT_DEPTH).describe(`how deep find descends (1-${FIND_MAX_DEPTH}, default ${FIND_DEFAULT_DEPTH})`),
@@ -49,6 +51,7 @@ export const scoutInput = {
 export type ScoutArgs = {
   target?: string;
   query?: string;
+  background?: boolean;
   tree?: boolean;
   find?: string;
   depth?: number;
@@ -123,6 +126,10 @@ async function dispatch(rpc: Rpc, a: ScoutArgs): Promise<ToolOutcome> {
   if (a.find !== undefined) return find(rpc, t, a.find, a.depth ?? FIND_DEFAULT_DEPTH);
   if (a.diff !== undefined) return diffFiles(rpc, t, parseTarget(a.diff));
   if (a.diff_content !== undefined) return diffContent(rpc, t, a.diff_content);
+  if (a.query !== undefined && a.background) {
+    if (!a.query.trim()) throw invalid('query must not be empty');
+    return startBackground(rpc, t, a.query);
+  }
   if (a.query !== undefined) return query(rpc, t, a.query);
   if (a.tree) return tree(rpc, t);
   return readOrList(rpc, t);
