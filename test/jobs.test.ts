@@ -97,6 +97,7 @@ describe('jobs outlive their client', () => {
     expect(text).toBe(expected);
     expect(reads).toBeGreaterThan(10);
     expect(last).toMatchObject({ done: true, state: 'exited', exitCode: 3, signal: null, dropped: 0, totalBytes: expected.length });
+    expect((await reader.call<StatusResult>('daemon.status')).jobs).toEqual({ running: 0, finished: 1 });
     const list = await reader.call<JobListResult>('jobs.list', {});
     expect(list.jobs.find((j) => j.jobId === jobId)).toMatchObject({ host: 'web1', client: 'starter', state: 'exited', exitCode: 3, bytes: expected.length, stderrBytes: 5 });
     reader.close();
