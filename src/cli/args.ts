@@ -9,7 +9,7 @@ export interface Parsed {
 }
 
 /** Flags that take a value (`--socket PATH` or `--socket=PATH`). */
-const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency']);
+const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream']);
 
 export function parseArgs(argv: string[]): Parsed {
   const flags = new Map<string, string | true>();
@@ -34,6 +34,7 @@ export function parseArgs(argv: string[]): Parsed {
     }
     if (a === '-h') { flags.set('help', true); continue; }
     if (a === '-V') { flags.set('version', true); continue; }
+    if (a === '-f') { flags.set('follow', true); continue; }
     positional.push(a);
   }
   return { command: positional.shift(), positional, rest, flags };

@@ -15,6 +15,11 @@ export interface ClientOptions {
   /** Name sent in `daemon.hello` (shows in logs and the audit trail). */
   clientName?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start scoutd (detached, logs under the state directory) when no daemon answers, then connect.
+   * scoutctl status/stop leave it off: they report what is there.
+   */
+  autoStart?: boolean;
 }
 
 export interface CallOptions {
@@ -33,6 +38,9 @@ interface Pending {
 export class ScoutClient {
   readonly socketPath: string;
   private readonly clientName: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly autoStart: boolean;
+  private connecting: Promise<HelloResult> | undefined;
   private sock: net.Socket | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -44,16 +52,36 @@ export class ScoutClient {
   constructor(opts: ClientOptions = {}) {
     this.socketPath = opts.socket ?? defaultSocketPath(opts.env ?? process.env);
     this.clientName = opts.clientName ?? 'scout-client';
+    this.env = opts.env ?? process.env;
+    this.autoStart = opts.autoStart ?? false;
   }
 
   get connected(): boolean {
     return this.sock !== undefined && !this.sock.destroyed;
   }
 
-  /** Connect and say hello. Throws DAEMON_UNAVAILABLE (with a hint) when nothing answers, PROTOCOL_MISMATCH on a version skew. */
-  async connect(): Promise<HelloResult> {
-    if (this.connected && this.hello) return this.hello;
-    await this.dial();
+  /**
+   * Connect and say hello (a no-op when already connected; concurrent callers share one attempt). Throws
+   * DAEMON_UNAVAILABLE (with a hint) when nothing answers, PROTOCOL_MISMATCH on a version skew. With
+   * `autoStart`, a missing daemon is started first. After the daemon went away, calling this again reconnects.
+   */
+  connect(): Promise<HelloResult> {
+    if (this.connected && this.hello) return Promise.resolve(this.hello);
+    this.connecting ??= this.doConnect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<HelloResult> {
+    if (this.connected) this.close(); // connected but no hello (a failed hello): start clean
+    try {
+      await this.dial();
+    } catch (err) {
+      const reason = err instanceof ScoutError ? err.details.reason : undefined;
+      if (!this.autoStart || (reason !== 'ENOENT' && reason !== 'ECONNREFUSED')) throw err;
+      const { ensureDaemon } = await import('./autostart.js');
+      await ensureDaemon({ socket: this.socketPath, env: this.env });
+      await this.dial();
+    }
     this.hello = await this.call<HelloResult>('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
     return this.hello;
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { Pool } from '../pool/pool.js';
+import type { JobTable } from './jobs.js';
 import type { SettingView } from '../protocol/methods/index.js';
 import type { Settings } from './settings.js';
 
@@ -27,6 +28,8 @@ export interface Services {
   settingsView: SettingView[];
   registry: HostRegistry;
   pool: Pool;
+  /** Background jobs (jobs.*), owned by the daemon rather than by any call. */
+  jobs: JobTable;
   log: Logger;
   startedAt: Date;
   /** Live numbers owned by the server (clients, in-flight calls). */

@@ -13,10 +13,12 @@ import { SshConnection } from '../ssh/connection.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
+import { jobsMethods } from './handlers/jobs.js';
 import { poolMethods } from './handlers/pool.js';
 import { sshMethods } from './handlers/ssh.js';
 import { transferMethods } from './handlers/transfer.js';
 import { fleetMethods } from './handlers/fleet.js';
+import { JobTable } from './jobs.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
 import { bindSocket } from './socket.js';
@@ -33,6 +35,7 @@ export class Daemon {
   readonly log: Logger;
   private readonly registry: HostRegistry;
   private readonly pool: Pool;
+  private readonly jobs: JobTable;
   private readonly dispatcher = new Dispatcher();
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
@@ -67,11 +70,16 @@ export class Daemon {
       maxPoolSize: settings.maxPoolSize,
       log: this.log.child({ component: 'pool' }),
     });
+    this.jobs = new JobTable(
+      { pool: this.pool, registry: this.registry, log: this.log.child({ component: 'jobs' }) },
+      { bufferBytes: settings.jobBufferBytes, ttlMs: settings.jobTtlMs, maxJobs: settings.maxJobs, maxJobsPerHost: settings.maxJobsPerHost, defaultTimeoutMs: settings.jobTimeoutMs },
+    );
     const services: Services = {
       settings,
       settingsView: view,
       registry: this.registry,
       pool: this.pool,
+      jobs: this.jobs,
       log: this.log,
       startedAt: this.startedAt,
       warnings: this.warnings,
@@ -81,6 +89,7 @@ export class Daemon {
     };
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
+    this.dispatcher.register(jobsMethods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 
@@ -108,6 +117,8 @@ export class Daemon {
     this.stopping = (async () => {
       this.log.info({ reason }, 'shutting down');
       this.server.close();
+      // Background jobs belong to no call: stop them now (TERM, then KILL) rather than wait out the grace period.
+      const jobsStopped = this.jobs.stopAll();
       const sessions = [...this.sessions];
       const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.settings.shutdownGraceMs).unref());
       const drained = Promise.all(sessions.map((s) => s.drained())).then(() => 'drained' as const);
@@ -115,6 +126,7 @@ export class Daemon {
         this.log.warn({}, 'grace period over: cancelling calls still in flight');
         await Promise.all(sessions.map((s) => s.cancelAll(new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down'))));
       }
+      await jobsStopped;
       await this.pool.closeAll();
       for (const s of this.sessions) s.end();
       try {

@@ -26,6 +26,16 @@ export interface Settings {
   maxSessions: number;
   /** In-flight calls get this long to finish on shutdown before they are cancelled. */
   shutdownGraceMs: number;
+  /** Bytes of output kept per background job (oldest dropped first). */
+  jobBufferBytes: number;
+  /** Finished jobs are forgotten this long after they end. */
+  jobTtlMs: number;
+  /** Jobs kept at once, running and finished. */
+  maxJobs: number;
+  /** Running jobs per host (each holds one of the connection's MaxSessions channels). */
+  maxJobsPerHost: number;
+  /** Default bound on a job's run time. */
+  jobTimeoutMs: number;
   logLevel: string;
   home: string;
   localUser: string;
@@ -76,6 +86,15 @@ const SPECS: Spec[] = [
   // OpenSSH's MaxSessions default.
   { key: 'maxSessions', env: 'SCOUT_MAX_SESSIONS', def: 10, parse: positiveInt('SCOUT_MAX_SESSIONS') },
   { key: 'shutdownGraceMs', env: 'SCOUT_SHUTDOWN_GRACE', def: 5_000, parse: seconds('SCOUT_SHUTDOWN_GRACE'), show: asSeconds },
+  // 1 MiB per job × SCOUT_MAX_JOBS (32) bounds job output memory at 32 MiB.
+  { key: 'jobBufferBytes', env: 'SCOUT_JOB_BUFFER', def: 1_048_576, parse: positiveInt('SCOUT_JOB_BUFFER') },
+  // An hour: long enough for an agent to come back for a build's result, short enough not to pile up.
+  { key: 'jobTtlMs', env: 'SCOUT_JOB_TTL', def: 3_600_000, parse: seconds('SCOUT_JOB_TTL'), show: asSeconds },
+  { key: 'maxJobs', env: 'SCOUT_MAX_JOBS', def: 32, parse: positiveInt('SCOUT_MAX_JOBS') },
+  // 4 of OpenSSH's default 10 sessions per connection: calls keep 6 channels even when jobs are at the limit.
+  { key: 'maxJobsPerHost', env: 'SCOUT_MAX_JOBS_PER_HOST', def: 4, parse: positiveInt('SCOUT_MAX_JOBS_PER_HOST') },
+  // A day: jobs are for long work (builds, tails), but nothing should run unowned forever.
+  { key: 'jobTimeoutMs', env: 'SCOUT_JOB_TIMEOUT', def: 86_400_000, parse: seconds('SCOUT_JOB_TIMEOUT'), show: asSeconds },
   { key: 'logLevel', env: 'SCOUT_LOG_LEVEL', def: 'info', parse: (raw) => raw.toLowerCase() },
 ];
 

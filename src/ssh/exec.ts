@@ -25,6 +25,13 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Aborted by the connection when it goes away; its reason (CONNECTION_LOST) ends the call at once. */
   lost?: AbortSignal;
+  /** Called once the channel is open (the command runs), with a handle to signal it (background jobs). */
+  onStarted?: (control: ExecControl) => void;
+}
+
+/** A running command's handle: send any signal (TERM, KILL, INT, HUP…) to its remote process group. */
+export interface ExecControl {
+  signal(name: string): void;
 }
 
 export interface ExecOutcome {
@@ -104,6 +111,7 @@ export async function runExec(client: Client, host: string, command: string, opt
   }
   const out = new CappedBuffer(opts.maxOutputBytes);
   const errOut = new CappedBuffer(opts.maxOutputBytes);
+  opts.onStarted?.({ signal: (name) => trySignal(stream, name) });
 
   return new Promise<ExecOutcome>((resolve, reject) => {
     let settled = false;

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { ExecResult } from '../../protocol/methods/index.js';
+import type { ExecResult, JobStartResult } from '../../protocol/methods/index.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
@@ -30,6 +30,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     return EXIT_SCOUT_ERROR;
   }
   try {
+    if (ctx.args.flags.has('detach')) {
+      // A background job: the daemon owns it from here on; this process only prints its id.
+      const { jobId } = await client.call<JobStartResult>('jobs.start', params);
+      ctx.io.out(ctx.json ? json({ jobId }) + '\n' : `${jobId}\n`);
+      return 0;
+    }
     const r = await client.call<ExecResult>('ssh.exec', params);
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
@@ -53,7 +59,8 @@ export async function run(ctx: CommandContext): Promise<number> {
 export function exitCodeOf(r: ExecResult): number {
   if (r.exitCode !== null) return r.exitCode;
   if (r.signal) {
-    const n = (constants.signals as Record<string, number>)[`SIG${r.signal}`];
+    // ssh2 reports exit signals as `SIGTERM`; accept the bare RFC 4254 name (`TERM`) too.
+    const n = (constants.signals as Record<string, number>)[r.signal.startsWith('SIG') ? r.signal : `SIG${r.signal}`];
     return n ? 128 + n : EXIT_SCOUT_ERROR;
   }
   return EXIT_SCOUT_ERROR;

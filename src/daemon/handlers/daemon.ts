@@ -29,6 +29,7 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         settings: svc.settingsView,
         counters: { requests: s.requests, errors: s.errors },
         pool: svc.pool.summary(),
+        jobs: svc.jobs.summary(),
         rssBytes: process.memoryUsage.rss(),
         warnings: svc.warnings,
       };

@@ -38,6 +38,8 @@ export interface StatusResult {
   settings: SettingView[];
   counters: { requests: number; errors: Record<string, number> };
   pool: PoolSummary;
+  /** Background jobs held by the daemon. */
+  jobs?: { running: number; finished: number };
   rssBytes: number;
   warnings: string[];
 }

@@ -7,3 +7,4 @@ export * from './pool.js';
 export * from './ssh.js';
 export * from './transfer.js';
 export * from './fleet.js';
+export * from './jobs.js';

@@ -1,0 +1,82 @@
+// scoutctl jobs: list background jobs, print or follow their output, signal and forget them.
+import type { JobForgetResult, JobInfo, JobListResult, JobOutputResult, JobSignalResult } from '../../protocol/methods/index.js';
+import { UsageError, flag } from '../args.js';
+import { connect } from '../connect.js';
+import type { CommandContext } from '../main.js';
+import { ago, bytes, json, table } from '../output.js';
+import { exitCodeOf } from './exec.js';
+
+/** One read per call: large enough that following a fast job is not call-bound. */
+const READ_BYTES = 1024 * 1024;
+/** Long-poll bound while following; the loop simply polls again. */
+const FOLLOW_WAIT_MS = 30_000;
+/** Like ssh and scoutctl exec: 255 means Scout failed, not the job. */
+const EXIT_SCOUT_ERROR = 255;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const [sub = 'list', id] = ctx.args.positional;
+  if (sub !== 'list' && !id) throw new UsageError(`jobs ${sub} needs a job ID (see scoutctl jobs)`);
+  const client = await connect(ctx);
+  try {
+    switch (sub) {
+      case 'list': {
+        const host = flag(ctx.args, 'host');
+        const r = await client.call<JobListResult>('jobs.list', host ? { host } : {});
+        if (ctx.json) ctx.io.out(json(r) + '\n');
+        else if (r.jobs.length === 0) ctx.io.out('No jobs.\n');
+        else ctx.io.out(table(r.jobs.map(row), ['ID', 'HOST', 'STATE', 'EXIT', 'STARTED', 'OUTPUT', 'COMMAND']) + '\n');
+        return 0;
+      }
+      case 'logs':
+        return await logs(ctx, client, id);
+      case 'kill': {
+        const signal = flag(ctx.args, 'signal') ?? 'TERM';
+        const r = await client.call<JobSignalResult>('jobs.signal', { jobId: id, signal });
+        if (ctx.json) ctx.io.out(json(r) + '\n');
+        else ctx.io.out(r.sent ? `sent ${r.signal} to job ${r.jobId}\n` : `job ${r.jobId} has already ended (${r.state})\n`);
+        return 0;
+      }
+      case 'forget': {
+        const r = await client.call<JobForgetResult>('jobs.forget', { jobId: id });
+        if (ctx.json) ctx.io.out(json(r) + '\n');
+        else ctx.io.out(`forgot job ${r.jobId}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown jobs subcommand '${sub}'`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** Print the output from the start (what is still kept); with -f, follow it to the end and exit with the job's code. */
+async function logs(ctx: CommandContext, client: Awaited<ReturnType<typeof connect>>, jobId: string): Promise<number> {
+  const follow = ctx.args.flags.has('follow');
+  const stream = flag(ctx.args, 'stream');
+  if (stream !== undefined && stream !== 'stdout' && stream !== 'stderr') throw new UsageError('--stream takes stdout or stderr');
+  let offset = 0;
+  for (;;) {
+    const r = await client.call<JobOutputResult>('jobs.output', { jobId, offset, maxBytes: READ_BYTES, ...(stream ? { stream } : {}), ...(follow ? { waitMs: FOLLOW_WAIT_MS } : {}) });
+    if (r.dropped > 0) ctx.io.err(`scoutctl: ${r.dropped} bytes of older output were dropped (raise SCOUT_JOB_BUFFER to keep more)\n`);
+    if (r.data.length) await write(r.encoding === 'base64' ? Buffer.from(r.data, 'base64') : r.data);
+    offset = r.nextOffset;
+    if (r.done) {
+      if (r.error) ctx.io.err(`scoutctl: job ${jobId} ${r.state}: ${r.error.message} [${r.error.code}]\n`);
+      if (!follow) return 0;
+      if (r.state !== 'exited') return EXIT_SCOUT_ERROR;
+      return exitCodeOf({ exitCode: r.exitCode ?? null, signal: r.signal ?? null, stdout: '', stderr: '', truncated: false, durationMs: 0 });
+    }
+    if (!follow && r.data.length === 0) return 0;
+  }
+}
+
+function write(data: string | Buffer): Promise<void> {
+  return new Promise((resolve) => (process.stdout.write(data) ? resolve() : process.stdout.once('drain', resolve)));
+}
+
+function row(j: JobInfo): string[] {
+  const exit = j.state === 'running' ? '-' : j.exitCode !== null ? String(j.exitCode) : j.signal ? `SIG${j.signal}` : (j.error?.code ?? '-');
+  const command = j.command.length > 60 ? `${j.command.slice(0, 57)}...` : j.command;
+  return [j.jobId, j.host, j.state, exit, ago(j.startedAt), bytes(j.bytes), command.replace(/\s+/g, ' ')];
+}

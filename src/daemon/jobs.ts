@@ -1,0 +1,331 @@
+// Background jobs: commands owned by scoutd rather than by a call, so they outlive the client that started
+// them. Each job holds its pooled connection in use (the idle reaper and LRU eviction leave it alone) and one
+// channel slot for its whole life; its output goes to a bounded ring (job-output.ts) read by cursor.
+// A client disconnect never stops a job (unlike ssh.exec): only jobs.signal, the job's timeout, a lost
+// connection or daemon shutdown end it.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { HostRegistry } from '../hosts/registry.js';
+import type { Pool } from '../pool/pool.js';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
+import type { JobInfo, JobState } from '../protocol/methods/jobs.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { KILL_GRACE_MS, TERM_GRACE_MS, type ExecControl, type ExecOutcome, type OutputStream } from '../ssh/exec.js';
+import { withCwd } from '../ssh/quote.js';
+import { JobOutput, type OutputRead } from './job-output.js';
+
+/** Extra time, beyond exec's TERM → KILL ladder, that shutdown waits for a stopped job's channel to close. */
+const SHUTDOWN_SLACK_MS = 1_000;
+/** Longest command text kept in logs and listings (a heredoc can be megabytes). */
+const COMMAND_SHOWN_CHARS = 500;
+
+export interface JobLimits {
+  /** Bytes of output kept per job (the ring's capacity). */
+  bufferBytes: number;
+  /** Finished jobs are forgotten this long after they end. */
+  ttlMs: number;
+  /** Jobs kept at once (running and finished); the oldest finished one makes room when full. */
+  maxJobs: number;
+  /** Running jobs per host: each holds a channel slot, so this must stay below MaxSessions. */
+  maxJobsPerHost: number;
+  /** Default bound on a job's run time. */
+  defaultTimeoutMs: number;
+}
+
+export interface JobStartRequest {
+  host: string;
+  command: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: Buffer;
+  timeoutMs?: number;
+  client: string;
+}
+
+export class Job {
+  readonly startedAt = new Date();
+  endedAt: Date | undefined;
+  state: JobState = 'running';
+  exitCode: number | null = null;
+  signal: string | null = null;
+  error: ScoutError | undefined;
+  readonly output: JobOutput;
+  /** Aborting stops the command (TERM, then KILL, then close): used on shutdown. */
+  readonly abort = new AbortController();
+  control: ExecControl | undefined;
+  conn: SshConnection | undefined;
+  ttlTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Set<() => void>();
+  private resolveEnded!: () => void;
+  /** Resolves when the job has ended (any state but running). */
+  readonly ended = new Promise<void>((r) => (this.resolveEnded = r));
+
+  constructor(readonly id: string, readonly req: JobStartRequest, bufferBytes: number) {
+    this.output = new JobOutput(bufferBytes);
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  push(stream: OutputStream, chunk: Buffer): void {
+    this.output.push(stream, chunk);
+    this.wake();
+  }
+
+  end(state: Exclude<JobState, 'running'>, outcome: { exitCode?: number | null; signal?: string | null; error?: ScoutError }): void {
+    if (!this.running) return;
+    this.state = state;
+    this.exitCode = outcome.exitCode ?? null;
+    this.signal = outcome.signal ?? null;
+    this.error = outcome.error;
+    this.endedAt = new Date();
+    this.control = undefined;
+    this.resolveEnded();
+    this.wake();
+  }
+
+  /** Resolves on the next output or the end of the job, after `ms`, or when `signal` aborts. */
+  nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.add(done);
+    });
+  }
+
+  private wake(): void {
+    if (this.waiters.size === 0) return;
+    for (const w of [...this.waiters]) w();
+  }
+
+  info(now = Date.now()): JobInfo {
+    return {
+      jobId: this.id,
+      host: this.req.host,
+      command: this.req.command.slice(0, COMMAND_SHOWN_CHARS),
+      ...(this.req.cwd !== undefined ? { cwd: this.req.cwd } : {}),
+      client: this.req.client,
+      state: this.state,
+      startedAt: this.startedAt.toISOString(),
+      ...(this.endedAt ? { endedAt: this.endedAt.toISOString() } : {}),
+      durationMs: (this.endedAt?.getTime() ?? now) - this.startedAt.getTime(),
+      bytes: this.output.total,
+      stdoutBytes: this.output.streamBytes.stdout,
+      stderrBytes: this.output.streamBytes.stderr,
+      droppedBytes: this.output.firstKept,
+      keptBytes: this.output.keptBytes,
+      exitCode: this.exitCode,
+      signal: this.signal,
+      ...(this.error ? { error: { code: this.error.code, message: this.error.message } } : {}),
+    };
+  }
+}
+
+export class JobTable {
+  private readonly jobs = new Map<string, Job>();
+  private closing = false;
+
+  constructor(
+    private readonly deps: { pool: Pool; registry: HostRegistry; log: Logger },
+    private readonly limits: JobLimits,
+  ) {}
+
+  /** Start a job; resolves with it once its command runs (the exec channel is open). */
+  async start(req: JobStartRequest): Promise<Job> {
+    if (this.closing) throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host: req.host });
+    this.deps.registry.get(req.host);
+    this.makeRoom(req.host);
+    const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
+    this.jobs.set(job.id, job);
+    let onStarted!: () => void;
+    const started = new Promise<void>((r) => (onStarted = r));
+    let ran = false;
+    const command = withCwd(req.command, req.cwd);
+    const opts = {
+      timeoutMs: req.timeoutMs ?? this.limits.defaultTimeoutMs,
+      // Nothing is kept by exec itself: every chunk goes to the job's ring through onOutput.
+      maxOutputBytes: 0,
+      signal: job.abort.signal,
+      onOutput: (stream: OutputStream, chunk: Buffer) => job.push(stream, chunk),
+      ...(req.stdin ? { stdin: req.stdin } : {}),
+      ...(req.env ? { env: req.env } : {}),
+      onStarted: (control: ExecControl) => {
+        ran = true;
+        job.control = control;
+        onStarted();
+      },
+    };
+    // pool.use holds the connection active for the job's whole life, so the reaper never closes it under us.
+    const run = () => this.deps.pool.use(req.host, (conn) => {
+      job.conn = conn;
+      return conn.exec(command, opts);
+    });
+    const execution = run().catch((err: unknown) => {
+      // Safe to retry only when the command never ran (as ssh.exec: a stale connection is noticed on use).
+      if (!ran && (isScoutError(err, 'CHANNEL_FAILED') || (isScoutError(err, 'CONNECTION_LOST') && err.details.ran === false))) return run();
+      throw err;
+    });
+    const first = await Promise.race([started.then(() => 'started' as const), execution.then(() => 'started' as const, (err: unknown) => err)]);
+    if (first !== 'started') {
+      this.jobs.delete(job.id);
+      throw first;
+    }
+    this.deps.log.info({ job: job.id, host: req.host, client: req.client, command: req.command.slice(0, COMMAND_SHOWN_CHARS), cwd: req.cwd }, 'job started');
+    execution.then((o) => this.finished(job, o), (err: unknown) => this.failed(job, err));
+    return job;
+  }
+
+  get(id: string): Job {
+    const job = this.jobs.get(id);
+    if (!job) throw new ScoutError('NOT_FOUND', `no job ${id} (finished jobs are forgotten after their TTL; see jobs.list)`, { jobId: id });
+    return job;
+  }
+
+  list(host?: string): Job[] {
+    return [...this.jobs.values()].filter((j) => host === undefined || j.req.host === host);
+  }
+
+  /** Read from a cursor; with `waitMs`, wait (bounded) for output or the job's end when there is nothing yet. */
+  async read(
+    job: Job,
+    q: { offset: number; maxBytes: number; stream?: OutputStream; waitMs: number },
+    signal: AbortSignal,
+    format: (r: OutputRead, final: boolean) => { empty: boolean },
+  ): Promise<void> {
+    const deadline = Date.now() + q.waitMs;
+    for (;;) {
+      const running = job.running;
+      const r = job.output.read(q.offset, q.maxBytes, q.stream);
+      const { empty } = format(r, !running);
+      const left = deadline - Date.now();
+      if (!empty || !running || left <= 0) return;
+      await job.nextChange(left, signal);
+      if (signal.aborted) throw signal.reason;
+    }
+  }
+
+  /** Send a signal to a running job's remote process group; false when it has already ended. */
+  signal(job: Job, name: string): boolean {
+    if (!job.running || !job.control) return false;
+    this.deps.log.info({ job: job.id, host: job.req.host, signal: name }, 'signalling job');
+    job.control.signal(name);
+    return true;
+  }
+
+  /** Wait (bounded) for the job to end. */
+  async wait(job: Job, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (!job.running) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      job.ended,
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+      new Promise<void>((r) => {
+        onAbort = () => r();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (signal.aborted && job.running) throw signal.reason;
+  }
+
+  /** Forget a finished job (its output goes with it). A running job must be stopped first. */
+  forget(job: Job): void {
+    if (job.running) throw new ScoutError('BUSY', `job ${job.id} is still running: stop it first (jobs.signal)`, { jobId: job.id });
+    this.remove(job);
+  }
+
+  /** Counts for status. */
+  summary(): { running: number; finished: number } {
+    let running = 0;
+    for (const j of this.jobs.values()) if (j.running) running++;
+    return { running, finished: this.jobs.size - running };
+  }
+
+  /** Daemon shutdown: refuse new jobs, stop the running ones (TERM, then KILL) and log how each ended. */
+  async stopAll(): Promise<void> {
+    this.closing = true;
+    const running = [...this.jobs.values()].filter((j) => j.running);
+    if (running.length) this.deps.log.info({ jobs: running.map((j) => j.id) }, 'stopping running jobs');
+    for (const j of running) j.abort.abort(new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down: the job was stopped', { jobId: j.id }));
+    const bound = new Promise<void>((r) => setTimeout(r, TERM_GRACE_MS + KILL_GRACE_MS + SHUTDOWN_SLACK_MS).unref());
+    await Promise.race([Promise.all(running.map((j) => j.ended)), bound]);
+    for (const j of running) {
+      if (j.running) {
+        j.end('failed', { error: new ScoutError('SHUTTING_DOWN', 'scoutd shut down before the job ended', { jobId: j.id }) });
+        this.logEnd(j);
+      }
+    }
+    for (const j of this.jobs.values()) clearTimeout(j.ttlTimer);
+  }
+
+  private finished(job: Job, o: ExecOutcome): void {
+    // A channel that closed with neither an exit status nor a signal on a connection that went away: lost.
+    if (o.exitCode === null && o.signal === null && job.conn?.lost.aborted) {
+      const reason = job.conn.lost.reason;
+      job.end('lost', { error: isScoutError(reason) ? reason : new ScoutError('CONNECTION_LOST', `connection to ${job.req.host} was lost`, { host: job.req.host }) });
+    } else {
+      job.end('exited', { exitCode: o.exitCode, signal: o.signal });
+    }
+    this.afterEnd(job);
+  }
+
+  private failed(job: Job, err: unknown): void {
+    const e = isScoutError(err) ? err : new ScoutError('INTERNAL_ERROR', `job failed: ${(err as Error)?.message ?? String(err)}`);
+    job.end(e.code === 'CONNECTION_LOST' ? 'lost' : 'failed', { error: e });
+    this.afterEnd(job);
+  }
+
+  private afterEnd(job: Job): void {
+    this.logEnd(job);
+    if (this.closing) return;
+    job.ttlTimer = setTimeout(() => {
+      if (this.jobs.get(job.id) === job) this.remove(job);
+    }, this.limits.ttlMs);
+    job.ttlTimer.unref();
+  }
+
+  private logEnd(job: Job): void {
+    const i = job.info();
+    const line = { job: i.jobId, host: i.host, client: i.client, state: i.state, exitCode: i.exitCode, signal: i.signal, error: i.error?.code, bytes: i.bytes, durationMs: i.durationMs };
+    if (job.state === 'exited') this.deps.log.info(line, 'job ended');
+    else this.deps.log.warn({ ...line, reason: i.error?.message }, 'job ended');
+  }
+
+  private remove(job: Job): void {
+    clearTimeout(job.ttlTimer);
+    this.jobs.delete(job.id);
+  }
+
+  /** Enforce the per-host and total limits, forgetting the oldest finished job when the table is full. */
+  private makeRoom(host: string): void {
+    let onHost = 0;
+    for (const j of this.jobs.values()) if (j.running && j.req.host === host) onHost++;
+    if (onHost >= this.limits.maxJobsPerHost) {
+      throw new ScoutError('LIMIT_REACHED', `${onHost} jobs already run on ${host} (limit SCOUT_MAX_JOBS_PER_HOST=${this.limits.maxJobsPerHost}): wait for one to end or stop one`, { host, limit: this.limits.maxJobsPerHost });
+    }
+    if (this.jobs.size < this.limits.maxJobs) return;
+    const oldestFinished = [...this.jobs.values()].filter((j) => !j.running).sort((a, b) => (a.endedAt!.getTime() - b.endedAt!.getTime()))[0];
+    if (!oldestFinished) {
+      throw new ScoutError('LIMIT_REACHED', `${this.jobs.size} jobs are running (limit SCOUT_MAX_JOBS=${this.limits.maxJobs}): wait for one to end or stop one`, { limit: this.limits.maxJobs });
+    }
+    this.remove(oldestFinished);
+  }
+}
+
+/** Short random ids: unguessable across daemon restarts, so an old id never names a different job. */
+function newJobId(taken: Map<string, Job>): string {
+  for (;;) {
+    const id = `j${randomBytes(5).toString('hex')}`;
+    if (!taken.has(id)) return id;
+  }
+}

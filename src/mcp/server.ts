@@ -1,0 +1,76 @@
+// scout-mcp: an MCP server on stdio that holds no SSH state. Every tool call and resource read becomes one or
+// a few RPC calls to scoutd through ScoutClient, so every agent session shares the daemon's warm, verified
+// pool. The daemon is found like every client finds it and started when none answers (client/autostart.ts).
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ScoutClient } from '../client/client.js';
+import { packageVersion } from '../protocol/version.js';
+import { registerResources } from './resources.js';
+import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
+import { TOOL_DESCRIPTION, runScout, scoutInput, type Rpc, type ScoutArgs } from './tool.js';
+
+/**
+ * The shim's line to the daemon: connects (starting a daemon if none answers) before each call, so a
+ * daemon that restarted or crashed since the last call is simply reached again. A call in flight when the
+ * daemon goes away fails with the client's DAEMON_UNAVAILABLE error ("closed the connection … retry").
+ */
+export class DaemonLink implements Rpc {
+  readonly client: ScoutClient;
+
+  constructor(opts: { socket?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.client = new ScoutClient({ socket: opts.socket, env: opts.env, clientName: 'scout-mcp', autoStart: true });
+  }
+
+  async call<R>(method: string, params?: unknown): Promise<R> {
+    await this.client.connect();
+    return this.client.call<R>(method, params);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export function createServer(rpc: Rpc): McpServer {
+  const server = new McpServer({ name: 'scout', version: packageVersion() }, {
+    instructions: 'Scout reaches the hosts of ~/.ssh/config through a warm SSH connection pool. Start with scout(target="hosts"), then use "host:/path" targets.',
+  });
+  server.registerTool('scout', {
+    title: 'Scout: remote hosts over SSH',
+    description: TOOL_DESCRIPTION,
+    inputSchema: scoutInput,
+    // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
+    annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  }, async (args) => {
+    const out = await runScout(rpc, args as ScoutArgs);
+    return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+  });
+  server.registerTool('scout_jobs', {
+    title: 'Scout: background jobs',
+    description: JOBS_TOOL_DESCRIPTION,
+    inputSchema: jobsInput,
+    // Reading is harmless, but action="stop" signals a remote process.
+    annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  }, async (args) => {
+    const out = await runJobs(rpc, args as JobsArgs);
+    return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+  });
+  registerResources(server, rpc);
+  return server;
+}
+
+/** Serve MCP on stdin/stdout until stdin closes; then exit at once (the daemon and its connections stay warm). */
+export async function runStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const link = new DaemonLink({ env });
+  const server = createServer(link);
+  const transport = new StdioServerTransport(process.stdin, process.stdout);
+  const exit = () => {
+    link.close();
+    process.exit(0);
+  };
+  // The client closing our stdin is the end of the session (MCP stdio transport spec); nothing to drain.
+  process.stdin.once('end', exit);
+  process.stdin.once('close', exit);
+  transport.onclose = exit;
+  await server.connect(transport);
+}

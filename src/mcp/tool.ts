@@ -1,0 +1,295 @@
+// The `scout` tool: Scout MCP's one tool, same parameters and meanings, every mode one or a few daemon calls.
+// Dispatch order follows Scout MCP (beam conflicts → remote-to-remote beam → targets → target: hosts, beam,
+// find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
+import type { ExecResult, FleetExecResult, HostInfo } from '../protocol/methods/index.js';
+import { unifiedDiff } from './diff.js';
+import { startBackground } from './jobs.js';
+import {
+  broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section,
+} from './format.js';
+import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, TransferResult } from './types.js';
+
+/** How the shim reaches the daemon: one RPC per call (connection, reconnection and auto-start live behind it). */
+export interface Rpc {
+  call<R>(method: string, params?: unknown): Promise<R>;
+}
+
+/** Depth of `tree` (Scout MCP's fixed `tree -L 3`). */
+export const TREE_DEPTH = 3;
+/** Default and bounds of `depth` for `find` (Scout MCP: 5, validated 1–10). */
+export const FIND_DEFAULT_DEPTH = 5;
+const FIND_MAX_DEPTH = 10;
+
+export const TOOL_DESCRIPTION = `Work on remote hosts from ~/.ssh/config through Scout's warm, shared SSH pool.
+- target="hosts": list hosts with online status.
+- target="host:/path": read a file, or list a directory (decided by what the path is).
+- + query="cmd": run a shell command in that directory (pipes work); + background=true: start it as a background job and return its id at once (for builds, tests, tails: read it with scout_jobs); + tree=true: directory tree; + find="*.log" (depth, default 5): find by name.
+- + diff="host2:/path": unified diff against another file; + diff_content="text": diff against expected text.
+- targets=["h1:/p", "h2:/p"] (+ query): the same read or command on many hosts at once; one failure never fails the rest.
+- beam="/local/path" with target: upload if the local path exists, else download to it; beam_source + beam_target: copy host to host.`;
+
+/** Input schema (zod raw shape): Scout MCP's parameter names. */
+export const scoutInput = {
+  target: z.string().default('').describe('"hosts", or "host:/path" (a file or directory on that host)'),
+  query: z.string().optional().describe('shell command run with the target directory as cwd (with targets: on every target)'),
+  background: z.boolean().default(false).describe('with query: run it as a background job and return its job id at once; read the output with the scout_jobs tool'),
+  tree: z.boolean().default(false).describe(`show a directory tree of the target (depth ${TREE_DEPTH})`),
+  find: z.string().optional().describe('glob on entry names to find below the target directory, e.g. "*.conf"'),
+  depth: z.number().int().default(FIND_DEFAULT_DEPTH).describe(`how deep find descends (1-${FIND_MAX_DEPTH}, default ${FIND_DEFAULT_DEPTH})`),
+  diff: z.string().optional().describe('another "host:/path" file to compare the target file with'),
+  diff_content: z.string().optional().describe('expected text to compare the target file with'),
+  targets: z.array(z.string()).optional().describe('several "host:/path" targets: read each, or run query on each'),
+  beam: z.string().optional().describe('local path: upload it to target if it exists, else download target to it'),
+  beam_source: z.string().optional().describe('"host:/path" to copy from (with beam_target)'),
+  beam_target: z.string().optional().describe('"host:/path" to copy to (with beam_source)'),
+};
+
+export type ScoutArgs = {
+  target?: string;
+  query?: string;
+  background?: boolean;
+  tree?: boolean;
+  find?: string;
+  depth?: number;
+  diff?: string;
+  diff_content?: string;
+  targets?: string[];
+  beam?: string;
+  beam_source?: string;
+  beam_target?: string;
+};
+
+export interface ToolOutcome {
+  text: string;
+  structured: Record<string, unknown>;
+  isError?: boolean;
+}
+
+export interface Target {
+  host: string;
+  path: string;
+}
+
+function invalid(message: string): ScoutError {
+  return new ScoutError('INVALID_PARAMS', message);
+}
+
+/** `host:/path`, split on the first colon. `~` and `~/x` mean the remote home (SFTP and cd take them relative). */
+export function parseTarget(t: string): Target {
+  const colon = t.indexOf(':');
+  if (colon < 0) throw invalid(`Invalid target '${t}'. Expected 'host:/path' or 'hosts'`);
+  const host = t.slice(0, colon).trim();
+  const raw = t.slice(colon + 1).trim();
+  if (!host) throw invalid(`Invalid target '${t}': the host is empty. Expected 'host:/path'`);
+  if (!raw) throw invalid('Path cannot be empty');
+  return { host, path: remotePath(raw) };
+}
+
+export function remotePath(raw: string): string {
+  if (raw === '~' || raw === '~/') return '.';
+  if (raw.startsWith('~/')) return raw.slice(2);
+  return raw;
+}
+
+const label = (t: Target) => `${t.host}:${t.path}`;
+
+/** Run the tool. Never throws: failures come back as an error outcome with the daemon's code and message. */
+export async function runScout(rpc: Rpc, args: ScoutArgs): Promise<ToolOutcome> {
+  try {
+    return await dispatch(rpc, args);
+  } catch (err) {
+    return errorOutcome(err);
+  }
+}
+
+export function errorOutcome(err: unknown): ToolOutcome {
+  const e = isScoutError(err) ? { code: err.code, message: err.message, ...(Object.keys(err.details).length ? { data: err.details } : {}) } : { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
+  return { text: errorText(e), structured: { mode: 'error', error: e }, isError: true };
+}
+
+async function dispatch(rpc: Rpc, a: ScoutArgs): Promise<ToolOutcome> {
+  const target = (a.target ?? '').trim();
+  if (a.beam !== undefined && (a.beam_source !== undefined || a.beam_target !== undefined)) {
+    throw invalid('beam and beam_source/beam_target are exclusive: use beam with target, or beam_source with beam_target');
+  }
+  if ((a.beam_source === undefined) !== (a.beam_target === undefined)) throw invalid('beam_source and beam_target must be given together');
+  if (a.beam_source !== undefined && a.beam_target !== undefined) return copyRemote(rpc, parseTarget(a.beam_source), parseTarget(a.beam_target));
+  if (a.targets !== undefined) return broadcast(rpc, a.targets, a.query);
+  if (target.toLowerCase() === 'hosts') return hosts(rpc);
+  if (!target) throw invalid("target is required: 'hosts' or 'host:/path'");
+  const t = parseTarget(target);
+  if (a.beam !== undefined) return beam(rpc, t, a.beam);
+  if (a.find !== undefined) return find(rpc, t, a.find, a.depth ?? FIND_DEFAULT_DEPTH);
+  if (a.diff !== undefined) return diffFiles(rpc, t, parseTarget(a.diff));
+  if (a.diff_content !== undefined) return diffContent(rpc, t, a.diff_content);
+  if (a.query !== undefined && a.background) {
+    if (!a.query.trim()) throw invalid('query must not be empty');
+    return startBackground(rpc, t, a.query);
+  }
+  if (a.query !== undefined) return query(rpc, t, a.query);
+  if (a.tree) return tree(rpc, t);
+  return readOrList(rpc, t);
+}
+
+async function hosts(rpc: Rpc): Promise<ToolOutcome> {
+  const list = await rpc.call<HostInfo[]>('hosts.list', { probe: true });
+  return { text: hostsText(list), structured: { mode: 'hosts', hosts: list } };
+}
+
+/** A file's contents or a directory's listing, decided by what the remote path is. */
+export async function readOrList(rpc: Rpc, t: Target): Promise<ToolOutcome> {
+  const st = await rpc.call<FsStatResult>('fs.stat', t);
+  if (st.type !== 'dir') {
+    try {
+      const r = await rpc.call<FsReadResult>('fs.read', t);
+      return { text: fileText(r), structured: { mode: 'read', host: t.host, ...r } };
+    } catch (err) {
+      // A symlink to a directory: lstat said "symlink", the read says "directory".
+      if (!(isScoutError(err, 'REMOTE_IO') && err.details.reason === 'is-directory')) throw err;
+    }
+  }
+  const r = await rpc.call<FsListResult>('fs.list', t);
+  return { text: listingText(label(t), r.entries), structured: { mode: 'list', host: t.host, ...r } };
+}
+
+async function query(rpc: Rpc, t: Target, command: string): Promise<ToolOutcome> {
+  if (!command.trim()) throw invalid('query must not be empty');
+  const r = await rpc.call<ExecResult>('ssh.exec', { host: t.host, command, cwd: t.path });
+  return { text: execText(r), structured: { mode: 'query', host: t.host, cwd: t.path, command, ...r } };
+}
+
+async function tree(rpc: Rpc, t: Target): Promise<ToolOutcome> {
+  const r = await rpc.call<FsTreeResult>('fs.tree', { ...t, depth: TREE_DEPTH });
+  return { text: treeText({ ...r, path: label(t) }, TREE_DEPTH), structured: { mode: 'tree', host: t.host, ...r } };
+}
+
+async function find(rpc: Rpc, t: Target, pattern: string, depth: number): Promise<ToolOutcome> {
+  if (!Number.isInteger(depth) || depth < 1 || depth > FIND_MAX_DEPTH) throw invalid(`depth must be 1-${FIND_MAX_DEPTH}, got ${depth}`);
+  if (!pattern) throw invalid('find needs a glob pattern, e.g. "*.log"');
+  const r = await rpc.call<FsFindResult>('fs.find', { ...t, pattern, depth });
+  const text = r.paths.length === 0
+    ? `No files matching '${pattern}' found in ${t.path}`
+    : `${r.paths.join('\n')}\n\n${r.paths.length} match${r.paths.length === 1 ? '' : 'es'} for '${pattern}' in ${label(t)} (depth ${depth})${r.truncated ? ' [truncated: result cap reached]' : ''}`;
+  return { text, structured: { mode: 'find', host: t.host, path: t.path, pattern, depth, ...r } };
+}
+
+async function readText(rpc: Rpc, t: Target): Promise<{ text: string; r: FsReadResult }> {
+  const r = await rpc.call<FsReadResult>('fs.read', t);
+  if (r.encoding === 'base64') throw new ScoutError('REMOTE_IO', `${label(t)} is a binary file: a text diff cannot show it`, { reason: 'binary', host: t.host, path: t.path });
+  return { text: r.content, r };
+}
+
+function truncationNote(...rs: Array<{ t: Target; r: FsReadResult }>): string {
+  const cut = rs.filter((x) => x.r.truncated);
+  return cut.map((x) => `\n[${label(x.t)} truncated at ${x.r.bytes} of ${x.r.size} bytes: only that much was compared]`).join('');
+}
+
+async function diffFiles(rpc: Rpc, a: Target, b: Target): Promise<ToolOutcome> {
+  const [x, y] = await Promise.all([readText(rpc, a), readText(rpc, b)]);
+  const d = unifiedDiff(x.text, y.text, label(a), label(b));
+  const note = truncationNote({ t: a, r: x.r }, { t: b, r: y.r });
+  const text = d ? d.trimEnd() + note : `Files are identical:\n  ${label(a)}\n  ${label(b)}${note}`;
+  return { text, structured: { mode: 'diff', from: label(a), to: label(b), identical: !d, diff: d } };
+}
+
+async function diffContent(rpc: Rpc, t: Target, expected: string): Promise<ToolOutcome> {
+  const x = await readText(rpc, t);
+  const d = unifiedDiff(expected, x.text, 'expected', label(t));
+  const note = truncationNote({ t, r: x.r });
+  const text = d ? d.trimEnd() + note : `File matches expected content: ${label(t)}${note}`;
+  return { text, structured: { mode: 'diff_content', path: label(t), identical: !d, diff: d } };
+}
+
+async function beam(rpc: Rpc, t: Target, local: string): Promise<ToolOutcome> {
+  // The daemon runs as this user on this machine and resolves local paths itself: give it an absolute one.
+  const localPath = path.resolve(local);
+  // recursive: a file transfers as a file and a directory as a tree, so one beam works for both.
+  if (fs.existsSync(localPath)) {
+    const r = await rpc.call<TransferResult>('transfer.put', { host: t.host, localPath, remotePath: t.path, recursive: true });
+    const to = r.path ? `${t.host}:${r.path}` : label(t);
+    return { text: transferText('Uploaded', localPath, to, r), structured: { mode: 'upload', host: t.host, localPath, remotePath: t.path, ...r } };
+  }
+  const r = await rpc.call<TransferResult>('transfer.get', { host: t.host, remotePath: t.path, localPath, recursive: true });
+  return { text: transferText('Downloaded', label(t), r.path ?? localPath, r), structured: { mode: 'download', host: t.host, localPath, remotePath: t.path, ...r } };
+}
+
+async function copyRemote(rpc: Rpc, from: Target, to: Target): Promise<ToolOutcome> {
+  const r = await rpc.call<TransferResult>('transfer.copy', { from, to, recursive: true });
+  const dst = r.path ? `${to.host}:${r.path}` : label(to);
+  return { text: `${transferText('Copied', label(from), dst, r)} (remote to remote, streamed through this machine)`, structured: { mode: 'copy', from: label(from), to: label(to), ...r } };
+}
+
+type Row = Section & { result: Record<string, unknown> };
+
+function execRow(t: Target, r: ExecResult): Row {
+  const ok = r.exitCode === 0;
+  const body = ok ? execText(r) : `${execText(r)}\nCommand exited with ${r.exitCode === null ? `signal ${r.signal}` : `code ${r.exitCode}`}`;
+  return { title: label(t), ok, body, result: { target: label(t), ok, mode: 'query', host: t.host, cwd: t.path, ...r } };
+}
+
+function errorRow(t: Target, err: unknown): Row {
+  const out = errorOutcome(err);
+  return { title: label(t), ok: false, body: out.text, result: { target: label(t), ok: false, ...out.structured } };
+}
+
+/**
+ * The command on every target: one fleet.exec per distinct directory (the daemon bounds how many hosts run
+ * at once and reports each host's failure on its own), results put back in the order given.
+ */
+async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Promise<Row[]> {
+  if (!command.trim()) throw invalid('query must not be empty');
+  const groups: Array<{ path: string; items: Array<{ t: Target; i: number }> }> = [];
+  targets.forEach((t, i) => {
+    // fleet.exec reports per host, so a host named twice for one path goes to a group of its own.
+    let g = groups.find((x) => x.path === t.path && !x.items.some((y) => y.t.host === t.host));
+    if (!g) groups.push((g = { path: t.path, items: [] }));
+    g.items.push({ t, i });
+  });
+  const rows: Row[] = new Array(targets.length);
+  await Promise.all(groups.map(async (g) => {
+    let res: FleetExecResult;
+    try {
+      res = await rpc.call<FleetExecResult>('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
+    } catch (err) {
+      for (const x of g.items) rows[x.i] = errorRow(x.t, err);
+      return;
+    }
+    g.items.forEach((x, k) => {
+      const r = res.results[k];
+      if (r?.result) rows[x.i] = execRow(x.t, r.result);
+      else rows[x.i] = errorRow(x.t, new ScoutError(r?.error?.code ?? 'INTERNAL_ERROR', r?.error?.message ?? 'no result for this host'));
+    });
+  }));
+  return rows;
+}
+
+/** Many targets: each read (or listed) concurrently over the one daemon connection; failures stay per target. */
+async function broadcastRead(rpc: Rpc, targets: Target[]): Promise<Row[]> {
+  return Promise.all(targets.map(async (t): Promise<Row> => {
+    try {
+      const out = await readOrList(rpc, t);
+      return { title: label(t), ok: true, body: out.text, result: { target: label(t), ok: true, ...out.structured } };
+    } catch (err) {
+      return errorRow(t, err);
+    }
+  }));
+}
+
+/** The same read or command on many targets, each in its own section, then `N/M hosts succeeded`. */
+async function broadcast(rpc: Rpc, targets: string[], command: string | undefined): Promise<ToolOutcome> {
+  if (targets.length === 0) throw invalid('targets is empty: give one or more "host:/path"');
+  const parsed = targets.map((t) => {
+    if (t.trim().toLowerCase() === 'hosts') throw invalid("broadcast targets must be 'host:/path', not 'hosts'");
+    return parseTarget(t);
+  });
+  const rows = command === undefined ? await broadcastRead(rpc, parsed) : await broadcastQuery(rpc, parsed, command);
+  const succeeded = rows.filter((r) => r.ok).length;
+  return {
+    text: broadcastText(rows),
+    structured: { mode: command === undefined ? 'broadcast_read' : 'broadcast_query', results: rows.map((r) => r.result), summary: { ok: succeeded, failed: rows.length - succeeded, total: rows.length } },
+  };
+}
