@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -328,5 +329,47 @@ describe('scoutctl auto-start', () => {
     const s = await status(e);
     expect(s.running).toBe(true);
     expect(scoutdPids(e.SCOUT_SOCKET!)).toEqual([s.pid]);
+  });
+
+  it('a start lock left by a dead process does not block the start', async () => {
+    const e = env();
+    const dead = spawn(process.execPath, ['-e', '0']);
+    const deadPid = dead.pid!;
+    await new Promise((r) => dead.once('exit', r));
+    fs.mkdirSync(path.dirname(e.SCOUT_SOCKET!), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(`${e.SCOUT_SOCKET}.lock`, `${deadPid}\n`);
+    const r = await scoutctl(['exec', 'web1', '--', 'echo', 'unlocked'], e);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('unlocked\n');
+    expect(fs.existsSync(`${e.SCOUT_SOCKET}.lock`)).toBe(false);
+  });
+
+  it('a daemon speaking another protocol gets a message saying what to restart', async () => {
+    const e = env();
+    const socket = e.SCOUT_SOCKET!;
+    fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
+    // A stand-in for a newer scoutd: it answers every hello with the daemon's PROTOCOL_MISMATCH error.
+    const conns = new Set<net.Socket>();
+    const server = net.createServer((sock) => conns.add(sock).size && sock.on('data', (d) => {
+      for (const line of d.toString('utf8').split('\n').filter(Boolean)) {
+        const { id } = JSON.parse(line);
+        sock.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32016, message: 'scoutd speaks protocol 2, the client speaks 1', data: { code: 'PROTOCOL_MISMATCH', daemonProtocol: 2, daemonVersion: '9.0.0', clientProtocol: 1 } } }) + '\n');
+      }
+    }));
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      const c = await shim(e);
+      const r = await scout(c, { target: 'hosts' });
+      expect(r.isError).toBe(true);
+      expect(r.text).toContain('speaks protocol 2 (scoutd 9.0.0); this scout-mcp');
+      expect(r.text).toContain("restart the daemon with 'scoutctl stop'");
+      expect(r.text).toMatch(/\[PROTOCOL_MISMATCH\]$/);
+      const ctl = await scoutctl(['exec', 'web1', '--', 'true'], e);
+      expect(ctl.code).toBe(255);
+      expect(ctl.stderr).toContain("restart the daemon with 'scoutctl stop'");
+    } finally {
+      for (const s of conns) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

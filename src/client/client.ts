@@ -72,7 +72,6 @@ export class ScoutClient {
   }
 
   private async doConnect(): Promise<HelloResult> {
-    if (this.connected) this.close(); // connected but no hello (a failed hello): start clean
     try {
       await this.dial();
     } catch (err) {
@@ -82,8 +81,24 @@ export class ScoutClient {
       await ensureDaemon({ socket: this.socketPath, env: this.env });
       await this.dial();
     }
-    this.hello = await this.call<HelloResult>('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
+    try {
+      this.hello = await this.call<HelloResult>('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
+    } catch (err) {
+      // Without a hello the connection is of no use; left open it would keep a CLI process alive forever.
+      this.close();
+      if (err instanceof ScoutError && err.code === 'PROTOCOL_MISMATCH') throw this.mismatch(err);
+      throw err;
+    }
     return this.hello;
+  }
+
+  /** Say which side to restart: the daemon is the long-lived one, so it is usually the stale one. */
+  private mismatch(err: ScoutError): ScoutError {
+    const d = err.details as { daemonProtocol?: number; daemonVersion?: string };
+    const theirs = d.daemonProtocol !== undefined ? `protocol ${d.daemonProtocol}${d.daemonVersion ? ` (scoutd ${d.daemonVersion})` : ''}` : 'another protocol';
+    return new ScoutError('PROTOCOL_MISMATCH',
+      `the running scoutd on ${this.socketPath} speaks ${theirs}; this ${this.clientName} ${packageVersion()} speaks protocol ${PROTOCOL_VERSION}: restart the daemon with 'scoutctl stop' (the next call starts the installed scoutd; restart its service instead if one manages it), or upgrade this client`,
+      { ...err.details, clientProtocol: PROTOCOL_VERSION, socket: this.socketPath });
   }
 
   /** Call a method. Rejects with a ScoutError carrying the daemon's code, message and data. */
