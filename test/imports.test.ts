@@ -28,7 +28,7 @@ const FORBIDDEN: Record<string, RegExp> = {
   client: /^(daemon|pool|ssh|hosts|cli|mcp)\/|^ssh2$|^pino$|^zod$|^json-rpc-2\.0$/,
   cli: /^(daemon|pool|ssh|hosts)\/|^ssh2$/,
   // ssh/quote is pure (no ssh2): the resources quote names with the same shellQuote the daemon uses.
-  mcp: /^(daemon|pool|hosts)\/|^ssh\/(?!quote$)|^ssh2$/,
+  mcp: /^(daemon|pool|hosts)\/|^ssh\/(?!quote\.js$)|^ssh2$/,
   protocol: /^(daemon|pool|ssh|hosts|cli|mcp|client)\//,
   pool: /^(daemon|cli|mcp|client)\/|^json-rpc-2\.0$/,
   ssh: /^(daemon|pool|cli|mcp|client)\/|^json-rpc-2\.0$/,

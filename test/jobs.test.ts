@@ -140,15 +140,23 @@ describe('long-polling', () => {
   it('a long-poll wakes on new output; a cancelled one ends with CANCELLED and the job runs on', async () => {
     daemon = await startDaemon(env());
     const c = await daemon.client();
-    const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: 'read line; echo "got $line"', stdin: 'ping\n' });
+    // The job prints only once the test creates the gate file, so both polls below start before any output.
+    const gate = `/tmp/scout-gate-${process.pid}-${Date.now()}`;
+    const { jobId } = await c.call<JobStartResult>('jobs.start', {
+      host: 'web1',
+      command: `read line; while [ ! -e ${gate} ]; do sleep 0.02; done; rm -f ${gate}; echo "got $line"`,
+      stdin: 'ping\n',
+    });
     const ac = new AbortController();
-    const cancelled = c.call('jobs.output', { jobId, offset: 1_000, waitMs: 60_000 }, { signal: ac.signal });
+    const cancelled = c.call('jobs.output', { jobId, waitMs: 60_000 }, { signal: ac.signal });
     ac.abort();
     await expectCode(cancelled, 'CANCELLED');
-    const r = await c.call<JobOutputResult>('jobs.output', { jobId, waitMs: 60_000 });
+    const woken = c.call<JobOutputResult>('jobs.output', { jobId, waitMs: 60_000 });
+    await c.call<ExecResult>('ssh.exec', { host: 'web1', command: `touch ${gate}` });
+    const r = await woken;
     expect(r.data).toBe('got ping\n');
-    const end = await c.call<JobOutputResult>('jobs.output', { jobId, offset: r.nextOffset, waitMs: 60_000 });
-    expect(end).toMatchObject({ data: '', done: true, exitCode: 0 });
+    const end = r.done ? r : await c.call<JobOutputResult>('jobs.output', { jobId, offset: r.nextOffset, waitMs: 60_000 });
+    expect(end).toMatchObject({ done: true, exitCode: 0 });
     c.close();
   });
 });

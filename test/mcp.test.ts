@@ -91,10 +91,10 @@ describe('the scout tool', () => {
     daemon = await startDaemon(env());
     const c = await shim(daemon.env);
     const { tools } = await c.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['scout']);
-    const t = tools[0];
+    expect(tools.map((t) => t.name).sort()).toEqual(['scout', 'scout_jobs']);
+    const t = tools.find((x) => x.name === 'scout')!;
     const props = Object.keys((t.inputSchema as { properties: Record<string, unknown> }).properties);
-    expect(props.sort()).toEqual(['beam', 'beam_source', 'beam_target', 'depth', 'diff', 'diff_content', 'find', 'query', 'target', 'targets', 'tree'].sort());
+    expect(props.sort()).toEqual(['background', 'beam', 'beam_source', 'beam_target', 'depth', 'diff', 'diff_content', 'find', 'query', 'target', 'targets', 'tree'].sort());
     expect(t.annotations?.readOnlyHint).toBe(false);
     expect(t.annotations?.openWorldHint).toBe(true);
     expect(t.description).toContain('host:/path');
