@@ -8,8 +8,19 @@ let cached: string | undefined;
 export function packageVersion(): string {
   if (!cached) {
     const require = createRequire(import.meta.url);
-    // src/protocol and dist/protocol are both two levels below the package root.
-    cached = (require('../../package.json') as { version: string }).version;
+    // src/protocol and dist/protocol are two levels below the package root, dist-bench/src/protocol (the
+    // bench's build, tsconfig.bench.json) three: take the nearest package.json up from here.
+    let found: { version: string } | undefined;
+    for (const up of ['../../package.json', '../../../package.json']) {
+      try {
+        found = require(up) as { version: string };
+        break;
+      } catch {
+        // not at this level
+      }
+    }
+    if (!found) throw new Error('package.json not found above src/protocol');
+    cached = found.version;
   }
   return cached;
 }

@@ -11,7 +11,7 @@ import { mapLocalError, mapSftpError } from './errors.js';
 
 /**
  * Bytes per read/write request and requests in flight per file. Swept on loopback with a 100 MB get
- * (bench/transfer.ts, 2 loaded cores): 32 KiB × 32 (ssh2 fastGet's shape) 229 MB/s, 64 KiB × 16 313 MB/s,
+ * (bench/sweep.ts, 2 loaded cores): 32 KiB × 32 (ssh2 fastGet's shape) 229 MB/s, 64 KiB × 16 313 MB/s,
  * 128 KiB × 16 400 MB/s, 256 KiB × 16 350 MB/s; more in flight gained nothing. ssh2 splits requests above
  * the server's limits@openssh.com read/write lengths itself. Memory per running file transfer is bounded by
  * the product (2 MiB), whatever the file size.

@@ -1,6 +1,7 @@
-// Throughput of transfer.get (through a real scoutd) against scp of the same 100 MB file over loopback,
-// plus a sweep of chunk size × requests in flight on the raw SFTP pipeline.
-// Run: npm run build && npx tsx bench/transfer.ts
+// Tuning aid, not part of `npm run bench`: SFTP read throughput of the transfer pipeline on a raw ssh2
+// connection for a sweep of chunk size × requests in flight (how 128 KiB × 16 was chosen, see
+// src/ssh/transfer.ts). transfer.get against scp is row 9 of bench/run.ts.
+// Run: npm run build:bench && node dist-bench/bench/sweep.js
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -9,7 +10,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import { RemoteFs, LocalFs, transfer } from '../src/ssh/transfer.js';
-import { socketIn, startDaemon } from '../test/fixtures/daemon.js';
 import { startFleet } from '../test/fixtures/sshd.js';
 
 const pexec = promisify(execFile);
@@ -27,35 +27,12 @@ try {
   await fleet.runAsUser(`cat ${local} > ${src}`);
   const mbps = (ms: number) => (SIZE / (1 << 20) / (ms / 1000)).toFixed(0);
 
-  const daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
-  const client = await daemon.client();
-  await client.call('ssh.exec', { host: 'bench1', command: 'true' }); // warm the pool
-  for (let i = 0; i < 3; i++) {
-    const dest = path.join(fleet.root, `get-${i}.bin`);
-    const t = performance.now();
-    await client.call('transfer.get', { host: 'bench1', remotePath: src, localPath: dest });
-    const ms = performance.now() - t;
-    console.log(`transfer.get 100 MB: ${ms.toFixed(0)} ms = ${mbps(ms)} MB/s`);
-    fs.rmSync(dest);
-  }
-  client.close();
-  await daemon.stop();
-
-  for (let i = 0; i < 3; i++) {
-    const dest = path.join(fleet.root, `scp-${i}.bin`);
-    const t = performance.now();
-    await pexec('scp', ['-q', '-F', fleet.sshConfigPath, '-o', `UserKnownHostsFile=${fleet.knownHostsPath}`, `bench1:${src}`, dest], { env: fleet.env() });
-    const ms = performance.now() - t;
-    console.log(`scp 100 MB:          ${ms.toFixed(0)} ms = ${mbps(ms)} MB/s`);
-    fs.rmSync(dest);
-  }
-
-  // Sweep on a raw ssh2 connection (TCP_NODELAY and the same cipher negotiation as scoutd).
+  // A raw ssh2 connection with TCP_NODELAY, as scoutd has.
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     conn.once('ready', () => resolve()).once('error', reject);
     const sock = net.connect({ host: '127.0.0.1', port: srv.port });
-    sock.setNoDelay(true); // as scoutd does
+    sock.setNoDelay(true);
     conn.connect({ sock, username: fleet.user, privateKey: fs.readFileSync(fleet.clientKeyPath) });
   });
   const sftp = await new Promise<ssh2.SFTPWrapper>((res, rej) => conn.sftp((e, s) => (e ? rej(e) : res(s))));

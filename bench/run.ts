@@ -1,0 +1,532 @@
+// `npm run bench`: Scout against the tools a user would otherwise reach for, side by side in one run on the
+// same machine (DESIGN.md, "Tests and benchmarks"; issue 10). Starts its own loopback sshd fleet (the test
+// fixture, clean-shell user) and a real scoutd from dist/, measures, prints a Markdown table and writes the
+// same as JSON to bench/results/<date>-<short sha>.json (`-quick` suffix for --quick).
+//
+//   npm run bench                 full run (a few minutes)
+//   npm run bench -- --quick      short run (< 60 s): fewer samples, 10 MB instead of 100 MB transfers
+//   npm run bench -- --out DIR    write the JSON elsewhere
+//
+// Runs as compiled JS (tsconfig.bench.json → dist-bench/), never through tsx: a transpiler in the measuring
+// process would distort the raw ssh2 floor.
+import { execFileSync, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import ssh2 from 'ssh2';
+import type { ScoutClient } from '../src/client/client.js';
+import { isScoutError } from '../src/protocol/errors.js';
+import type { ExecResult, FleetExecResult, PoolListResult } from '../src/protocol/methods/index.js';
+import { ROOT, SCOUTCTL, socketIn, startDaemon, type DaemonProc } from '../test/fixtures/daemon.js';
+import { startFleet, type Fleet } from '../test/fixtures/sshd.js';
+import { compare, round, summarize, table, target, type BenchResult, type Row, type Target } from './report.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Sizes of the run
+
+interface Plan {
+  /** Sequential warm execs per kind (daemon, raw ssh2), in interleaved blocks of BLOCK. */
+  warmExecs: number;
+  muxExecs: number;
+  coldExecs: number;
+  processStarts: number;
+  /** Rounds of 100 concurrent execs. */
+  concurrencyRounds: number;
+  fanouts: number;
+  transferBytes: number;
+  transferRounds: number;
+  fsReads: number;
+  /** Let the daemon's heap settle after opening connections before RSS is read (no event says "settled"). */
+  rssSettleMs: number;
+}
+
+const FULL: Plan = { warmExecs: 2000, muxExecs: 500, coldExecs: 40, processStarts: 40, concurrencyRounds: 10, fanouts: 300, transferBytes: 100 * 1024 * 1024, transferRounds: 3, fsReads: 300, rssSettleMs: 1_000 };
+const QUICK: Plan = { warmExecs: 100, muxExecs: 20, coldExecs: 3, processStarts: 3, concurrencyRounds: 1, fanouts: 10, transferBytes: 10 * 1024 * 1024, transferRounds: 1, fsReads: 20, rssSettleMs: 300 };
+
+/** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
+const BLOCK = 50;
+const CONCURRENT = 100;
+/** Channels in flight on the raw ssh2 comparison (the issue's "raw ssh2 with 8 channels"). */
+const RAW_CHANNELS = 8;
+const FLEET_SIZE = 10;
+const POOLED_STEPS = [1, 10, 50];
+const RSS_SAMPLES = 5;
+const RSS_SAMPLE_GAP_MS = 200;
+const MUX_READY_TIMEOUT_MS = 10_000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** Run a process to its end; rejects on a non-zero exit (a failed sample must not count as a fast one). */
+function runProc(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env, stdio: opts.stdio ?? ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.once('error', reject);
+    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}: ${err.trim()}`))));
+  });
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+}
+
+async function settledRss(pid: number, settleMs: number): Promise<number> {
+  await sleep(settleMs);
+  const samples: number[] = [];
+  for (let i = 0; i < RSS_SAMPLES; i++) {
+    samples.push(rssKb(pid));
+    await sleep(RSS_SAMPLE_GAP_MS);
+  }
+  return summarize(samples).p50;
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `loadavg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  }
+}
+
+function gitInfo(): { sha: string; dirty: boolean } {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--', '.', ':!bench/results'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return { sha, dirty: status.length > 0 };
+  } catch {
+    return { sha: 'nogit', dirty: false };
+  }
+}
+
+function versionOf(cmd: string, args: string[]): string {
+  // `ssh -V` prints its version on stderr.
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || 'unknown';
+}
+
+function machine(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    ssh: versionOf('ssh', ['-V']),
+    ssh2: readVersion('ssh2'),
+  };
+}
+
+function readVersion(pkg: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The raw ssh2 floor: a connection in this process with the socket options scoutd uses (TCP_NODELAY).
+
+async function rawConnect(fleet: Fleet, host: string): Promise<ssh2.Client> {
+  const conn = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    conn.once('ready', () => resolve()).once('error', reject);
+    const sock = net.connect({ host: '127.0.0.1', port: fleet.server(host).port });
+    sock.setNoDelay(true); // as scoutd does (src/ssh/connection.ts)
+    conn.connect({ sock, username: fleet.user, privateKey: fs.readFileSync(fleet.clientKeyPath) });
+  });
+  return conn;
+}
+
+/** One exec with stdin closed and output drained, as scoutd runs it; resolves with the exit code. */
+function rawExec(conn: ssh2.Client, command: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    conn.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      let code: number | null = null;
+      stream.on('exit', (c: number | null) => (code = c));
+      stream.on('close', () => resolve(code));
+      stream.on('data', () => {});
+      stream.stderr.on('data', () => {});
+      stream.end();
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The bench
+
+interface Ctx {
+  fleet: Fleet;
+  plan: Plan;
+  daemon: DaemonProc;
+  client: ScoutClient;
+  raw: ssh2.Client;
+  ssh: string[];
+  mux: string[];
+  remoteDir: string;
+  localDir: string;
+  rows: Row[];
+  notes: string[];
+  log: (line: string) => void;
+}
+
+function addRow(ctx: Ctx, row: Omit<Row, 'value' | 'count'> & { samples?: number[]; value?: number }): void {
+  const { samples, ...rest } = row;
+  const stats = samples ? summarize(samples) : { value: row.value!, count: 1 };
+  const r: Row = { ...rest, ...Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, round(v, 3)])) } as Row;
+  ctx.rows.push(r);
+  ctx.log(`  ${r.id.padEnd(28)} ${String(r.value).padStart(10)} ${r.unit}${r.count > 1 ? `  (p95 ${r.p95}, p99 ${r.p99}, n ${r.count})` : ''}`);
+}
+
+async function scoutExec(client: ScoutClient, host: string): Promise<void> {
+  const r = await client.call<ExecResult>('ssh.exec', { host, command: 'true' });
+  if (r.exitCode !== 0) throw new Error(`ssh.exec true on ${host} exited ${r.exitCode}`);
+}
+
+async function warmExec(ctx: Ctx): Promise<void> {
+  ctx.log('1-3. warm exec of `true`: scoutd, raw ssh2, ControlMaster (interleaved blocks)');
+  const scout: number[] = [];
+  const raw: number[] = [];
+  const mux: number[] = [];
+  // Warm-up: pool connection, JIT, sshd's first sessions.
+  for (let i = 0; i < 20; i++) {
+    await scoutExec(ctx.client, 'b1');
+    await rawExec(ctx.raw, 'true');
+  }
+  await runProc('ssh', [...ctx.mux, 'b1', 'true']);
+  const muxEvery = ctx.plan.warmExecs / ctx.plan.muxExecs;
+  for (let done = 0; done < ctx.plan.warmExecs; done += BLOCK) {
+    for (let i = 0; i < BLOCK; i++) scout.push(await timed(() => scoutExec(ctx.client, 'b1')));
+    for (let i = 0; i < BLOCK; i++) raw.push(await timed(() => rawExec(ctx.raw, 'true')));
+    for (let i = 0; i < BLOCK / muxEvery; i++) mux.push(await timed(() => runProc('ssh', [...ctx.mux, 'b1', 'true'])));
+  }
+  addRow(ctx, { id: 'exec.scout', group: 1, label: 'warm `ssh.exec true` through scoutd, persistent client', unit: 'ms', better: 'lower', samples: scout });
+  addRow(ctx, { id: 'exec.ssh2', group: 2, label: 'raw ssh2 exec `true` in the bench process (TCP_NODELAY)', unit: 'ms', better: 'lower', samples: raw });
+  addRow(ctx, { id: 'exec.mux', group: 3, label: '`ssh -S <mux> host true` (ControlMaster)', unit: 'ms', better: 'lower', samples: mux });
+}
+
+async function coldExec(ctx: Ctx): Promise<void> {
+  ctx.log('4. cold `ssh host true`');
+  const s: number[] = [];
+  for (let i = 0; i < ctx.plan.coldExecs; i++) s.push(await timed(() => runProc('ssh', [...ctx.ssh, 'b1', 'true'])));
+  addRow(ctx, { id: 'exec.cold', group: 4, label: 'cold `ssh host true`', unit: 'ms', better: 'lower', samples: s });
+}
+
+async function processStarts(ctx: Ctx): Promise<void> {
+  ctx.log('5. `scoutctl exec host -- true` as a new process, and `node -e 0`');
+  const cli: number[] = [];
+  const node: number[] = [];
+  for (let i = 0; i < ctx.plan.processStarts; i++) {
+    cli.push(await timed(() => runProc(process.execPath, [SCOUTCTL, 'exec', 'b1', '--', 'true'], { env: ctx.daemon.env })));
+    node.push(await timed(() => runProc(process.execPath, ['-e', '0'])));
+  }
+  addRow(ctx, { id: 'cli.scoutctl', group: 5, label: '`scoutctl exec host -- true` (new process, warm daemon)', unit: 'ms', better: 'lower', samples: cli });
+  addRow(ctx, { id: 'cli.node', group: 5, label: '`node -e 0` (process start floor)', unit: 'ms', better: 'lower', samples: node });
+}
+
+async function concurrency(ctx: Ctx): Promise<void> {
+  ctx.log(`7. ${CONCURRENT} concurrent execs on one host (MaxSessions 10)`);
+  const scoutMs: number[] = [];
+  const rawMs: number[] = [];
+  const unboundedMs: number[] = [];
+  const errors = new Map<string, number>();
+  let failed = 0;
+  let rawRefused = 0;
+  let rawRetried = 0;
+  for (let round = 0; round < ctx.plan.concurrencyRounds; round++) {
+    scoutMs.push(await timed(async () => {
+      const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => ctx.client.call<ExecResult>('ssh.exec', { host: 'b1', command: 'true' })));
+      for (const o of outcomes) {
+        if (o.status === 'fulfilled' && o.value.exitCode === 0) continue;
+        failed++;
+        const code = o.status === 'rejected' ? (isScoutError(o.reason) ? o.reason.code : String(o.reason)) : `exit ${o.value.exitCode}`;
+        errors.set(code, (errors.get(code) ?? 0) + 1);
+      }
+    }));
+    rawMs.push(await timed(async () => {
+      let next = 0;
+      const worker = async () => {
+        while (next < CONCURRENT) {
+          next++;
+          // sshd frees a MaxSessions slot lazily, so even 8 in flight meet an occasional refusal: the
+          // floor retries at once (and counts it), as any client on a busy connection has to.
+          for (;;) {
+            try {
+              const code = await rawExec(ctx.raw, 'true');
+              if (code !== 0) throw new Error(`raw exec exited ${code}`);
+              break;
+            } catch (err) {
+              if (!/open failed/.test((err as Error).message)) throw err;
+              rawRetried++;
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: RAW_CHANNELS }, worker));
+    }));
+    // What a naive client sees: all 100 at once on one connection, beyond MaxSessions.
+    unboundedMs.push(await timed(async () => {
+      const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => rawExec(ctx.raw, 'true')));
+      rawRefused += outcomes.filter((o) => o.status === 'rejected').length;
+    }));
+  }
+  const total = CONCURRENT * ctx.plan.concurrencyRounds;
+  const tput = (ms: number[]) => ms.map((m) => CONCURRENT / (m / 1000));
+  const failures = [...errors].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  addRow(ctx, { id: 'concurrency.scout', group: 7, label: `${CONCURRENT} concurrent \`ssh.exec\` through scoutd: completion time`, unit: 'ms', better: 'lower', samples: scoutMs, extra: { failed: `${failed}/${total}`, errors: failures } });
+  addRow(ctx, { id: 'concurrency.scout.rate', group: 7, label: `… throughput`, unit: 'exec/s', better: 'higher', samples: tput(scoutMs) });
+  addRow(ctx, { id: 'concurrency.ssh2', group: 7, label: `${CONCURRENT} execs on raw ssh2, ${RAW_CHANNELS} channels in flight: completion time`, unit: 'ms', better: 'lower', samples: rawMs, extra: { 'refused and retried': rawRetried } });
+  addRow(ctx, { id: 'concurrency.ssh2.rate', group: 7, label: `… throughput`, unit: 'exec/s', better: 'higher', samples: tput(rawMs) });
+  addRow(ctx, { id: 'concurrency.ssh2.unbounded', group: 7, label: `${CONCURRENT} execs on raw ssh2 all at once (no channel limit)`, unit: 'ms', better: 'lower', samples: unboundedMs, extra: { refused: `${rawRefused}/${total}` } });
+  if (failed > 0) ctx.notes.push(`${failed} of ${total} concurrent execs through scoutd failed: ${failures}`);
+}
+
+async function fanout(ctx: Ctx): Promise<void> {
+  ctx.log(`8. fleet.exec \`true\` on ${FLEET_SIZE} hosts vs one host`);
+  const all = ctx.fleet.servers.map((s) => s.name);
+  const run = async (hosts: string[]) => {
+    const r = await ctx.client.call<FleetExecResult>('fleet.exec', { hosts, command: 'true' });
+    if (r.summary.ok !== hosts.length) throw new Error(`fleet.exec: ${r.summary.failed} of ${hosts.length} failed: ${JSON.stringify(r.results.find((x) => !x.ok))}`);
+  };
+  await run(all); // every connection warm
+  const ten: number[] = [];
+  const one: number[] = [];
+  for (let done = 0; done < ctx.plan.fanouts; done += BLOCK) {
+    const n = Math.min(BLOCK, ctx.plan.fanouts - done);
+    for (let i = 0; i < n; i++) ten.push(await timed(() => run(all)));
+    for (let i = 0; i < n; i++) one.push(await timed(() => run(['b1'])));
+  }
+  addRow(ctx, { id: 'fleet.10', group: 8, label: `\`fleet.exec true\` on ${FLEET_SIZE} hosts (warm)`, unit: 'ms', better: 'lower', samples: ten });
+  addRow(ctx, { id: 'fleet.1', group: 8, label: '`fleet.exec true` on 1 host (warm)', unit: 'ms', better: 'lower', samples: one });
+}
+
+async function transfers(ctx: Ctx): Promise<void> {
+  const { transferBytes: size, transferRounds: rounds } = ctx.plan;
+  const mb = size / (1 << 20);
+  ctx.log(`9. transfer.get / transfer.put of ${mb} MB vs scp vs ssh -S <mux> cat`);
+  const remoteSrc = path.join(ctx.remoteDir, 'big.bin');
+  const remoteDst = path.join(ctx.remoteDir, 'big-put.bin');
+  const localSrc = path.join(ctx.localDir, 'big.bin');
+  const localDst = path.join(ctx.localDir, 'big-get.bin');
+  execFileSync('head', ['-c', String(size), '/dev/urandom'], { stdio: ['ignore', fs.openSync(localSrc, 'w'), 'inherit'] });
+  const r = await ctx.fleet.runAsUser(`cat ${localSrc} > ${remoteSrc}`);
+  if (r.code !== 0) throw new Error(`preparing ${remoteSrc}: ${r.stderr}`);
+  const rate = (ms: number) => mb / (ms / 1000);
+  const check = (file: string) => {
+    const got = fs.statSync(file).size;
+    if (got !== size) throw new Error(`${file}: ${got} bytes, expected ${size}`);
+  };
+  const kinds: Record<string, { samples: number[]; run: () => Promise<void>; after: () => Promise<void> | void }> = {
+    'get.scout': { samples: [], run: () => ctx.client.call('transfer.get', { host: 'b1', remotePath: remoteSrc, localPath: localDst }).then(() => undefined), after: () => check(localDst) },
+    'get.scp': { samples: [], run: () => runProc('scp', ['-q', ...ctx.ssh, `b1:${remoteSrc}`, localDst]), after: () => check(localDst) },
+    'get.mux': { samples: [], run: () => withFd(localDst, 'w', (fd) => runProc('ssh', [...ctx.mux, 'b1', `cat ${remoteSrc}`], { stdio: ['ignore', fd, 'pipe'] })), after: () => check(localDst) },
+    'put.scout': { samples: [], run: () => ctx.client.call('transfer.put', { host: 'b1', localPath: localSrc, remotePath: remoteDst }).then(() => undefined), after: () => remoteSize(ctx, remoteDst, size) },
+    'put.scp': { samples: [], run: () => runProc('scp', ['-q', ...ctx.ssh, localSrc, `b1:${remoteDst}`]), after: () => remoteSize(ctx, remoteDst, size) },
+    'put.mux': { samples: [], run: () => withFd(localSrc, 'r', (fd) => runProc('ssh', [...ctx.mux, 'b1', `cat > ${remoteDst}`], { stdio: [fd, 'ignore', 'pipe'] })), after: () => remoteSize(ctx, remoteDst, size) },
+  };
+  for (let i = 0; i < rounds; i++) {
+    for (const k of Object.values(kinds)) {
+      k.samples.push(rate(await timed(k.run)));
+      await k.after();
+      fs.rmSync(localDst, { force: true });
+    }
+  }
+  const label: Record<string, string> = {
+    'get.scout': `\`transfer.get\` ${mb} MB through scoutd (SFTP)`,
+    'get.scp': `\`scp host:file .\` ${mb} MB`,
+    'get.mux': `\`ssh -S <mux> host cat file > local\` ${mb} MB`,
+    'put.scout': `\`transfer.put\` ${mb} MB through scoutd (SFTP)`,
+    'put.scp': `\`scp file host:\` ${mb} MB`,
+    'put.mux': `\`ssh -S <mux> host 'cat > file' < local\` ${mb} MB`,
+  };
+  for (const [id, k] of Object.entries(kinds)) addRow(ctx, { id, group: 9, label: label[id], unit: 'MB/s', better: 'higher', samples: k.samples });
+}
+
+async function withFd<T>(file: string, flags: string, fn: (fd: number) => Promise<T>): Promise<T> {
+  const fd = fs.openSync(file, flags);
+  try {
+    return await fn(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function remoteSize(ctx: Ctx, file: string, size: number): Promise<void> {
+  const r = await ctx.fleet.runAsUser(`wc -c < ${file}`);
+  if (Number(r.stdout.trim()) !== size) throw new Error(`${file} on the remote side: ${r.stdout.trim()} bytes, expected ${size}`);
+}
+
+/** Row 10 on a fresh daemon: the bench's main daemon carries the heap of everything measured before. */
+async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
+  ctx.log(`10. daemon RSS: idle, with ${POOLED_STEPS.join(', ')} pooled connections; one ControlMaster`);
+  const daemon = await startDaemon(ctx.fleet.env({ SCOUT_SOCKET: path.join(ctx.fleet.root, 'run-rss', 'scoutd.sock') }));
+  try {
+    const client = await daemon.client('bench-rss');
+    try {
+      const rss: Record<number, number> = { 0: await settledRss(daemon.pid, ctx.plan.rssSettleMs) };
+      let open = 0;
+      for (const step of POOLED_STEPS) {
+        const aliases = Array.from({ length: step - open }, (_, i) => `p${open + i + 1}`);
+        await Promise.all(aliases.map((h) => scoutExec(client, h)));
+        open = step;
+        const pool = await client.call<PoolListResult>('pool.list', {});
+        const ready = pool.connections.filter((c) => c.state === 'ready').length;
+        if (ready !== step) throw new Error(`expected ${step} pooled connections, pool.list shows ${ready}`);
+        rss[step] = await settledRss(daemon.pid, ctx.plan.rssSettleMs);
+      }
+      const [a, b, c] = POOLED_STEPS;
+      addRow(ctx, { id: 'rss.idle', group: 10, label: 'scoutd RSS, idle (no connection)', unit: 'KB', better: 'lower', value: rss[0] });
+      addRow(ctx, { id: `rss.${a}`, group: 10, label: `scoutd RSS, ${a} pooled connection`, unit: 'KB', better: 'lower', value: rss[a] });
+      addRow(ctx, { id: `rss.${b}`, group: 10, label: `scoutd RSS, ${b} pooled connections`, unit: 'KB', better: 'lower', value: rss[b] });
+      addRow(ctx, { id: `rss.${c}`, group: 10, label: `scoutd RSS, ${c} pooled connections`, unit: 'KB', better: 'lower', value: rss[c] });
+      // The marginal cost: connections 11..50, past the one-off cost of the first (crypto, ssh2 modules).
+      addRow(ctx, { id: 'rss.perconn', group: 10, label: `scoutd RSS per idle pooled connection ((${c}) − (${b})) / ${c - b}`, unit: 'KB/conn', better: 'lower', value: Math.max(0.001, (rss[c] - rss[b]) / (c - b)), extra: { first: `${rss[a] - rss[0]} KB` } });
+      addRow(ctx, { id: 'rss.controlmaster', group: 10, label: 'RSS of one OpenSSH ControlMaster process', unit: 'KB', better: 'lower', value: rssKb(master.pid!) });
+    } finally {
+      client.close();
+    }
+  } finally {
+    await daemon.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function startMaster(ctx: Pick<Ctx, 'ssh' | 'mux'>, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const master = spawn('ssh', [...ctx.mux, '-M', '-N', '-o', 'ControlPersist=no', 'b1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  master.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const deadline = Date.now() + MUX_READY_TIMEOUT_MS;
+  // `ssh -O check` answers once the master listens on its socket; there is no event to wait for instead.
+  for (;;) {
+    if (master.exitCode !== null) throw new Error(`ControlMaster exited ${master.exitCode}: ${err}`);
+    try {
+      await runProc('ssh', [...ctx.mux, '-O', 'check', 'b1']);
+      return master;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`ControlMaster not ready within ${MUX_READY_TIMEOUT_MS} ms: ${(e as Error).message} ${err}`);
+      await sleep(50);
+    }
+  }
+}
+
+function parseArgs(argv: string[]): { quick: boolean; out: string } {
+  let quick = false;
+  let out = path.join(ROOT, 'bench', 'results');
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--quick') quick = true;
+    else if (argv[i] === '--out' && argv[i + 1]) out = path.resolve(argv[++i]);
+    else throw new Error(`usage: npm run bench -- [--quick] [--out DIR]  (unknown argument '${argv[i]}')`);
+  }
+  return { quick, out };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = args.quick ? QUICK : FULL;
+  const started = new Date();
+  const before = uptime();
+  const log = (line: string) => process.stderr.write(line + '\n');
+  log(`scout bench (${args.quick ? 'quick' : 'full'}), ${before}`);
+  const names = Array.from({ length: FLEET_SIZE }, (_, i) => `b${i + 1}`);
+  // MaxSessions 10 is OpenSSH's default, spelled out because row 7 is about it.
+  const fleet = await startFleet(names, { config: ['MaxSessions 10'] });
+  let master: ChildProcess | undefined;
+  let daemon: DaemonProc | undefined;
+  let raw: ssh2.Client | undefined;
+  try {
+    // p1..p50: aliases spread over the fleet's servers, for row 10's pooled connections (one per alias).
+    const extra: Record<string, string[]> = {};
+    for (let i = 1; i <= Math.max(...POOLED_STEPS); i++) {
+      const s = fleet.servers[(i - 1) % fleet.servers.length];
+      extra[`p${i}`] = ['HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes'];
+    }
+    fleet.writeConfig(extra);
+    const env = fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) });
+    const ssh = ['-F', fleet.sshConfigPath, '-o', 'BatchMode=yes'];
+    const mux = [...ssh, '-S', path.join(fleet.root, 'mux.sock')];
+    const remoteDir = path.join(fleet.root, 'remote');
+    const localDir = path.join(fleet.root, 'local');
+    fs.mkdirSync(localDir);
+    execFileSync('install', ['-d', '-o', fleet.user, remoteDir]);
+    master = await startMaster({ ssh, mux }, env);
+    daemon = await startDaemon(env);
+    const client = await daemon.client('bench');
+    raw = await rawConnect(fleet, 'b1');
+    const ctx: Ctx = { fleet, plan, daemon, client, raw, ssh, mux, remoteDir, localDir, rows: [], notes: [], log };
+    await warmExec(ctx);
+    await coldExec(ctx);
+    await processStarts(ctx);
+    await concurrency(ctx);
+    await fanout(ctx);
+    await transfers(ctx);
+    client.close();
+    await memory(ctx, master);
+
+    const rows = ctx.rows;
+    compare(rows, 'exec.scout', ['exec.ssh2', 'exec.mux', 'exec.cold']);
+    compare(rows, 'exec.mux', ['exec.ssh2']);
+    compare(rows, 'cli.scoutctl', ['cli.node', 'exec.mux', 'exec.cold']);
+    compare(rows, 'concurrency.scout.rate', ['concurrency.ssh2.rate']);
+    compare(rows, 'fleet.10', ['fleet.1', 'exec.scout']);
+    compare(rows, 'get.scout', ['get.scp', 'get.mux']);
+    compare(rows, 'put.scout', ['put.scp', 'put.mux']);
+    compare(rows, 'rss.perconn', ['rss.controlmaster']);
+    const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
+    const targets: Target[] = [
+      target('warm exec through scoutd ≤ 1.15× raw ssh2', 'exec.scout / exec.ssh2', v('exec.scout') / v('exec.ssh2'), '<=', 1.15),
+      target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
+      target('warm exec ≥ 50× faster than cold ssh', 'exec.cold / exec.scout', v('exec.cold') / v('exec.scout'), '>=', 50),
+      target('100 concurrent execs: all succeed', 'succeeded / total', 1 - Number(String(rows.find((r) => r.id === 'concurrency.scout')?.extra?.failed).split('/')[0]) / (CONCURRENT * plan.concurrencyRounds), '>=', 1),
+      target('100 concurrent execs: throughput ≥ 0.9× raw ssh2 with 8 channels', 'concurrency.scout.rate / concurrency.ssh2.rate', v('concurrency.scout.rate') / v('concurrency.ssh2.rate'), '>=', 0.9),
+      target('transfer.get ≥ 1.3× scp', 'get.scout / get.scp', v('get.scout') / v('get.scp'), '>=', 1.3),
+      target('≤ 100 KB daemon RSS per idle pooled connection', 'rss.perconn (KB)', v('rss.perconn'), '<=', 100),
+    ];
+    const result: BenchResult = {
+      schema: 1,
+      quick: args.quick,
+      startedAt: started.toISOString(),
+      durationS: round((Date.now() - started.getTime()) / 1000, 1),
+      git: gitInfo(),
+      machine: machine(),
+      uptime: { before, after: uptime() },
+      rows,
+      targets,
+      notes: [
+        'Loopback sshd (OpenSSH) and scoutd on the same machine; ratios compare figures from this one run.',
+        'p50/p95/p99 are nearest-rank percentiles of the samples; throughput rows are per-transfer MB/s (1 MB = 2^20 bytes).',
+        ...ctx.notes,
+      ],
+    };
+    fs.mkdirSync(args.out, { recursive: true });
+    const file = path.join(args.out, `${started.toISOString().slice(0, 10)}-${result.git.sha}${args.quick ? '-quick' : ''}.json`);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+    process.stdout.write(`${table(result)}\n\nmachine: ${Object.entries(result.machine).map(([k, x]) => `${k} ${x}`).join(', ')}\nload: before: ${result.uptime.before}\n      after:  ${result.uptime.after}\nduration: ${result.durationS} s\nJSON: ${file}\n`);
+  } finally {
+    raw?.end();
+    await daemon?.stop();
+    master?.kill('SIGTERM');
+    await fleet.cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

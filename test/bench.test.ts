@@ -1,0 +1,63 @@
+// `npm run bench -- --quick` end to end: the compiled bench starts its own sshd fleet and scoutd, measures
+// every row of issue 10 and writes the JSON the README table is made from. No timing assertions: only that
+// every row is there with a positive figure, every target has a measured ratio, and the load is recorded.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../bench/report.js';
+import { ROOT } from './fixtures/daemon.js';
+
+const pexec = promisify(execFile);
+
+/** Every row the bench must produce (issue 10's list, by id). */
+const EXPECTED_ROWS = [
+  'exec.scout', 'exec.ssh2', 'exec.mux', 'exec.cold',
+  'cli.scoutctl', 'cli.node',
+  'concurrency.scout', 'concurrency.scout.rate', 'concurrency.ssh2', 'concurrency.ssh2.rate', 'concurrency.ssh2.unbounded',
+  'fleet.10', 'fleet.1',
+  'get.scout', 'get.scp', 'get.mux', 'put.scout', 'put.scp', 'put.mux',
+  'rss.idle', 'rss.1', 'rss.10', 'rss.50', 'rss.perconn', 'rss.controlmaster',
+];
+
+// The quick run stays under a minute on an idle 2-core machine; other engineers' suites share this one, so
+// the bound is generous (it is a hang guard, not a speed check).
+const RUN_TIMEOUT_MS = 240_000;
+
+describe('npm run bench -- --quick', () => {
+  beforeAll(async () => {
+    // What `npm run build:bench` does (dist/ is built by `npm test` before vitest runs).
+    await pexec(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT });
+  }, RUN_TIMEOUT_MS);
+
+  it('prints the table and writes JSON with every row measured, every target rated and the load recorded', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-bench-'));
+    try {
+      const { stdout } = await pexec(process.execPath, [path.join(ROOT, 'dist-bench', 'bench', 'run.js'), '--quick', '--out', out], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const files = fs.readdirSync(out).filter((f) => f.endsWith('-quick.json'));
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{7,}-quick\.json$/);
+      const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8')) as BenchResult;
+      expect(result.quick).toBe(true);
+      expect(result.uptime.before).toMatch(/load average/);
+      expect(result.uptime.after).toMatch(/load average/);
+
+      const byId = new Map(result.rows.map((r) => [r.id, r]));
+      const missing = EXPECTED_ROWS.filter((id) => !byId.has(id));
+      expect(missing).toEqual([]);
+      for (const id of EXPECTED_ROWS) {
+        const row = byId.get(id)!;
+        expect({ id, positive: row.value > 0, counted: row.count >= 1 }).toEqual({ id, positive: true, counted: true });
+        // The table on stdout shows every row's label.
+        expect(stdout).toContain(row.label);
+      }
+      expect(result.targets.length).toBeGreaterThanOrEqual(7);
+      for (const t of result.targets) expect({ target: t.text, finite: Number.isFinite(t.measured) }).toEqual({ target: t.text, finite: true });
+      expect(stdout).toContain('| target | measured | bound | of target | met |');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, RUN_TIMEOUT_MS);
+});
