@@ -248,6 +248,8 @@ async function concurrency(ctx: Ctx): Promise<void> {
   let failed = 0;
   let rawRefused = 0;
   let rawRetried = 0;
+  const refusedOpens = async () => (await ctx.client.call<PoolListResult>('pool.list', {})).connections.find((c) => c.host === 'b1')?.refusedOpens ?? 0;
+  const refusedBefore = await refusedOpens();
   for (let round = 0; round < ctx.plan.concurrencyRounds; round++) {
     scoutMs.push(await timed(async () => {
       const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => ctx.client.call<ExecResult>('ssh.exec', { host: 'b1', command: 'true' })));
@@ -285,10 +287,11 @@ async function concurrency(ctx: Ctx): Promise<void> {
       rawRefused += outcomes.filter((o) => o.status === 'rejected').length;
     }));
   }
+  const reopened = (await refusedOpens()) - refusedBefore;
   const total = CONCURRENT * ctx.plan.concurrencyRounds;
   const tput = (ms: number[]) => ms.map((m) => CONCURRENT / (m / 1000));
   const failures = [...errors].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  addRow(ctx, { id: 'concurrency.scout', group: 7, label: `${CONCURRENT} concurrent \`ssh.exec\` through scoutd: completion time`, unit: 'ms', better: 'lower', samples: scoutMs, extra: { failed: `${failed}/${total}`, errors: failures } });
+  addRow(ctx, { id: 'concurrency.scout', group: 7, label: `${CONCURRENT} concurrent \`ssh.exec\` through scoutd: completion time`, unit: 'ms', better: 'lower', samples: scoutMs, extra: { failed: `${failed}/${total}`, errors: failures, 'refused by sshd and reopened': reopened } });
   addRow(ctx, { id: 'concurrency.scout.rate', group: 7, label: `… throughput`, unit: 'exec/s', better: 'higher', samples: tput(scoutMs) });
   addRow(ctx, { id: 'concurrency.ssh2', group: 7, label: `${CONCURRENT} execs on raw ssh2, ${RAW_CHANNELS} channels in flight: completion time`, unit: 'ms', better: 'lower', samples: rawMs, extra: { 'refused and retried': rawRetried } });
   addRow(ctx, { id: 'concurrency.ssh2.rate', group: 7, label: `… throughput`, unit: 'exec/s', better: 'higher', samples: tput(rawMs) });

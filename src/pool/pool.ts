@@ -38,6 +38,8 @@ export interface ConnectionSnapshot {
   lastUsed: string;
   uses: number;
   errors: number;
+  /** Channel opens the server refused and scoutd reopened at once (sshd frees MaxSessions slots lazily). */
+  refusedOpens: number;
   channels: { open: number; limit: number; queued: number };
   keepalive: { intervalMs: number; countMax: number };
 }
@@ -145,6 +147,7 @@ export class Pool {
       lastUsed: new Date(c.lastUsed).toISOString(),
       uses: c.uses,
       errors: c.errors,
+      refusedOpens: c.refusedOpens,
       channels: { open: c.channelsOpen, limit: c.slots.limit, queued: c.slots.queued },
       keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
     }));

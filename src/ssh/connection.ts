@@ -5,13 +5,19 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, SFTPWrapper } from 'ssh2';
-import { ScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { planAuth } from './auth.js';
 import { ChannelSlots } from './channel-slots.js';
 import { connectionLost, mapConnectError } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
 
 const { Client } = ssh2;
+
+/**
+ * Reopens of a channel the server refused while we held a slot (see exec). Each is one round trip; a server
+ * that refuses every session (MaxSessions 0, a ForceCommand wrapper) costs this many before CHANNEL_FAILED.
+ */
+const MAX_REFUSED_REOPENS = 8;
 
 /** The decision on a server's host key: accept, or refuse with the error to report. */
 export type HostKeyDecision = { ok: true } | { ok: false; error: ScoutError };
@@ -48,6 +54,8 @@ export class SshConnection extends EventEmitter {
   lastUsed = Date.now();
   uses = 0;
   errors = 0;
+  /** Channel opens refused by the server and reopened (see exec). */
+  refusedOpens = 0;
   /** Calls using this connection right now; the reaper and LRU eviction only close connections at zero. */
   active = 0;
   readonly slots: ChannelSlots;
@@ -143,7 +151,23 @@ export class SshConnection extends EventEmitter {
     if (this.closed) throw connectionLost(this.host, 'already closed');
     const release = await this.slots.acquire(opts.signal);
     try {
-      return await runExec(this.client, this.host, command, { ...opts, lost: this.lost });
+      for (let refusals = 0; ; refusals++) {
+        try {
+          return await runExec(this.client, this.host, command, { ...opts, lost: this.lost });
+        } catch (err) {
+          // sshd frees a session slot lazily: a closed channel is collected at the top of its next main-loop
+          // turn, so an open that arrives in the same read as another channel's close is refused ("open
+          // failed") although we are within MaxSessions (100 concurrent execs at MaxSessions 10 lost ~15 % of
+          // calls, test/concurrency.test.ts). The refusal proves sshd has finished that turn, so reopening at
+          // once, still holding our slot (not behind the queue), finds the slot freed. The command never ran.
+          const refused = isScoutError(err, 'CHANNEL_FAILED') && err.details.refused === true;
+          if (refused && refusals < MAX_REFUSED_REOPENS && !this.closed && !opts.signal?.aborted) {
+            this.refusedOpens++;
+            continue;
+          }
+          throw err;
+        }
+      }
     } catch (err) {
       this.errors++;
       throw err;

@@ -42,6 +42,15 @@ export function connectionLost(host: string, reason: string): ScoutError {
   return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: ${reason}`, { host });
 }
 
+/**
+ * Whether a failed channel open was the server's answer (SSH_MSG_CHANNEL_OPEN_FAILURE, which ssh2 reports
+ * with a numeric `reason`) rather than a lost connection. sshd answers "open failed" when a session would
+ * exceed MaxSessions, which it can do while we are within the limit (see SshConnection.exec).
+ */
+export function isOpenRefusal(err: unknown): boolean {
+  return typeof (err as { reason?: unknown })?.reason === 'number';
+}
+
 /** SFTP status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 puts them in `err.code`. */
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;

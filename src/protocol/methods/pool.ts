@@ -9,6 +9,8 @@ export interface ConnectionInfo {
   lastUsed: string;
   uses: number;
   errors: number;
+  /** Channel opens the server refused and scoutd reopened at once (sshd frees MaxSessions slots lazily). */
+  refusedOpens?: number;
   channels: { open: number; limit: number };
   keepalive: { intervalMs: number; countMax: number };
 }
