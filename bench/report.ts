@@ -88,10 +88,11 @@ export function round(n: number, digits = 2): number {
   return Math.round(n * f) / f;
 }
 
-/** "2.9× faster than exec.mux", "1.11× the time of exec.ssh2", "0.62× the rate of get.mux". */
+/** "2.9× faster than exec.mux", "1.11× the time of exec.ssh2", "0.62× the rate of get.mux", "250× smaller than …". */
 function describe(a: Row, ratio: number, other: string): string {
-  if (a.better === 'lower') return ratio <= 1 ? `${fmtRatio(1 / ratio)} faster than ${other}` : `${fmtRatio(ratio)} the ${a.unit === 'ms' ? 'time' : 'size'} of ${other}`;
-  return ratio >= 1 ? `${fmtRatio(ratio)} faster than ${other}` : `${fmtRatio(ratio)} the rate of ${other}`;
+  if (a.better === 'higher') return ratio >= 1 ? `${fmtRatio(ratio)} faster than ${other}` : `${fmtRatio(ratio)} the rate of ${other}`;
+  if (a.unit === 'ms') return ratio <= 1 ? `${fmtRatio(1 / ratio)} faster than ${other}` : `${fmtRatio(ratio)} the time of ${other}`;
+  return ratio <= 1 ? `${fmtRatio(1 / ratio)} smaller than ${other}` : `${fmtRatio(ratio)} the size of ${other}`;
 }
 
 function fmtRatio(r: number): string {
