@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import ssh2 from 'ssh2';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
-import type { ExecResult, FleetExecResult, PoolListResult } from '../src/protocol/methods/index.js';
+import type { ExecResult, FleetExecResult, FsReadResult, FsStatResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { ROOT, SCOUTCTL, socketIn, startDaemon, type DaemonProc } from '../test/fixtures/daemon.js';
 import { startFleet, type Fleet } from '../test/fixtures/sshd.js';
 import { compare, round, summarize, table, target, type BenchResult, type Row, type Target } from './report.js';
@@ -40,10 +40,12 @@ interface Plan {
   fsReads: number;
   /** Let the daemon's heap settle after opening connections before RSS is read (no event says "settled"). */
   rssSettleMs: number;
+  /** RSS readings per step (their median is the figure). */
+  rssSamples: number;
 }
 
-const FULL: Plan = { warmExecs: 2000, muxExecs: 500, coldExecs: 40, processStarts: 40, concurrencyRounds: 10, fanouts: 300, transferBytes: 100 * 1024 * 1024, transferRounds: 3, fsReads: 300, rssSettleMs: 1_000 };
-const QUICK: Plan = { warmExecs: 100, muxExecs: 20, coldExecs: 3, processStarts: 3, concurrencyRounds: 1, fanouts: 10, transferBytes: 10 * 1024 * 1024, transferRounds: 1, fsReads: 20, rssSettleMs: 300 };
+const FULL: Plan = { warmExecs: 1000, muxExecs: 250, coldExecs: 30, processStarts: 30, concurrencyRounds: 10, fanouts: 200, transferBytes: 100 * 1024 * 1024, transferRounds: 3, fsReads: 200, rssSettleMs: 1_000, rssSamples: 5 };
+const QUICK: Plan = { warmExecs: 100, muxExecs: 20, coldExecs: 3, processStarts: 3, concurrencyRounds: 1, fanouts: 10, transferBytes: 10 * 1024 * 1024, transferRounds: 1, fsReads: 20, rssSettleMs: 300, rssSamples: 1 };
 
 /** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
 const BLOCK = 50;
@@ -52,7 +54,6 @@ const CONCURRENT = 100;
 const RAW_CHANNELS = 8;
 const FLEET_SIZE = 10;
 const POOLED_STEPS = [1, 10, 50];
-const RSS_SAMPLES = 5;
 const RSS_SAMPLE_GAP_MS = 200;
 const MUX_READY_TIMEOUT_MS = 10_000;
 
@@ -84,10 +85,10 @@ function rssKb(pid: number): number {
   return Number(m[1]);
 }
 
-async function settledRss(pid: number, settleMs: number): Promise<number> {
-  await sleep(settleMs);
+async function settledRss(pid: number, plan: Plan): Promise<number> {
+  await sleep(plan.rssSettleMs);
   const samples: number[] = [];
-  for (let i = 0; i < RSS_SAMPLES; i++) {
+  for (let i = 0; i < plan.rssSamples; i++) {
     samples.push(rssKb(pid));
     await sleep(RSS_SAMPLE_GAP_MS);
   }
@@ -238,6 +239,39 @@ async function processStarts(ctx: Ctx): Promise<void> {
   }
   addRow(ctx, { id: 'cli.scoutctl', group: 5, label: '`scoutctl exec host -- true` (new process, warm daemon)', unit: 'ms', better: 'lower', samples: cli });
   addRow(ctx, { id: 'cli.node', group: 5, label: '`node -e 0` (process start floor)', unit: 'ms', better: 'lower', samples: node });
+}
+
+async function files(ctx: Ctx): Promise<void> {
+  ctx.log('6. fs.stat and fs.read of 1 KB and 1 MB through scoutd vs `ssh -S <mux> host stat|cat`');
+  const sizes = { '1k': 1024, '1m': 1024 * 1024 };
+  const file = (k: string) => path.join(ctx.remoteDir, `file-${k}.txt`);
+  for (const [k, n] of Object.entries(sizes)) {
+    const r = await ctx.fleet.runAsUser(`head -c ${n} /dev/zero | tr '\\0' a > ${file(k)}`);
+    if (r.code !== 0) throw new Error(`preparing ${file(k)}: ${r.stderr}`);
+  }
+  const stat = async () => {
+    const r = await ctx.client.call<FsStatResult>('fs.stat', { host: 'b1', path: file('1k') });
+    if (r.size !== sizes['1k']) throw new Error(`fs.stat: size ${r.size}`);
+  };
+  const read = (k: '1k' | '1m') => async () => {
+    const r = await ctx.client.call<FsReadResult>('fs.read', { host: 'b1', path: file(k), maxBytes: sizes[k] });
+    if (r.bytes !== sizes[k] || r.truncated) throw new Error(`fs.read ${k}: ${r.bytes} bytes, truncated ${r.truncated}`);
+  };
+  const mux = (cmd: string) => () => runProc('ssh', [...ctx.mux, 'b1', cmd]);
+  const kinds: Array<{ id: string; label: string; run: () => Promise<void>; every: number; samples: number[] }> = [
+    { id: 'fs.stat.scout', label: '`fs.stat` through scoutd (SFTP lstat)', run: stat, every: 1, samples: [] },
+    { id: 'fs.stat.mux', label: '`ssh -S <mux> host stat file`', run: mux(`stat ${file('1k')}`), every: 4, samples: [] },
+    { id: 'fs.read1k.scout', label: '`fs.read` 1 KB through scoutd', run: read('1k'), every: 1, samples: [] },
+    { id: 'fs.read1k.mux', label: '`ssh -S <mux> host cat file` 1 KB', run: mux(`cat ${file('1k')}`), every: 4, samples: [] },
+    { id: 'fs.read1m.scout', label: '`fs.read` 1 MB through scoutd', run: read('1m'), every: 2, samples: [] },
+    { id: 'fs.read1m.mux', label: '`ssh -S <mux> host cat file` 1 MB', run: mux(`cat ${file('1m')}`), every: 4, samples: [] },
+  ];
+  for (const k of kinds) await k.run(); // warm: the SFTP session, the page cache
+  const block = Math.min(BLOCK, ctx.plan.fsReads);
+  for (let done = 0; done < ctx.plan.fsReads; done += block) {
+    for (const k of kinds) for (let i = 0; i < block / k.every; i++) k.samples.push(await timed(k.run));
+  }
+  for (const k of kinds) addRow(ctx, { id: k.id, group: 6, label: k.label, unit: 'ms', better: 'lower', samples: k.samples });
 }
 
 async function concurrency(ctx: Ctx): Promise<void> {
@@ -406,7 +440,7 @@ async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
   try {
     const client = await daemon.client('bench-rss');
     try {
-      const rss: Record<number, number> = { 0: await settledRss(daemon.pid, ctx.plan.rssSettleMs) };
+      const rss: Record<number, number> = { 0: await settledRss(daemon.pid, ctx.plan) };
       const gc: Record<number, { rssKb: number; liveKb: number }> = { 0: await afterGc(daemon) };
       let open = 0;
       for (const step of POOLED_STEPS) {
@@ -416,7 +450,7 @@ async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
         const pool = await client.call<PoolListResult>('pool.list', {});
         const ready = pool.connections.filter((c) => c.state === 'ready').length;
         if (ready !== step) throw new Error(`expected ${step} pooled connections, pool.list shows ${ready}`);
-        rss[step] = await settledRss(daemon.pid, ctx.plan.rssSettleMs);
+        rss[step] = await settledRss(daemon.pid, ctx.plan);
         gc[step] = await afterGc(daemon);
       }
       const [a, b, c] = POOLED_STEPS;
@@ -480,7 +514,8 @@ async function main(): Promise<void> {
   const plan = args.quick ? QUICK : FULL;
   const started = new Date();
   const before = uptime();
-  const log = (line: string) => process.stderr.write(line + '\n');
+  const t0 = performance.now();
+  const log = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   log(`scout bench (${args.quick ? 'quick' : 'full'}), ${before}`);
   const names = Array.from({ length: FLEET_SIZE }, (_, i) => `b${i + 1}`);
   // MaxSessions 10 is OpenSSH's default, spelled out because row 7 is about it.
@@ -511,6 +546,7 @@ async function main(): Promise<void> {
     await warmExec(ctx);
     await coldExec(ctx);
     await processStarts(ctx);
+    await files(ctx);
     await concurrency(ctx);
     await fanout(ctx);
     await transfers(ctx);
@@ -521,6 +557,9 @@ async function main(): Promise<void> {
     compare(rows, 'exec.scout', ['exec.ssh2', 'exec.mux', 'exec.cold']);
     compare(rows, 'exec.mux', ['exec.ssh2']);
     compare(rows, 'cli.scoutctl', ['cli.node', 'exec.mux', 'exec.cold']);
+    compare(rows, 'fs.stat.scout', ['fs.stat.mux']);
+    compare(rows, 'fs.read1k.scout', ['fs.read1k.mux']);
+    compare(rows, 'fs.read1m.scout', ['fs.read1m.mux']);
     compare(rows, 'concurrency.scout.rate', ['concurrency.ssh2.rate']);
     compare(rows, 'fleet.10', ['fleet.1', 'exec.scout']);
     compare(rows, 'get.scout', ['get.scp', 'get.mux']);
@@ -531,6 +570,7 @@ async function main(): Promise<void> {
       target('warm exec through scoutd ≤ 1.15× raw ssh2', 'exec.scout / exec.ssh2', v('exec.scout') / v('exec.ssh2'), '<=', 1.15),
       target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
       target('warm exec ≥ 50× faster than cold ssh', 'exec.cold / exec.scout', v('exec.cold') / v('exec.scout'), '>=', 50),
+      target('fs.stat through scoutd ≥ 10× faster than ssh -S host stat', 'fs.stat.mux / fs.stat.scout', v('fs.stat.mux') / v('fs.stat.scout'), '>=', 10),
       target('100 concurrent execs: all succeed', 'succeeded / total', 1 - Number(String(rows.find((r) => r.id === 'concurrency.scout')?.extra?.failed).split('/')[0]) / (CONCURRENT * plan.concurrencyRounds), '>=', 1),
       target('100 concurrent execs: throughput ≥ 0.9× raw ssh2 with 8 channels', 'concurrency.scout.rate / concurrency.ssh2.rate', v('concurrency.scout.rate') / v('concurrency.ssh2.rate'), '>=', 0.9),
       target('transfer.get ≥ 1.3× scp', 'get.scout / get.scp', v('get.scout') / v('get.scp'), '>=', 1.3),

@@ -16,6 +16,7 @@ const pexec = promisify(execFile);
 const EXPECTED_ROWS = [
   'exec.scout', 'exec.ssh2', 'exec.mux', 'exec.cold',
   'cli.scoutctl', 'cli.node',
+  'fs.stat.scout', 'fs.stat.mux', 'fs.read1k.scout', 'fs.read1k.mux', 'fs.read1m.scout', 'fs.read1m.mux',
   'concurrency.scout', 'concurrency.scout.rate', 'concurrency.ssh2', 'concurrency.ssh2.rate', 'concurrency.ssh2.unbounded',
   'fleet.10', 'fleet.1',
   'get.scout', 'get.scp', 'get.mux', 'put.scout', 'put.scp', 'put.mux',
@@ -53,7 +54,7 @@ describe('npm run bench -- --quick', () => {
         // The table on stdout shows every row's label.
         expect(stdout).toContain(row.label);
       }
-      expect(result.targets.length).toBeGreaterThanOrEqual(7);
+      expect(result.targets.length).toBeGreaterThanOrEqual(8);
       for (const t of result.targets) expect({ target: t.text, finite: Number.isFinite(t.measured) }).toEqual({ target: t.text, finite: true });
       expect(stdout).toContain('| target | measured | bound | of target | met |');
     } finally {
