@@ -154,14 +154,26 @@ async function rawConnect(fleet: Fleet, host: string): Promise<ssh2.Client> {
   return conn;
 }
 
+/** Where one raw exec's time goes: channel open + exec request, the command until exit-status, then close. */
+interface Phases { open: number; run: number; close: number }
+
 /** One exec with stdin closed and output drained, as scoutd runs it; resolves with the exit code. */
-function rawExec(conn: ssh2.Client, command: string): Promise<number | null> {
+function rawExec(conn: ssh2.Client, command: string, phases?: Phases[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
+    const t0 = performance.now();
     conn.exec(command, (err, stream) => {
       if (err) return reject(err);
+      const t1 = performance.now();
+      let t2 = t1;
       let code: number | null = null;
-      stream.on('exit', (c: number | null) => (code = c));
-      stream.on('close', () => resolve(code));
+      stream.on('exit', (c: number | null) => {
+        code = c;
+        t2 = performance.now();
+      });
+      stream.on('close', () => {
+        phases?.push({ open: t1 - t0, run: t2 - t1, close: performance.now() - t2 });
+        resolve(code);
+      });
       stream.on('data', () => {});
       stream.stderr.on('data', () => {});
       stream.end();
@@ -195,9 +207,11 @@ function addRow(ctx: Ctx, row: Omit<Row, 'value' | 'count'> & { samples?: number
   ctx.log(`  ${r.id.padEnd(28)} ${String(r.value).padStart(10)} ${r.unit}${r.count > 1 ? `  (p95 ${r.p95}, p99 ${r.p99}, n ${r.count})` : ''}`);
 }
 
-async function scoutExec(client: ScoutClient, host: string): Promise<void> {
+/** `ssh.exec true`; `inDaemon` collects the daemon's own durationMs (channel open to close, in scoutd). */
+async function scoutExec(client: ScoutClient, host: string, inDaemon?: number[]): Promise<void> {
   const r = await client.call<ExecResult>('ssh.exec', { host, command: 'true' });
   if (r.exitCode !== 0) throw new Error(`ssh.exec true on ${host} exited ${r.exitCode}`);
+  inDaemon?.push(r.durationMs);
 }
 
 async function warmExec(ctx: Ctx): Promise<void> {
@@ -205,6 +219,8 @@ async function warmExec(ctx: Ctx): Promise<void> {
   const scout: number[] = [];
   const raw: number[] = [];
   const mux: number[] = [];
+  const inDaemon: number[] = [];
+  const phases: Phases[] = [];
   // Warm-up: pool connection, JIT, sshd's first sessions.
   for (let i = 0; i < 20; i++) {
     await scoutExec(ctx.client, 'b1');
@@ -213,12 +229,21 @@ async function warmExec(ctx: Ctx): Promise<void> {
   await runProc('ssh', [...ctx.mux, 'b1', 'true']);
   const muxEvery = ctx.plan.warmExecs / ctx.plan.muxExecs;
   for (let done = 0; done < ctx.plan.warmExecs; done += BLOCK) {
-    for (let i = 0; i < BLOCK; i++) scout.push(await timed(() => scoutExec(ctx.client, 'b1')));
-    for (let i = 0; i < BLOCK; i++) raw.push(await timed(() => rawExec(ctx.raw, 'true')));
+    for (let i = 0; i < BLOCK; i++) scout.push(await timed(() => scoutExec(ctx.client, 'b1', inDaemon)));
+    for (let i = 0; i < BLOCK; i++) raw.push(await timed(() => rawExec(ctx.raw, 'true', phases)));
     for (let i = 0; i < BLOCK / muxEvery; i++) mux.push(await timed(() => runProc('ssh', [...ctx.mux, 'b1', 'true'])));
   }
-  addRow(ctx, { id: 'exec.scout', group: 1, label: 'warm `ssh.exec true` through scoutd, persistent client', unit: 'ms', better: 'lower', samples: scout });
-  addRow(ctx, { id: 'exec.ssh2', group: 2, label: 'raw ssh2 exec `true` in the bench process (TCP_NODELAY)', unit: 'ms', better: 'lower', samples: raw });
+  // Profile: the p50 of the exec inside scoutd (its durationMs) against the client's round trip, and the
+  // raw exec's phases: what is SSH and the remote command, what is Scout's socket, JSON and dispatch.
+  const p50 = (xs: number[]) => round(summarize(xs).p50, 2);
+  addRow(ctx, {
+    id: 'exec.scout', group: 1, label: 'warm `ssh.exec true` through scoutd, persistent client', unit: 'ms', better: 'lower', samples: scout,
+    extra: { 'p50 inside scoutd (channel open→close)': `${p50(inDaemon)} ms` },
+  });
+  addRow(ctx, {
+    id: 'exec.ssh2', group: 2, label: 'raw ssh2 exec `true` in the bench process (TCP_NODELAY)', unit: 'ms', better: 'lower', samples: raw,
+    extra: { 'p50 phases: open+exec request': `${p50(phases.map((x) => x.open))} ms`, 'command to exit-status': `${p50(phases.map((x) => x.run))} ms`, 'exit-status to close': `${p50(phases.map((x) => x.close))} ms` },
+  });
   addRow(ctx, { id: 'exec.mux', group: 3, label: '`ssh -S <mux> host true` (ControlMaster)', unit: 'ms', better: 'lower', samples: mux });
 }
 
