@@ -215,10 +215,11 @@ async function scoutExec(client: ScoutClient, host: string, inDaemon?: number[])
 }
 
 async function warmExec(ctx: Ctx): Promise<void> {
-  ctx.log('1-3. warm exec of `true`: scoutd, raw ssh2, ControlMaster (interleaved blocks)');
+  ctx.log('1-4. exec of `true`: scoutd, raw ssh2, ControlMaster, cold ssh (interleaved blocks)');
   const scout: number[] = [];
   const raw: number[] = [];
   const mux: number[] = [];
+  const cold: number[] = [];
   const inDaemon: number[] = [];
   const phases: Phases[] = [];
   // Warm-up: pool connection, JIT, sshd's first sessions.
@@ -227,11 +228,14 @@ async function warmExec(ctx: Ctx): Promise<void> {
     await rawExec(ctx.raw, 'true');
   }
   await runProc('ssh', [...ctx.mux, 'b1', 'true']);
-  const muxEvery = ctx.plan.warmExecs / ctx.plan.muxExecs;
-  for (let done = 0; done < ctx.plan.warmExecs; done += BLOCK) {
-    for (let i = 0; i < BLOCK; i++) scout.push(await timed(() => scoutExec(ctx.client, 'b1', inDaemon)));
-    for (let i = 0; i < BLOCK; i++) raw.push(await timed(() => rawExec(ctx.raw, 'true', phases)));
-    for (let i = 0; i < BLOCK / muxEvery; i++) mux.push(await timed(() => runProc('ssh', [...ctx.mux, 'b1', 'true'])));
+  // Each block runs every kind, each its share of its total, so the ratios come from the same minutes.
+  const blocks = Math.ceil(ctx.plan.warmExecs / BLOCK);
+  const upTo = (total: number, b: number) => Math.round((total * (b + 1)) / blocks);
+  for (let b = 0; b < blocks; b++) {
+    while (scout.length < upTo(ctx.plan.warmExecs, b)) scout.push(await timed(() => scoutExec(ctx.client, 'b1', inDaemon)));
+    while (raw.length < upTo(ctx.plan.warmExecs, b)) raw.push(await timed(() => rawExec(ctx.raw, 'true', phases)));
+    while (mux.length < upTo(ctx.plan.muxExecs, b)) mux.push(await timed(() => runProc('ssh', [...ctx.mux, 'b1', 'true'])));
+    while (cold.length < upTo(ctx.plan.coldExecs, b)) cold.push(await timed(() => runProc('ssh', [...ctx.ssh, 'b1', 'true'])));
   }
   // Profile: the p50 of the exec inside scoutd (its durationMs) against the client's round trip, and the
   // raw exec's phases: what is SSH and the remote command, what is Scout's socket, JSON and dispatch.
@@ -245,13 +249,7 @@ async function warmExec(ctx: Ctx): Promise<void> {
     extra: { 'p50 phases: open+exec request': `${p50(phases.map((x) => x.open))} ms`, 'command to exit-status': `${p50(phases.map((x) => x.run))} ms`, 'exit-status to close': `${p50(phases.map((x) => x.close))} ms` },
   });
   addRow(ctx, { id: 'exec.mux', group: 3, label: '`ssh -S <mux> host true` (ControlMaster)', unit: 'ms', better: 'lower', samples: mux });
-}
-
-async function coldExec(ctx: Ctx): Promise<void> {
-  ctx.log('4. cold `ssh host true`');
-  const s: number[] = [];
-  for (let i = 0; i < ctx.plan.coldExecs; i++) s.push(await timed(() => runProc('ssh', [...ctx.ssh, 'b1', 'true'])));
-  addRow(ctx, { id: 'exec.cold', group: 4, label: 'cold `ssh host true`', unit: 'ms', better: 'lower', samples: s });
+  addRow(ctx, { id: 'exec.cold', group: 4, label: 'cold `ssh host true`', unit: 'ms', better: 'lower', samples: cold });
 }
 
 async function processStarts(ctx: Ctx): Promise<void> {
@@ -569,7 +567,6 @@ async function main(): Promise<void> {
     raw = await rawConnect(fleet, 'b1');
     const ctx: Ctx = { fleet, plan, daemon, client, raw, ssh, mux, remoteDir, localDir, rows: [], notes: [], log };
     await warmExec(ctx);
-    await coldExec(ctx);
     await processStarts(ctx);
     await files(ctx);
     await concurrency(ctx);
