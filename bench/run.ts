@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import ssh2 from 'ssh2';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
+import { isOpenRefusal } from '../src/ssh/errors.js';
 import type { ExecResult, FleetExecResult, FsReadResult, FsStatResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { ROOT, SCOUTCTL, socketIn, startDaemon, type DaemonProc } from '../test/fixtures/daemon.js';
 import { startFleet, type Fleet } from '../test/fixtures/sshd.js';
@@ -331,7 +332,7 @@ async function concurrency(ctx: Ctx): Promise<void> {
               if (code !== 0) throw new Error(`raw exec exited ${code}`);
               break;
             } catch (err) {
-              if (!/open failed/.test((err as Error).message)) throw err;
+              if (!isOpenRefusal(err)) throw err;
               rawRetried++;
             }
           }
