@@ -98,6 +98,23 @@ export class Pool {
     }
   }
 
+  /**
+   * Mark `conn` (the pool's connection for `host`) in use until the returned function is called: a jump
+   * host carrying a target's tunnel must not be reaped or evicted while the target lives.
+   */
+  retain(host: string, conn: SshConnection): () => void {
+    conn.active++;
+    conn.touch();
+    this.statsFor(host).uses++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      conn.active--;
+      conn.lastUsed = Date.now();
+    };
+  }
+
   /** The connection to `host` if one is open (no dialling). */
   peek(host: string): SshConnection | undefined {
     const c = this.live.get(host);

@@ -189,6 +189,18 @@ export class SshConnection extends EventEmitter {
     }
   }
 
+  /**
+   * A `direct-tcpip` channel to `hostname:port` as seen from this host (ProxyJump). Not a session, so it
+   * takes no MaxSessions slot on the server and none here.
+   */
+  forwardOut(hostname: string, port: number): Promise<Duplex> {
+    if (this.closed) return Promise.reject(connectionLost(this.host, 'already closed'));
+    return new Promise((resolve, reject) => {
+      // The originator address is informational for the server (OpenSSH logs it); 127.0.0.1:0 is what ssh -W sends.
+      this.client.forwardOut('127.0.0.1', 0, hostname, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
+  }
+
   /** The underlying ssh2 client, for channel kinds beyond exec (SFTP, forwardOut). */
   get raw(): ClientType {
     return this.client;

@@ -14,6 +14,8 @@ interface SshLikeError extends Error {
   level?: string;
   code?: string | number;
   description?: string;
+  /** Channel open failure reason (RFC 4254 §5.1), set by ssh2 on a refused channel open. */
+  reason?: number | string;
 }
 
 /** Map an error raised while connecting to `host` (`addr` like `127.0.0.1:22`). */
@@ -35,6 +37,21 @@ export function mapConnectError(err: unknown, host: string, addr: string): Scout
     return new ScoutError('CONNECT_FAILED', `cannot resolve ${host}: ${why}`, { host, addr });
   }
   return new ScoutError('CONNECT_FAILED', `cannot connect to ${host} (${addr}): ${why}`, { host, addr, level: e?.level });
+}
+
+/**
+ * A ProxyJump target could not be reached because of its jump host `hop` (the hop's own connect failed, or
+ * it could not open the forwarded channel). The code is the hop's; the message and `data.hop` name the hop.
+ * The hop's own connect was already retried by the pool, so this is never retried again at the target.
+ */
+export function jumpFailed(host: string, hop: string, err: unknown): ScoutError {
+  if (err instanceof ScoutError) {
+    return new ScoutError(err.code, `cannot reach ${host} through jump host ${hop}: ${err.message}`, { ...err.details, host, hop, transient: false });
+  }
+  const e = err as SshLikeError;
+  // A refused `direct-tcpip` open: the jump host is up but cannot (or may not) connect to the target.
+  const why = e?.message ?? String(err);
+  return new ScoutError('CONNECT_FAILED', `cannot reach ${host}: jump host ${hop} could not open a connection to it: ${why}`, { host, hop, transient: false, ...(typeof e?.reason === 'number' ? { openFailure: e.reason } : {}) });
 }
 
 /** A connection that was up went away (socket closed, keepalive timeout, protocol error). */
