@@ -65,7 +65,8 @@ export class Daemon {
     };
     if (settings.strictHostKeyChecking === 'no') this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
     this.pool = new Pool({
-      dial: (host) => this.dial(host),
+      dial: (host, timeoutMs) => this.dial(host, timeoutMs),
+      connectBudgetMs: (host) => this.dialerFor().connectTimeoutMs(host),
       idleTimeoutMs: settings.idleTimeoutMs,
       maxPoolSize: settings.maxPoolSize,
       log: this.log.child({ component: 'pool' }),
@@ -160,8 +161,11 @@ export class Daemon {
 
   private dialer: Dialer | undefined;
   /** ProxyJump targets are dialled through pooled jump connections (see dialer.ts). */
-  private dial(host: string): Promise<SshConnection> {
-    this.dialer ??= new Dialer(this.registry, this.pool, this.settings, this.trust);
-    return this.dialer.dial(host);
+  private dial(host: string, timeoutMs?: number): Promise<SshConnection> {
+    return this.dialerFor().dial(host, timeoutMs);
+  }
+
+  private dialerFor(): Dialer {
+    return (this.dialer ??= new Dialer(this.registry, this.pool, this.settings, this.trust));
   }
 }

@@ -40,8 +40,17 @@ export class Dialer {
     return { entry, via: entry.proxyJump?.join(',') };
   }
 
-  /** Open a connection for a pool key (used as the pool's `dial`). */
-  async dial(key: string): Promise<SshConnection> {
+  /** Total time a connect to `key` may take, retries included: the host's ConnectTimeout. */
+  connectTimeoutMs(key: string): number {
+    try {
+      return this.route(key).entry.connectTimeoutMs ?? this.settings.connectTimeoutMs;
+    } catch {
+      return this.settings.connectTimeoutMs; // dial() reports the resolution error itself
+    }
+  }
+
+  /** Open a connection for a pool key (used as the pool's `dial`); `timeoutMs` bounds this attempt. */
+  async dial(key: string, timeoutMs?: number): Promise<SshConnection> {
     const { entry, via } = this.route(key);
     this.checkChain(key);
     if (entry.proxyCommand !== undefined) {
@@ -49,7 +58,7 @@ export class Dialer {
       // would silently bypass whatever the command does (a bastion, a VPN hop), so refuse and say why.
       throw new ScoutError('CONNECT_FAILED', `${entry.name} uses ProxyCommand, which scoutd does not run: use ProxyJump instead (ProxyCommand ${entry.proxyCommand})`, { host: entry.name, reason: 'proxy-command', transient: false });
     }
-    if (via === undefined) return this.dialEntry(entry);
+    if (via === undefined) return this.dialEntry(entry, undefined, timeoutMs);
     let jump: SshConnection;
     try {
       jump = await this.pool.acquire(via);
@@ -66,7 +75,7 @@ export class Dialer {
       throw jumpFailed(entry.name, hopName(via), err);
     }
     try {
-      const conn = await this.dialEntry(entry, sock);
+      const conn = await this.dialEntry(entry, sock, timeoutMs);
       conn.once('close', release);
       return conn;
     } catch (err) {
@@ -89,7 +98,7 @@ export class Dialer {
     }
   }
 
-  private dialEntry(entry: HostEntry, sock?: Duplex): Promise<SshConnection> {
+  private dialEntry(entry: HostEntry, sock?: Duplex, timeoutMs?: number): Promise<SshConnection> {
     const { settings, trust } = this;
     return SshConnection.dial({
       host: entry.name,
@@ -100,7 +109,7 @@ export class Dialer {
       identitiesOnly: entry.identitiesOnly,
       agent: entry.identityAgent !== undefined ? entry.identityAgent || undefined : settings.agentSocket,
       home: settings.home,
-      connectTimeoutMs: entry.connectTimeoutMs ?? settings.connectTimeoutMs,
+      connectTimeoutMs: timeoutMs ?? entry.connectTimeoutMs ?? settings.connectTimeoutMs,
       keepaliveIntervalMs: entry.serverAliveIntervalMs ?? settings.keepaliveIntervalMs,
       keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
       maxSessions: settings.maxSessions,

@@ -3,11 +3,17 @@
 // JSON or of how a connection is dialled (the `dial` function is passed in).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { SshConnection } from '../ssh/connection.js';
+import { isTransientConnectError } from '../ssh/errors.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { DEFAULT_BACKOFF, withRetry, type BackoffPolicy } from './backoff.js';
 
 export interface PoolOptions {
-  /** Open a new connection to an alias. */
-  dial: (host: string) => Promise<SshConnection>;
+  /** Open a new connection to an alias; `timeoutMs` bounds this attempt (connect, handshake, auth). */
+  dial: (host: string, timeoutMs?: number) => Promise<SshConnection>;
+  /** Total time one connect may take, retries included (the host's ConnectTimeout); 10 s when absent. */
+  connectBudgetMs?: (host: string) => number;
+  /** Retry policy for transient connect failures (refused, reset, timeout, handshake cut). */
+  backoff?: BackoffPolicy;
   /** Close connections with no open channel idle longer than this. */
   idleTimeoutMs: number;
   /** Above this many connections, idle ones are closed least-recently-used first. */
@@ -26,9 +32,27 @@ export interface PoolLogger {
 export interface HostStats {
   created: number;
   closed: number;
+  /** Connections opened after the first (the previous one closed, was reaped, evicted or lost). */
+  reconnects: number;
   uses: number;
   errors: Record<string, number>;
+  /** Connect attempts that failed transiently and were tried again. */
+  connectRetries: number;
+  /** Connections dropped because the peer stopped answering keepalives. */
+  keepaliveFailures: number;
+  /** Calls that had to queue for a channel slot, and their total wait. */
+  channelWaits: number;
+  channelWaitMs: number;
+  /** Channel opens the server refused (retried, invisible to callers). */
+  refusedOpens: number;
+  /** Calls retried on a fresh connection or channel (read-only, or the command never ran). */
+  retriedCalls: number;
+  /** Calls waiting for a channel right now. */
+  queued: number;
 }
+
+/** When a failed call may run again: never, only if it never started (exec, writes), or always (reads). */
+export type RetryRule = 'never' | 'unstarted' | 'idempotent';
 
 export interface ConnectionSnapshot {
   host: string;
@@ -38,8 +62,30 @@ export interface ConnectionSnapshot {
   lastUsed: string;
   uses: number;
   errors: number;
-  channels: { open: number; limit: number; queued: number };
+  channels: { open: number; limit: number; queued: number; peak: number; configuredLimit: number };
+  /** Calls that queued for a channel on this connection and their total wait; refused opens. */
+  waits: number;
+  waitMs: number;
+  refusedOpens: number;
   keepalive: { intervalMs: number; countMax: number };
+}
+
+/** Connect budget (retries included) when the host has no ConnectTimeout of its own. */
+export const DEFAULT_CONNECT_BUDGET_MS = 10_000;
+
+/** Pool-wide totals for daemon.status. */
+export interface PoolTotals extends Omit<HostStats, 'errors'> {
+  connections: number;
+  channelsOpen: number;
+  errors: Record<string, number>;
+}
+
+/** Whether a failed call may run once more under `rule`. */
+function retryable(err: unknown, rule: RetryRule): boolean {
+  if (rule === 'never' || !isScoutError(err)) return false;
+  if (err.code === 'CHANNEL_FAILED') return err.details.ran === false;
+  if (err.code !== 'CONNECTION_LOST') return false;
+  return rule === 'idempotent' || err.details.ran === false;
 }
 
 export class Pool {
@@ -78,8 +124,24 @@ export class Pool {
     return pending;
   }
 
-  /** Run `fn` on the host's connection, counting the use and any error by code. */
-  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` on the host's connection, counting the use and any error by code. `retry` says whether a
+   * failure may run `fn` once more: 'unstarted' when the channel never opened (the command did not run),
+   * 'idempotent' also after the connection was lost mid-call (reads). The retry dials afresh if the
+   * connection is gone.
+   */
+  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>, retry: RetryRule = 'never'): Promise<T> {
+    try {
+      return await this.useOnce(host, fn);
+    } catch (err) {
+      if (!retryable(err, retry)) throw err;
+      this.statsFor(host).retriedCalls++;
+      this.opts.log.debug({ host, code: (err as ScoutError).code }, 'retrying the call once');
+      return this.useOnce(host, fn);
+    }
+  }
+
+  private async useOnce<T>(host: string, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
     let conn: SshConnection | undefined;
     try {
       conn = await this.acquire(host);
@@ -154,45 +216,88 @@ export class Pool {
   }
 
   list(): ConnectionSnapshot[] {
-    return [...this.live.values()].map((c) => ({
-      host: c.host,
-      id: c.id,
-      state: 'ready' as const,
-      since: new Date(c.createdAt).toISOString(),
-      lastUsed: new Date(c.lastUsed).toISOString(),
-      uses: c.uses,
-      errors: c.errors,
-      channels: { open: c.channelsOpen, limit: c.slots.limit, queued: c.slots.queued },
-      keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
-    }));
+    return [...this.live.values()].map((c) => {
+      const slots = c.slots.stats();
+      return {
+        host: c.host,
+        id: c.id,
+        state: 'ready' as const,
+        since: new Date(c.createdAt).toISOString(),
+        lastUsed: new Date(c.lastUsed).toISOString(),
+        uses: c.uses,
+        errors: c.errors,
+        channels: { open: slots.open, limit: slots.limit, queued: slots.queued, peak: slots.peak, configuredLimit: slots.configuredLimit },
+        waits: slots.waits,
+        waitMs: slots.waitMs,
+        refusedOpens: slots.refused,
+        keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
+      };
+    });
   }
 
+  /** Per-host counters: those of closed connections plus the live ones'. */
   hostStats(): Array<{ host: string } & HostStats> {
-    return [...this.stats].map(([host, s]) => ({ host, ...s, errors: { ...s.errors } }));
+    return [...this.stats].map(([host, s]) => {
+      const out = { host, ...s, errors: { ...s.errors } };
+      for (const [key, c] of this.live) {
+        if (key !== host) continue;
+        const slots = c.slots.stats();
+        out.channelWaits += slots.waits;
+        out.channelWaitMs += slots.waitMs;
+        out.refusedOpens += slots.refused;
+        out.queued += slots.queued;
+      }
+      return out;
+    });
   }
 
-  summary(): { connections: number; created: number; closed: number; uses: number; channelsOpen: number } {
-    let created = 0, closed = 0, uses = 0, channelsOpen = 0;
-    for (const s of this.stats.values()) {
-      created += s.created;
-      closed += s.closed;
-      uses += s.uses;
+  summary(): PoolTotals {
+    const t: PoolTotals = { connections: this.live.size, created: 0, closed: 0, reconnects: 0, uses: 0, channelsOpen: 0, queued: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, connectRetries: 0, keepaliveFailures: 0, retriedCalls: 0, errors: {} };
+    for (const s of this.hostStats()) {
+      t.created += s.created;
+      t.closed += s.closed;
+      t.reconnects += s.reconnects;
+      t.uses += s.uses;
+      t.queued += s.queued;
+      t.channelWaits += s.channelWaits;
+      t.channelWaitMs += s.channelWaitMs;
+      t.refusedOpens += s.refusedOpens;
+      t.connectRetries += s.connectRetries;
+      t.keepaliveFailures += s.keepaliveFailures;
+      t.retriedCalls += s.retriedCalls;
+      for (const [code, n] of Object.entries(s.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
     }
-    for (const c of this.live.values()) channelsOpen += c.channelsOpen;
-    return { connections: this.live.size, created, closed, uses, channelsOpen };
+    for (const c of this.live.values()) t.channelsOpen += c.channelsOpen;
+    return t;
   }
 
   private async open(host: string): Promise<SshConnection> {
-    const conn = await this.opts.dial(host);
+    const stats = this.statsFor(host);
+    const budget = this.opts.connectBudgetMs?.(host) ?? DEFAULT_CONNECT_BUDGET_MS;
+    const conn = await withRetry(this.opts.backoff ?? DEFAULT_BACKOFF, budget, {
+      attempt: (timeoutMs) => this.opts.dial(host, timeoutMs),
+      transient: isTransientConnectError,
+      onRetry: (err, n, delayMs) => {
+        stats.connectRetries++;
+        const e = err as ScoutError;
+        this.opts.log.warn({ host, attempt: n, delayMs, code: e.code, errno: e.details?.errno, err: e.message }, 'connect failed, retrying');
+      },
+    });
     if (this.closing) {
       await conn.close('scoutd shutting down');
       throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host });
     }
-    const stats = this.statsFor(host);
+    if (stats.created > 0) stats.reconnects++;
     stats.created++;
     this.opts.log.info({ host, conn: conn.id }, 'connection opened');
+    conn.on('limit', (limit: number) => this.opts.log.warn({ host, conn: conn.id, limit }, 'server refused a channel: channel limit lowered'));
     conn.once('close', (reason: ScoutError) => {
       stats.closed++;
+      if (reason.details?.keepalive === true) stats.keepaliveFailures++;
+      const slots = conn.slots.stats();
+      stats.channelWaits += slots.waits;
+      stats.channelWaitMs += slots.waitMs;
+      stats.refusedOpens += slots.refused;
       if (this.live.get(host) === conn) this.live.delete(host);
       this.opts.log.info({ host, conn: conn.id, reason: reason.message }, 'connection closed');
     });
@@ -216,7 +321,7 @@ export class Pool {
   private statsFor(host: string): HostStats {
     let s = this.stats.get(host);
     if (!s) {
-      s = { created: 0, closed: 0, uses: 0, errors: {} };
+      s = { created: 0, closed: 0, reconnects: 0, uses: 0, errors: {}, connectRetries: 0, keepaliveFailures: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, retriedCalls: 0, queued: 0 };
       this.stats.set(host, s);
     }
     return s;

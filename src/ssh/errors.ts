@@ -55,8 +55,53 @@ export function jumpFailed(host: string, hop: string, err: unknown): ScoutError 
 }
 
 /** A connection that was up went away (socket closed, keepalive timeout, protocol error). */
-export function connectionLost(host: string, reason: string): ScoutError {
-  return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: ${reason}`, { host });
+export function connectionLost(host: string, reason: string, details: Record<string, unknown> = {}): ScoutError {
+  return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: ${reason}`, { host, ...details });
+}
+
+/**
+ * Errnos and ssh2 levels of connect failures worth another try: the host may be restarting, a listener
+ * backlog overflowed, a handshake was cut (sshd's MaxStartups drops it: level 'protocol', "connection lost
+ * before handshake"). DNS names that do not exist, auth and host-key failures are final.
+ */
+const TRANSIENT_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_LEVELS = new Set(['protocol', 'client-socket']);
+
+/** Whether a failed connect (already mapped) may succeed if tried again shortly. */
+export function isTransientConnectError(err: unknown): boolean {
+  if (!(err instanceof ScoutError) || err.details.transient === false) return false;
+  if (err.code === 'CONNECT_TIMEOUT') return true;
+  if (err.code !== 'CONNECT_FAILED') return false;
+  if (typeof err.details.errno === 'string') return TRANSIENT_ERRNOS.has(err.details.errno);
+  return typeof err.details.level === 'string' && TRANSIENT_LEVELS.has(err.details.level);
+}
+
+/**
+ * Why a ready connection went away. ssh2 reports unanswered keepalives as level 'client-timeout'
+ * ("Keepalive timeout"): the peer stopped answering without closing TCP.
+ */
+export function mapLostError(host: string, err: unknown, keepalive: { intervalMs: number; countMax: number }): ScoutError {
+  const e = err as SshLikeError;
+  if (e?.level === 'client-timeout') {
+    return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: no answer to ${keepalive.countMax} keepalives ${keepalive.intervalMs} ms apart`, { host, keepalive: true });
+  }
+  return connectionLost(host, e?.message ?? String(err));
+}
+
+/**
+ * A channel that never opened (the command did not run). `refused` when the server answered the open
+ * with a failure (RFC 4254 §5.1), as sshd does above MaxSessions, as opposed to the connection dying.
+ */
+export function channelOpenFailed(host: string, what: string, err: unknown): ScoutError {
+  if (err instanceof ScoutError) return err;
+  const e = err as SshLikeError;
+  const refused = typeof e?.reason === 'number';
+  return new ScoutError('CHANNEL_FAILED', `could not open ${what} on ${host}: ${e?.message ?? String(err)}`, { host, ran: false, refused, ...(refused ? { openFailure: e.reason } : {}) });
+}
+
+/** Whether an error is a channel open the server refused (retried on a freed slot, never shown to callers). */
+export function isRefusedOpen(err: unknown): boolean {
+  return err instanceof ScoutError && err.code === 'CHANNEL_FAILED' && err.details.refused === true;
 }
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 puts them in `err.code`. */

@@ -3,6 +3,7 @@
 // close never completes); a `signal` request reaches the command's whole process group, pipes included.
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { channelOpenFailed } from './errors.js';
 
 /** Time a command gets to exit after SIGTERM before SIGKILL, and after SIGKILL before we stop waiting. */
 export const TERM_GRACE_MS = 1_000;
@@ -107,7 +108,7 @@ export async function runExec(client: Client, host: string, command: string, opt
   try {
     ({ stream, exit } = await openExec(client, command, opts.env));
   } catch (err) {
-    throw new ScoutError('CHANNEL_FAILED', `could not open a channel on ${host}: ${(err as Error).message}`, { host, ran: false });
+    throw channelOpenFailed(host, 'a channel', err);
   }
   const out = new CappedBuffer(opts.maxOutputBytes);
   const errOut = new CappedBuffer(opts.maxOutputBytes);
