@@ -113,6 +113,7 @@ export class Dialer {
       keepaliveIntervalMs: entry.serverAliveIntervalMs ?? settings.keepaliveIntervalMs,
       keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
       maxSessions: settings.maxSessions,
+      channelQueue: settings.channelQueue,
       verifyHostKey: hostKeyVerifier(entry, trust),
       hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
       sock,

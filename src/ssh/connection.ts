@@ -19,6 +19,8 @@ const { Client } = ssh2;
  * slots lazily, a few ms after a close): at most ~3 s before the caller sees CHANNEL_FAILED.
  */
 export const OPEN_ATTEMPTS = 10;
+/** Bound on opening the SFTP subsystem (two round trips; seconds means the server is not answering). */
+export const SFTP_OPEN_TIMEOUT_MS = 10_000;
 export const OPEN_RETRY_BASE_MS = 20;
 export const OPEN_RETRY_MAX_MS = 500;
 
@@ -40,6 +42,8 @@ export interface DialOptions {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   maxSessions: number;
+  /** Callers that may queue for a channel slot before BUSY (default 1000). */
+  channelQueue?: number;
   /** Decides on the server's host key (raw blob). Runs during the handshake. */
   verifyHostKey: (keyBlob: Buffer) => HostKeyDecision | Promise<HostKeyDecision>;
   /** Host key algorithms to offer, most preferred first (types already known for this host). */
@@ -69,7 +73,7 @@ export class SshConnection extends EventEmitter {
     readonly options: DialOptions,
   ) {
     super();
-    this.slots = new ChannelSlots(options.maxSessions);
+    this.slots = new ChannelSlots(options.maxSessions, options.channelQueue);
     client.on('error', (err: Error & { level?: string }) => this.markClosed(mapLostError(host, err, { intervalMs: options.keepaliveIntervalMs, countMax: options.keepaliveCountMax })));
     client.on('close', () => this.markClosed(connectionLost(host, 'closed by the server or the network')));
   }
@@ -225,7 +229,18 @@ export class SshConnection extends EventEmitter {
   private openSftp(signal?: AbortSignal): Promise<SFTPWrapper> {
     return this.onSlot(signal, async (release) => {
       const session = await new Promise<SFTPWrapper>((resolve, reject) => {
-        this.client.sftp((err, s) => (err ? reject(channelOpenFailed(this.host, 'an SFTP session', err)) : resolve(s)));
+        // ssh2 has no open timeout: a server that never answers would hold every SFTP call.
+        let late = false;
+        const timer = setTimeout(() => {
+          late = true;
+          reject(new ScoutError('CHANNEL_FAILED', `no SFTP session opened on ${this.host} within ${SFTP_OPEN_TIMEOUT_MS} ms`, { host: this.host, ran: false }));
+        }, SFTP_OPEN_TIMEOUT_MS);
+        this.client.sftp((err, s) => {
+          clearTimeout(timer);
+          if (late) return void (s && s.end());
+          if (err) reject(channelOpenFailed(this.host, 'an SFTP session', err));
+          else resolve(s);
+        });
       });
       release.established();
       session.once('close', () => {
