@@ -90,7 +90,7 @@ describe('liveness', () => {
   it('a delayed link still works (slow is not dead)', async () => {
     daemon = await start({ SCOUT_KEEPALIVE_INTERVAL: String(KEEPALIVE_S), SCOUT_KEEPALIVE_COUNT_MAX: String(KEEPALIVE_COUNT) });
     const c = await daemon.client();
-    proxy.delay(200);
+    proxy.delay(100);
     const r = await c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'sleep 3; echo slow' });
     expect(r.stdout).toBe('slow\n');
     expect((await hostMetrics(daemon, 'flaky')).keepaliveFailures).toBe(0);

@@ -12,7 +12,7 @@ import { startFleet, type Fleet } from './fixtures/sshd.js';
 const CALLS = Number(process.env.SCOUT_SOAK_CALLS ?? 2000);
 const CLIENTS = 20;
 /** Calls before the memory baseline is taken (not counted in CALLS). */
-const WARMUP_CALLS = Number(process.env.SCOUT_SOAK_WARMUP ?? 1000);
+const WARMUP_CALLS = Number(process.env.SCOUT_SOAK_WARMUP ?? 600);
 const HOSTS = ['web1', 'web2', 'web3'];
 /** The host whose sshd is restarted twice during the run. */
 const RESTARTED = 'web2';
