@@ -53,6 +53,23 @@ describe('channel slots', () => {
     for (const c of clients) c.close();
   });
 
+  it('with SCOUT_MAX_CONNECTIONS_PER_HOST=3, a burst of 30 opens overflow connections instead of queueing, 10 channels at most on each', async () => {
+    daemon = await start({ SCOUT_MAX_CONNECTIONS_PER_HOST: '3' });
+    const logins = fleet.server('web3').acceptedLogins();
+    const c = await daemon.client();
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'web3', command: `sleep 1; echo burst-${i}` })));
+    expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 30 }, (_, i) => `burst-${i}\n`));
+    const pool = await c.call<PoolListResult>('pool.list');
+    const conns = pool.connections.filter((x) => x.host === 'web3');
+    expect(conns).toHaveLength(3);
+    expect(conns.filter((x) => x.overflow)).toHaveLength(2);
+    for (const x of conns) expect(x.channels.peak).toBeLessThanOrEqual(10);
+    expect(conns.reduce((n, x) => n + x.uses, 0)).toBe(30);
+    expect(fleet.server('web3').acceptedLogins() - logins).toBe(3);
+    expect(pool.hosts.find((h) => h.host === 'web3')).toMatchObject({ created: 3, reconnects: 0, errors: {} });
+    c.close();
+  });
+
   it('a full queue answers BUSY at once; the queued calls still complete', async () => {
     daemon = await start({ SCOUT_MAX_SESSIONS: '1', SCOUT_CHANNEL_QUEUE: '2' });
     const c = await daemon.client();

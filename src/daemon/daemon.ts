@@ -70,6 +70,7 @@ export class Daemon {
       connectBudgetMs: (host) => this.dialerFor().connectTimeoutMs(host),
       idleTimeoutMs: settings.idleTimeoutMs,
       maxPoolSize: settings.maxPoolSize,
+      maxConnectionsPerHost: settings.maxConnectionsPerHost,
       log: this.log.child({ component: 'pool' }),
     });
     this.jobs = new JobTable(

@@ -19,6 +19,11 @@ export interface PoolOptions {
   /** Above this many connections, idle ones are closed least-recently-used first. */
   maxPoolSize: number;
   log: PoolLogger;
+  /**
+   * Connections one host may have at once: when every channel of the existing ones is taken, a call opens
+   * an overflow connection instead of queueing, up to this many (default 1: queue only).
+   */
+  maxConnectionsPerHost?: number;
   /** Reaper period; defaults to a quarter of the idle timeout, between 1 s and 60 s. */
   reapEveryMs?: number;
 }
@@ -68,7 +73,12 @@ export interface ConnectionSnapshot {
   waitMs: number;
   refusedOpens: number;
   keepalive: { intervalMs: number; countMax: number };
+  /** An extra connection opened because the host's channels were all taken. */
+  overflow?: boolean;
 }
+
+/** Overflow connections idle this long are closed (they serve bursts; the primary stays warm). */
+export const OVERFLOW_IDLE_MS = 30_000;
 
 /** Connect budget (retries included) when the host has no ConnectTimeout of its own. */
 export const DEFAULT_CONNECT_BUDGET_MS = 10_000;
@@ -90,6 +100,11 @@ function retryable(err: unknown, rule: RetryRule): boolean {
 
 export class Pool {
   private readonly live = new Map<string, SshConnection>();
+  /** Extra connections per host opened when the primary's channels were all taken (see pick()). */
+  private readonly overflow = new Map<string, SshConnection[]>();
+  private readonly overflowDialing = new Map<string, Promise<SshConnection>>();
+  /** Calls that picked a connection and have not finished (their slot may not be taken yet). */
+  private readonly calls = new WeakMap<SshConnection, number>();
   private readonly dialing = new Map<string, Promise<SshConnection>>();
   private readonly stats = new Map<string, HostStats>();
   private task: ScheduledTask | undefined;
@@ -116,9 +131,16 @@ export class Pool {
       this.live.set(host, conn);
       return conn;
     }
+    // The primary went away while an overflow connection lives: it takes over rather than a new dial.
+    const [spare, ...rest] = this.extras(host).filter((c) => !c.closed);
+    if (spare) {
+      this.setExtras(host, rest);
+      this.live.set(host, spare);
+      return spare;
+    }
     let pending = this.dialing.get(host);
     if (!pending) {
-      pending = this.open(host).finally(() => this.dialing.delete(host));
+      pending = this.open(host, 'primary').finally(() => this.dialing.delete(host));
       this.dialing.set(host, pending);
     }
     return pending;
@@ -144,7 +166,7 @@ export class Pool {
   private async useOnce<T>(host: string, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
     let conn: SshConnection | undefined;
     try {
-      conn = await this.acquire(host);
+      conn = await this.pick(host);
       conn.active++;
       conn.touch();
       this.statsFor(host).uses++;
@@ -156,8 +178,60 @@ export class Pool {
       if (conn) {
         conn.active--;
         conn.lastUsed = Date.now();
+        this.calls.set(conn, (this.calls.get(conn) ?? 1) - 1);
       }
     }
+  }
+
+  /**
+   * The connection a call should use: the primary while it has a free channel; else another of the host's
+   * connections with one; else a new overflow connection (up to maxConnectionsPerHost, one dial at a time);
+   * else the connection with the shortest queue.
+   */
+  private async pick(host: string): Promise<SshConnection> {
+    // Counted the moment it is chosen: callers resuming in the same tick must see this one (its channel slot
+    // is taken a few awaits later).
+    const take = (c: SshConnection) => (this.calls.set(c, (this.calls.get(c) ?? 0) + 1), c);
+    const load = (c: SshConnection) => Math.max(this.calls.get(c) ?? 0, c.slots.open) + c.slots.queued;
+    const hasRoom = (c: SshConnection) => !c.closed && load(c) < c.slots.limit;
+    const primary = await this.acquire(host);
+    const max = this.opts.maxConnectionsPerHost ?? 1;
+    if (max <= 1 || hasRoom(primary)) return take(primary);
+    const all = () => [primary, ...this.extras(host)].filter((c) => !c.closed);
+    // Each pass: a connection with room, else join or start the one overflow dial, then look again.
+    for (;;) {
+      const roomy = all().find(hasRoom);
+      if (roomy) return take(roomy);
+      let pending = this.overflowDialing.get(host);
+      if ((!pending && all().length >= max) || this.closing) break;
+      if (!pending) {
+        pending = this.open(host, 'overflow').finally(() => this.overflowDialing.delete(host));
+        this.overflowDialing.set(host, pending);
+      }
+      try {
+        await pending;
+      } catch (err) {
+        // The host's other connections still work: queue there rather than fail the call.
+        this.opts.log.warn({ host, code: (err as ScoutError).code, err: (err as Error).message }, 'overflow connection failed; queueing instead');
+        break;
+      }
+    }
+    return take(all().sort((a, b) => load(a) / a.slots.limit - load(b) / b.slots.limit)[0] ?? primary);
+  }
+
+  private extras(host: string): SshConnection[] {
+    return this.overflow.get(host) ?? [];
+  }
+
+  private setExtras(host: string, conns: SshConnection[]): void {
+    if (conns.length) this.overflow.set(host, conns);
+    else this.overflow.delete(host);
+  }
+
+  /** Every open connection, primaries and overflow, with its pool key. */
+  private *allConnections(): Generator<[string, SshConnection]> {
+    yield* this.live;
+    for (const [host, conns] of this.overflow) for (const c of conns) yield [host, c];
   }
 
   /**
@@ -185,11 +259,11 @@ export class Pool {
 
   /** Close the host's connection; resolves with how many were closed. */
   async drop(host: string, reason = 'dropped on request'): Promise<number> {
-    const conn = this.live.get(host);
-    if (!conn) return 0;
+    const conns = [...(this.live.has(host) ? [this.live.get(host)!] : []), ...this.extras(host)];
     this.live.delete(host);
-    await conn.close(reason);
-    return 1;
+    this.overflow.delete(host);
+    await Promise.all(conns.map((c) => c.close(reason)));
+    return conns.length;
   }
 
   /** Close connections idle longer than the idle timeout with no call using them. */
@@ -203,6 +277,18 @@ export class Pool {
         void conn.close('idle timeout');
       }
     }
+    // Overflow connections exist for bursts: they go once idle for a reaper period.
+    const overflowIdleMs = Math.min(this.opts.idleTimeoutMs, OVERFLOW_IDLE_MS);
+    for (const [host, conns] of [...this.overflow]) {
+      const idle = conns.filter((c) => c.active === 0 && now - c.lastUsed > overflowIdleMs);
+      if (!idle.length) continue;
+      this.setExtras(host, conns.filter((c) => !idle.includes(c)));
+      for (const c of idle) {
+        reaped.push(host);
+        this.opts.log.info({ host, conn: c.id }, 'closing idle overflow connection');
+        void c.close('idle timeout (overflow)');
+      }
+    }
     return reaped;
   }
 
@@ -210,13 +296,14 @@ export class Pool {
   async closeAll(): Promise<void> {
     this.closing = true;
     this.task?.stop();
-    const all = [...this.live.values()];
+    const all = [...this.allConnections()].map(([, c]) => c);
     this.live.clear();
+    this.overflow.clear();
     await Promise.all(all.map((c) => c.close('scoutd shutting down')));
   }
 
   list(): ConnectionSnapshot[] {
-    return [...this.live.values()].map((c) => {
+    return [...this.allConnections()].map(([host, c]) => {
       const slots = c.slots.stats();
       return {
         host: c.host,
@@ -231,6 +318,7 @@ export class Pool {
         waitMs: slots.waitMs,
         refusedOpens: slots.refused,
         keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
+        ...(this.live.get(host) === c ? {} : { overflow: true }),
       };
     });
   }
@@ -239,7 +327,7 @@ export class Pool {
   hostStats(): Array<{ host: string } & HostStats> {
     return [...this.stats].map(([host, s]) => {
       const out = { host, ...s, errors: { ...s.errors } };
-      for (const [key, c] of this.live) {
+      for (const [key, c] of this.allConnections()) {
         if (key !== host) continue;
         const slots = c.slots.stats();
         out.channelWaits += slots.waits;
@@ -252,7 +340,7 @@ export class Pool {
   }
 
   summary(): PoolTotals {
-    const t: PoolTotals = { connections: this.live.size, created: 0, closed: 0, reconnects: 0, uses: 0, channelsOpen: 0, queued: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, connectRetries: 0, keepaliveFailures: 0, retriedCalls: 0, errors: {} };
+    const t: PoolTotals = { connections: [...this.allConnections()].length, created: 0, closed: 0, reconnects: 0, uses: 0, channelsOpen: 0, queued: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, connectRetries: 0, keepaliveFailures: 0, retriedCalls: 0, errors: {} };
     for (const s of this.hostStats()) {
       t.created += s.created;
       t.closed += s.closed;
@@ -267,11 +355,11 @@ export class Pool {
       t.retriedCalls += s.retriedCalls;
       for (const [code, n] of Object.entries(s.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
     }
-    for (const c of this.live.values()) t.channelsOpen += c.channelsOpen;
+    for (const [, c] of this.allConnections()) t.channelsOpen += c.channelsOpen;
     return t;
   }
 
-  private async open(host: string): Promise<SshConnection> {
+  private async open(host: string, role: 'primary' | 'overflow'): Promise<SshConnection> {
     const stats = this.statsFor(host);
     const budget = this.opts.connectBudgetMs?.(host) ?? DEFAULT_CONNECT_BUDGET_MS;
     const conn = await withRetry(this.opts.backoff ?? DEFAULT_BACKOFF, budget, {
@@ -287,9 +375,9 @@ export class Pool {
       await conn.close('scoutd shutting down');
       throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host });
     }
-    if (stats.created > 0) stats.reconnects++;
+    if (stats.created > 0 && role === 'primary') stats.reconnects++;
     stats.created++;
-    this.opts.log.info({ host, conn: conn.id }, 'connection opened');
+    this.opts.log.info({ host, conn: conn.id, ...(role === 'overflow' ? { overflow: true } : {}) }, 'connection opened');
     conn.on('limit', (limit: number) => this.opts.log.warn({ host, conn: conn.id, limit }, 'server refused a channel: channel limit lowered'));
     conn.once('close', (reason: ScoutError) => {
       stats.closed++;
@@ -299,18 +387,31 @@ export class Pool {
       stats.channelWaitMs += slots.waitMs;
       stats.refusedOpens += slots.refused;
       if (this.live.get(host) === conn) this.live.delete(host);
+      if (this.extras(host).includes(conn)) this.setExtras(host, this.extras(host).filter((c) => c !== conn));
       this.opts.log.info({ host, conn: conn.id, reason: reason.message }, 'connection closed');
     });
-    this.live.set(host, conn);
+    if (role === 'primary') this.live.set(host, conn);
+    else this.setExtras(host, [...this.extras(host), conn]);
     this.evict();
     return conn;
   }
 
   /** Above the size bound, close idle connections least-recently-used first; busy ones are never evicted. */
   private evict(): void {
-    if (this.live.size <= this.opts.maxPoolSize) return;
+    const size = () => [...this.allConnections()].length;
+    if (size() <= this.opts.maxPoolSize) return;
+    // Idle overflow connections go first: the host keeps its primary.
+    for (const [host, conns] of [...this.overflow]) {
+      for (const c of conns) {
+        if (size() <= this.opts.maxPoolSize) return;
+        if (c.active > 0) continue;
+        this.setExtras(host, this.extras(host).filter((x) => x !== c));
+        this.opts.log.info({ host, conn: c.id }, 'evicting idle overflow connection');
+        void c.close('evicted (pool full)');
+      }
+    }
     for (const [host, conn] of this.live) {
-      if (this.live.size <= this.opts.maxPoolSize) break;
+      if (size() <= this.opts.maxPoolSize) break;
       if (conn.active > 0) continue;
       this.live.delete(host);
       this.opts.log.info({ host }, 'evicting least recently used connection');

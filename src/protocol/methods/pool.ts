@@ -16,6 +16,8 @@ export interface ConnectionInfo {
   waitMs?: number;
   refusedOpens?: number;
   keepalive: { intervalMs: number; countMax: number };
+  /** An extra connection opened because the host's channels were all taken (SCOUT_MAX_CONNECTIONS_PER_HOST). */
+  overflow?: boolean;
 }
 
 export interface HostMetrics {
