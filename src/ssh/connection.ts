@@ -19,10 +19,10 @@ const { Client } = ssh2;
  * slots lazily, a few ms after a close): at most ~3 s before the caller sees CHANNEL_FAILED.
  */
 export const OPEN_ATTEMPTS = 10;
-/** Bound on opening the SFTP subsystem (two round trips; seconds means the server is not answering). */
-export const SFTP_OPEN_TIMEOUT_MS = 10_000;
 export const OPEN_RETRY_BASE_MS = 20;
 export const OPEN_RETRY_MAX_MS = 500;
+/** Bound on opening the SFTP subsystem (two round trips; seconds means the server is not answering). */
+export const SFTP_OPEN_TIMEOUT_MS = 10_000;
 
 /** The decision on a server's host key: accept, or refuse with the error to report. */
 export type HostKeyDecision = { ok: true } | { ok: false; error: ScoutError };
