@@ -1,11 +1,12 @@
 // Scout as a real service: the systemd units and the LaunchAgent, checked by the tools that will read them.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAUNCHD_LABEL, launchdPlist, shippedUnits, systemdService, systemdSocket } from '../src/cli/service/units.js';
-import { ROOT, SCOUTD } from './fixtures/daemon.js';
+import { ScoutClient } from '../src/client/client.js';
+import { ROOT, SCOUTD, startDaemon } from './fixtures/daemon.js';
 import { parsePlist } from './fixtures/plist.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-svc-'));
@@ -89,5 +90,77 @@ describe('unit files', () => {
     expect(() => parsePlist(good.replace('<string>/n</string>', '<string>a & b</string>'))).toThrow(/bare/);
     expect(() => parsePlist(good.replace('<key>RunAtLoad</key>', ''))).toThrow(/<key>/);
     expect(() => parsePlist(good.replace('<!DOCTYPE', '<!doctype'))).toThrow(/DOCTYPE/);
+  });
+});
+
+/** A clean environment for a scoutd of our own: temp HOME, nothing of the developer's Scout or agent setup. */
+function isolatedEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(home, { recursive: true });
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(SCOUT_|MCP_CAT_|LISTEN_)/.test(k) && !['SSH_AUTH_SOCK', 'XDG_RUNTIME_DIR', 'XDG_STATE_HOME', 'XDG_CONFIG_HOME'].includes(k)) env[k] = v;
+  }
+  return { ...env, HOME: home, SCOUT_SSH_CONFIG: path.join(home, '.ssh', 'config'), ...extra };
+}
+
+describe('socket activation', () => {
+  it('scoutd started by systemd-socket-activate serves daemon.hello on the inherited socket and never binds its own', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'act-'));
+    const socket = path.join(dir, 'scoutd.sock');
+    const env = isolatedEnv(dir, { SCOUT_SOCKET: socket });
+    // systemd-socket-activate passes only a few variables through: the rest go with -E.
+    const pass = ['HOME', 'SCOUT_SOCKET', 'SCOUT_SSH_CONFIG'].flatMap((k) => ['-E', `${k}=${env[k]}`]);
+    const proc = spawn('systemd-socket-activate', ['-l', socket, ...pass, process.execPath, SCOUTD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+    try {
+      // It binds first and starts scoutd on the first connection, like a .socket unit.
+      await new Promise<void>((resolve, reject) => {
+        const check = () => (out.includes('Listening on') ? resolve() : undefined);
+        proc.stderr.on('data', check);
+        void exited.then((c) => reject(new Error(`systemd-socket-activate exited (${c}): ${out}`)));
+        check();
+      });
+      const before = fs.statSync(socket);
+      const client = new ScoutClient({ socket, clientName: 'activation-test' });
+      const hello = await client.connect();
+      client.close();
+      // systemd-socket-activate execs scoutd in place: the daemon is the very process we started.
+      expect(hello.pid).toBe(proc.pid);
+      expect(hello.daemon).toBe('scoutd');
+      const listening = out.split('\n').filter((l) => l.includes('"scoutd listening"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(listening).toHaveLength(1);
+      expect(listening[0].activation).toBe('systemd');
+      // Same inode: nobody unlinked and re-bound the path.
+      const after = fs.statSync(socket);
+      expect(after.ino).toBe(before.ino);
+      proc.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // The socket belongs to systemd: a stopping scoutd leaves it for the next activation.
+      expect(fs.statSync(socket).ino).toBe(before.ino);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('LISTEN_* variables meant for another process are ignored: scoutd binds its own socket', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'noact-'));
+    const socket = path.join(dir, 'run', 'scoutd.sock');
+    // Leaked from an activated parent: LISTEN_PID is the parent's pid, so fd 3 is not a socket meant for us.
+    const daemon = await startDaemon(isolatedEnv(dir, { SCOUT_SOCKET: socket, LISTEN_FDS: '1', LISTEN_PID: String(process.pid) }));
+    try {
+      const c = await daemon.client();
+      expect((await c.connect()).pid).toBe(daemon.pid);
+      c.close();
+      expect(fs.statSync(socket).mode & 0o777).toBe(0o600);
+      expect(daemon.logLines().find((l) => l.msg === 'scoutd listening')?.activation).toBeUndefined();
+    } finally {
+      await daemon.stop();
+    }
+    expect(fs.existsSync(socket)).toBe(false);
   });
 });
