@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAUNCHD_LABEL, launchdPlist, shippedUnits, systemdService, systemdSocket } from '../src/cli/service/units.js';
 import { ScoutClient } from '../src/client/client.js';
-import { ROOT, SCOUTD, startDaemon } from './fixtures/daemon.js';
+import { ROOT, SCOUTD, scoutctl, startDaemon } from './fixtures/daemon.js';
+import type { ServicePlan } from '../src/cli/service/plan.js';
 import { parsePlist } from './fixtures/plist.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-svc-'));
@@ -162,5 +163,95 @@ describe('socket activation', () => {
       await daemon.stop();
     }
     expect(fs.existsSync(socket)).toBe(false);
+  });
+});
+
+/** The words of a unit's ExecStart= line, unquoted the way systemd reads them. */
+function execStartWords(unit: string): string[] {
+  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+  if (!line) throw new Error(`no ExecStart in:\n${unit}`);
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]).replace(/%%/g, '%'));
+}
+
+describe('scoutctl service', () => {
+  it('install --dry-run prints units whose program paths are absolute and exist, and writes nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'dry-'));
+    const env = isolatedEnv(dir, { SCOUT_SOCKET: path.join(dir, 'run', 'scoutd.sock') });
+    const text = await scoutctl(['service', 'install', '--dry-run'], env);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const plan = JSON.parse((await scoutctl(['service', 'install', '--dry-run', '--json'], env)).stdout) as ServicePlan;
+    expect(plan.platform).toBe('linux');
+    const [service, socket] = plan.files;
+    expect(service.path).toBe(path.join(env.HOME!, '.config', 'systemd', 'user', 'scoutd.service'));
+    const words = execStartWords(service.content!);
+    expect(words).toHaveLength(2);
+    for (const w of words) {
+      expect(path.isAbsolute(w), w).toBe(true);
+      expect(fs.existsSync(w), w).toBe(true);
+    }
+    expect(fs.realpathSync(words[1])).toBe(fs.realpathSync(SCOUTD));
+    // The human output shows the same unit, in full.
+    expect(text.stdout).toContain(service.content!.trimEnd());
+    expect(text.stdout).toContain('systemctl --user enable --now scoutd.socket');
+    // The socket is where this user's clients look, and what the daemon is told.
+    expect(socket.content).toContain(`ListenStream=${env.SCOUT_SOCKET}\n`);
+    expect(service.content).toContain(`Environment=SCOUT_SOCKET=${env.SCOUT_SOCKET}\n`);
+    // What would be installed passes systemd's own check.
+    const verified = verifyUnits(service.content!, socket.content!);
+    expect(verified.output).toBe('');
+    expect(verified.code).toBe(0);
+    expect(fs.existsSync(path.join(env.HOME!, '.config'))).toBe(false);
+
+    const mac = JSON.parse((await scoutctl(['service', 'install', '--dry-run', '--json', '--platform', 'macos'], env)).stdout) as ServicePlan;
+    const plist = parsePlist(mac.files[0].content!) as Record<string, unknown>;
+    expect(mac.files[0].path).toBe(path.join(env.HOME!, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`));
+    for (const w of plist.ProgramArguments as string[]) expect(path.isAbsolute(w) && fs.existsSync(w), w).toBe(true);
+    expect(plist.StandardOutPath).toBe(path.join(env.HOME!, 'Library', 'Logs', 'scout', 'scoutd.log'));
+    expect(plist.EnvironmentVariables).toEqual({ SCOUT_SOCKET: env.SCOUT_SOCKET });
+    expect(fs.existsSync(path.join(env.HOME!, 'Library'))).toBe(false);
+  });
+
+  it('install is idempotent, takes the socket from an auto-started scoutd, and uninstall removes it all', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'inst-'));
+    // systemctl stand-in first on PATH: this machine has no user manager to talk to; it records each call.
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    const calls = path.join(dir, 'systemctl.calls');
+    fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`, { mode: 0o755 });
+    const socket = path.join(dir, 'run', 'scoutd.sock');
+    const env = isolatedEnv(dir, { SCOUT_SOCKET: socket, PATH: `${bin}:${process.env.PATH}` });
+    const running = await startDaemon(env);
+    try {
+      const first = await scoutctl(['service', 'install'], env);
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain(`stopped the running scoutd (pid ${running.pid})`);
+      expect(await running.exited).toBe(0);
+      const unitDir = path.join(env.HOME!, '.config', 'systemd', 'user');
+      expect(fs.readdirSync(unitDir).sort()).toEqual(['scoutd.service', 'scoutd.socket']);
+      const unit = fs.readFileSync(path.join(unitDir, 'scoutd.service'), 'utf8');
+      const calls1 = fs.readFileSync(calls, 'utf8');
+      expect(calls1).toBe('--user daemon-reload\n--user enable --now scoutd.socket\n--user enable scoutd.service\n--user restart scoutd.service\n');
+
+      const second = await scoutctl(['service', 'install'], env);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('scoutd.service is up to date');
+      expect(second.stdout).not.toContain('wrote');
+      expect(fs.readFileSync(path.join(unitDir, 'scoutd.service'), 'utf8')).toBe(unit);
+      expect(fs.readFileSync(calls, 'utf8')).toBe(calls1.repeat(2));
+      const status = await scoutctl(['service', 'status', '--json'], env);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ installed: true, files: [{ upToDate: true }, { upToDate: true }] });
+
+      fs.writeFileSync(calls, '');
+      const removed = await scoutctl(['service', 'uninstall'], env);
+      expect(removed.code).toBe(0);
+      expect(fs.readdirSync(unitDir)).toEqual([]);
+      expect(fs.readFileSync(calls, 'utf8')).toBe('--user disable --now scoutd.service scoutd.socket\n--user daemon-reload\n');
+      expect((await scoutctl(['service', 'status'], env)).code).toBe(3);
+    } finally {
+      await running.kill9();
+    }
   });
 });

@@ -12,7 +12,7 @@ export const SYSTEMD_SOCKET_PATH = '%t/scout/scoutd.sock';
 export interface SystemdOptions {
   /** argv of the daemon: [node, .../dist/bin/scoutd.js] when installed, ['/usr/bin/env', 'scoutd'] in the shipped copy. */
   execStart: string[];
-  /** Socket path (systemd specifiers allowed); default SYSTEMD_SOCKET_PATH. */
+  /** Socket path with systemd specifiers (see systemdLiteral); default SYSTEMD_SOCKET_PATH. */
   socketPath?: string;
 }
 
@@ -21,6 +21,17 @@ function systemdWord(word: string): string {
   const escaped = word.replace(/%/g, '%%');
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
   return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A literal path for a unit file (systemd would expand `%` specifiers in it). */
+export function systemdLiteral(p: string): string {
+  return p.replace(/%/g, '%%');
+}
+
+/** An Environment= assignment, quoted when it holds whitespace or quotes. */
+function systemdEnv(name: string, value: string): string {
+  const a = `${name}=${value}`;
+  return /[\s"'\\]/.test(a) ? `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : a;
 }
 
 export function systemdService(opts: SystemdOptions): string {
@@ -40,7 +51,7 @@ ExecStart=${opts.execStart.map(systemdWord).join(' ')}
 # SIGHUP re-reads ssh config and known_hosts; connections whose settings did not change stay warm.
 ExecReload=/bin/kill -HUP $MAINPID
 # The socket unit and the daemon must agree on the path clients use (status shows it).
-Environment=SCOUT_SOCKET=${socketPath}
+Environment=${systemdEnv('SCOUT_SOCKET', socketPath)}
 EnvironmentFile=-%h/.config/scout/env
 # pino JSON lines on stdout go to the journal: 'scoutctl logs' or 'journalctl --user -u scoutd'.
 StandardOutput=journal
