@@ -82,6 +82,7 @@ export class Daemon {
       settings,
       settingsView: view,
       registry: this.registry,
+      trust: this.trust,
       pool: this.pool,
       jobs: this.jobs,
       log: this.log,
