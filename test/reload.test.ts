@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostInfo, PoolListResult, ReloadResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { until } from './fixtures/expect.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
@@ -70,6 +70,12 @@ describe('reload', () => {
       writeConfigWithout(['web3'], { web2: [`Port ${fleet.server('web3').port}`] });
       expect(await c.call<ReloadResult>('daemon.reload')).toEqual({ hosts: 2, added: [], removed: ['web3'], changed: [] });
       expect(after.connections.find((x) => x.host === 'web1')!.id).toBe((await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!.id);
+
+      // scoutctl reload, after web2 goes back to its own port.
+      writeConfigWithout(['web3']);
+      const r = await scoutctl(['reload'], daemon.env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('reloaded: 2 hosts; added -; removed -; changed web2 (their connections were closed; others stay warm)\n');
     } finally {
       c.close();
     }

@@ -85,7 +85,7 @@ function daemonChecks(r: DoctorResult, probe: boolean): Check[] {
   const out: Check[] = [];
   out.push(r.sshConfig.ok
     ? { level: r.sshConfig.hosts ? 'ok' : 'warn', name: 'ssh config', message: `${r.sshConfig.path}: ${r.sshConfig.hosts} host${r.sshConfig.hosts === 1 ? '' : 's'}`, ...(r.sshConfig.hosts ? {} : { hint: 'add Host entries (Scout only talks to configured aliases)' }) }
-    : { level: 'fail', name: 'ssh config', message: `${r.sshConfig.path} does not parse: ${r.sshConfig.error}`, hint: 'fix the file (ssh -G <host> shows what OpenSSH makes of it), then reload scoutd (systemctl --user reload scoutd, or kill -HUP its pid)' });
+    : { level: 'fail', name: 'ssh config', message: `${r.sshConfig.path} does not parse: ${r.sshConfig.error}`, hint: 'fix the file (ssh -G <host> shows what OpenSSH makes of it), then scoutctl reload' });
   if (r.agent.socket === null) out.push({ level: 'info', name: 'agent', message: 'no SSH_AUTH_SOCK in the daemon: keys come from IdentityFile / default keys (encrypted keys cannot be used)' });
   else if (!r.agent.ok) out.push({ level: 'fail', name: 'agent', message: `ssh-agent at ${r.agent.socket} unreachable: ${r.agent.error}`, hint: 'start the agent, or restart scoutd from a shell where SSH_AUTH_SOCK is right' });
   else if (r.agent.keys === 0) out.push({ level: 'warn', name: 'agent', message: `ssh-agent at ${r.agent.socket} holds no keys`, hint: 'ssh-add your key' });
