@@ -89,5 +89,20 @@ describe('scoutctl doctor', () => {
     expect(r.code).toBe(1);
     expect(linesFor(r.stdout, 'daemon')[0]).toMatch(/^FAIL\s+daemon\s+no scoutd answers on/);
     expect(r.stdout).toContain('scoutctl service install');
+    expect(linesFor(r.stdout, 'service')[0]).toMatch(/^\s+service\s+not installed/);
+  });
+
+  it('an installed service whose unit names another scoutd is a warning with the fix', async () => {
+    const unitDir = path.join(fleet.home, '.config', 'systemd', 'user');
+    fs.mkdirSync(unitDir, { recursive: true });
+    try {
+      fs.writeFileSync(path.join(unitDir, 'scoutd.service'), '[Service]\nExecStart=/old/node /old/scoutd.js\n');
+      fs.writeFileSync(path.join(unitDir, 'scoutd.socket'), '[Socket]\n');
+      const r = await scoutctl(['doctor'], env());
+      expect(linesFor(r.stdout, 'service')[0]).toMatch(/^WARN\s+service\s+.*scoutd\.service.* differ from what this scoutctl would install/);
+      expect(r.stdout).toContain("run 'scoutctl service install' again");
+    } finally {
+      fs.rmSync(path.join(fleet.home, '.config'), { recursive: true, force: true });
+    }
   });
 });

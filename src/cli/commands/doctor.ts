@@ -9,6 +9,7 @@ import { packageVersion } from '../../protocol/version.js';
 import { ScoutClient } from '../../client/client.js';
 import type { CommandContext } from '../main.js';
 import { json } from '../output.js';
+import { currentPlatform, planInstall } from '../service/plan.js';
 
 type Level = 'ok' | 'warn' | 'fail' | 'info';
 interface Check {
@@ -45,6 +46,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   } finally {
     client.close();
   }
+  checks.push(...serviceChecks());
   if (result) checks.push(...daemonChecks(result, probe));
   else checks.push({ level: 'info', name: 'hosts', message: 'ssh config, agent and host checks need a running daemon' });
   const failed = checks.filter((c) => c.level === 'fail').length;
@@ -79,6 +81,18 @@ function socketChecks(socket: string): Check[] {
   else if (uid !== undefined && (st.uid !== uid || dst.uid !== uid)) out.push({ level: 'fail', name: 'socket', message: `${socket} or its directory is owned by uid ${st.uid}/${dst.uid}, not you (${uid})` });
   else out.push({ level: 'ok', name: 'socket', message: `mode ${mode(st.mode)} in a ${mode(dst.mode)} directory, yours` });
   return out;
+}
+
+/** An installed service whose units name another node or scoutd than this one (moved, upgraded) is stale. */
+function serviceChecks(): Check[] {
+  if (!currentPlatform()) return [];
+  const plan = planInstall({ env: process.env });
+  const present = plan.files.filter((f) => f.state !== 'new');
+  if (present.length === 0) return [{ level: 'info', name: 'service', message: "not installed (auto-start is in use); 'scoutctl service install' runs scoutd as a service" }];
+  if (present.some((f) => f.state === 'changed') || present.length < plan.files.length) {
+    return [{ level: 'warn', name: 'service', message: `${plan.files.map((f) => f.path).join(', ')} differ from what this scoutctl would install (another node or scoutd path, or an older version)`, hint: "run 'scoutctl service install' again" }];
+  }
+  return [{ level: 'ok', name: 'service', message: `installed (${plan.platform === 'linux' ? 'systemd user service' : 'launchd agent'}), units up to date` }];
 }
 
 function daemonChecks(r: DoctorResult, probe: boolean): Check[] {
