@@ -128,6 +128,7 @@ describe('socket activation', () => {
       const before = fs.statSync(socket);
       const client = new ScoutClient({ socket, clientName: 'activation-test' });
       const hello = await client.connect();
+      expect(await client.call('daemon.status')).toMatchObject({ socket, activation: 'systemd' });
       client.close();
       // systemd-socket-activate execs scoutd in place: the daemon is the very process we started.
       expect(hello.pid).toBe(proc.pid);

@@ -39,6 +39,8 @@ export interface Services {
   stats(): { clients: number; inFlight: number; requests: number; errors: Record<string, number> };
   /** Ask the daemon to shut down after the current response is sent. */
   requestShutdown(reason: string): void;
+  /** 'systemd' when the listening socket was passed in (socket activation), else undefined. */
+  activation(): 'systemd' | undefined;
   /** Re-read configuration. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] };
   warnings: string[];

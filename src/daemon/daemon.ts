@@ -91,6 +91,7 @@ export class Daemon {
       stats: () => ({ clients: this.sessions.size, inFlight: [...this.sessions].reduce((n, s) => n + s.inFlightCount, 0), requests: this.requests, errors: { ...this.errors } }),
       requestShutdown: (reason) => setImmediate(() => void this.shutdown(reason)),
       reload: () => this.reload(),
+      activation: () => (this.activated ? 'systemd' : undefined),
     };
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));

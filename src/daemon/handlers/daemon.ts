@@ -23,6 +23,7 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         uptimeMs: Date.now() - svc.startedAt.getTime(),
         startedAt: svc.startedAt.toISOString(),
         socket: svc.settings.socketPath,
+        activation: svc.activation(),
         sshConfig: svc.registry.path,
         hosts: svc.registry.aliases().length,
         clients: s.clients,

@@ -31,6 +31,8 @@ export interface StatusResult {
   uptimeMs: number;
   startedAt: string;
   socket: string;
+  /** 'systemd' when scoutd serves on a socket systemd passed it (socket activation). */
+  activation?: 'systemd';
   sshConfig: string;
   hosts: number;
   clients: number;
