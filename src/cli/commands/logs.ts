@@ -3,11 +3,11 @@
 // the state directory. pino JSON lines become readable text (pino-pretty) on a terminal.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { autoStartLogPath } from '../../client/autostart.js';
 import { UsageError, flag } from '../args.js';
 import type { CommandContext } from '../main.js';
 import { launchAgentPath, launchdLogDir, systemdUnitDir } from '../service/plan.js';
-import path from 'node:path';
 
 /** Lines shown before following, like `journalctl -n` / `tail -n`. */
 const DEFAULT_LINES = 100;
