@@ -9,7 +9,7 @@ export interface Parsed {
 }
 
 /** Flags that take a value (`--socket PATH` or `--socket=PATH`). */
-const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream', 'platform', 'lines']);
+const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream']);
 
 export function parseArgs(argv: string[]): Parsed {
   const flags = new Map<string, string | true>();
@@ -39,6 +39,9 @@ export function parseArgs(argv: string[]): Parsed {
   }
   return { command: positional.shift(), positional, rest, flags };
 }
+
+// service (--platform), logs (--lines).
+for (const f of ['platform', 'lines']) VALUE_FLAGS.add(f);
 
 export class UsageError extends Error {}
 
