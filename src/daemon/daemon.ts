@@ -112,14 +112,10 @@ export class Daemon {
     this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }
 
-  /**
-   * Re-read ssh config. Removed hosts' connections close now; a changed host's connection is replaced (calls
-   * running on it finish there, the next call dials with the new settings); others stay warm.
-   */
+  /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
     const diff = this.registry.reload();
-    for (const host of diff.removed) void this.pool.drop(host, 'host removed from ssh config');
-    for (const host of diff.changed) this.pool.retire(host, 'host settings changed in ssh config');
+    for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
   }

@@ -46,8 +46,6 @@ export class Pool {
   private readonly live = new Map<string, SshConnection>();
   private readonly dialing = new Map<string, Promise<SshConnection>>();
   private readonly stats = new Map<string, HostStats>();
-  /** Connections taken out of the pool while calls still ran on them, with the reason to close them later. */
-  private readonly retiring = new Map<SshConnection, string>();
   private task: ScheduledTask | undefined;
   private closing = false;
 
@@ -96,11 +94,6 @@ export class Pool {
       if (conn) {
         conn.active--;
         conn.lastUsed = Date.now();
-        const reason = this.retiring.get(conn);
-        if (reason !== undefined && conn.active === 0) {
-          this.retiring.delete(conn);
-          void conn.close(reason);
-        }
       }
     }
   }
@@ -118,19 +111,6 @@ export class Pool {
     this.live.delete(host);
     await conn.close(reason);
     return 1;
-  }
-
-  /**
-   * Take the host's connection out of the pool (its settings changed): the next call dials afresh, calls
-   * still running on the old connection finish there, and it closes when the last of them ends.
-   */
-  retire(host: string, reason: string): boolean {
-    const conn = this.live.get(host);
-    if (!conn) return false;
-    this.live.delete(host);
-    if (conn.active === 0) void conn.close(reason);
-    else this.retiring.set(conn, reason);
-    return true;
   }
 
   /** Close connections idle longer than the idle timeout with no call using them. */
@@ -151,9 +131,8 @@ export class Pool {
   async closeAll(): Promise<void> {
     this.closing = true;
     this.task?.stop();
-    const all = [...this.live.values(), ...this.retiring.keys()];
+    const all = [...this.live.values()];
     this.live.clear();
-    this.retiring.clear();
     await Promise.all(all.map((c) => c.close('scoutd shutting down')));
   }
 
