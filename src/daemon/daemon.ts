@@ -22,7 +22,7 @@ import { fsMethods } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
-import { bindSocket } from './socket.js';
+import { bindSocket, inheritedListenFd, listenOnFd } from './socket.js';
 import { loadSettings, type Settings } from './settings.js';
 
 export interface DaemonOptions {
@@ -43,6 +43,9 @@ export class Daemon {
   private readonly startedAt = new Date();
   private readonly trust: TrustContext;
   private readonly warnings: string[] = [];
+  /** True when systemd passed the listening socket: it owns the path, so shutdown leaves it in place. */
+  private activated = false;
+  private readonly env: NodeJS.ProcessEnv;
   private nextSession = 1;
   private requests = 0;
   private readonly errors: Record<string, number> = {};
@@ -53,6 +56,7 @@ export class Daemon {
 
   constructor(opts: DaemonOptions = {}) {
     const env = opts.env ?? process.env;
+    this.env = env;
     const { settings, view } = loadSettings(env);
     this.settings = settings;
     this.log = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, (opts.logStream as pino.DestinationStream) ?? pino.destination({ dest: 1, sync: true }));
@@ -81,6 +85,7 @@ export class Daemon {
       settings,
       settingsView: view,
       registry: this.registry,
+      trust: this.trust,
       pool: this.pool,
       jobs: this.jobs,
       log: this.log,
@@ -89,6 +94,7 @@ export class Daemon {
       stats: () => ({ clients: this.sessions.size, inFlight: [...this.sessions].reduce((n, s) => n + s.inFlightCount, 0), requests: this.requests, errors: { ...this.errors } }),
       requestShutdown: (reason) => setImmediate(() => void this.shutdown(reason)),
       reload: () => this.reload(),
+      activation: () => (this.activated ? 'systemd' : undefined),
     };
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
@@ -99,9 +105,15 @@ export class Daemon {
 
   /** Bind the socket and start serving. */
   async start(): Promise<void> {
-    await bindSocket(this.server, this.settings.socketPath);
+    const fd = inheritedListenFd(this.env);
+    if (fd !== undefined) {
+      await listenOnFd(this.server, fd);
+      this.activated = true;
+    } else {
+      await bindSocket(this.server, this.settings.socketPath);
+    }
     this.pool.start();
-    this.log.info({ socket: this.settings.socketPath, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
+    this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }
 
   /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
@@ -133,10 +145,13 @@ export class Daemon {
       await jobsStopped;
       await this.pool.closeAll();
       for (const s of this.sessions) s.end();
-      try {
-        fs.unlinkSync(this.settings.socketPath);
-      } catch {
-        // already gone
+      // A socket systemd passed us stays: systemd keeps listening on it and starts scoutd again on demand.
+      if (!this.activated) {
+        try {
+          fs.unlinkSync(this.settings.socketPath);
+        } catch {
+          // already gone
+        }
       }
       this.log.info({}, 'stopped');
       this.resolveStopped();

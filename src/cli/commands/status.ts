@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 function render(s: StatusResult, pool: PoolListResult): string {
   const lines = [
     `scoutd ${s.version} — running (pid ${s.pid}, up ${duration(s.uptimeMs)}, protocol ${s.protocol})`,
-    `  socket:      ${s.socket}`,
+    `  socket:      ${s.socket}${s.activation === 'systemd' ? ' (from systemd socket activation)' : ''}`,
     `  ssh config:  ${s.sshConfig} (${s.hosts} host${s.hosts === 1 ? '' : 's'})`,
     `  clients:     ${s.clients} connected, ${s.inFlight} call${s.inFlight === 1 ? '' : 's'} in flight, ${s.counters.requests} served`,
     `  pool:        ${s.pool.connections} open, ${s.pool.created} created, ${s.pool.closed} closed, ${s.pool.reconnects ?? 0} reconnects, ${s.pool.uses} uses`,
