@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
-import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
+import type { FleetResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
@@ -263,6 +263,21 @@ describe('listings', () => {
     expect(isDir.message).toMatch(/is a directory/);
     const notDir = await expectCode(c.call('fs.list', { host: 'web1', path: path.join(dir, 'tree', 'a.txt') }), 'REMOTE_IO');
     expect(notDir.details.reason).toBe('not-a-directory');
+  });
+});
+
+describe('fleet.read', () => {
+  it('reads one path on many hosts: a result each, in input order, a missing file failing alone', async () => {
+    const p = path.join(dir, 'fleet.txt');
+    fs.writeFileSync(p, 'same file, two hosts\n');
+    own(p);
+    const r = await c.call<FleetResult<FsReadResult>>('fleet.read', { hosts: ['quota', 'web1', 'nosuch'], path: p, maxBytes: 4 });
+    expect(r.summary).toEqual({ ok: 2, failed: 1, total: 3 });
+    expect(r.results.map((x) => x.host)).toEqual(['quota', 'web1', 'nosuch']);
+    for (const x of r.results.slice(0, 2)) expect(x).toMatchObject({ ok: true, result: { path: p, content: 'same', bytes: 4, size: 21, truncated: true } });
+    expect(r.results[2]).toMatchObject({ ok: false, error: { code: 'UNKNOWN_HOST' } });
+    const gone = await c.call<FleetResult<FsReadResult>>('fleet.read', { pattern: '*', path: path.join(dir, 'absent') });
+    expect(gone.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([['web1', false, 'REMOTE_NOT_FOUND'], ['quota', false, 'REMOTE_NOT_FOUND']]);
   });
 });
 

@@ -8,7 +8,8 @@ Usage: scoutd [--version] [--help]
 
 Runs in the foreground, logs JSON lines to stdout, serves JSON-RPC on a Unix socket:
   $SCOUT_SOCKET, else $XDG_RUNTIME_DIR/scout/scoutd.sock, else /tmp/scout-$UID/scoutd.sock
-Signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads ssh config.
+  (socket-activated by systemd, LISTEN_FDS/LISTEN_PID, it serves on the socket it is given instead).
+Signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads ssh config (unchanged connections stay warm).
 Settings are environment variables; see README.md or 'scoutctl status' for each with its default.
 `);
   process.exit(0);

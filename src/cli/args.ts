@@ -42,6 +42,9 @@ export function parseArgs(argv: string[]): Parsed {
   return { command: positional.shift(), positional, rest, flags };
 }
 
+// service (--platform), logs (--lines).
+for (const f of ['platform', 'lines']) VALUE_FLAGS.add(f);
+
 export class UsageError extends Error {}
 
 export function flag(p: Parsed, name: string): string | undefined {

@@ -33,6 +33,10 @@ const COMMANDS: Record<string, Command> = {
   write: { summary: 'write stdin to a remote file atomically (temp file + rename; -p creates directories)', usage: 'write [-p] HOST:PATH [--mode 644] < FILE', load: () => files('write') },
   fleet: { summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed', usage: 'fleet exec PATTERN [--concurrency N] [--timeout SECONDS] -- COMMAND', load: () => import('./commands/fleet.js') },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
+  reload: { summary: 're-read ssh config (like SIGHUP): lists hosts added, removed, changed; unchanged connections stay warm', usage: 'reload', load: () => import('./commands/reload.js') },
+  doctor: { summary: 'check daemon, socket, ssh config, agent and known_hosts (--probe: log in to every host); exit 1 on a problem', usage: 'doctor [--probe]', load: () => import('./commands/doctor.js') },
+  logs: { summary: "the daemon's log (journal, launchd log or auto-start log); -f follows; pretty on a terminal (--pretty / --raw to choose)", usage: 'logs [-f] [--lines N] [--pretty|--raw]', load: () => import('./commands/logs.js') },
+  service: { summary: 'run scoutd as a systemd user service (Linux) or launchd agent (macOS); --dry-run prints what it would write and run', usage: 'service install|uninstall|status [--dry-run]', load: () => import('./commands/service.js') },
 };
 
 /** The fs commands share one module. */

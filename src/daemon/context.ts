@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HostRegistry } from '../hosts/registry.js';
+import type { TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
 import type { JobTable } from './jobs.js';
 import type { SettingView } from '../protocol/methods/index.js';
@@ -27,6 +28,8 @@ export interface Services {
   settings: Settings;
   settingsView: SettingView[];
   registry: HostRegistry;
+  /** Host-key trust settings (known_hosts files, strictness), for checks outside a connect. */
+  trust: TrustContext;
   pool: Pool;
   /** Background jobs (jobs.*), owned by the daemon rather than by any call. */
   jobs: JobTable;
@@ -36,6 +39,8 @@ export interface Services {
   stats(): { clients: number; inFlight: number; requests: number; errors: Record<string, number> };
   /** Ask the daemon to shut down after the current response is sent. */
   requestShutdown(reason: string): void;
+  /** 'systemd' when the listening socket was passed in (socket activation), else undefined. */
+  activation(): 'systemd' | undefined;
   /** Re-read configuration. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] };
   warnings: string[];

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/trust.js';
-import type { HostEntry } from '../hosts/ssh-config.js';
+import type { TrustContext } from '../hosts/trust.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
-import { SshConnection } from '../ssh/connection.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { Dialer } from './dialer.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
@@ -22,7 +22,7 @@ import { fsMethods } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
-import { bindSocket } from './socket.js';
+import { bindSocket, inheritedListenFd, listenOnFd } from './socket.js';
 import { loadSettings, type Settings } from './settings.js';
 
 export interface DaemonOptions {
@@ -43,6 +43,9 @@ export class Daemon {
   private readonly startedAt = new Date();
   private readonly trust: TrustContext;
   private readonly warnings: string[] = [];
+  /** True when systemd passed the listening socket: it owns the path, so shutdown leaves it in place. */
+  private activated = false;
+  private readonly env: NodeJS.ProcessEnv;
   private nextSession = 1;
   private requests = 0;
   private readonly errors: Record<string, number> = {};
@@ -53,6 +56,7 @@ export class Daemon {
 
   constructor(opts: DaemonOptions = {}) {
     const env = opts.env ?? process.env;
+    this.env = env;
     const { settings, view } = loadSettings(env);
     this.settings = settings;
     this.log = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, (opts.logStream as pino.DestinationStream) ?? pino.destination({ dest: 1, sync: true }));
@@ -66,9 +70,11 @@ export class Daemon {
     };
     if (settings.strictHostKeyChecking === 'no') this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
     this.pool = new Pool({
-      dial: (host) => this.dial(host),
+      dial: (host, timeoutMs) => this.dial(host, timeoutMs),
+      connectBudgetMs: (host) => this.dialerFor().connectTimeoutMs(host),
       idleTimeoutMs: settings.idleTimeoutMs,
       maxPoolSize: settings.maxPoolSize,
+      maxConnectionsPerHost: settings.maxConnectionsPerHost,
       log: this.log.child({ component: 'pool' }),
     });
     this.jobs = new JobTable(
@@ -79,6 +85,7 @@ export class Daemon {
       settings,
       settingsView: view,
       registry: this.registry,
+      trust: this.trust,
       pool: this.pool,
       jobs: this.jobs,
       log: this.log,
@@ -87,6 +94,7 @@ export class Daemon {
       stats: () => ({ clients: this.sessions.size, inFlight: [...this.sessions].reduce((n, s) => n + s.inFlightCount, 0), requests: this.requests, errors: { ...this.errors } }),
       requestShutdown: (reason) => setImmediate(() => void this.shutdown(reason)),
       reload: () => this.reload(),
+      activation: () => (this.activated ? 'systemd' : undefined),
     };
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
@@ -97,9 +105,15 @@ export class Daemon {
 
   /** Bind the socket and start serving. */
   async start(): Promise<void> {
-    await bindSocket(this.server, this.settings.socketPath);
+    const fd = inheritedListenFd(this.env);
+    if (fd !== undefined) {
+      await listenOnFd(this.server, fd);
+      this.activated = true;
+    } else {
+      await bindSocket(this.server, this.settings.socketPath);
+    }
     this.pool.start();
-    this.log.info({ socket: this.settings.socketPath, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
+    this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }
 
   /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
@@ -131,10 +145,13 @@ export class Daemon {
       await jobsStopped;
       await this.pool.closeAll();
       for (const s of this.sessions) s.end();
-      try {
-        fs.unlinkSync(this.settings.socketPath);
-      } catch {
-        // already gone
+      // A socket systemd passed us stays: systemd keeps listening on it and starts scoutd again on demand.
+      if (!this.activated) {
+        try {
+          fs.unlinkSync(this.settings.socketPath);
+        } catch {
+          // already gone
+        }
       }
       this.log.info({}, 'stopped');
       this.resolveStopped();
@@ -160,37 +177,13 @@ export class Daemon {
     this.sessions.add(session);
   }
 
-  private dial(host: string): Promise<SshConnection> {
-    const entry = this.registry.get(host);
-    return dialEntry(entry, this.settings, this.trust);
+  private dialer: Dialer | undefined;
+  /** ProxyJump targets are dialled through pooled jump connections (see dialer.ts). */
+  private dial(host: string, timeoutMs?: number): Promise<SshConnection> {
+    return this.dialerFor().dial(host, timeoutMs);
   }
-}
 
-/** Turn a resolved host entry into a live connection. */
-function dialEntry(entry: HostEntry, settings: Settings, trust: TrustContext): Promise<SshConnection> {
-  return SshConnection.dial({
-    host: entry.name,
-    hostname: entry.hostname,
-    port: entry.port,
-    username: entry.user,
-    identityFiles: entry.identityFiles,
-    identitiesOnly: entry.identitiesOnly,
-    agent: entry.identityAgent !== undefined ? entry.identityAgent || undefined : settings.agentSocket,
-    home: settings.home,
-    connectTimeoutMs: entry.connectTimeoutMs ?? settings.connectTimeoutMs,
-    keepaliveIntervalMs: entry.serverAliveIntervalMs ?? settings.keepaliveIntervalMs,
-    keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
-    maxSessions: settings.maxSessions,
-    verifyHostKey: hostKeyVerifier(entry, trust),
-    hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
-  });
-}
-
-/** ssh2's host key algorithms with the types already on file first (an RSA-only entry must not see ed25519 offered first). */
-const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-function orderHostKeyAlgorithms(known: string[]): string[] | undefined {
-  if (known.length === 0) return undefined;
-  const expand = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
-  const first = [...new Set(known.flatMap(expand))].filter((a) => ALL_HOST_KEY_ALGORITHMS.includes(a));
-  return [...first, ...ALL_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
+  private dialerFor(): Dialer {
+    return (this.dialer ??= new Dialer(this.registry, this.pool, this.settings, this.trust));
+  }
 }

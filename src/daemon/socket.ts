@@ -112,3 +112,43 @@ function listen(server: net.Server, socketPath: string): Promise<void> {
     });
   });
 }
+
+/** sd_listen_fds(3): the first passed descriptor is always 3 (SD_LISTEN_FDS_START). */
+const SD_LISTEN_FDS_START = 3;
+
+/**
+ * The listening socket systemd passed us (socket activation), like sd_listen_fds(3): LISTEN_PID must be our
+ * pid (the variables may have leaked from a parent that was activated, and its fd 3 is not ours) and
+ * LISTEN_FDS at least 1. The variables are removed from `env` so nothing this process starts inherits them.
+ * Returns undefined when scoutd was not socket-activated.
+ */
+export function inheritedListenFd(env: NodeJS.ProcessEnv, pid = process.pid): number | undefined {
+  const fds = env.LISTEN_FDS;
+  const forPid = env.LISTEN_PID;
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDNAMES;
+  if (fds === undefined || forPid === undefined || Number(forPid) !== pid) return undefined;
+  const n = Number(fds);
+  if (!Number.isInteger(n) || n < 1) return undefined;
+  if (n > 1) throw new StartupError(`systemd passed ${n} sockets (LISTEN_FDS=${n}); scoutd serves exactly one: give its .socket unit a single ListenStream=`);
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(SD_LISTEN_FDS_START);
+  } catch (err) {
+    throw new StartupError(`LISTEN_FDS=1 but file descriptor ${SD_LISTEN_FDS_START} is not open (${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (!st.isSocket()) throw new StartupError(`LISTEN_FDS=1 but file descriptor ${SD_LISTEN_FDS_START} is not a socket`);
+  return SD_LISTEN_FDS_START;
+}
+
+/** Serve on a socket that is already bound and listening (socket activation): no path checks, no bind. */
+export function listenOnFd(server: net.Server, fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+}

@@ -77,3 +77,18 @@ export function planAuth(input: AuthInputs): AuthPlan {
   };
   return { handler, tried, encrypted };
 }
+
+/** Bound on an agent answering "list identities" (a local socket: milliseconds when healthy). */
+const AGENT_QUERY_TIMEOUT_MS = 3_000;
+
+/** How many keys the agent at `socket` holds; rejects when it cannot be reached or does not answer. */
+export function agentKeyCount(socket: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${AGENT_QUERY_TIMEOUT_MS / 1000} s`)), AGENT_QUERY_TIMEOUT_MS);
+    new ssh2.OpenSSHAgent(socket).getIdentities((err, keys) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(keys?.length ?? 0);
+    });
+  });
+}

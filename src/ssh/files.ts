@@ -14,6 +14,11 @@ export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIR_MODE = 0o755;
 /** Directories read at once while walking a tree: enough to hide round trips, few enough to stay polite. */
 export const WALK_CONCURRENCY = 8;
+/**
+ * Entries read from any one directory during a walk: a directory of millions of files must not fill the
+ * daemon before the entry cap is even looked at. A directory cut here makes the walk `truncated`.
+ */
+export const WALK_MAX_DIR_ENTRIES = 100_000;
 
 export interface FileInfo {
   name: string;
@@ -246,7 +251,7 @@ export class RemoteFiles extends RemoteFs {
   private async walk(
     root: string,
     depth: number,
-    opts: { all: boolean; visit: (full: string, e: DirEntry, level: number, parent: unknown) => unknown | false; onError?: (full: string, err: ScoutError, parent: unknown) => void },
+    opts: { all: boolean; visit: (full: string, e: DirEntry, level: number, parent: unknown) => unknown | false; onError?: (full: string, err: ScoutError, parent: unknown) => void; onCut?: () => void },
     rootToken: unknown,
   ): Promise<boolean> {
     let level: Array<{ full: string; token: unknown }> = [{ full: root, token: rootToken }];
@@ -254,7 +259,10 @@ export class RemoteFiles extends RemoteFs {
       const next: Array<{ full: string; token: unknown }> = [];
       for (let i = 0; i < level.length; i += WALK_CONCURRENCY) {
         const batch = level.slice(i, i + WALK_CONCURRENCY);
-        const lists = await Promise.all(batch.map((dir) => this.readdirEntries(dir.full, Number.MAX_SAFE_INTEGER).then((r) => r.entries, (err: unknown) => err)));
+        const lists = await Promise.all(batch.map((dir) => this.readdirEntries(dir.full, WALK_MAX_DIR_ENTRIES).then((r) => {
+          if (r.truncated) opts.onCut?.();
+          return r.entries;
+        }, (err: unknown) => err)));
         for (let j = 0; j < batch.length; j++) {
           const got = lists[j];
           if (!Array.isArray(got)) {
@@ -287,8 +295,10 @@ export class RemoteFiles extends RemoteFs {
     if (!st.isDirectory()) return { root, entries: 0, truncated: false };
     root.children = [];
     let entries = 0;
+    let cut = false;
     const complete = await this.walk(p, depth, {
       all,
+      onCut: () => (cut = true),
       visit: (_full, e, level, parent) => {
         if (entries >= maxEntries) return false;
         entries++;
@@ -304,7 +314,7 @@ export class RemoteFiles extends RemoteFs {
         node.error = err.code;
       },
     }, root);
-    return { root, entries, truncated: !complete };
+    return { root, entries, truncated: !complete || cut };
   }
 
   /** Full paths below `p` whose name matches `pattern` (and `type`), at most `maxResults`, depth like find -maxdepth. */
@@ -318,6 +328,7 @@ export class RemoteFiles extends RemoteFs {
     let truncated = false;
     await this.walk(p, depth, {
       all: true,
+      onCut: () => (truncated = true),
       visit: (full, e) => {
         if (++visited > maxVisited) { truncated = true; return false; }
         if (re.test(e.filename) && (!type || typeOf(e.attrs) === type)) {

@@ -1,7 +1,8 @@
 import { ScoutError } from '../../protocol/errors.js';
-import { HelloParams, NoParams, type HelloResult, type ReloadResult, type StatusResult } from '../../protocol/methods/index.js';
+import { DoctorParams, HelloParams, NoParams, type DoctorResult, type HelloResult, type ReloadResult, type StatusResult } from '../../protocol/methods/index.js';
 import { PROTOCOL_VERSION, packageVersion } from '../../protocol/version.js';
 import { method, type MethodSpec, type Services } from '../context.js';
+import { diagnose } from '../doctor.js';
 
 export function daemonMethods(svc: Services): MethodSpec[] {
   return [
@@ -22,6 +23,7 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         uptimeMs: Date.now() - svc.startedAt.getTime(),
         startedAt: svc.startedAt.toISOString(),
         socket: svc.settings.socketPath,
+        activation: svc.activation(),
         sshConfig: svc.registry.path,
         hosts: svc.registry.aliases().length,
         clients: s.clients,
@@ -35,6 +37,7 @@ export function daemonMethods(svc: Services): MethodSpec[] {
       };
     }),
     method('daemon.reload', NoParams, (): ReloadResult => svc.reload()),
+    method('daemon.doctor', DoctorParams, (p, ctx): Promise<DoctorResult> => diagnose(svc, { probe: p?.probe === true, signal: ctx.signal })),
     method('daemon.shutdown', NoParams, () => {
       svc.requestShutdown('daemon.shutdown request');
       return { ok: true };

@@ -1,11 +1,12 @@
 // fleet.exec / fleet.read: one operation on many hosts at once, with bounded concurrency. Every host gets
 // its own result or its own coded error; one unreachable host never fails the call.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
-import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, type ExecResult, type FleetHostResult, type FleetResult } from '../../protocol/methods/index.js';
+import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
 import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { readRemote, withFiles } from './fs.js';
 import { execResult } from './ssh.js';
 
 /** `web*`, `db[12]`, `app?` → a RegExp over the whole alias (the ssh_config / shell glob subset). */
@@ -107,6 +108,14 @@ export function fleetMethods(svc: Services): MethodSpec[] {
         const result = execResult(outcome);
         return { ok: result.exitCode === 0, result };
       });
+    }),
+    // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.
+    method('fleet.read', FleetReadParams, async (p, ctx): Promise<FleetResult<FsReadResult>> => {
+      const hosts = resolveTargets(svc, p);
+      return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => ({
+        ok: true,
+        result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, p)),
+      }));
     }),
   ];
 }

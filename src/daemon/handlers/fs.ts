@@ -19,31 +19,42 @@ export function fileContent(data: Buffer, truncated: boolean): { content: string
   return { content: data.toString('base64'), encoding: 'base64', bytes: data.length };
 }
 
+/** fs.read on one host: shared by fs.read and fleet.read. */
+export async function readRemote(f: RemoteFiles, svc: Services, p: { path: string; maxBytes?: number; offset?: number }): Promise<FsReadResult> {
+  const offset = p.offset ?? 0;
+  const r = await f.read(p.path, Math.min(p.maxBytes ?? svc.settings.maxFileSize, MAX_FS_IO_BYTES), offset);
+  const c = fileContent(r.data, r.truncated);
+  return { path: p.path, content: c.content, encoding: c.encoding, size: r.size, bytes: c.bytes, offset, truncated: r.truncated };
+}
+
+/**
+ * Run `fn` on the host's SFTP session. A connection that died while idle is noticed only when its SFTP
+ * channel fails to open: then nothing happened on the server and one retry on a fresh connection is safe.
+ */
+export async function withFiles<T>(svc: Services, host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, readOnly = true): Promise<T> {
+  svc.registry.get(host);
+  // Reads also run once more after CONNECTION_LOST (on a fresh connection): repeating them changes nothing.
+  const run = () => svc.pool.use(host, async (conn) => fn(new RemoteFiles(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal)), readOnly ? 'idempotent' : 'never');
+  try {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isScoutError(err, 'CHANNEL_FAILED') || ctx.signal.aborted) throw err;
+      ctx.log.debug({ host }, 'SFTP channel did not open; retrying once on a fresh connection');
+      await svc.pool.drop(host, 'SFTP channel failed to open');
+      return await run();
+    }
+  } catch (err) {
+    // A cancelled call ends with the session's reason (CANCELLED, SHUTTING_DOWN), not the I/O error it caused.
+    if (ctx.signal.aborted && ctx.signal.reason instanceof ScoutError) throw ctx.signal.reason;
+    throw err;
+  }
+}
+
 export function fsMethods(svc: Services): MethodSpec[] {
   const leftovers = new RemoteLeftovers(svc.pool, svc.log.child({ component: 'fs' }));
 
-  /**
-   * Run `fn` on the host's SFTP session. A connection that died while idle is noticed only when its SFTP
-   * channel fails to open: then nothing happened on the server and one retry on a fresh connection is safe.
-   */
-  const files = async <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>): Promise<T> => {
-    svc.registry.get(host);
-    const run = () => svc.pool.use(host, async (conn) => fn(new RemoteFiles(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal)));
-    try {
-      try {
-        return await run();
-      } catch (err) {
-        if (!isScoutError(err, 'CHANNEL_FAILED') || ctx.signal.aborted) throw err;
-        ctx.log.debug({ host }, 'SFTP channel did not open; retrying once on a fresh connection');
-        await svc.pool.drop(host, 'SFTP channel failed to open');
-        return await run();
-      }
-    } catch (err) {
-      // A cancelled call ends with the session's reason (CANCELLED, SHUTTING_DOWN), not the I/O error it caused.
-      if (ctx.signal.aborted && ctx.signal.reason instanceof ScoutError) throw ctx.signal.reason;
-      throw err;
-    }
-  };
+  const files = <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, readOnly = true): Promise<T> => withFiles(svc, host, ctx, fn, readOnly);
 
   return [
     method('fs.stat', FsStatParams, (p, ctx) =>
@@ -53,14 +64,7 @@ export function fsMethods(svc: Services): MethodSpec[] {
       }),
     ),
 
-    method('fs.read', FsReadParams, (p, ctx) =>
-      files(p.host, ctx, async (f): Promise<FsReadResult> => {
-        const offset = p.offset ?? 0;
-        const r = await f.read(p.path, Math.min(p.maxBytes ?? svc.settings.maxFileSize, MAX_FS_IO_BYTES), offset);
-        const c = fileContent(r.data, r.truncated);
-        return { path: p.path, content: c.content, encoding: c.encoding, size: r.size, bytes: c.bytes, offset, truncated: r.truncated };
-      }),
-    ),
+    method('fs.read', FsReadParams, (p, ctx) => files(p.host, ctx, (f) => readRemote(f, svc, p))),
 
     method('fs.list', FsListParams, (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsListResult> => {
@@ -93,7 +97,7 @@ export function fsMethods(svc: Services): MethodSpec[] {
       }
       return files(p.host, ctx, (f): Promise<FsWriteResult> =>
         f.writeFile(p.path, data, { mode: p.mode, createDirs: p.createDirs, onLeftover: (tmp) => leftovers.add(p.host, tmp) }),
-      );
+      false);
     }),
   ];
 }

@@ -31,6 +31,8 @@ export interface StatusResult {
   uptimeMs: number;
   startedAt: string;
   socket: string;
+  /** 'systemd' when scoutd serves on a socket systemd passed it (socket activation). */
+  activation?: 'systemd';
   sshConfig: string;
   hosts: number;
   clients: number;
@@ -50,6 +52,16 @@ export interface PoolSummary {
   closed: number;
   uses: number;
   channelsOpen: number;
+  /** Totals over every host; see HostMetrics in pool.ts for each. */
+  reconnects?: number;
+  queued?: number;
+  channelWaits?: number;
+  channelWaitMs?: number;
+  refusedOpens?: number;
+  connectRetries?: number;
+  keepaliveFailures?: number;
+  retriedCalls?: number;
+  errors?: Record<string, number>;
 }
 
 export interface ReloadResult {
@@ -57,4 +69,29 @@ export interface ReloadResult {
   added: string[];
   removed: string[];
   changed: string[];
+}
+
+export const DoctorParams = z.union([z.object({ probe: z.boolean().optional() }).strict(), z.undefined(), z.null()]);
+export type DoctorParams = z.infer<typeof DoctorParams>;
+
+/** `daemon.doctor`: what the daemon can check that a client cannot (it is the one reading config and keys). */
+export interface DoctorResult {
+  sshConfig: { path: string; ok: boolean; hosts: number; error?: string };
+  /** The daemon's ssh-agent (SSH_AUTH_SOCK): unset, reachable with N keys, or unreachable. */
+  agent: { socket: string | null; ok: boolean; keys?: number; error?: string };
+  /** Host key checking mode from the daemon's environment ('yes', 'accept-new', 'no'). */
+  strictHostKeyChecking: string;
+  hosts: DoctorHost[];
+}
+
+export interface DoctorHost {
+  name: string;
+  hostname: string;
+  port: number;
+  /** Effective StrictHostKeyChecking for this host. */
+  strict: string;
+  /** The known_hosts entry for `[hostname]:port` (or HostKeyAlias): key types on file, in which files. */
+  knownHosts: { found: boolean; keyTypes: string[]; files: string[]; name: string; error?: string };
+  /** With probe: one `true` over the pooled connection (connect + login + exec when cold). */
+  probe?: { ok: boolean; latencyMs: number; warm: boolean; code?: string; error?: string };
 }

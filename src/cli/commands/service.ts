@@ -1,0 +1,137 @@
+// scoutctl service install | uninstall | status: run scoutd as a systemd user service (Linux) or a launchd
+// agent (macOS). Idempotent: installing twice rewrites nothing that is already right and leaves one
+// running service; --dry-run prints the files and commands instead.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isScoutError } from '../../protocol/errors.js';
+import { ScoutClient } from '../../client/client.js';
+import { UsageError, flag } from '../args.js';
+import type { CommandContext } from '../main.js';
+import { json } from '../output.js';
+import { planInstall, planUninstall, type ServicePlan, type ServicePlatform } from '../service/plan.js';
+
+/** Exit code of `service status` when nothing is installed (like `systemctl status` of an unknown unit). */
+const EXIT_NOT_INSTALLED = 3;
+/** Bound on a stopped daemon closing its connection (its graceful drain is 5 s by default). */
+const STOP_WAIT_MS = 30_000;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const sub = ctx.args.positional[0];
+  const platformFlag = flag(ctx.args, 'platform');
+  if (platformFlag !== undefined && platformFlag !== 'linux' && platformFlag !== 'macos') throw new UsageError(`--platform must be linux or macos, got '${platformFlag}'`);
+  const opts = { env: process.env, platform: platformFlag as ServicePlatform | undefined };
+  const dryRun = ctx.args.flags.has('dry-run');
+  if (platformFlag && !dryRun && sub !== 'status') throw new UsageError('--platform only goes with --dry-run (a service is installed for the machine it runs on)');
+  switch (sub) {
+    case 'install':
+    case 'uninstall': {
+      const plan = sub === 'install' ? planInstall(opts) : planUninstall(opts);
+      if (dryRun) {
+        ctx.io.out(ctx.json ? json({ dryRun: true, ...plan }) + '\n' : describe(plan));
+        return 0;
+      }
+      return carryOut(plan, ctx);
+    }
+    case 'status':
+      return status(ctx, planInstall(opts));
+    default:
+      throw new UsageError(sub ? `unknown service action '${sub}'` : 'service needs an action: install, uninstall or status');
+  }
+}
+
+function shellWord(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The dry-run text: every file in full, then every command. */
+function describe(plan: ServicePlan): string {
+  const out: string[] = [`# scoutctl service ${plan.action} (${plan.platform}) — dry run, nothing changed`];
+  if (plan.action === 'install') out.push(`# program: ${plan.program.join(' ')}`, `# socket:  ${plan.socket}`, `# logs:    ${plan.logs}`);
+  if (plan.stopRunning) out.push('', `would stop a scoutd already running on ${plan.socket} (as 'scoutctl stop' does), so the service can take the socket`);
+  const cmd = (c: ServicePlan['commands'][number]) => `  ${c.argv.map(shellWord).join(' ')}${c.mayFail ? '   # may fail: ' : '   # '}${c.why}`;
+  const before = plan.commands.filter((c) => c.beforeFiles);
+  if (before.length) out.push('', 'would run:', ...before.map(cmd));
+  for (const d of plan.dirs) out.push('', `would create directory ${d} (if missing)`);
+  for (const f of plan.files) {
+    if (f.content !== undefined) out.push('', `would write ${f.path} (${f.state}):`, f.content.trimEnd());
+    else out.push('', f.state === 'remove' ? `would remove ${f.path}` : `${f.path} is already absent`);
+  }
+  const after = plan.commands.filter((c) => !c.beforeFiles);
+  if (after.length) out.push('', 'would run:', ...after.map(cmd));
+  return out.join('\n') + '\n';
+}
+
+function runCommand(c: ServicePlan['commands'][number], ctx: CommandContext): void {
+  if (!ctx.json) ctx.io.out(`$ ${c.argv.map(shellWord).join(' ')}\n`);
+  const r = spawnSync(c.argv[0], c.argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  if (r.error || r.status !== 0) {
+    if (c.mayFail) return;
+    const why = r.error ? (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${c.argv[0]} not found` : r.error.message : `exit code ${r.status}`;
+    throw new Error(`'${c.argv.join(' ')}' failed (${why})${output ? `:\n${output}` : ''}`);
+  }
+}
+
+async function stopRunningDaemon(plan: ServicePlan, ctx: CommandContext): Promise<void> {
+  const client = new ScoutClient({ socket: plan.socket, clientName: 'scoutctl-service' });
+  try {
+    await client.connect();
+  } catch (err) {
+    if (isScoutError(err, 'DAEMON_UNAVAILABLE')) return;
+    throw err;
+  }
+  const pid = client.hello?.pid;
+  const closed = Promise.race([client.waitClosed(), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+  await client.call('daemon.shutdown');
+  await closed;
+  if (!ctx.json) ctx.io.out(`stopped the running scoutd (pid ${pid}) so the service can take over ${plan.socket}\n`);
+}
+
+async function carryOut(plan: ServicePlan, ctx: CommandContext): Promise<number> {
+  for (const c of plan.commands.filter((x) => x.beforeFiles)) runCommand(c, ctx);
+  for (const d of plan.dirs) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  if (plan.stopRunning) await stopRunningDaemon(plan, ctx);
+  for (const f of plan.files) {
+    if (f.content !== undefined && f.state !== 'unchanged') {
+      fs.writeFileSync(f.path, f.content, { mode: 0o644 });
+      if (!ctx.json) ctx.io.out(`wrote ${f.path} (${f.state})\n`);
+    } else if (f.content !== undefined && !ctx.json) ctx.io.out(`${f.path} is up to date\n`);
+    else if (f.state === 'remove') {
+      fs.rmSync(f.path, { force: true });
+      if (!ctx.json) ctx.io.out(`removed ${f.path}\n`);
+    }
+  }
+  for (const c of plan.commands.filter((x) => !x.beforeFiles)) runCommand(c, ctx);
+  if (ctx.json) ctx.io.out(json({ ...plan, done: true }) + '\n');
+  else if (plan.action === 'install') ctx.io.out(`scoutd is installed as a ${plan.platform === 'linux' ? 'systemd user service' : 'launchd agent'}; socket ${plan.socket}; logs: scoutctl logs (${plan.logs})\n`);
+  else ctx.io.out('scoutd service removed (a client may still auto-start a scoutd of its own)\n');
+  return 0;
+}
+
+async function status(ctx: CommandContext, plan: ServicePlan): Promise<number> {
+  const installed = plan.files.filter((f) => f.state !== 'new');
+  const stale = plan.files.filter((f) => f.state === 'changed');
+  const manager = plan.platform === 'linux'
+    ? ['scoutd.socket', 'scoutd.service'].map((u) => ({ unit: u, enabled: query(['systemctl', '--user', 'is-enabled', u]), active: query(['systemctl', '--user', 'is-active', u]) }))
+    : [{ unit: path.basename(plan.files[0].path, '.plist'), loaded: spawnSync('launchctl', ['print', `gui/${process.getuid?.() ?? 0}/${path.basename(plan.files[0].path, '.plist')}`], { stdio: 'ignore' }).status === 0 }];
+  const result = { platform: plan.platform, installed: installed.length === plan.files.length, files: plan.files.map((f) => ({ path: f.path, present: f.state !== 'new', upToDate: f.state === 'unchanged' })), manager, socket: plan.socket, logs: plan.logs };
+  if (ctx.json) ctx.io.out(json(result) + '\n');
+  else {
+    const lines = [`scoutd service (${plan.platform}): ${result.installed ? 'installed' : installed.length ? 'partly installed' : 'not installed'}`];
+    for (const f of result.files) lines.push(`  ${f.path}: ${!f.present ? 'missing' : f.upToDate ? 'up to date' : "differs from what 'scoutctl service install' would write now"}`);
+    for (const m of manager) lines.push(`  ${m.unit}: ${'enabled' in m ? `${m.enabled}, ${m.active}` : m.loaded ? 'loaded' : 'not loaded'}`);
+    lines.push(`  socket: ${plan.socket}`, `  logs:   ${plan.logs}`);
+    if (stale.length) lines.push('', "node or scoutd moved since the install (an upgrade of node?): run 'scoutctl service install' again");
+    if (!result.installed) lines.push('', "install with: scoutctl service install   (preview: --dry-run)");
+    ctx.io.out(lines.join('\n') + '\n');
+  }
+  return result.installed ? 0 : EXIT_NOT_INSTALLED;
+}
+
+/** One word of state from systemctl (`enabled`, `active`, …), or why there is none. */
+function query(argv: string[]): string {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) return `${argv[0]} unavailable`;
+  return (r.stdout.trim() || r.stderr.trim().split('\n')[0] || `exit ${r.status}`).split('\n')[0];
+}

@@ -1,0 +1,158 @@
+// The service definitions Scout ships: a systemd user service + socket (Linux) and a launchd LaunchAgent
+// (macOS). One renderer for both uses: `scoutctl service install` writes them with the real paths of node
+// and of the installed package, and the copies in systemd/ and launchd/ of the package are the same
+// rendering with generic paths (test/service.test.ts keeps them identical, and verifies both).
+
+/** launchd job label (reverse-DNS, as launchd expects); also the plist's file name. */
+export const LAUNCHD_LABEL = 'dev.scout.scoutd';
+
+/** The socket path the systemd socket unit listens on: DESIGN.md's `$XDG_RUNTIME_DIR/scout/scoutd.sock` (%t). */
+export const SYSTEMD_SOCKET_PATH = '%t/scout/scoutd.sock';
+
+export interface SystemdOptions {
+  /** argv of the daemon: [node, .../dist/bin/scoutd.js] when installed, ['/usr/bin/env', 'scoutd'] in the shipped copy. */
+  execStart: string[];
+  /** Socket path with systemd specifiers (see systemdLiteral); default SYSTEMD_SOCKET_PATH. */
+  socketPath?: string;
+}
+
+/** Quote one ExecStart word the way systemd parses it (double quotes, backslash escapes, `%` doubled). */
+function systemdWord(word: string): string {
+  const escaped = word.replace(/%/g, '%%');
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A literal path for a unit file (systemd would expand `%` specifiers in it). */
+export function systemdLiteral(p: string): string {
+  return p.replace(/%/g, '%%');
+}
+
+/** An Environment= assignment, quoted when it holds whitespace or quotes. */
+function systemdEnv(name: string, value: string): string {
+  const a = `${name}=${value}`;
+  return /[\s"'\\]/.test(a) ? `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : a;
+}
+
+export function systemdService(opts: SystemdOptions): string {
+  const socketPath = opts.socketPath ?? SYSTEMD_SOCKET_PATH;
+  return `# Scout daemon (scoutd) as a systemd user service, socket-activated by scoutd.socket.
+# Installed by 'scoutctl service install' (which writes the real paths of node and scoutd below).
+# Settings: put SCOUT_* variables in ~/.config/scout/env (KEY=value lines), then 'systemctl --user restart scoutd'.
+[Unit]
+Description=Scout SSH connection pool daemon (scoutd)
+Documentation=https://www.npmjs.com/package/scout-ssh
+Requires=scoutd.socket
+After=scoutd.socket
+
+[Service]
+Type=simple
+ExecStart=${opts.execStart.map(systemdWord).join(' ')}
+# SIGHUP re-reads ssh config and known_hosts; connections whose settings did not change stay warm.
+ExecReload=/bin/kill -HUP $MAINPID
+# The socket unit and the daemon must agree on the path clients use (status shows it).
+Environment=${systemdEnv('SCOUT_SOCKET', socketPath)}
+EnvironmentFile=-%h/.config/scout/env
+# pino JSON lines on stdout go to the journal: 'scoutctl logs' or 'journalctl --user -u scoutd'.
+StandardOutput=journal
+StandardError=journal
+SyslogIdentifier=scoutd
+Restart=on-failure
+RestartSec=2
+# scoutd drains in-flight calls for SCOUT_SHUTDOWN_GRACE (5 s by default), then closes every connection.
+TimeoutStopSec=30
+
+# Hardening that still lets scoutd read ~/.ssh (keys, config, known_hosts), write known_hosts (accept-new)
+# and read/write the local paths of transfers: no ProtectHome, no ProtectSystem, no PrivateTmp. What is
+# left costs nothing to a process that only opens sockets and files. MemoryDenyWriteExecute is absent on
+# purpose: V8's JIT needs writable+executable pages.
+NoNewPrivileges=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+RestrictNamespaces=yes
+SystemCallArchitectures=native
+# Unix (control socket, ssh-agent), IPv4/IPv6 (ssh), netlink (getaddrinfo's interface lookup).
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+
+[Install]
+WantedBy=default.target
+`;
+}
+
+export function systemdSocket(opts: { socketPath?: string } = {}): string {
+  return `# Scout's control socket. systemd listens on it and starts scoutd.service on the first connection;
+# scoutd then serves on the inherited socket (LISTEN_FDS) instead of binding its own.
+[Unit]
+Description=Scout control socket (scoutd)
+Documentation=https://www.npmjs.com/package/scout-ssh
+
+[Socket]
+ListenStream=${opts.socketPath ?? SYSTEMD_SOCKET_PATH}
+# Only the owner may talk to scoutd (it runs commands on their hosts as them).
+SocketMode=0600
+DirectoryMode=0700
+RemoveOnStop=yes
+
+[Install]
+WantedBy=sockets.target
+`;
+}
+
+export interface LaunchdOptions {
+  /** argv of the daemon. */
+  programArguments: string[];
+  /** Directory for stdout/stderr logs (absolute: launchd does not expand `~`). */
+  logDir: string;
+  /** Extra environment (SCOUT_SOCKET, so the agent and the user's shells agree on the socket). */
+  env?: Record<string, string>;
+}
+
+function xmlText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function launchdPlist(opts: LaunchdOptions): string {
+  const args = opts.programArguments.map((a) => `\t\t<string>${xmlText(a)}</string>`).join('\n');
+  const env = Object.entries(opts.env ?? {});
+  const envBlock = env.length
+    ? `\t<key>EnvironmentVariables</key>\n\t<dict>\n${env.map(([k, v]) => `\t\t<key>${xmlText(k)}</key>\n\t\t<string>${xmlText(v)}</string>`).join('\n')}\n\t</dict>\n`
+    : '';
+  const log = (name: string) => xmlText(`${opts.logDir.replace(/\/+$/, '')}/${name}`);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<!-- Scout daemon (scoutd) as a launchd agent. Installed by 'scoutctl service install', which writes the
+     real paths of node, scoutd and your log directory. -->
+<plist version="1.0">
+<dict>
+\t<key>Label</key>
+\t<string>${LAUNCHD_LABEL}</string>
+\t<key>ProgramArguments</key>
+\t<array>
+${args}
+\t</array>
+${envBlock}\t<key>RunAtLoad</key>
+\t<true/>
+\t<!-- Restart after a crash, not after 'scoutctl stop' (a clean exit). -->
+\t<key>KeepAlive</key>
+\t<dict>
+\t\t<key>SuccessfulExit</key>
+\t\t<false/>
+\t</dict>
+\t<key>StandardOutPath</key>
+\t<string>${log('scoutd.log')}</string>
+\t<key>StandardErrorPath</key>
+\t<string>${log('scoutd.log')}</string>
+</dict>
+</plist>
+`;
+}
+
+/** The generic copies shipped in systemd/ and launchd/ (reference; `scoutctl service install` writes real paths). */
+export function shippedUnits(): Record<string, string> {
+  return {
+    'systemd/scoutd.service': systemdService({ execStart: ['/usr/bin/env', 'scoutd'] }),
+    'systemd/scoutd.socket': systemdSocket(),
+    [`launchd/${LAUNCHD_LABEL}.plist`]: launchdPlist({ programArguments: ['/usr/local/bin/scoutd'], logDir: '/Users/YOU/Library/Logs/scout' }),
+  };
+}
