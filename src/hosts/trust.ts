@@ -2,7 +2,7 @@
 // Files are read on every connect (a cold path), so an edit to known_hosts applies without a reload.
 import path from 'node:path';
 import { ScoutError } from '../protocol/errors.js';
-import { KnownHosts, appendKnownHost, fingerprint, hostPatternName } from './known-hosts.js';
+import { KnownHosts, appendKnownHost, fingerprint, hostPatternName, keyTypeOfBlob } from './known-hosts.js';
 import type { HostEntry, StrictMode } from './ssh-config.js';
 
 export interface TrustContext {
@@ -54,7 +54,7 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
     const { name, port } = keyName(entry);
     const fp = fingerprint(blob);
     const label = hostPatternName(name, port);
-    const verdict = KnownHosts.load(files).check(name, port, keyTypeOf(blob), blob);
+    const verdict = KnownHosts.load(files).check(name, port, keyTypeOfBlob(blob), blob);
     switch (verdict.status) {
       case 'ok':
         return { ok: true };
@@ -72,9 +72,7 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
         return refuse('HOST_KEY_UNKNOWN', `host ${entry.name} (${label}) is trusted only through @cert-authority, which Scout does not support yet; add its key (${fp}) to ${files[0]}`, { host: entry.name, fingerprint: fp });
       case 'unknown':
         if (mode === 'accept-new') {
-          await appendKnownHost(files[0], name, port, keyTypeOf(blob), blob);
-          ctx.warn('learnt new host key (accept-new)', { host: entry.name, fingerprint: fp, file: files[0] });
-          return { ok: true };
+          return learn(files, name, port, blob, () => ctx.warn('learnt new host key (accept-new)', { host: entry.name, fingerprint: fp, file: files[0] }));
         }
         if (mode === 'no') {
           ctx.warn('host key NOT verified: StrictHostKeyChecking is off', { host: entry.name, fingerprint: fp });
@@ -92,9 +90,21 @@ function refuse(code: string, message: string, data: Record<string, unknown>): H
   return { ok: false, error: new ScoutError(code, message, data) };
 }
 
-/** The key type is the first length-prefixed string of the SSH wire-format key blob. */
-export function keyTypeOf(blob: Buffer): string {
-  if (blob.length < 4) return '';
-  const len = blob.readUInt32BE(0);
-  return blob.subarray(4, 4 + len).toString('latin1');
+/**
+ * Appends are serialised within the daemon and re-check the files first: two connections to one host (an
+ * overflow connection, a reconnect racing a learn) record its key once, not twice. Across processes the
+ * O_APPEND write of one whole line keeps the file valid.
+ */
+let appendChain: Promise<unknown> = Promise.resolve();
+function learn(files: string[], name: string, port: number, blob: Buffer, onLearnt: () => void): Promise<HostKeyDecision> {
+  const next = appendChain.then(async (): Promise<HostKeyDecision> => {
+    const now = KnownHosts.load(files).check(name, port, keyTypeOfBlob(blob), blob);
+    if (now.status === 'ok') return { ok: true };
+    if (now.status !== 'unknown') return refuse('HOST_KEY_MISMATCH', `host key for ${hostPatternName(name, port)} was recorded differently while connecting; retry`, { host: name });
+    await appendKnownHost(files[0], name, port, keyTypeOfBlob(blob), blob);
+    onLearnt();
+    return { ok: true };
+  });
+  appendChain = next.catch(() => undefined);
+  return next;
 }

@@ -1,0 +1,257 @@
+// Host-key trust and the control socket, end to end: known_hosts in every OpenSSH form against real sshd
+// servers, the three strictness modes, concurrent learning under accept-new, and a socket directory scoutd
+// refuses to use. `ssh-keygen` is the oracle for the file format (hashing, lookups).
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ScoutClient } from '../src/client/client.js';
+import { isScoutError } from '../src/protocol/errors.js';
+import { SCOUTD, scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { startFleet, type Fleet } from './fixtures/sshd.js';
+
+const pexec = promisify(execFile);
+
+let fleet: Fleet;
+let daemon: DaemonProc | undefined;
+let client: ScoutClient | undefined;
+let keysDir: string;
+/** 'ssh-rsa AAAA…' of web2's second host key. */
+let web2Rsa: string;
+/** An ed25519 public key no server has. */
+let strangerKey: string;
+
+async function newKey(file: string, type: 'ed25519' | 'rsa'): Promise<string> {
+  await pexec('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', '', '-f', file]);
+  return fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+}
+
+beforeAll(async () => {
+  keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-keys-'));
+  web2Rsa = await newKey(path.join(keysDir, 'web2_rsa'), 'rsa');
+  strangerKey = await newKey(path.join(keysDir, 'stranger'), 'ed25519');
+  // web2 also serves an RSA host key (sshd prefers ed25519 when the client offers both).
+  fleet = await startFleet(10, { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } });
+});
+
+afterAll(async () => {
+  await fleet?.cleanup();
+  fs.rmSync(keysDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  if (daemon) await daemon.kill9();
+  daemon = undefined;
+});
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
+}
+
+const name = (host: string) => `[127.0.0.1]:${fleet.server(host).port}`;
+const key = (host: string) => fleet.server(host).hostKeyLine;
+
+function writeKnownHosts(lines: string[]): void {
+  fs.writeFileSync(fleet.knownHostsPath, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+/** A fresh connection to `host` (the pool's one is dropped first): 'ok' or the error code. */
+async function connect(host: string): Promise<string> {
+  await client!.call('pool.drop', { host });
+  try {
+    const r = await client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' });
+    expect(r.stdout).toBe('ok\n');
+    return 'ok';
+  } catch (err) {
+    if (isScoutError(err)) return err.code;
+    throw err;
+  }
+}
+
+async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
+  daemon = await startDaemon(env(extra));
+  client = await daemon.client();
+}
+
+describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
+  it('plain [host]:port lines: the right key connects, a wrong one is HOST_KEY_MISMATCH, none is HOST_KEY_UNKNOWN', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web1')} ${key('web1')}`]);
+    expect(await connect('web1')).toBe('ok');
+    writeKnownHosts([`${name('web1')} ${strangerKey}`]);
+    expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
+    writeKnownHosts([`${name('web3')} ${key('web3')}`]);
+    expect(await connect('web1')).toBe('HOST_KEY_UNKNOWN');
+  });
+
+  it('hashed names written by ssh-keygen -H match, and a hashed wrong key is refused', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web1')} ${key('web1')}`, `${name('web2')} ${strangerKey}`]);
+    await pexec('ssh-keygen', ['-H', '-f', fleet.knownHostsPath]);
+    const text = fs.readFileSync(fleet.knownHostsPath, 'utf8');
+    expect(text).not.toContain('127.0.0.1');
+    expect(text).toMatch(/^\|1\|/m);
+    expect(await connect('web1')).toBe('ok');
+    expect(await connect('web2')).toBe('HOST_KEY_MISMATCH');
+  });
+
+  it('comma lists, wildcards and negation follow OpenSSH', async () => {
+    await withDaemon();
+    writeKnownHosts([`other.example,${name('web1')} ${key('web1')}`]);
+    expect(await connect('web1')).toBe('ok');
+    writeKnownHosts([`[127.0.0.?]:${fleet.server('web1').port} ${key('web1')}`]);
+    expect(await connect('web1')).toBe('ok');
+    writeKnownHosts([`[127.0.0.*]:* ${strangerKey}`]);
+    expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
+    // A negated match excludes the host from that line even though the wildcard matches it.
+    writeKnownHosts([`[127.0.0.*]:*,!${name('web1')} ${key('web1')}`]);
+    expect(await connect('web1')).toBe('HOST_KEY_UNKNOWN');
+  });
+
+  it('several keys and key types per host: any matching key connects', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web1')} ${strangerKey}`, `${name('web1')} ${web2Rsa}`, `${name('web1')} ${key('web1')}`]);
+    expect(await connect('web1')).toBe('ok');
+  });
+
+  it('@revoked refuses even when another line carries the same key', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web1')} ${key('web1')}`, `@revoked * ${key('web1')}`]);
+    expect(await connect('web1')).toBe('HOST_KEY_REVOKED');
+    // Revoking some other key does not affect this host.
+    writeKnownHosts([`${name('web1')} ${key('web1')}`, `@revoked * ${strangerKey}`]);
+    expect(await connect('web1')).toBe('ok');
+  });
+
+  it('@cert-authority is refused with a message that says it is not supported', async () => {
+    await withDaemon();
+    writeKnownHosts([`@cert-authority * ${strangerKey}`]);
+    await client!.call('pool.drop', { host: 'web1' });
+    const err = await client!.call('ssh.exec', { host: 'web1', command: 'true' }).then(() => undefined, (e: unknown) => e);
+    expect(isScoutError(err, 'HOST_KEY_UNKNOWN')).toBe(true);
+    expect((err as Error).message).toMatch(/@cert-authority.*not support/);
+  });
+
+  it('a host known only by its RSA key connects to a server that also has ed25519', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web2')} ${web2Rsa}`]);
+    expect(await connect('web2')).toBe('ok');
+    // The server really prefers ed25519: known only by ed25519, it connects too (and a stranger RSA key is a mismatch).
+    writeKnownHosts([`${name('web2')} ${key('web2')}`]);
+    expect(await connect('web2')).toBe('ok');
+    writeKnownHosts([`${name('web2')} ${(await newKey(path.join(keysDir, `rsa-${Date.now()}`), 'rsa'))}`]);
+    expect(await connect('web2')).toBe('HOST_KEY_MISMATCH');
+  });
+});
+
+describe('accept-new', () => {
+  it('learns an unknown key in OpenSSH format (ssh-keygen -F finds it) and still refuses a changed key', async () => {
+    await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'accept-new' });
+    writeKnownHosts([]);
+    expect(await connect('web4')).toBe('ok');
+    const found = await pexec('ssh-keygen', ['-F', name('web4'), '-f', fleet.knownHostsPath]);
+    expect(found.stdout).toContain(key('web4'));
+    const warn = daemon!.logLines().find((l) => l.msg === 'learnt new host key (accept-new)');
+    expect(warn).toMatchObject({ host: 'web4', level: 40 });
+    // Known now: a second connect does not append again.
+    expect(await connect('web4')).toBe('ok');
+    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8').trim().split('\n')).toHaveLength(1);
+
+    await fleet.server('web4').rotateHostKey();
+    try {
+      expect(await connect('web4')).toBe('HOST_KEY_MISMATCH');
+    } finally {
+      fleet.writeConfig(); // known_hosts back to the servers' current keys
+    }
+  });
+
+  it('10 concurrent first connects to 10 hosts leave a valid file with 10 entries', async () => {
+    await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'accept-new' });
+    writeKnownHosts(['# hand-written comment without a trailing newline']);
+    fs.writeFileSync(fleet.knownHostsPath, fs.readFileSync(fleet.knownHostsPath, 'utf8').trimEnd());
+    const hosts = fleet.servers.map((s) => s.name);
+    const results = await Promise.all(hosts.map((host) => client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' })));
+    expect(results.map((r) => r.stdout)).toEqual(hosts.map(() => 'ok\n'));
+    const lines = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines).toHaveLength(10);
+    for (const host of hosts) {
+      const found = await pexec('ssh-keygen', ['-F', name(host), '-f', fleet.knownHostsPath]);
+      expect(found.stdout).toContain(key(host));
+    }
+    // A real ssh client reads the file too (no "line N: invalid" complaints).
+    const check = await pexec('ssh-keygen', ['-l', '-f', fleet.knownHostsPath]);
+    expect(check.stdout.trim().split('\n')).toHaveLength(10);
+  });
+});
+
+describe('StrictHostKeyChecking off', () => {
+  it('connects to a host with a changed key, warns in the log and in scoutctl status', async () => {
+    await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'no' });
+    writeKnownHosts([`${name('web1')} ${strangerKey}`]);
+    try {
+      expect(await connect('web1')).toBe('ok');
+    } finally {
+      fleet.writeConfig();
+    }
+    expect(daemon!.logLines().some((l) => l.level === 40 && /CHANGED/.test(String(l.msg)) && l.host === 'web1')).toBe(true);
+    const status = await scoutctl(['status'], daemon!.env);
+    expect(status.stdout).toMatch(/WARNING: .*host key checking is OFF/);
+  });
+});
+
+describe('socket directory', () => {
+  /** Run scoutd with its socket in `dir`; resolves with the exit code and stderr. */
+  function scoutdIn(dir: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const p = spawn(process.execPath, [SCOUTD], { env: env({ SCOUT_SOCKET: path.join(dir, 's.sock') }), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('mode 0777 is refused with the mode named, and nothing is bound', async () => {
+    const dir = path.join(fleet.root, 'open');
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o777);
+    const r = await scoutdIn(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/has mode 777.*other users could reach the socket/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('a symlink to a private directory is refused, and nothing is created through it', async () => {
+    const real = path.join(fleet.root, 'real');
+    fs.mkdirSync(real, { mode: 0o700 });
+    const link = path.join(fleet.root, 'link');
+    fs.symlinkSync(real, link);
+    const r = await scoutdIn(link);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/is a symlink: refusing/);
+    expect(fs.readdirSync(real)).toEqual([]);
+  });
+
+  it('a directory owned by another user is refused', async () => {
+    let dir: string;
+    if (process.getuid!() === 0) {
+      // As root we can give a private directory to the fixture's unprivileged user.
+      dir = path.join(fleet.root, 'foreign');
+      fs.mkdirSync(dir, { mode: 0o700 });
+      const other = Number((await pexec('id', ['-u', fleet.user])).stdout.trim());
+      expect(other).not.toBe(0);
+      fs.chownSync(dir, other, -1);
+    } else {
+      // Without root nothing can be given away; '/' (owned by root) is a directory of another user, and the
+      // ownership check comes before the mode check, so the message must still name the owner.
+      dir = '/';
+    }
+    const r = await scoutdIn(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/is owned by uid \d+, not by you/);
+    expect(fs.existsSync(path.join(dir, 's.sock'))).toBe(false);
+  });
+});
