@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { Pool } from '../pool/pool.js';
 import type { JobTable } from './jobs.js';
+import type { Policy, RemoteResolver } from './policy.js';
 import type { SettingView } from '../protocol/methods/index.js';
 import type { Settings } from './settings.js';
 
@@ -39,6 +40,10 @@ export interface Services {
   /** Re-read configuration. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] };
   warnings: string[];
+  /** Per-host policy; replaced on reload. */
+  policy: Policy;
+  /** Resolve a remote path on the host itself (realpath semantics), for policy roots. */
+  resolveRemote: RemoteResolver;
 }
 
 export interface MethodSpec<S extends z.ZodType = z.ZodType> {

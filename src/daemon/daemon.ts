@@ -19,6 +19,8 @@ import { sshMethods } from './handlers/ssh.js';
 import { transferMethods } from './handlers/transfer.js';
 import { fleetMethods } from './handlers/fleet.js';
 import { JobTable } from './jobs.js';
+import { Policy } from './policy.js';
+import { RemoteFs } from '../ssh/transfer.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
 import { bindSocket } from './socket.js';
@@ -42,6 +44,7 @@ export class Daemon {
   private readonly startedAt = new Date();
   private readonly trust: TrustContext;
   private readonly warnings: string[] = [];
+  private readonly services: Services;
   private nextSession = 1;
   private requests = 0;
   private readonly errors: Record<string, number> = {};
@@ -86,7 +89,11 @@ export class Daemon {
       stats: () => ({ clients: this.sessions.size, inFlight: [...this.sessions].reduce((n, s) => n + s.inFlightCount, 0), requests: this.requests, errors: { ...this.errors } }),
       requestShutdown: (reason) => setImmediate(() => void this.shutdown(reason)),
       reload: () => this.reload(),
+      policy: Policy.load(settings.configPath),
+      // One SFTP round trip on the pooled connection (its session is cached); only hosts with roots use it.
+      resolveRemote: (host, p) => this.pool.use(host, async (conn) => new RemoteFs(await conn.sftp(), host, conn.lost).realpath(p)),
     };
+    this.services = services;
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
     this.dispatcher.register(jobsMethods(services));
@@ -102,6 +109,8 @@ export class Daemon {
 
   /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
+    // The policy first: a broken file keeps the previous policy and configuration (the error says why).
+    this.services.policy = Policy.load(this.settings.configPath);
     const diff = this.registry.reload();
     for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { defaultSocketPath } from '../protocol/paths.js';
+import { configPath as scoutConfigPath } from './policy.js';
 import type { SettingView } from '../protocol/methods/index.js';
 
 export type StrictMode = 'yes' | 'accept-new' | 'no';
@@ -10,6 +11,8 @@ export type StrictMode = 'yes' | 'accept-new' | 'no';
 export interface Settings {
   socketPath: string;
   sshConfigPath: string;
+  /** The Scout config file (per-host policy). */
+  configPath: string;
   /** Overrides every host's known_hosts files when set. */
   knownHostsPath?: string;
   strictHostKeyChecking: StrictMode;
@@ -113,16 +116,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: 
   }
   const socketPath = defaultSocketPath(env);
   const sshConfigPath = env.SCOUT_SSH_CONFIG ? path.resolve(env.SCOUT_SSH_CONFIG) : path.join(home, '.ssh', 'config');
+  const configPath = scoutConfigPath(env, home);
   const knownHostsPath = env.SCOUT_KNOWN_HOSTS ? path.resolve(env.SCOUT_KNOWN_HOSTS) : undefined;
   view.push(
     { name: 'socketPath', env: 'SCOUT_SOCKET', value: socketPath, default: defaultSocketPath({ ...env, SCOUT_SOCKET: '' }), source: env.SCOUT_SOCKET ? 'env' : 'default' },
     { name: 'sshConfigPath', env: 'SCOUT_SSH_CONFIG', value: sshConfigPath, default: '~/.ssh/config', source: env.SCOUT_SSH_CONFIG ? 'env' : 'default' },
+    { name: 'configPath', env: 'SCOUT_CONFIG', value: configPath, default: '~/.config/scout/config.json', source: env.SCOUT_CONFIG ? 'env' : 'default' },
     { name: 'knownHostsPath', env: 'SCOUT_KNOWN_HOSTS', value: knownHostsPath ?? null, default: 'UserKnownHostsFile, else ~/.ssh/known_hosts', source: knownHostsPath ? 'env' : 'default' },
   );
   const settings = {
-    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'home' | 'localUser'>),
+    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'configPath' | 'home' | 'localUser'>),
     socketPath,
     sshConfigPath,
+    configPath,
     knownHostsPath,
     home,
     localUser: env.USER || os.userInfo().username,

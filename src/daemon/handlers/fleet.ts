@@ -86,9 +86,11 @@ export function fleetMethods(svc: Services): MethodSpec[] {
   return [
     method('fleet.exec', FleetExecParams, async (p, ctx): Promise<FleetResult<ExecResult>> => {
       const hosts = resolveTargets(svc, p);
-      const command = withCwd(p.command, p.cwd);
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => {
         svc.registry.get(host);
+        // Policy is per host: a refused host gets its own POLICY_DENIED, the others run.
+        svc.policy.checkExec(host, p.command);
+        const command = withCwd(p.command, await svc.policy.execCwd(host, p.cwd, svc.resolveRemote));
         const opts = {
           timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
           maxOutputBytes: p.maxOutputBytes ?? svc.settings.maxOutputBytes,

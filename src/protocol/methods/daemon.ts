@@ -42,6 +42,20 @@ export interface StatusResult {
   jobs?: { running: number; finished: number };
   rssBytes: number;
   warnings: string[];
+  /** Per-host policy (Scout config file): the file and the hosts it restricts. */
+  policy?: { file: string; present: boolean; hosts: PolicyView[] };
+}
+
+/** One host restricted by policy, as `daemon.status` shows it. */
+export interface PolicyView {
+  host: string;
+  /** The config entry that applies (the alias or a glob). */
+  entry: string;
+  readOnly: boolean;
+  /** Number of allow / deny command patterns. */
+  allow: number;
+  deny: number;
+  roots: string[];
 }
 
 export interface PoolSummary {
