@@ -9,7 +9,7 @@ export interface Parsed {
 }
 
 /** Flags that take a value (`--socket PATH` or `--socket=PATH`). */
-const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream']);
+const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream', 'since', 'limit']);
 
 export function parseArgs(argv: string[]): Parsed {
   const flags = new Map<string, string | true>();

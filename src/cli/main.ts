@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', load: () => import('./commands/put.js') },
   cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', load: () => import('./commands/cp.js') },
   fleet: { summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed', usage: 'fleet exec PATTERN [--concurrency N] [--timeout SECONDS] -- COMMAND', load: () => import('./commands/fleet.js') },
+  audit: { summary: 'calls that touched hosts: time, client, method, host, command or path, outcome', usage: 'audit [--host HOST] [--since 10m|ISO-TIME] [--limit N]', load: () => import('./commands/audit.js') },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
 };
 

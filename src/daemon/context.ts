@@ -6,6 +6,7 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { Pool } from '../pool/pool.js';
 import type { JobTable } from './jobs.js';
 import type { Policy, RemoteResolver } from './policy.js';
+import type { AuditLog } from './audit.js';
 import type { SettingView } from '../protocol/methods/index.js';
 import type { Settings } from './settings.js';
 
@@ -44,6 +45,7 @@ export interface Services {
   policy: Policy;
   /** Resolve a remote path on the host itself (realpath semantics), for policy roots. */
   resolveRemote: RemoteResolver;
+  audit: AuditLog;
 }
 
 export interface MethodSpec<S extends z.ZodType = z.ZodType> {

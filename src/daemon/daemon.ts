@@ -20,10 +20,12 @@ import { transferMethods } from './handlers/transfer.js';
 import { fleetMethods } from './handlers/fleet.js';
 import { JobTable } from './jobs.js';
 import { Policy } from './policy.js';
+import { AuditLog } from './audit.js';
+import { auditMethods } from './handlers/audit.js';
 import { RemoteFs } from '../ssh/transfer.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
-import { bindSocket } from './socket.js';
+import { StartupError, bindSocket } from './socket.js';
 import { loadSettings, type Settings } from './settings.js';
 
 export interface DaemonOptions {
@@ -38,7 +40,8 @@ export class Daemon {
   private readonly registry: HostRegistry;
   private readonly pool: Pool;
   private readonly jobs: JobTable;
-  private readonly dispatcher = new Dispatcher();
+  private readonly dispatcher: Dispatcher;
+  private readonly audit: AuditLog;
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
   private readonly startedAt = new Date();
@@ -67,6 +70,8 @@ export class Daemon {
       warn: (msg, data) => this.log.warn(data, msg),
     };
     if (settings.strictHostKeyChecking === 'no') this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
+    this.audit = new AuditLog(settings.auditLogPath, (err) => this.log.error({ err: err.message, file: settings.auditLogPath }, 'cannot write the audit log'));
+    this.dispatcher = new Dispatcher((method, params, ctx, outcome, ms, result) => this.audit.record(method, params, ctx.clientName, outcome, ms, result));
     this.pool = new Pool({
       dial: (host) => this.dial(host),
       idleTimeoutMs: settings.idleTimeoutMs,
@@ -91,17 +96,24 @@ export class Daemon {
       reload: () => this.reload(),
       policy: Policy.load(settings.configPath),
       // One SFTP round trip on the pooled connection (its session is cached); only hosts with roots use it.
+      audit: this.audit,
       resolveRemote: (host, p) => this.pool.use(host, async (conn) => new RemoteFs(await conn.sftp(), host, conn.lost).realpath(p)),
     };
     this.services = services;
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
     this.dispatcher.register(jobsMethods(services));
+    this.dispatcher.register(auditMethods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 
   /** Bind the socket and start serving. */
   async start(): Promise<void> {
+    try {
+      this.audit.open();
+    } catch (err) {
+      throw new StartupError(`cannot open the audit log ${this.settings.auditLogPath}: ${(err as Error).message} (set SCOUT_AUDIT_LOG to a file you own)`);
+    }
     await bindSocket(this.server, this.settings.socketPath);
     this.pool.start();
     this.log.info({ socket: this.settings.socketPath, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
@@ -112,6 +124,7 @@ export class Daemon {
     // The policy first: a broken file keeps the previous policy and configuration (the error says why).
     this.services.policy = Policy.load(this.settings.configPath);
     const diff = this.registry.reload();
+    this.audit.reopen();
     for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
@@ -143,6 +156,7 @@ export class Daemon {
       } catch {
         // already gone
       }
+      this.audit.close();
       this.log.info({}, 'stopped');
       this.resolveStopped();
     })();

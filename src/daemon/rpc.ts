@@ -10,7 +10,11 @@ export class Dispatcher {
   private readonly server = new JSONRPCServer<CallContext>();
   private readonly names = new Set<string>();
 
-  constructor() {
+  /**
+   * @param onCall sees every call whose params validated, once it has finished: its outcome (`ok` or the error
+   * code), duration and result. The audit log hangs here, so no handler can forget it.
+   */
+  constructor(private readonly onCall?: (method: string, params: unknown, ctx: CallContext, outcome: string, durationMs: number, result: unknown) => void) {
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => {
       const se = toScoutError(error);
       return createJSONRPCErrorResponse(id, se.rpcCode, se.message, { ...se.details, code: se.code });
@@ -24,7 +28,18 @@ export class Dispatcher {
       this.server.addMethod(spec.name, async (raw, ctx) => {
         const parsed = spec.params.safeParse(raw ?? undefined);
         if (!parsed.success) throw invalidParams(spec.name, parsed.error);
-        return (await spec.handler(parsed.data, ctx)) ?? null;
+        const t0 = performance.now();
+        let outcome = 'ok';
+        let result: unknown;
+        try {
+          result = (await spec.handler(parsed.data, ctx)) ?? null;
+          return result;
+        } catch (err) {
+          outcome = toScoutError(err).code;
+          throw err;
+        } finally {
+          this.onCall?.(spec.name, parsed.data, ctx, outcome, performance.now() - t0, result);
+        }
       });
     }
   }

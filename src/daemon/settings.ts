@@ -2,7 +2,7 @@
 // shows the table and the README documents it. Names follow the Python Scout MCP where it has one.
 import os from 'node:os';
 import path from 'node:path';
-import { defaultSocketPath } from '../protocol/paths.js';
+import { defaultSocketPath, stateDir } from '../protocol/paths.js';
 import { configPath as scoutConfigPath } from './policy.js';
 import type { SettingView } from '../protocol/methods/index.js';
 
@@ -13,6 +13,8 @@ export interface Settings {
   sshConfigPath: string;
   /** The Scout config file (per-host policy). */
   configPath: string;
+  /** JSON lines, one per call that touches a host. */
+  auditLogPath: string;
   /** Overrides every host's known_hosts files when set. */
   knownHostsPath?: string;
   strictHostKeyChecking: StrictMode;
@@ -117,18 +119,21 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: 
   const socketPath = defaultSocketPath(env);
   const sshConfigPath = env.SCOUT_SSH_CONFIG ? path.resolve(env.SCOUT_SSH_CONFIG) : path.join(home, '.ssh', 'config');
   const configPath = scoutConfigPath(env, home);
+  const auditLogPath = env.SCOUT_AUDIT_LOG ? path.resolve(env.SCOUT_AUDIT_LOG) : path.join(stateDir(env), 'audit.log');
   const knownHostsPath = env.SCOUT_KNOWN_HOSTS ? path.resolve(env.SCOUT_KNOWN_HOSTS) : undefined;
   view.push(
     { name: 'socketPath', env: 'SCOUT_SOCKET', value: socketPath, default: defaultSocketPath({ ...env, SCOUT_SOCKET: '' }), source: env.SCOUT_SOCKET ? 'env' : 'default' },
     { name: 'sshConfigPath', env: 'SCOUT_SSH_CONFIG', value: sshConfigPath, default: '~/.ssh/config', source: env.SCOUT_SSH_CONFIG ? 'env' : 'default' },
     { name: 'configPath', env: 'SCOUT_CONFIG', value: configPath, default: '~/.config/scout/config.json', source: env.SCOUT_CONFIG ? 'env' : 'default' },
+    { name: 'auditLogPath', env: 'SCOUT_AUDIT_LOG', value: auditLogPath, default: '$XDG_STATE_HOME/scout/audit.log (~/.local/state/scout/audit.log)', source: env.SCOUT_AUDIT_LOG ? 'env' : 'default' },
     { name: 'knownHostsPath', env: 'SCOUT_KNOWN_HOSTS', value: knownHostsPath ?? null, default: 'UserKnownHostsFile, else ~/.ssh/known_hosts', source: knownHostsPath ? 'env' : 'default' },
   );
   const settings = {
-    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'configPath' | 'home' | 'localUser'>),
+    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'configPath' | 'auditLogPath' | 'home' | 'localUser'>),
     socketPath,
     sshConfigPath,
     configPath,
+    auditLogPath,
     knownHostsPath,
     home,
     localUser: env.USER || os.userInfo().username,
