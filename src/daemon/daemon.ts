@@ -172,6 +172,7 @@ export class Daemon {
       dispatcher: this.dispatcher,
       log: this.log,
       shuttingDown: () => this.stopping !== undefined,
+      maxInFlight: this.settings.maxClientCalls,
       onCallDone: (outcome) => {
         this.requests++;
         if (outcome !== 'ok') this.errors[outcome] = (this.errors[outcome] ?? 0) + 1;

@@ -50,6 +50,12 @@ export class Dispatcher {
 
   /** Handle one request object (already parsed and shape-checked). */
   receive(req: JSONRPCRequest, ctx: CallContext): PromiseLike<JSONRPCResponse | null> {
+    // Answered here rather than by the library: its reply has no data.code, and the name is checked against
+    // our own table (never an object lookup that could find '__proto__' or 'toString').
+    if (!this.names.has(req.method)) {
+      const shown = req.method.length > 100 ? `${req.method.slice(0, 100)}…` : req.method;
+      return Promise.resolve(createJSONRPCErrorResponse(req.id ?? null, RpcCode.METHOD_NOT_FOUND, `method not found: '${shown}'`, { code: 'METHOD_NOT_FOUND', method: shown }));
+    }
     return this.server.receive(req, ctx);
   }
 }

@@ -41,6 +41,8 @@ export interface Settings {
   maxJobsPerHost: number;
   /** Default bound on a job's run time. */
   jobTimeoutMs: number;
+  /** Calls one client connection may have in flight; more get BUSY. */
+  maxClientCalls: number;
   logLevel: string;
   home: string;
   localUser: string;
@@ -100,6 +102,8 @@ const SPECS: Spec[] = [
   { key: 'maxJobsPerHost', env: 'SCOUT_MAX_JOBS_PER_HOST', def: 4, parse: positiveInt('SCOUT_MAX_JOBS_PER_HOST') },
   // A day: jobs are for long work (builds, tails), but nothing should run unowned forever.
   { key: 'jobTimeoutMs', env: 'SCOUT_JOB_TIMEOUT', def: 86_400_000, parse: seconds('SCOUT_JOB_TIMEOUT'), show: asSeconds },
+  // Far above an agent's needs (a fleet.exec is one call); bounds what one runaway client can queue.
+  { key: 'maxClientCalls', env: 'SCOUT_MAX_CLIENT_CALLS', def: 256, parse: positiveInt('SCOUT_MAX_CLIENT_CALLS') },
   { key: 'logLevel', env: 'SCOUT_LOG_LEVEL', def: 'info', parse: (raw) => raw.toLowerCase() },
 ];
 

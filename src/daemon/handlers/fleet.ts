@@ -21,12 +21,25 @@ export function globToRegExp(glob: string): RegExp {
       else {
         let set = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
         if (set.startsWith('!')) set = '^' + set.slice(1);
+        if (!validClass(set)) {
+          re += '\\['; // like a shell, a class that is not one ([z-a]) is taken literally
+          continue;
+        }
         re += `[${set}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
+}
+
+function validClass(set: string): boolean {
+  try {
+    new RegExp(`[${set}]`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 export const HelloParams = z.object({
   client: z.string().max(200),
   version: z.string().max(100).optional(),
-  protocol: z.number().int(),
+  protocol: z.number().int().min(0).max(1_000_000),
 });
 export type HelloParams = z.infer<typeof HelloParams>;
 export interface HelloResult {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ByteCount, HostName, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, Command, HostName, RemotePath, TimeoutMs } from './common.js';
 
 export const ExecParams = z
   .object({
     host: HostName,
-    command: z.string().min(1, 'command must not be empty').max(1024 * 1024),
+    command: Command,
     cwd: RemotePath.optional(),
     timeoutMs: TimeoutMs.optional(),
     maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
