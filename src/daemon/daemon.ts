@@ -18,6 +18,7 @@ import { poolMethods } from './handlers/pool.js';
 import { sshMethods } from './handlers/ssh.js';
 import { transferMethods } from './handlers/transfer.js';
 import { fleetMethods } from './handlers/fleet.js';
+import { fsMethods } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
 import { Policy } from './policy.js';
 import { AuditLog } from './audit.js';
@@ -104,6 +105,7 @@ export class Daemon {
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
     this.dispatcher.register(jobsMethods(services));
     this.dispatcher.register(auditMethods(services));
+    this.dispatcher.register(fsMethods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 

@@ -9,3 +9,4 @@ export * from './transfer.js';
 export * from './fleet.js';
 export * from './jobs.js';
 export * from './audit.js';
+export * from './fs.js';

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { ByteCount, Command, HostName, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
+
+/** stdin travels inside one wire line (16 MiB): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
+export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
 
 export const ExecParams = z
   .object({
@@ -8,6 +11,13 @@ export const ExecParams = z
     cwd: RemotePath.optional(),
     timeoutMs: TimeoutMs.optional(),
     maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
+    /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
+    stdin: z.string().max(MAX_STDIN_CHARS).optional(),
+    stdinEncoding: z.enum(['utf8', 'base64']).optional(),
+    /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
+    env: EnvVars.optional(),
+    /** Send `exec.output` notifications as output arrives, before the final result. */
+    stream: z.boolean().optional(),
   })
   .strict();
 export type ExecParams = z.infer<typeof ExecParams>;
@@ -21,4 +31,16 @@ export interface ExecResult {
   encoding?: 'utf8' | 'base64';
   truncated: boolean;
   durationMs: number;
+}
+
+/**
+ * Notification `exec.output` for a call made with `stream: true`, tagged with the request id. `data` is
+ * UTF-8 text, or base64 (`encoding: 'base64'`) for bytes that are not. A character split across chunks is
+ * held back until it is whole. Streamed bytes stop at the same per-stream cap as the result (`truncated`).
+ */
+export interface ExecOutput {
+  id: string | number;
+  stream: 'stdout' | 'stderr';
+  data: string;
+  encoding?: 'base64';
 }
