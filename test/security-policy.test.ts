@@ -152,6 +152,27 @@ describe('roots', () => {
   });
 });
 
+describe('fs.* under policy', () => {
+  it('roots: reads inside, refuses ../ and a symlink leading out; readOnly and roots refuse writes', async () => {
+    expect((await client.call<{ content: string }>('fs.read', { host: 'web1', path: `${R}/app/file.txt` })).content).toBe('app-data\n');
+    expect((await client.call<{ entries: unknown[] }>('fs.list', { host: 'web1', path: `${R}/app/inside` })).entries).toHaveLength(1);
+    await denied(client.call('fs.read', { host: 'web1', path: `${R}/app/escape/key.txt` }), 'outside-roots');
+    await denied(client.call('fs.read', { host: 'web1', path: `${R}/app/../secret/key.txt` }), 'outside-roots');
+    await denied(client.call('fs.list', { host: 'web1', path: `${R}/app/..` }), 'outside-roots');
+    await denied(client.call('fs.stat', { host: 'web1', path: `${R}/secret` }), 'outside-roots');
+    await denied(client.call('fs.tree', { host: 'web1', path: `${R}/app/escape` }), 'outside-roots');
+    await denied(client.call('fs.find', { host: 'web1', path: '/', pattern: '*.txt' }), 'outside-roots');
+    await denied(client.call('fs.write', { host: 'web1', path: `${R}/app/escape/new.txt`, content: 'x' }), 'outside-roots');
+    await client.call('fs.write', { host: 'web1', path: `${R}/app/new.txt`, content: 'inside\n' });
+    expect((await fleet.runAsUser(`cat ${R}/app/new.txt`)).stdout).toBe('inside\n');
+    await denied(client.call('fs.write', { host: 'web2', path: `${R}/app/new2.txt`, content: 'x' }), 'read-only');
+    expect(await remoteExists(`${R}/secret/new.txt`)).toBe(false);
+    expect(await remoteExists(`${R}/app/new2.txt`)).toBe(false);
+    // Reads on the read-only host still work.
+    expect((await client.call<{ content: string }>('fs.read', { host: 'web2', path: `${R}/secret/key.txt` })).content).toBe('top-secret\n');
+  });
+});
+
 describe('visibility and configuration errors', () => {
   it('scoutctl status lists the restricted hosts', async () => {
     const text = await scoutctl(['status'], daemon.env);

@@ -90,6 +90,11 @@ function runSession(): Promise<void> {
   return (session ??= (async () => {
     const cat = await client.call<ExecResult>('ssh.exec', { host: 'web1', command: `cat ${R}/secret.txt` });
     expect(cat.stdout).toBe(`${FILE_MARKER}\n`);
+    const read = await client.call<{ content: string }>('fs.read', { host: 'web1', path: `${R}/secret.txt` });
+    expect(read.content).toBe(`${FILE_MARKER}\n`);
+    const piped = await client.call<ExecResult>('ssh.exec', { host: 'web1', command: 'cat; printf %s "$SECRET_VAR"', stdin: `${STDIN_MARKER}-exec`, env: { SECRET_VAR: `${ENV_MARKER}-exec` } });
+    expect(piped.stdout).toBe(`${STDIN_MARKER}-exec${ENV_MARKER}-exec`);
+    await client.call('fs.write', { host: 'web1', path: `${R}/written.txt`, content: `${UPLOAD_MARKER}-write` });
     const job = await client.call<{ jobId: string }>('jobs.start', { host: 'web1', command: `cat > ${R}/stdin.txt; printf %s "$SECRET_VAR" > ${R}/env.txt`, stdin: STDIN_MARKER, env: { SECRET_VAR: ENV_MARKER } });
     const done = await client.call<{ state: string; exitCode: number }>('jobs.wait', { jobId: job.jobId, timeoutMs: 20_000 });
     expect(done).toMatchObject({ state: 'exited', exitCode: 0 });
@@ -139,6 +144,9 @@ describe('secrets at SCOUT_LOG_LEVEL=trace', () => {
     const summary = entries.map((e) => [e.method, e.host, e.outcome, e.command ?? e.path]);
     expect(summary).toEqual([
       ['ssh.exec', 'web1', 'ok', `cat ${R}/secret.txt`],
+      ['fs.read', 'web1', 'ok', `${R}/secret.txt`],
+      ['ssh.exec', 'web1', 'ok', 'cat; printf %s "$SECRET_VAR"'],
+      ['fs.write', 'web1', 'ok', `${R}/written.txt`],
       ['jobs.start', 'web1', 'ok', `cat > ${R}/stdin.txt; printf %s "$SECRET_VAR" > ${R}/env.txt`],
       ['transfer.get', 'web1', 'ok', `${R}/secret.txt`],
       ['transfer.put', 'web1', 'ok', `${R}/up.txt`],
@@ -150,13 +158,13 @@ describe('secrets at SCOUT_LOG_LEVEL=trace', () => {
       expect(typeof e.durationMs).toBe('number');
       expect(Date.parse(String(e.time))).toBeGreaterThan(Date.now() - 120_000);
     }
-    expect(entries[5].exitCode).toBe(3);
+    expect(entries[8].exitCode).toBe(3);
   });
 
   it('scoutctl audit filters by host and time', async () => {
     await runSession();
     const all = JSON.parse((await scoutctl(['audit', '--host', 'web1', '--since', '1h', '--json'], daemon.env)).stdout) as AuditQueryResult;
-    expect(all.entries.map((e) => e.method)).toEqual(['ssh.exec', 'jobs.start', 'transfer.get', 'transfer.put', 'transfer.get', 'ssh.exec']);
+    expect(all.entries.map((e) => e.method)).toEqual(['ssh.exec', 'fs.read', 'ssh.exec', 'fs.write', 'jobs.start', 'transfer.get', 'transfer.put', 'transfer.get', 'ssh.exec']);
     const other = JSON.parse((await scoutctl(['audit', '--host', 'web9', '--json'], daemon.env)).stdout) as AuditQueryResult;
     expect(other.entries).toEqual([]);
     const future = await scoutctl(['audit', '--since', new Date(Date.now() + 3_600_000).toISOString()], daemon.env);
