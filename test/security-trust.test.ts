@@ -1,7 +1,7 @@
 // Host-key trust and the control socket, end to end: known_hosts in every OpenSSH form against real sshd
-// servers, the three strictness modes, concurrent learning under accept-new, and a socket directory scoutd
-// refuses to use. `ssh-keygen` is the oracle for the file format (hashing, lookups).
-import { execFile, spawn } from 'node:child_process';
+// servers, the three strictness modes and concurrent learning under accept-new (scoutctl trust and the socket
+// directory: security-trust-cli.test.ts). `ssh-keygen` is the oracle for the file format (hashing, lookups).
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
-import { SCOUTD, scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 const pexec = promisify(execFile);
@@ -200,58 +200,5 @@ describe('StrictHostKeyChecking off', () => {
     expect(daemon!.logLines().some((l) => l.level === 40 && /CHANGED/.test(String(l.msg)) && l.host === 'web1')).toBe(true);
     const status = await scoutctl(['status'], daemon!.env);
     expect(status.stdout).toMatch(/WARNING: .*host key checking is OFF/);
-  });
-});
-
-describe('socket directory', () => {
-  /** Run scoutd with its socket in `dir`; resolves with the exit code and stderr. */
-  function scoutdIn(dir: string): Promise<{ code: number | null; stderr: string }> {
-    return new Promise((resolve) => {
-      const p = spawn(process.execPath, [SCOUTD], { env: env({ SCOUT_SOCKET: path.join(dir, 's.sock') }), stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('close', (code) => resolve({ code, stderr }));
-    });
-  }
-
-  it('mode 0777 is refused with the mode named, and nothing is bound', async () => {
-    const dir = path.join(fleet.root, 'open');
-    fs.mkdirSync(dir);
-    fs.chmodSync(dir, 0o777);
-    const r = await scoutdIn(dir);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/has mode 777.*other users could reach the socket/);
-    expect(fs.readdirSync(dir)).toEqual([]);
-  });
-
-  it('a symlink to a private directory is refused, and nothing is created through it', async () => {
-    const real = path.join(fleet.root, 'real');
-    fs.mkdirSync(real, { mode: 0o700 });
-    const link = path.join(fleet.root, 'link');
-    fs.symlinkSync(real, link);
-    const r = await scoutdIn(link);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/is a symlink: refusing/);
-    expect(fs.readdirSync(real)).toEqual([]);
-  });
-
-  it('a directory owned by another user is refused', async () => {
-    let dir: string;
-    if (process.getuid!() === 0) {
-      // As root we can give a private directory to the fixture's unprivileged user.
-      dir = path.join(fleet.root, 'foreign');
-      fs.mkdirSync(dir, { mode: 0o700 });
-      const other = Number((await pexec('id', ['-u', fleet.user])).stdout.trim());
-      expect(other).not.toBe(0);
-      fs.chownSync(dir, other, -1);
-    } else {
-      // Without root nothing can be given away; '/' (owned by root) is a directory of another user, and the
-      // ownership check comes before the mode check, so the message must still name the owner.
-      dir = '/';
-    }
-    const r = await scoutdIn(dir);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/is owned by uid \d+, not by you/);
-    expect(fs.existsSync(path.join(dir, 's.sock'))).toBe(false);
   });
 });

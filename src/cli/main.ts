@@ -32,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   find: { summary: "remote paths whose name matches a glob, like find -name (quote it: '*.log')", usage: 'find HOST:PATH PATTERN [--type f|d|l] [--depth N] [--max-results N]', load: () => files('find') },
   write: { summary: 'write stdin to a remote file atomically (temp file + rename; -p creates directories)', usage: 'write [-p] HOST:PATH [--mode 644] < FILE', load: () => files('write') },
   fleet: { summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed', usage: 'fleet exec PATTERN [--concurrency N] [--timeout SECONDS] -- COMMAND', load: () => import('./commands/fleet.js') },
+  trust: { summary: "show the host key a host offers and record it in known_hosts after confirmation (like a first 'ssh HOST')", usage: 'trust HOST [--yes]', load: () => import('./commands/trust.js') },
   audit: { summary: 'calls that touched hosts: time, client, method, host, command or path, outcome', usage: 'audit [--host HOST] [--since 10m|ISO-TIME] [--limit N]', load: () => import('./commands/audit.js') },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
 };

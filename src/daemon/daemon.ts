@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/trust.js';
+import { hostKeyVerifier, inspectHostKey, preferredKeyTypes, recordHostKey, type TrustContext } from '../hosts/trust.js';
 import type { HostEntry } from '../hosts/ssh-config.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
-import { SshConnection } from '../ssh/connection.js';
+import { SshConnection, fetchHostKey } from '../ssh/connection.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
@@ -98,6 +98,20 @@ export class Daemon {
       policy: Policy.load(settings.configPath),
       // One SFTP round trip on the pooled connection (its session is cached); only hosts with roots use it.
       audit: this.audit,
+      hostKeys: {
+        inspect: async (host) => inspectHostKey(this.registry.get(host), this.trust, await this.offeredKey(host)),
+        trust: async (host, fp) => {
+          const entry = this.registry.get(host);
+          const blob = await this.offeredKey(host);
+          const offered = inspectHostKey(entry, this.trust, blob);
+          // The key recorded is the one the user saw: a server that now offers another is not trusted by accident.
+          if (offered.fingerprint !== fp) {
+            throw new ScoutError('HOST_KEY_MISMATCH', `${host} now offers ${offered.fingerprint}, not the ${fp} that was confirmed: nothing recorded`, { host, expected: [fp], got: offered.fingerprint });
+          }
+          const r = await recordHostKey(entry, this.trust, blob);
+          return { ...r.report, added: r.added };
+        },
+      },
       resolveRemote: (host, p) => this.pool.use(host, async (conn) => new RemoteFs(await conn.sftp(), host, conn.lost).realpath(p)),
     };
     this.services = services;
@@ -182,6 +196,13 @@ export class Daemon {
       onClose: (s) => this.sessions.delete(s),
     });
     this.sessions.add(session);
+  }
+
+  /** The key the host's server offers to a connect from us (same algorithm preference as a real dial). */
+  private offeredKey(host: string): Promise<Buffer> {
+    const entry = this.registry.get(host);
+    if (entry.proxyJump?.length) throw new ScoutError('CONNECT_FAILED', `${host} is reached through ProxyJump; fetching its host key that way is not supported yet: run 'ssh ${host}' once instead`, { host });
+    return fetchHostKey({ host, hostname: entry.hostname, port: entry.port, connectTimeoutMs: entry.connectTimeoutMs ?? this.settings.connectTimeoutMs, hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust)) });
   }
 
   private dial(host: string): Promise<SshConnection> {
