@@ -201,4 +201,18 @@ describe('StrictHostKeyChecking off', () => {
     const status = await scoutctl(['status'], daemon!.env);
     expect(status.stdout).toMatch(/WARNING: .*host key checking is OFF/);
   });
+
+  it('StrictHostKeyChecking no for one host in ssh config: that host connects, status names it', async () => {
+    fleet.writeConfig({ web3: ['StrictHostKeyChecking no'] }, { knownHosts: false });
+    try {
+      await withDaemon();
+      writeKnownHosts([`${name('web3')} ${strangerKey}`, `${name('web1')} ${strangerKey}`]);
+      expect(await connect('web3')).toBe('ok');
+      expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
+      const status = await scoutctl(['status'], daemon!.env);
+      expect(status.stdout).toMatch(/WARNING: +host key checking is OFF for web3 \(StrictHostKeyChecking no in /);
+    } finally {
+      fleet.writeConfig();
+    }
+  });
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import { hostKeyVerifier, inspectHostKey, preferredKeyTypes, recordHostKey, type TrustContext } from '../hosts/trust.js';
+import { hostKeyVerifier, inspectHostKey, preferredKeyTypes, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
 import type { HostEntry } from '../hosts/ssh-config.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
@@ -70,7 +70,7 @@ export class Daemon {
       modeFromEnv: Boolean(env.SCOUT_STRICT_HOST_KEY_CHECKING),
       warn: (msg, data) => this.log.warn(data, msg),
     };
-    if (settings.strictHostKeyChecking === 'no') this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
+    this.refreshWarnings();
     this.audit = new AuditLog(settings.auditLogPath, (err) => this.log.error({ err: err.message, file: settings.auditLogPath }, 'cannot write the audit log'));
     this.dispatcher = new Dispatcher((method, params, ctx, outcome, ms, result) => this.audit.record(method, params, ctx.clientName, outcome, ms, result));
     this.pool = new Pool({
@@ -141,6 +141,7 @@ export class Daemon {
     this.services.policy = Policy.load(this.settings.configPath);
     const diff = this.registry.reload();
     this.audit.reopen();
+    this.refreshWarnings();
     for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
@@ -196,6 +197,16 @@ export class Daemon {
       onClose: (s) => this.sessions.delete(s),
     });
     this.sessions.add(session);
+  }
+
+  /** Warnings for status, rebuilt in place (handlers hold the array): host key checking off, globally or per host. */
+  private refreshWarnings(): void {
+    this.warnings.length = 0;
+    if (this.settings.strictHostKeyChecking === 'no' && this.trust.modeFromEnv) this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
+    else {
+      const off = this.registry.aliases().filter((a) => strictModeFor(this.registry.get(a), this.trust) === 'no');
+      if (off.length) this.warnings.push(`host key checking is OFF for ${off.slice(0, 10).join(', ')}${off.length > 10 ? ` and ${off.length - 10} more` : ''} (StrictHostKeyChecking no in ${this.registry.path}): those connections are not protected against impersonation`);
+    }
   }
 
   /** The key the host's server offers to a connect from us (same algorithm preference as a real dial). */
