@@ -1,6 +1,6 @@
-// Host-key trust and the control socket, end to end: known_hosts in every OpenSSH form against real sshd
-// servers, the three strictness modes and concurrent learning under accept-new (scoutctl trust and the socket
-// directory: security-trust-cli.test.ts). `ssh-keygen` is the oracle for the file format (hashing, lookups).
+// Host-key trust end to end: known_hosts in every OpenSSH form against real sshd servers (the strictness
+// modes: security-trust-modes.test.ts; scoutctl trust and the socket directory: security-trust-cli.test.ts).
+// `ssh-keygen` is the oracle for the file format (hashing, lookups).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 const pexec = promisify(execFile);
@@ -33,7 +33,7 @@ beforeAll(async () => {
   web2Rsa = await newKey(path.join(keysDir, 'web2_rsa'), 'rsa');
   strangerKey = await newKey(path.join(keysDir, 'stranger'), 'ed25519');
   // web2 also serves an RSA host key (sshd prefers ed25519 when the client offers both).
-  fleet = await startFleet(10, { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } });
+  fleet = await startFleet(['web1', 'web2'], { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } });
 });
 
 afterAll(async () => {
@@ -72,24 +72,32 @@ async function connect(host: string): Promise<string> {
   }
 }
 
-async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
-  daemon = await startDaemon(env(extra));
-  client = await daemon.client();
-}
 
 describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
+  // One daemon for all: known_hosts is read on every connect, and connect() drops the pooled connection first.
+  let shared: DaemonProc | undefined;
+  beforeAll(async () => {
+    shared = await startDaemon(env());
+  });
+  afterAll(async () => {
+    await shared?.kill9();
+  });
+  const withSharedDaemon = async () => {
+    client = await shared!.client();
+  };
+
   it('plain [host]:port lines: the right key connects, a wrong one is HOST_KEY_MISMATCH, none is HOST_KEY_UNKNOWN', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`${name('web1')} ${key('web1')}`]);
     expect(await connect('web1')).toBe('ok');
     writeKnownHosts([`${name('web1')} ${strangerKey}`]);
     expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
-    writeKnownHosts([`${name('web3')} ${key('web3')}`]);
+    writeKnownHosts([`${name('web2')} ${key('web2')}`]);
     expect(await connect('web1')).toBe('HOST_KEY_UNKNOWN');
   });
 
   it('hashed names written by ssh-keygen -H match, and a hashed wrong key is refused', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`${name('web1')} ${key('web1')}`, `${name('web2')} ${strangerKey}`]);
     await pexec('ssh-keygen', ['-H', '-f', fleet.knownHostsPath]);
     const text = fs.readFileSync(fleet.knownHostsPath, 'utf8');
@@ -100,7 +108,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   });
 
   it('comma lists, wildcards and negation follow OpenSSH', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`other.example,${name('web1')} ${key('web1')}`]);
     expect(await connect('web1')).toBe('ok');
     writeKnownHosts([`[127.0.0.?]:${fleet.server('web1').port} ${key('web1')}`]);
@@ -113,13 +121,13 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   });
 
   it('several keys and key types per host: any matching key connects', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`${name('web1')} ${strangerKey}`, `${name('web1')} ${web2Rsa}`, `${name('web1')} ${key('web1')}`]);
     expect(await connect('web1')).toBe('ok');
   });
 
   it('@revoked refuses even when another line carries the same key', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`${name('web1')} ${key('web1')}`, `@revoked * ${key('web1')}`]);
     expect(await connect('web1')).toBe('HOST_KEY_REVOKED');
     // Revoking some other key does not affect this host.
@@ -128,7 +136,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   });
 
   it('@cert-authority is refused with a message that says it is not supported', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`@cert-authority * ${strangerKey}`]);
     await client!.call('pool.drop', { host: 'web1' });
     const err = await client!.call('ssh.exec', { host: 'web1', command: 'true' }).then(() => undefined, (e: unknown) => e);
@@ -137,7 +145,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   });
 
   it('a host known only by its RSA key connects to a server that also has ed25519', async () => {
-    await withDaemon();
+    await withSharedDaemon();
     writeKnownHosts([`${name('web2')} ${web2Rsa}`]);
     expect(await connect('web2')).toBe('ok');
     // The server really prefers ed25519: known only by ed25519, it connects too (and a stranger RSA key is a mismatch).
@@ -145,74 +153,5 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
     expect(await connect('web2')).toBe('ok');
     writeKnownHosts([`${name('web2')} ${(await newKey(path.join(keysDir, `rsa-${Date.now()}`), 'rsa'))}`]);
     expect(await connect('web2')).toBe('HOST_KEY_MISMATCH');
-  });
-});
-
-describe('accept-new', () => {
-  it('learns an unknown key in OpenSSH format (ssh-keygen -F finds it) and still refuses a changed key', async () => {
-    await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'accept-new' });
-    writeKnownHosts([]);
-    expect(await connect('web4')).toBe('ok');
-    const found = await pexec('ssh-keygen', ['-F', name('web4'), '-f', fleet.knownHostsPath]);
-    expect(found.stdout).toContain(key('web4'));
-    const warn = daemon!.logLines().find((l) => l.msg === 'learnt new host key (accept-new)');
-    expect(warn).toMatchObject({ host: 'web4', level: 40 });
-    // Known now: a second connect does not append again.
-    expect(await connect('web4')).toBe('ok');
-    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8').trim().split('\n')).toHaveLength(1);
-
-    await fleet.server('web4').rotateHostKey();
-    try {
-      expect(await connect('web4')).toBe('HOST_KEY_MISMATCH');
-    } finally {
-      fleet.writeConfig(); // known_hosts back to the servers' current keys
-    }
-  });
-
-  it('10 concurrent first connects to 10 hosts leave a valid file with 10 entries', async () => {
-    await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'accept-new' });
-    writeKnownHosts(['# hand-written comment without a trailing newline']);
-    fs.writeFileSync(fleet.knownHostsPath, fs.readFileSync(fleet.knownHostsPath, 'utf8').trimEnd());
-    const hosts = fleet.servers.map((s) => s.name);
-    const results = await Promise.all(hosts.map((host) => client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' })));
-    expect(results.map((r) => r.stdout)).toEqual(hosts.map(() => 'ok\n'));
-    const lines = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(lines).toHaveLength(10);
-    for (const host of hosts) {
-      const found = await pexec('ssh-keygen', ['-F', name(host), '-f', fleet.knownHostsPath]);
-      expect(found.stdout).toContain(key(host));
-    }
-    // A real ssh client reads the file too (no "line N: invalid" complaints).
-    const check = await pexec('ssh-keygen', ['-l', '-f', fleet.knownHostsPath]);
-    expect(check.stdout.trim().split('\n')).toHaveLength(10);
-  });
-});
-
-describe('StrictHostKeyChecking off', () => {
-  it('connects to a host with a changed key, warns in the log and in scoutctl status', async () => {
-    await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'no' });
-    writeKnownHosts([`${name('web1')} ${strangerKey}`]);
-    try {
-      expect(await connect('web1')).toBe('ok');
-    } finally {
-      fleet.writeConfig();
-    }
-    expect(daemon!.logLines().some((l) => l.level === 40 && /CHANGED/.test(String(l.msg)) && l.host === 'web1')).toBe(true);
-    const status = await scoutctl(['status'], daemon!.env);
-    expect(status.stdout).toMatch(/WARNING: .*host key checking is OFF/);
-  });
-
-  it('StrictHostKeyChecking no for one host in ssh config: that host connects, status names it', async () => {
-    fleet.writeConfig({ web3: ['StrictHostKeyChecking no'] }, { knownHosts: false });
-    try {
-      await withDaemon();
-      writeKnownHosts([`${name('web3')} ${strangerKey}`, `${name('web1')} ${strangerKey}`]);
-      expect(await connect('web3')).toBe('ok');
-      expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
-      const status = await scoutctl(['status'], daemon!.env);
-      expect(status.stdout).toMatch(/WARNING: +host key checking is OFF for web3 \(StrictHostKeyChecking no in /);
-    } finally {
-      fleet.writeConfig();
-    }
   });
 });
