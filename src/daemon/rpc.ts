@@ -7,7 +7,10 @@ import type { CallContext, MethodSpec } from './context.js';
 
 /** The method table. Registering a name twice is a programming error and throws at start-up. */
 export class Dispatcher {
-  private readonly server = new JSONRPCServer<CallContext>();
+  // errorListener: the library would console.warn every error a handler throws (UNKNOWN_HOST, POLICY_DENIED…)
+  // with its stack, on stderr, outside our logger. Every outcome is already logged once by the session (code,
+  // no params); the stack formatting alone made each refused call several times dearer (seen in the fuzz).
+  private readonly server = new JSONRPCServer<CallContext>({ errorListener: () => {} });
   private readonly names = new Set<string>();
 
   /**
@@ -36,6 +39,8 @@ export class Dispatcher {
           return result;
         } catch (err) {
           outcome = toScoutError(err).code;
+          // A bug, not a refusal: keep its stack (the library's own listener is silenced above).
+          if (outcome === 'INTERNAL_ERROR') ctx.log.error({ method: spec.name, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error in a handler');
           throw err;
         } finally {
           this.onCall?.(spec.name, parsed.data, ctx, outcome, performance.now() - t0, result);
