@@ -6,7 +6,9 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
 import type { JobTable } from './jobs.js';
-import type { SettingView } from '../protocol/methods/index.js';
+import type { Policy, RemoteResolver } from './policy.js';
+import type { AuditLog } from './audit.js';
+import type { HostKeyResult, HostTrustResult, SettingView } from '../protocol/methods/index.js';
 import type { Settings } from './settings.js';
 
 export interface CallContext {
@@ -44,6 +46,16 @@ export interface Services {
   /** Re-read configuration. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] };
   warnings: string[];
+  /** Per-host policy; replaced on reload. */
+  policy: Policy;
+  /** Resolve a remote path on the host itself (realpath semantics), for policy roots. */
+  resolveRemote: RemoteResolver;
+  audit: AuditLog;
+  /** The key a host offers now and its known_hosts status; recording it (scoutctl trust). */
+  hostKeys: {
+    inspect(host: string): Promise<HostKeyResult>;
+    trust(host: string, fingerprint: string): Promise<HostTrustResult>;
+  };
 }
 
 export interface MethodSpec<S extends z.ZodType = z.ZodType> {

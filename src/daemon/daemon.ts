@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import type { TrustContext } from '../hosts/trust.js';
+import { inspectHostKey, preferredKeyTypes, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
-import type { SshConnection } from '../ssh/connection.js';
-import { Dialer } from './dialer.js';
+import { fetchHostKey, type SshConnection } from '../ssh/connection.js';
+import { Dialer, orderHostKeyAlgorithms } from './dialer.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
@@ -20,9 +20,13 @@ import { transferMethods } from './handlers/transfer.js';
 import { fleetMethods } from './handlers/fleet.js';
 import { fsMethods } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
+import { Policy } from './policy.js';
+import { AuditLog } from './audit.js';
+import { auditMethods } from './handlers/audit.js';
+import { RemoteFs } from '../ssh/transfer.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
-import { bindSocket, inheritedListenFd, listenOnFd } from './socket.js';
+import { StartupError, bindSocket, inheritedListenFd, listenOnFd } from './socket.js';
 import { loadSettings, type Settings } from './settings.js';
 
 export interface DaemonOptions {
@@ -37,7 +41,8 @@ export class Daemon {
   private readonly registry: HostRegistry;
   private readonly pool: Pool;
   private readonly jobs: JobTable;
-  private readonly dispatcher = new Dispatcher();
+  private readonly dispatcher: Dispatcher;
+  private readonly audit: AuditLog;
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
   private readonly startedAt = new Date();
@@ -46,6 +51,7 @@ export class Daemon {
   /** True when systemd passed the listening socket: it owns the path, so shutdown leaves it in place. */
   private activated = false;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly services: Services;
   private nextSession = 1;
   private requests = 0;
   private readonly errors: Record<string, number> = {};
@@ -68,7 +74,9 @@ export class Daemon {
       modeFromEnv: Boolean(env.SCOUT_STRICT_HOST_KEY_CHECKING),
       warn: (msg, data) => this.log.warn(data, msg),
     };
-    if (settings.strictHostKeyChecking === 'no') this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
+    this.refreshWarnings();
+    this.audit = new AuditLog(settings.auditLogPath, (err) => this.log.error({ err: err.message, file: settings.auditLogPath }, 'cannot write the audit log'));
+    this.dispatcher = new Dispatcher((method, params, ctx, outcome, ms, result) => this.audit.record(method, params, ctx.clientName, outcome, ms, result));
     this.pool = new Pool({
       dial: (host, timeoutMs) => this.dial(host, timeoutMs),
       connectBudgetMs: (host) => this.dialerFor().connectTimeoutMs(host),
@@ -95,16 +103,41 @@ export class Daemon {
       requestShutdown: (reason) => setImmediate(() => void this.shutdown(reason)),
       reload: () => this.reload(),
       activation: () => (this.activated ? 'systemd' : undefined),
+      policy: Policy.load(settings.configPath),
+      // One SFTP round trip on the pooled connection (its session is cached); only hosts with roots use it.
+      audit: this.audit,
+      hostKeys: {
+        inspect: async (host) => inspectHostKey(this.registry.get(host), this.trust, await this.offeredKey(host)),
+        trust: async (host, fp) => {
+          const entry = this.registry.get(host);
+          const blob = await this.offeredKey(host);
+          const offered = inspectHostKey(entry, this.trust, blob);
+          // The key recorded is the one the user saw: a server that now offers another is not trusted by accident.
+          if (offered.fingerprint !== fp) {
+            throw new ScoutError('HOST_KEY_MISMATCH', `${host} now offers ${offered.fingerprint}, not the ${fp} that was confirmed: nothing recorded`, { host, expected: [fp], got: offered.fingerprint });
+          }
+          const r = await recordHostKey(entry, this.trust, blob);
+          return { ...r.report, added: r.added };
+        },
+      },
+      resolveRemote: (host, p) => this.pool.use(host, async (conn) => new RemoteFs(await conn.sftp(), host, conn.lost).realpath(p)),
     };
+    this.services = services;
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
     this.dispatcher.register(jobsMethods(services));
+    this.dispatcher.register(auditMethods(services));
     this.dispatcher.register(fsMethods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 
   /** Bind the socket and start serving. */
   async start(): Promise<void> {
+    try {
+      this.audit.open();
+    } catch (err) {
+      throw new StartupError(`cannot open the audit log ${this.settings.auditLogPath}: ${(err as Error).message} (set SCOUT_AUDIT_LOG to a file you own)`);
+    }
     const fd = inheritedListenFd(this.env);
     if (fd !== undefined) {
       await listenOnFd(this.server, fd);
@@ -118,7 +151,11 @@ export class Daemon {
 
   /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
+    // The policy first: a broken file keeps the previous policy and configuration (the error says why).
+    this.services.policy = Policy.load(this.settings.configPath);
     const diff = this.registry.reload();
+    this.audit.reopen();
+    this.refreshWarnings();
     for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
@@ -153,6 +190,7 @@ export class Daemon {
           // already gone
         }
       }
+      this.audit.close();
       this.log.info({}, 'stopped');
       this.resolveStopped();
     })();
@@ -168,6 +206,7 @@ export class Daemon {
       dispatcher: this.dispatcher,
       log: this.log,
       shuttingDown: () => this.stopping !== undefined,
+      maxInFlight: this.settings.maxClientCalls,
       onCallDone: (outcome) => {
         this.requests++;
         if (outcome !== 'ok') this.errors[outcome] = (this.errors[outcome] ?? 0) + 1;
@@ -176,6 +215,24 @@ export class Daemon {
     });
     this.sessions.add(session);
   }
+
+  /** Warnings for status, rebuilt in place (handlers hold the array): host key checking off, globally or per host. */
+  private refreshWarnings(): void {
+    this.warnings.length = 0;
+    if (this.settings.strictHostKeyChecking === 'no' && this.trust.modeFromEnv) this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
+    else {
+      const off = this.registry.aliases().filter((a) => strictModeFor(this.registry.get(a), this.trust) === 'no');
+      if (off.length) this.warnings.push(`host key checking is OFF for ${off.slice(0, 10).join(', ')}${off.length > 10 ? ` and ${off.length - 10} more` : ''} (StrictHostKeyChecking no in ${this.registry.path}): those connections are not protected against impersonation`);
+    }
+  }
+
+  /** The key the host's server offers to a connect from us (same algorithm preference as a real dial). */
+  private offeredKey(host: string): Promise<Buffer> {
+    const entry = this.registry.get(host);
+    if (entry.proxyJump?.length) throw new ScoutError('CONNECT_FAILED', `${host} is reached through ProxyJump; fetching its host key that way is not supported yet: run 'ssh ${host}' once instead`, { host });
+    return fetchHostKey({ host, hostname: entry.hostname, port: entry.port, connectTimeoutMs: entry.connectTimeoutMs ?? this.settings.connectTimeoutMs, hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust)) });
+  }
+
 
   private dialer: Dialer | undefined;
   /** ProxyJump targets are dialled through pooled jump connections (see dialer.ts). */

@@ -128,7 +128,7 @@ function hopName(key: string): string {
 
 /** ssh2's host key algorithms with the types already on file first (an RSA-only entry must not see ed25519 offered first). */
 const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-function orderHostKeyAlgorithms(known: string[]): string[] | undefined {
+export function orderHostKeyAlgorithms(known: string[]): string[] | undefined {
   if (known.length === 0) return undefined;
   const expand = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
   const first = [...new Set(known.flatMap(expand))].filter((a) => ALL_HOST_KEY_ALGORITHMS.includes(a));

@@ -7,10 +7,17 @@ import type { CallContext, MethodSpec } from './context.js';
 
 /** The method table. Registering a name twice is a programming error and throws at start-up. */
 export class Dispatcher {
-  private readonly server = new JSONRPCServer<CallContext>();
+  // errorListener: the library would console.warn every error a handler throws (UNKNOWN_HOST, POLICY_DENIED…)
+  // with its stack, on stderr, outside our logger. Every outcome is already logged once by the session (code,
+  // no params); the stack formatting alone made each refused call several times dearer (seen in the fuzz).
+  private readonly server = new JSONRPCServer<CallContext>({ errorListener: () => {} });
   private readonly names = new Set<string>();
 
-  constructor() {
+  /**
+   * @param onCall sees every call whose params validated, once it has finished: its outcome (`ok` or the error
+   * code), duration and result. The audit log hangs here, so no handler can forget it.
+   */
+  constructor(private readonly onCall?: (method: string, params: unknown, ctx: CallContext, outcome: string, durationMs: number, result: unknown) => void) {
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => {
       const se = toScoutError(error);
       return createJSONRPCErrorResponse(id, se.rpcCode, se.message, { ...se.details, code: se.code });
@@ -24,7 +31,20 @@ export class Dispatcher {
       this.server.addMethod(spec.name, async (raw, ctx) => {
         const parsed = spec.params.safeParse(raw ?? undefined);
         if (!parsed.success) throw invalidParams(spec.name, parsed.error);
-        return (await spec.handler(parsed.data, ctx)) ?? null;
+        const t0 = performance.now();
+        let outcome = 'ok';
+        let result: unknown;
+        try {
+          result = (await spec.handler(parsed.data, ctx)) ?? null;
+          return result;
+        } catch (err) {
+          outcome = toScoutError(err).code;
+          // A bug, not a refusal: keep its stack (the library's own listener is silenced above).
+          if (outcome === 'INTERNAL_ERROR') ctx.log.error({ method: spec.name, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error in a handler');
+          throw err;
+        } finally {
+          this.onCall?.(spec.name, parsed.data, ctx, outcome, performance.now() - t0, result);
+        }
       });
     }
   }
@@ -35,6 +55,12 @@ export class Dispatcher {
 
   /** Handle one request object (already parsed and shape-checked). */
   receive(req: JSONRPCRequest, ctx: CallContext): PromiseLike<JSONRPCResponse | null> {
+    // Answered here rather than by the library: its reply has no data.code, and the name is checked against
+    // our own table (never an object lookup that could find '__proto__' or 'toString').
+    if (!this.names.has(req.method)) {
+      const shown = req.method.length > 100 ? `${req.method.slice(0, 100)}…` : req.method;
+      return Promise.resolve(createJSONRPCErrorResponse(req.id ?? null, RpcCode.METHOD_NOT_FOUND, `method not found: '${shown}'`, { code: 'METHOD_NOT_FOUND', method: shown }));
+    }
     return this.server.receive(req, ctx);
   }
 }

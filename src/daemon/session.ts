@@ -5,7 +5,7 @@ import type net from 'node:net';
 import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { RpcCode, ScoutError, codeName } from '../protocol/errors.js';
-import { LineSplitter, MAX_LINE_BYTES, encodeLine } from '../protocol/ndjson.js';
+import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, encodeLine, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
 import type { Dispatcher } from './rpc.js';
 
@@ -18,7 +18,20 @@ export interface SessionHooks {
   onCallDone(outcome: string): void;
   onClose(session: Session): void;
   maxLineBytes?: number;
+  /** Calls one client may have in flight at once; more are refused with BUSY. */
+  maxInFlight?: number;
 }
+
+/**
+ * Per-client bound on calls in flight: far above what an agent or a fleet script needs (a fleet.exec is one
+ * call), low enough that one runaway client cannot queue unbounded work in the pool.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 256; // SCOUT_MAX_CLIENT_CALLS overrides it
+/**
+ * A client that stops reading while its calls keep answering is cut off once this much output waits in the
+ * socket's buffer (the daemon would otherwise hold it all in memory).
+ */
+export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
 
 type Id = string | number;
 
@@ -63,6 +76,10 @@ export class Session {
   }
 
   private onLine(text: string): void {
+    if (nestingExceeds(text)) {
+      this.sendError(null, RpcCode.INVALID_REQUEST, `invalid request: nested deeper than ${MAX_JSON_DEPTH} levels`, { limit: MAX_JSON_DEPTH });
+      return;
+    }
     let msg: unknown;
     try {
       msg = JSON.parse(text);
@@ -82,6 +99,11 @@ export class Session {
       this.sendError(null, RpcCode.INVALID_REQUEST, 'invalid request: empty batch');
       return;
     }
+    const max = this.hooks.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    if (batch.length > max) {
+      this.sendError(null, RpcCode.INVALID_REQUEST, `invalid request: a batch of ${batch.length} messages is over the limit of ${max}`, { limit: max });
+      return;
+    }
     const responses = (await Promise.all(batch.map((m) => this.onMessage(m)))).filter((r): r is JSONRPCResponse => r !== null);
     if (responses.length) this.write(responses);
   }
@@ -97,11 +119,17 @@ export class Session {
     }
     if (msg.method === '$/cancel') {
       this.cancel(isObject(msg.params) ? msg.params.id : undefined);
-      return null;
+      // A notification as meant; sent as a request (with an id) it still gets its answer, as every request must.
+      return id === undefined ? null : ({ jsonrpc: '2.0', id: id as Id, result: null } as JSONRPCResponse);
     }
     if (id === undefined) return null; // other notifications carry nothing we act on
     if (this.inFlight.has(id as Id)) {
       return errorResponse(id as Id, RpcCode.INVALID_REQUEST, `invalid request: id ${JSON.stringify(id)} is already in use by a call in flight`);
+    }
+    const max = this.hooks.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    if (this.inFlight.size >= max) {
+      const e = new ScoutError('BUSY', `too many calls in flight on this connection (limit ${max}); wait for some to finish`, { limit: max });
+      return errorResponse(id as Id, e.rpcCode, e.message, { ...e.details, code: e.code });
     }
     if (this.hooks.shuttingDown()) {
       const e = new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down; retry in a moment');
@@ -166,6 +194,11 @@ export class Session {
 
   private write(message: unknown): void {
     if (this.closed || this.sock.destroyed) return;
+    if (this.sock.writableLength > MAX_UNREAD_BYTES) {
+      this.hooks.log.warn({ session: this.id, client: this.clientName, unreadBytes: this.sock.writableLength }, 'client does not read its responses: disconnecting it');
+      this.sock.destroy();
+      return;
+    }
     this.sock.write(encodeLine(message));
   }
 }

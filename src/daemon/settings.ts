@@ -2,7 +2,8 @@
 // shows the table and the README documents it. Names follow the Python Scout MCP where it has one.
 import os from 'node:os';
 import path from 'node:path';
-import { defaultSocketPath } from '../protocol/paths.js';
+import { defaultSocketPath, stateDir } from '../protocol/paths.js';
+import { configPath as scoutConfigPath } from './policy.js';
 import type { SettingView } from '../protocol/methods/index.js';
 
 export type StrictMode = 'yes' | 'accept-new' | 'no';
@@ -10,6 +11,10 @@ export type StrictMode = 'yes' | 'accept-new' | 'no';
 export interface Settings {
   socketPath: string;
   sshConfigPath: string;
+  /** The Scout config file (per-host policy). */
+  configPath: string;
+  /** JSON lines, one per call that touches a host. */
+  auditLogPath: string;
   /** Overrides every host's known_hosts files when set. */
   knownHostsPath?: string;
   strictHostKeyChecking: StrictMode;
@@ -40,6 +45,8 @@ export interface Settings {
   maxJobsPerHost: number;
   /** Default bound on a job's run time. */
   jobTimeoutMs: number;
+  /** Calls one client connection may have in flight; more get BUSY. */
+  maxClientCalls: number;
   logLevel: string;
   home: string;
   localUser: string;
@@ -104,6 +111,8 @@ const SPECS: Spec[] = [
   { key: 'maxJobsPerHost', env: 'SCOUT_MAX_JOBS_PER_HOST', def: 4, parse: positiveInt('SCOUT_MAX_JOBS_PER_HOST') },
   // A day: jobs are for long work (builds, tails), but nothing should run unowned forever.
   { key: 'jobTimeoutMs', env: 'SCOUT_JOB_TIMEOUT', def: 86_400_000, parse: seconds('SCOUT_JOB_TIMEOUT'), show: asSeconds },
+  // Far above an agent's needs (a fleet.exec is one call); bounds what one runaway client can queue.
+  { key: 'maxClientCalls', env: 'SCOUT_MAX_CLIENT_CALLS', def: 256, parse: positiveInt('SCOUT_MAX_CLIENT_CALLS') },
   { key: 'logLevel', env: 'SCOUT_LOG_LEVEL', def: 'info', parse: (raw) => raw.toLowerCase() },
 ];
 
@@ -122,16 +131,22 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: 
   }
   const socketPath = defaultSocketPath(env);
   const sshConfigPath = env.SCOUT_SSH_CONFIG ? path.resolve(env.SCOUT_SSH_CONFIG) : path.join(home, '.ssh', 'config');
+  const configPath = scoutConfigPath(env, home);
+  const auditLogPath = env.SCOUT_AUDIT_LOG ? path.resolve(env.SCOUT_AUDIT_LOG) : path.join(stateDir(env), 'audit.log');
   const knownHostsPath = env.SCOUT_KNOWN_HOSTS ? path.resolve(env.SCOUT_KNOWN_HOSTS) : undefined;
   view.push(
     { name: 'socketPath', env: 'SCOUT_SOCKET', value: socketPath, default: defaultSocketPath({ ...env, SCOUT_SOCKET: '' }), source: env.SCOUT_SOCKET ? 'env' : 'default' },
     { name: 'sshConfigPath', env: 'SCOUT_SSH_CONFIG', value: sshConfigPath, default: '~/.ssh/config', source: env.SCOUT_SSH_CONFIG ? 'env' : 'default' },
+    { name: 'configPath', env: 'SCOUT_CONFIG', value: configPath, default: '~/.config/scout/config.json', source: env.SCOUT_CONFIG ? 'env' : 'default' },
+    { name: 'auditLogPath', env: 'SCOUT_AUDIT_LOG', value: auditLogPath, default: '$XDG_STATE_HOME/scout/audit.log (~/.local/state/scout/audit.log)', source: env.SCOUT_AUDIT_LOG ? 'env' : 'default' },
     { name: 'knownHostsPath', env: 'SCOUT_KNOWN_HOSTS', value: knownHostsPath ?? null, default: 'UserKnownHostsFile, else ~/.ssh/known_hosts', source: knownHostsPath ? 'env' : 'default' },
   );
   const settings = {
-    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'home' | 'localUser'>),
+    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'configPath' | 'auditLogPath' | 'home' | 'localUser'>),
     socketPath,
     sshConfigPath,
+    configPath,
+    auditLogPath,
     knownHostsPath,
     home,
     localUser: env.USER || os.userInfo().username,

@@ -2,8 +2,9 @@
 // Files are read on every connect (a cold path), so an edit to known_hosts applies without a reload.
 import path from 'node:path';
 import { ScoutError } from '../protocol/errors.js';
-import { KnownHosts, appendKnownHost, fingerprint, hostPatternName } from './known-hosts.js';
+import { KnownHosts, appendKnownHost, fingerprint, hostPatternName, keyTypeOfBlob } from './known-hosts.js';
 import type { HostEntry, StrictMode } from './ssh-config.js';
+import type { HostKeyResult } from '../protocol/methods/index.js';
 
 export interface TrustContext {
   /** `SCOUT_KNOWN_HOSTS`: replaces every host's files when set. */
@@ -54,7 +55,7 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
     const { name, port } = keyName(entry);
     const fp = fingerprint(blob);
     const label = hostPatternName(name, port);
-    const verdict = KnownHosts.load(files).check(name, port, keyTypeOf(blob), blob);
+    const verdict = KnownHosts.load(files).check(name, port, keyTypeOfBlob(blob), blob);
     switch (verdict.status) {
       case 'ok':
         return { ok: true };
@@ -72,9 +73,7 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
         return refuse('HOST_KEY_UNKNOWN', `host ${entry.name} (${label}) is trusted only through @cert-authority, which Scout does not support yet; add its key (${fp}) to ${files[0]}`, { host: entry.name, fingerprint: fp });
       case 'unknown':
         if (mode === 'accept-new') {
-          await appendKnownHost(files[0], name, port, keyTypeOf(blob), blob);
-          ctx.warn('learnt new host key (accept-new)', { host: entry.name, fingerprint: fp, file: files[0] });
-          return { ok: true };
+          return learn(files, name, port, blob, () => ctx.warn('learnt new host key (accept-new)', { host: entry.name, fingerprint: fp, file: files[0] }));
         }
         if (mode === 'no') {
           ctx.warn('host key NOT verified: StrictHostKeyChecking is off', { host: entry.name, fingerprint: fp });
@@ -92,9 +91,56 @@ function refuse(code: string, message: string, data: Record<string, unknown>): H
   return { ok: false, error: new ScoutError(code, message, data) };
 }
 
-/** The key type is the first length-prefixed string of the SSH wire-format key blob. */
-export function keyTypeOf(blob: Buffer): string {
-  if (blob.length < 4) return '';
-  const len = blob.readUInt32BE(0);
-  return blob.subarray(4, 4 + len).toString('latin1');
+/**
+ * Appends are serialised within the daemon and re-check the files first: two connections to one host (an
+ * overflow connection, a reconnect racing a learn) record its key once, not twice. Across processes the
+ * O_APPEND write of one whole line keeps the file valid.
+ */
+let appendChain: Promise<unknown> = Promise.resolve();
+function learn(files: string[], name: string, port: number, blob: Buffer, onLearnt: () => void): Promise<HostKeyDecision> {
+  const next = appendChain.then(async (): Promise<HostKeyDecision> => {
+    const now = KnownHosts.load(files).check(name, port, keyTypeOfBlob(blob), blob);
+    if (now.status === 'ok') return { ok: true };
+    if (now.status !== 'unknown' && now.status !== 'cert-authority-unsupported') return refuse('HOST_KEY_MISMATCH', `host key for ${hostPatternName(name, port)} was recorded differently while connecting; retry`, { host: name });
+    await appendKnownHost(files[0], name, port, keyTypeOfBlob(blob), blob);
+    onLearnt();
+    return { ok: true };
+  });
+  appendChain = next.catch(() => undefined);
+  return next;
+}
+
+/** What known_hosts says about `blob` for `entry` (for `scoutctl trust`): the verifier's verdict, shown rather than enforced. */
+export function inspectHostKey(entry: HostEntry, ctx: TrustContext, blob: Buffer): HostKeyResult {
+  const files = knownHostsFiles(entry, ctx);
+  const { name, port } = keyName(entry);
+  const verdict = KnownHosts.load(files).check(name, port, keyTypeOfBlob(blob), blob);
+  const base = { host: entry.name, knownAs: hostPatternName(name, port), keyType: keyTypeOfBlob(blob), fingerprint: fingerprint(blob), knownHosts: files[0] };
+  switch (verdict.status) {
+    case 'ok':
+      return { ...base, status: 'known' };
+    case 'mismatch':
+      return { ...base, status: 'changed', expected: verdict.expected };
+    default:
+      return { ...base, status: verdict.status };
+  }
+}
+
+/**
+ * Record `blob` for `entry` in its first known_hosts file, as a first `ssh` login does after "yes". Only an
+ * unknown key is recorded: a changed or revoked one is refused (the old line must be removed by hand).
+ */
+export async function recordHostKey(entry: HostEntry, ctx: TrustContext, blob: Buffer): Promise<{ added: boolean; report: HostKeyResult }> {
+  const report = inspectHostKey(entry, ctx, blob);
+  if (report.status === 'known') return { added: false, report };
+  if (report.status === 'changed') {
+    throw new ScoutError('HOST_KEY_MISMATCH',
+      `host key for ${entry.name} (${report.knownAs}) differs from the one on file (${report.expected?.join(' or ')}); if the change is expected, remove the old key with 'ssh-keygen -R "${report.knownAs}" -f ${report.knownHosts}' first`,
+      { host: entry.name, expected: report.expected, got: report.fingerprint, knownHosts: report.knownHosts });
+  }
+  if (report.status === 'revoked') throw new ScoutError('HOST_KEY_REVOKED', `host key ${report.fingerprint} of ${entry.name} is marked @revoked: refusing to trust it`, { host: entry.name, fingerprint: report.fingerprint });
+  const { name, port } = keyName(entry);
+  const d = await learn(knownHostsFiles(entry, ctx), name, port, blob, () => ctx.warn('host key recorded (scoutctl trust)', { host: entry.name, fingerprint: report.fingerprint, file: report.knownHosts }));
+  if (!d.ok) throw d.error;
+  return { added: true, report: { ...report, status: 'known' } };
 }

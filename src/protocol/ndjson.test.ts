@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, encodeLine } from './ndjson.js';
+import { LineSplitter, encodeLine, nestingExceeds } from './ndjson.js';
 
 function split(chunks: string[], max = 1024) {
   const lines: string[] = [];
@@ -32,5 +32,16 @@ describe('LineSplitter', () => {
     const line = encodeLine({ s: 'a\nb' });
     expect(line.indexOf('\n')).toBe(line.length - 1);
     expect(JSON.parse(line)).toEqual({ s: 'a\nb' });
+  });
+});
+
+describe('nestingExceeds', () => {
+  it('counts array and object nesting, not brackets inside strings', () => {
+    expect(nestingExceeds('{"a":[1,{"b":[]}]}', 4)).toBe(false);
+    expect(nestingExceeds('{"a":[1,{"b":[[]]}]}', 4)).toBe(true);
+    expect(nestingExceeds(JSON.stringify({ s: '[[[[[[[[{{{{{' }), 2)).toBe(false);
+    expect(nestingExceeds(JSON.stringify({ s: 'quote \\" [[[[[' }), 1)).toBe(false);
+    expect(nestingExceeds('['.repeat(65))).toBe(true);
+    expect(nestingExceeds('['.repeat(64) + ']'.repeat(64))).toBe(false);
   });
 });

@@ -67,6 +67,30 @@ export class LineSplitter {
   }
 }
 
+/**
+ * Deepest nesting a message may have. Protocol messages nest three or four levels; JSON.parse of a line of
+ * 200,000 '[' takes ~190 ms of the daemon's only thread (measured), so a 16 MiB one would stall every client
+ * for seconds. Checked by a linear scan before parsing.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `text` nests arrays/objects deeper than `limit` (brackets inside strings do not count). */
+export function nestingExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** One message as a line. JSON.stringify never emits a raw newline, so the framing is safe. */
 export function encodeLine(message: unknown): string {
   return JSON.stringify(message) + '\n';

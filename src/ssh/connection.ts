@@ -322,3 +322,45 @@ function authError(err: unknown, opts: DialOptions, auth: { tried: string[]; enc
   if (auth.encrypted.length) msg += `; encrypted keys skipped (add them to ssh-agent with ssh-add): ${auth.encrypted.join(', ')}`;
   return new ScoutError('AUTH_FAILED', msg, { host: opts.host, user: opts.username, tried: auth.tried, encrypted: auth.encrypted });
 }
+
+/**
+ * The host key a server offers, without logging in: the handshake runs up to host-key verification, the key
+ * is kept and the connection refused there (nothing is authenticated, no credential is offered).
+ */
+export function fetchHostKey(opts: { host: string; hostname: string; port: number; connectTimeoutMs: number; hostKeyAlgorithms?: string[] }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const addr = `${opts.hostname}:${opts.port}`;
+    const client = new Client();
+    const sock = openTcp(opts.hostname, opts.port);
+    let key: Buffer | undefined;
+    let settled = false;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.on('error', () => {});
+      client.end();
+      sock.destroy();
+      if (key) resolve(key);
+      else reject(mapConnectError(err ?? new Error('the server offered no host key'), opts.host, addr));
+    };
+    const timer = setTimeout(
+      () => finish(new ScoutError('CONNECT_TIMEOUT', `fetching the host key of ${opts.host} (${addr}) timed out after ${opts.connectTimeoutMs} ms`, { host: opts.host, addr, timeoutMs: opts.connectTimeoutMs })),
+      opts.connectTimeoutMs,
+    );
+    sock.on('error', finish);
+    client.on('error', finish);
+    client.on('ready', () => finish());
+    client.connect({
+      sock,
+      username: 'scout-host-key-probe',
+      readyTimeout: 0,
+      ...(opts.hostKeyAlgorithms?.length ? { algorithms: { serverHostKey: opts.hostKeyAlgorithms as never } } : {}),
+      hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
+        key = Buffer.from(blob);
+        verify(false);
+        finish();
+      },
+    } as ssh2.ConnectConfig);
+  });
+}

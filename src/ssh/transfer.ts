@@ -239,6 +239,11 @@ export class RemoteFs implements FileSystem {
     return this.op<string>(p, (cb) => this.sftp.readlink(p, cb));
   }
 
+  /** The server's canonical form of `p` (`..` and symlinks resolved; relative to the login directory). */
+  realpath(p: string): Promise<string> {
+    return this.op<string>(p, (cb) => this.sftp.realpath(p, cb));
+  }
+
   async openRead(p: string): Promise<ReadHandle> {
     const handle = await this.op<Buffer>(p, (cb) => this.sftp.open(p, 'r', cb));
     return {

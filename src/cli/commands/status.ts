@@ -47,6 +47,14 @@ function render(s: StatusResult, pool: PoolListResult): string {
   const errs = Object.entries(s.counters.errors);
   if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);
   for (const w of s.warnings) lines.push(`  WARNING:     ${w}`);
+  if (s.policy) {
+    const n = s.policy.hosts.length;
+    lines.push(`  policy:      ${s.policy.present ? `${s.policy.file}: ${n} restricted host${n === 1 ? '' : 's'}` : `none (${s.policy.file} not found): every host unrestricted`}`);
+    if (n) {
+      lines.push('', 'Restricted hosts:');
+      lines.push(indent(table(s.policy.hosts.map((h) => [h.host, h.entry, h.readOnly ? 'yes' : 'no', String(h.allow), String(h.deny), h.roots.join(', ') || '-']), ['HOST', 'ENTRY', 'READ-ONLY', 'ALLOW', 'DENY', 'ROOTS'])));
+    }
+  }
   if (pool.connections.length) {
     lines.push('', 'Connections:');
     lines.push(indent(table(pool.connections.map((c) => [c.host, String(c.id), ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'OPENED', 'LAST USED', 'USES', 'CHANNELS'])));

@@ -34,6 +34,7 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         jobs: svc.jobs.summary(),
         rssBytes: process.memoryUsage.rss(),
         warnings: svc.warnings,
+        policy: { file: svc.policy.file, present: svc.policy.present, hosts: svc.policy.view(svc.registry.aliases()) },
       };
     }),
     method('daemon.reload', NoParams, (): ReloadResult => svc.reload()),

@@ -19,5 +19,7 @@ describe('host patterns', () => {
     expect(match('app-a', hosts)).toEqual(['app-a']);
     expect(match('a(b|c)+', ['a(b|c)+', 'ab'])).toEqual(['a(b|c)+']);
     expect(match('x[', ['x['])).toEqual(['x[']);
+    // Not a valid class (a reversed range): literal, as in the shell, rather than a crash.
+    expect(match('w[z-a]', ['w[z-a]', 'wb'])).toEqual(['w[z-a]']);
   });
 });

@@ -22,12 +22,25 @@ export function globToRegExp(glob: string): RegExp {
       else {
         let set = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
         if (set.startsWith('!')) set = '^' + set.slice(1);
+        if (!validClass(set)) {
+          re += '\\['; // like a shell, a class that is not one ([z-a]) is taken literally
+          continue;
+        }
         re += `[${set}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
+}
+
+function validClass(set: string): boolean {
+  try {
+    new RegExp(`[${set}]`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */
@@ -87,9 +100,11 @@ export function fleetMethods(svc: Services): MethodSpec[] {
   return [
     method('fleet.exec', FleetExecParams, async (p, ctx): Promise<FleetResult<ExecResult>> => {
       const hosts = resolveTargets(svc, p);
-      const command = withCwd(p.command, p.cwd);
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => {
         svc.registry.get(host);
+        // Policy is per host: a refused host gets its own POLICY_DENIED, the others run.
+        svc.policy.checkExec(host, p.command);
+        const command = withCwd(p.command, await svc.policy.execCwd(host, p.cwd, svc.resolveRemote));
         const opts = {
           timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
           maxOutputBytes: p.maxOutputBytes ?? svc.settings.maxOutputBytes,
@@ -114,7 +129,7 @@ export function fleetMethods(svc: Services): MethodSpec[] {
       const hosts = resolveTargets(svc, p);
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => ({
         ok: true,
-        result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, p)),
+        result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, p), p.path),
       }));
     }),
   ];

@@ -31,8 +31,10 @@ export async function readRemote(f: RemoteFiles, svc: Services, p: { path: strin
  * Run `fn` on the host's SFTP session. A connection that died while idle is noticed only when its SFTP
  * channel fails to open: then nothing happened on the server and one retry on a fresh connection is safe.
  */
-export async function withFiles<T>(svc: Services, host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, readOnly = true): Promise<T> {
+export async function withFiles<T>(svc: Services, host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true): Promise<T> {
   svc.registry.get(host);
+  // Per-host policy: roots are judged on the remote's own resolution of the path (.., symlinks).
+  await svc.policy.checkPath(host, policyPath, svc.resolveRemote);
   // Reads also run once more after CONNECTION_LOST (on a fresh connection): repeating them changes nothing.
   const run = () => svc.pool.use(host, async (conn) => fn(new RemoteFiles(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal)), readOnly ? 'idempotent' : 'never');
   try {
@@ -54,37 +56,38 @@ export async function withFiles<T>(svc: Services, host: string, ctx: CallContext
 export function fsMethods(svc: Services): MethodSpec[] {
   const leftovers = new RemoteLeftovers(svc.pool, svc.log.child({ component: 'fs' }));
 
-  const files = <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, readOnly = true): Promise<T> => withFiles(svc, host, ctx, fn, readOnly);
+  const files = <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true): Promise<T> =>
+    withFiles(svc, host, ctx, fn, policyPath, readOnly);
 
   return [
     method('fs.stat', FsStatParams, (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsStatResult> => {
         const { name: _name, ...info } = await f.info(p.path);
         return { path: p.path, ...info };
-      }),
+      }, p.path),
     ),
 
-    method('fs.read', FsReadParams, (p, ctx) => files(p.host, ctx, (f) => readRemote(f, svc, p))),
+    method('fs.read', FsReadParams, (p, ctx) => files(p.host, ctx, (f) => readRemote(f, svc, p), p.path)),
 
     method('fs.list', FsListParams, (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsListResult> => {
         const r = await f.list(p.path, p.all ?? false, p.maxEntries ?? DEFAULT_LIST_ENTRIES);
         return { path: p.path, entries: r.entries, truncated: r.truncated };
-      }),
+      }, p.path),
     ),
 
     method('fs.tree', FsTreeParams, (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsTreeResult> => {
         const r = await f.tree(p.path, p.depth ?? DEFAULT_TREE_DEPTH, p.maxEntries ?? DEFAULT_TREE_ENTRIES, p.all ?? false);
         return { path: p.path, ...r };
-      }),
+      }, p.path),
     ),
 
     method('fs.find', FsFindParams, (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsFindResult> => {
         const r = await f.find(p.path, p.pattern, p.type, p.depth ?? DEFAULT_FIND_DEPTH, p.maxResults ?? DEFAULT_FIND_RESULTS, FIND_MAX_VISITED);
         return { paths: r.paths, truncated: r.truncated, ...(r.skipped.length ? { skipped: r.skipped.slice(0, 100) } : {}) };
-      }),
+      }, p.path),
     ),
 
     method('fs.write', FsWriteParams, (p, ctx) => {
@@ -95,9 +98,11 @@ export function fsMethods(svc: Services): MethodSpec[] {
       if (p.encoding === 'base64' && !isBase64(p.content)) {
         throw new ScoutError('INVALID_PARAMS', "invalid params for fs.write: 'content' is not valid base64", { method: 'fs.write' }, -32602);
       }
+      svc.registry.get(p.host);
+      svc.policy.checkWrite(p.host, 'writes are');
       return files(p.host, ctx, (f): Promise<FsWriteResult> =>
         f.writeFile(p.path, data, { mode: p.mode, createDirs: p.createDirs, onLeftover: (tmp) => leftovers.add(p.host, tmp) }),
-      false);
+      p.path, false);
     }),
   ];
 }

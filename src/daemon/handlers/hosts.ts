@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { HostsListParams, type HostInfo } from '../../protocol/methods/index.js';
+import { HostKeyParams, HostTrustParams, HostsListParams, type HostInfo, type HostKeyResult, type HostTrustResult } from '../../protocol/methods/index.js';
 import { method, type MethodSpec, type Services } from '../context.js';
 
 /** Bound on a reachability probe: a host that does not accept TCP within this is reported offline. */
@@ -34,5 +34,7 @@ export function hostsMethods(svc: Services): MethodSpec[] {
         return { ...h, ...(await probe(h.hostname, h.port)) };
       }));
     }),
+    method('hosts.hostKey', HostKeyParams, (p): Promise<HostKeyResult> => svc.hostKeys.inspect(p.host)),
+    method('hosts.trust', HostTrustParams, (p): Promise<HostTrustResult> => svc.hostKeys.trust(p.host, p.fingerprint)),
   ];
 }

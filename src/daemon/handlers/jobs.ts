@@ -25,11 +25,14 @@ export function jobsMethods(svc: Services): MethodSpec[] {
   const jobs = svc.jobs;
   return [
     method('jobs.start', JobStartParams, async (p, ctx): Promise<JobStartResult> => {
+      svc.registry.get(p.host);
+      svc.policy.checkExec(p.host, p.command);
+      const cwd = await svc.policy.execCwd(p.host, p.cwd, svc.resolveRemote);
       // Deliberately not ctx.signal: the job belongs to the daemon and outlives this call and its client.
       const job = await jobs.start({
         host: p.host,
         command: p.command,
-        cwd: p.cwd,
+        cwd,
         env: p.env,
         stdin: p.stdin === undefined ? undefined : Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8'),
         timeoutMs: p.timeoutMs,

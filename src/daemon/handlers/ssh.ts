@@ -61,7 +61,8 @@ export function sshMethods(svc: Services): MethodSpec[] {
   return [
     method('ssh.exec', ExecParams, async (p, ctx): Promise<ExecResult> => {
       svc.registry.get(p.host);
-      const command = withCwd(p.command, p.cwd);
+      svc.policy.checkExec(p.host, p.command);
+      const command = withCwd(p.command, await svc.policy.execCwd(p.host, p.cwd, svc.resolveRemote));
       const maxOutputBytes = p.maxOutputBytes ?? svc.settings.maxOutputBytes;
       const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes) : undefined;
       const opts = {

@@ -104,16 +104,22 @@ export function transferMethods(svc: Services): MethodSpec[] {
     method('transfer.get', TransferGetParams, async (p, ctx) => {
       svc.registry.get(p.host);
       requireAbsolute(p.localPath);
+      await svc.policy.checkPath(p.host, p.remotePath, svc.resolveRemote);
       return svc.pool.use(p.host, async (conn) => run(ctx, await remote(conn, ctx), p.remotePath, new LocalFs(), p.localPath, p.recursive ?? false));
     }),
     method('transfer.put', TransferPutParams, async (p, ctx) => {
       svc.registry.get(p.host);
       requireAbsolute(p.localPath);
+      svc.policy.checkWrite(p.host, 'uploads are');
+      await svc.policy.checkPath(p.host, p.remotePath, svc.resolveRemote);
       return svc.pool.use(p.host, async (conn) => run(ctx, new LocalFs(), p.localPath, await remote(conn, ctx), p.remotePath, p.recursive ?? false));
     }),
     method('transfer.copy', TransferCopyParams, async (p, ctx) => {
       svc.registry.get(p.from.host);
       svc.registry.get(p.to.host);
+      svc.policy.checkWrite(p.to.host, 'copies to it are');
+      await svc.policy.checkPath(p.from.host, p.from.path, svc.resolveRemote);
+      await svc.policy.checkPath(p.to.host, p.to.path, svc.resolveRemote);
       return svc.pool.use(p.from.host, (from) =>
         svc.pool.use(p.to.host, async (to) => run(ctx, await remote(from, ctx), p.from.path, await remote(to, ctx), p.to.path, p.recursive ?? false)),
       );

@@ -14,5 +14,20 @@ export const RemotePath = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'path must not contain NUL bytes');
 
+/**
+ * A shell command line. NUL is refused: sshd hands the command to the shell as a C string, so everything after
+ * a NUL would be silently dropped, and what a policy pattern saw would not be what runs.
+ */
+export const Command = z
+  .string()
+  .min(1, 'command must not be empty')
+  .max(1024 * 1024)
+  .refine((c) => !c.includes('\0'), 'command must not contain NUL bytes');
+
+/** Environment for a remote command: at most 100 names of at most 256 characters, values up to 64 KiB. */
+export const EnvVars = z
+  .record(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(64 * 1024).refine((v) => !v.includes('\0'), 'env values must not contain NUL bytes'))
+  .refine((e) => Object.keys(e).length <= 100, 'at most 100 env variables');
+
 export const TimeoutMs = z.number().int().positive().max(24 * 3600 * 1000);
 export const ByteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 export const HelloParams = z.object({
   client: z.string().max(200),
   version: z.string().max(100).optional(),
-  protocol: z.number().int(),
+  protocol: z.number().int().min(0).max(1_000_000),
 });
 export type HelloParams = z.infer<typeof HelloParams>;
 export interface HelloResult {
@@ -44,6 +44,20 @@ export interface StatusResult {
   jobs?: { running: number; finished: number };
   rssBytes: number;
   warnings: string[];
+  /** Per-host policy (Scout config file): the file and the hosts it restricts. */
+  policy?: { file: string; present: boolean; hosts: PolicyView[] };
+}
+
+/** One host restricted by policy, as `daemon.status` shows it. */
+export interface PolicyView {
+  host: string;
+  /** The config entry that applies (the alias or a glob). */
+  entry: string;
+  readOnly: boolean;
+  /** Number of allow / deny command patterns. */
+  allow: number;
+  deny: number;
+  roots: string[];
 }
 
 export interface PoolSummary {

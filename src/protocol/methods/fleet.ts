@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ByteCount, HostName, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, Command, HostName, RemotePath, TimeoutMs } from './common.js';
 import type { ExecResult } from './ssh.js';
 
 /** Upper bound on hosts worked on at once: each is a connection (and a dial) of its own. */
@@ -10,7 +10,7 @@ const Targets = {
   /** Aliases, worked on and reported in this order. */
   hosts: z.array(HostName).min(1).max(10_000).optional(),
   /** A glob over configured aliases (`web*`, `db[12]`, `app?`), in config order. */
-  pattern: z.string().min(1).max(255).optional(),
+  pattern: z.string().min(1).max(255).regex(/^[^\s\x00-\x1f\x7f]+$/, 'pattern must not contain spaces or control characters').optional(),
 };
 const oneTarget = (p: { hosts?: unknown; pattern?: unknown }) => (p.hosts === undefined) !== (p.pattern === undefined);
 const oneTargetMessage = { message: 'give exactly one of hosts or pattern', path: ['hosts'] };
@@ -18,7 +18,7 @@ const oneTargetMessage = { message: 'give exactly one of hosts or pattern', path
 export const FleetExecParams = z
   .object({
     ...Targets,
-    command: z.string().min(1, 'command must not be empty').max(1024 * 1024),
+    command: Command,
     cwd: RemotePath.optional(),
     concurrency: z.number().int().positive().max(FLEET_MAX_CONCURRENCY).optional(),
     timeoutMs: TimeoutMs.optional(),

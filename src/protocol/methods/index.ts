@@ -8,4 +8,5 @@ export * from './ssh.js';
 export * from './transfer.js';
 export * from './fleet.js';
 export * from './jobs.js';
+export * from './audit.js';
 export * from './fs.js';

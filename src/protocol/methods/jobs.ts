@@ -1,7 +1,7 @@
 // Background jobs: a command that outlives the call and the client that started it, owned by scoutd, with its
 // output kept in a bounded buffer and read by cursor (absolute byte offsets into the job's combined output).
 import { z } from 'zod';
-import { HostName, RemotePath, TimeoutMs } from './common.js';
+import { Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
 
 /** Signal names an SSH `signal` channel request may carry (RFC 4254 §6.10, without the SIG prefix). */
 export const JOB_SIGNALS = ['TERM', 'KILL', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'ALRM', 'PIPE', 'ABRT', 'FPE', 'ILL', 'SEGV'] as const;
@@ -19,9 +19,9 @@ export const JobId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'jobId 
 export const JobStartParams = z
   .object({
     host: HostName,
-    command: z.string().min(1, 'command must not be empty').max(1024 * 1024),
+    command: Command,
     cwd: RemotePath.optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(64 * 1024)).optional(),
+    env: EnvVars.optional(),
     stdin: z.string().max(16 * 1024 * 1024).optional(),
     stdinEncoding: z.enum(['utf8', 'base64']).optional(),
     /** Upper bound on the job's run time; default SCOUT_JOB_TIMEOUT. */
@@ -106,6 +106,7 @@ export const JobSignalParams = z
     jobId: JobId,
     signal: z
       .string()
+      .max(16)
       .transform((s) => s.toUpperCase().replace(/^SIG/, ''))
       .pipe(z.enum(JOB_SIGNALS)),
   })

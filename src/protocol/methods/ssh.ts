@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ByteCount, HostName, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
 
 /** stdin travels inside one wire line (16 MiB): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
 export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
@@ -7,7 +7,7 @@ export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
 export const ExecParams = z
   .object({
     host: HostName,
-    command: z.string().min(1, 'command must not be empty').max(1024 * 1024),
+    command: Command,
     cwd: RemotePath.optional(),
     timeoutMs: TimeoutMs.optional(),
     maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
@@ -15,7 +15,7 @@ export const ExecParams = z
     stdin: z.string().max(MAX_STDIN_CHARS).optional(),
     stdinEncoding: z.enum(['utf8', 'base64']).optional(),
     /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(64 * 1024)).optional(),
+    env: EnvVars.optional(),
     /** Send `exec.output` notifications as output arrives, before the final result. */
     stream: z.boolean().optional(),
   })

@@ -1,0 +1,193 @@
+// Per-host policy from the Scout config file: what an agent may do on a host, checked in the daemon before any
+// remote work. Without a file (or without an entry for a host) everything stays allowed, as before.
+//
+//   { "hosts": { "db1": { "readOnly": true },
+//                "web*": { "deny": ["rm -rf *", "shutdown*"], "roots": ["/srv/app", "/var/log"] },
+//                "ci":   { "allow": ["make *", "git status"] } } }
+//
+// A host takes the entry named by its exact alias, else the first glob entry (file order) matching it; entries
+// are not merged. `readOnly` refuses exec, jobs, uploads and writes. `deny` globs refuse a command when they
+// match it whole or any of its simple commands (split at ; && || | & and newlines): a guard against mistakes,
+// not a sandbox. `allow` globs are the strict form: the command must match one whole, and may not contain shell
+// control characters (; & | ` $ ( ) < > newline) that could append something the pattern never vouched for.
+// `roots` limit the remote paths Scout reads and writes (fs.*, transfer.*, the cwd of exec and jobs) to these
+// prefixes, judged on the path as the remote resolves it (`..`, symlinks); a command itself can still reach
+// anything its shell can, which is what `allow` is for.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ScoutError } from '../protocol/errors.js';
+import type { PolicyView } from '../protocol/methods/index.js';
+
+const GlobList = z.array(z.string().min(1).max(4096)).max(1000);
+
+const HostPolicySchema = z
+  .object({
+    readOnly: z.boolean().optional(),
+    allow: GlobList.optional(),
+    deny: GlobList.optional(),
+    roots: z
+      .array(z.string().max(4096).refine((r) => r.startsWith('/'), 'roots must be absolute paths'))
+      .min(1, 'roots, when given, must list at least one directory')
+      .max(100)
+      .optional(),
+  })
+  .strict();
+
+const ConfigSchema = z.object({ hosts: z.record(z.string().min(1).max(255), HostPolicySchema).optional() }).passthrough();
+
+export interface HostPolicy {
+  /** The entry that applies (an alias or a glob). */
+  entry: string;
+  readOnly: boolean;
+  allow: string[];
+  deny: string[];
+  roots: string[];
+}
+
+
+/** Resolves a remote path the way the remote kernel would (`..`, symlinks); used only for hosts with roots. */
+export type RemoteResolver = (host: string, p: string) => Promise<string>;
+
+/** The config file: `$SCOUT_CONFIG`, else `$XDG_CONFIG_HOME/scout/config.json`, else `~/.config/scout/config.json`. */
+export function configPath(env: NodeJS.ProcessEnv, home: string): string {
+  if (env.SCOUT_CONFIG) return path.resolve(env.SCOUT_CONFIG);
+  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'scout', 'config.json');
+}
+
+export class Policy {
+  private constructor(
+    readonly file: string,
+    /** False when the file does not exist (everything allowed). */
+    readonly present: boolean,
+    private readonly entries: Array<[string, HostPolicy]>,
+  ) {}
+
+  /** Read and validate the file. A missing file is no policy; a malformed one throws an Error naming the field. */
+  static load(file: string): Policy {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Policy(file, false, []);
+      throw new Error(`cannot read Scout config ${file}: ${(err as Error).message}`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`Scout config ${file} is not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = ConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new Error(`Scout config ${file}: '${i.path.join('.')}' ${i.message}`);
+    }
+    const entries = Object.entries(parsed.data.hosts ?? {}).map(([entry, p]): [string, HostPolicy] => [
+      entry,
+      { entry, readOnly: p.readOnly ?? false, allow: p.allow ?? [], deny: p.deny ?? [], roots: (p.roots ?? []).map((r) => path.posix.normalize(r).replace(/(.)\/$/, '$1')) },
+    ]);
+    return new Policy(file, true, entries);
+  }
+
+  /** The policy for a host alias, or undefined when it is unrestricted. */
+  forHost(host: string): HostPolicy | undefined {
+    const exact = this.entries.find(([name]) => name === host);
+    const hit = exact ?? this.entries.find(([name]) => /[*?]/.test(name) && globMatch(name, host));
+    if (!hit) return undefined;
+    const p = hit[1];
+    return p.readOnly || p.allow.length || p.deny.length || p.roots.length ? p : undefined;
+  }
+
+  /** Restricted hosts among `aliases`, for status. */
+  view(aliases: string[]): PolicyView[] {
+    return aliases.flatMap((host) => {
+      const p = this.forHost(host);
+      return p ? [{ host, entry: p.entry, readOnly: p.readOnly, allow: p.allow.length, deny: p.deny.length, roots: p.roots }] : [];
+    });
+  }
+
+  /** May `command` run on `host` (ssh.exec, fleet.exec, jobs.start)? Throws POLICY_DENIED otherwise. */
+  checkExec(host: string, command: string): void {
+    const p = this.forHost(host);
+    if (!p) return;
+    if (p.readOnly) throw denied(host, p, `host ${host} is read-only by policy: commands are not run`, { reason: 'read-only' });
+    const cmd = command.trim();
+    const segments = splitCommands(cmd);
+    const hit = p.deny.find((g) => globMatch(g, cmd) || segments.some((s) => globMatch(g, s)));
+    if (hit !== undefined) throw denied(host, p, `command refused by policy on ${host}: it matches deny pattern '${hit}'`, { reason: 'deny', pattern: hit });
+    if (p.allow.length) {
+      if (SHELL_CONTROL.test(cmd)) {
+        throw denied(host, p, `command refused by policy on ${host}: with an allow list, commands may not contain ; & | \` $ ( ) < > or newlines`, { reason: 'shell-control' });
+      }
+      if (!p.allow.some((g) => globMatch(g, cmd))) throw denied(host, p, `command refused by policy on ${host}: it matches no allow pattern`, { reason: 'not-allowed' });
+    }
+  }
+
+  /** May `host` be written to (uploads, fs.write, the destination of a copy)? */
+  checkWrite(host: string, what: string): void {
+    const p = this.forHost(host);
+    if (p?.readOnly) throw denied(host, p, `host ${host} is read-only by policy: ${what} refused`, { reason: 'read-only' });
+  }
+
+  /**
+   * Check a remote path against the host's roots, resolved on the remote side. Returns the resolved path
+   * (or `p` unchanged when the host has no roots: no extra round trip).
+   */
+  async checkPath(host: string, p: string, resolve: RemoteResolver): Promise<string> {
+    const pol = this.forHost(host);
+    if (!pol?.roots.length) return p;
+    const real = await resolveRemote(p, (q) => resolve(host, q));
+    for (const root of pol.roots) {
+      const realRoot = await resolve(host, root).catch(() => root);
+      if (inside(real, realRoot)) return real;
+    }
+    throw denied(host, pol, `path ${p} on ${host} is outside the roots allowed by policy (${pol.roots.join(', ')})${real !== p ? `: it resolves to ${real}` : ''}`, { reason: 'outside-roots', path: p, resolved: real, roots: pol.roots });
+  }
+
+  /** The cwd an exec or job runs in: checked against roots; the first root when none is given and roots are set. */
+  async execCwd(host: string, cwd: string | undefined, resolve: RemoteResolver): Promise<string | undefined> {
+    const pol = this.forHost(host);
+    if (!pol?.roots.length) return cwd;
+    return this.checkPath(host, cwd ?? pol.roots[0], resolve);
+  }
+}
+
+/** Characters that let one command line carry another (or redirect output to a file). */
+const SHELL_CONTROL = /[;&|`$()<>\n\r]/;
+
+function splitCommands(cmd: string): string[] {
+  return cmd.split(/;|&&|\|\||\||&|\n|\$\(|`|\(|\)/).map((s) => s.trim()).filter(Boolean);
+}
+
+/** `*` any run of characters (spaces and slashes too), `?` one character; everything else literal; whole string. */
+export function globMatch(glob: string, s: string): boolean {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
+  return new RegExp(`^${re}$`).test(s);
+}
+
+function inside(p: string, root: string): boolean {
+  return root === '/' || p === root || p.startsWith(root + '/');
+}
+
+/**
+ * Resolve like realpath(3), also for a path that does not exist yet (an upload's target): the deepest existing
+ * ancestor is resolved remotely and the missing rest appended; missing components cannot be symlinks, so
+ * treating their `..` lexically is exact.
+ */
+export async function resolveRemote(p: string, realpath: (p: string) => Promise<string>): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch (err) {
+    if (!(err instanceof ScoutError && err.code === 'REMOTE_NOT_FOUND')) throw err;
+    const parent = path.posix.dirname(p);
+    if (parent === p) throw err;
+    const base = path.posix.basename(p);
+    const realParent = await resolveRemote(parent, realpath);
+    return base === '..' ? path.posix.dirname(realParent) : base === '.' ? realParent : path.posix.join(realParent, base);
+  }
+}
+
+function denied(host: string, p: HostPolicy, message: string, data: Record<string, unknown>): ScoutError {
+  return new ScoutError('POLICY_DENIED', message, { host, policy: p.entry, ...data });
+}

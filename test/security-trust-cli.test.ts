@@ -1,0 +1,165 @@
+// scoutctl trust (a first `ssh` login's question, against real sshd servers) and the socket directories scoutd
+// refuses to use. `ssh-keygen` is the oracle for fingerprints and the known_hosts format.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ScoutClient } from '../src/client/client.js';
+import { isScoutError } from '../src/protocol/errors.js';
+import { SCOUTD, scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { startFleet, type Fleet } from './fixtures/sshd.js';
+
+const pexec = promisify(execFile);
+
+let fleet: Fleet;
+let daemon: DaemonProc | undefined;
+let client: ScoutClient | undefined;
+/** An ed25519 public key no server has. */
+let strangerKey: string;
+
+beforeAll(async () => {
+  fleet = await startFleet(['web5', 'web6', 'web7', 'web8']);
+  const file = path.join(fleet.root, 'stranger');
+  await pexec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', file]);
+  strangerKey = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+});
+
+afterAll(async () => {
+  await fleet?.cleanup();
+});
+
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  if (daemon) await daemon.kill9();
+  daemon = undefined;
+});
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
+}
+
+const name = (host: string) => `[127.0.0.1]:${fleet.server(host).port}`;
+const key = (host: string) => fleet.server(host).hostKeyLine;
+
+function writeKnownHosts(lines: string[]): void {
+  fs.writeFileSync(fleet.knownHostsPath, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
+  daemon = await startDaemon(env(extra));
+  client = await daemon.client();
+}
+
+/** A fresh connection to `host` (the pool's one is dropped first): 'ok' or the error code. */
+async function connect(host: string): Promise<string> {
+  await client!.call('pool.drop', { host });
+  try {
+    const r = await client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' });
+    expect(r.stdout).toBe('ok\n');
+    return 'ok';
+  } catch (err) {
+    if (isScoutError(err)) return err.code;
+    throw err;
+  }
+}
+
+describe('scoutctl trust', () => {
+  const fp = async (host: string) => (await pexec('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${fleet.server(host).hostKeyPath}.pub`])).stdout.split(/\s+/)[1];
+
+  it('shows the offered fingerprint, records nothing on "no", records in OpenSSH format on "yes", and the host then connects', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web8')} ${key('web8')}`]);
+    const before = fs.readFileSync(fleet.knownHostsPath, 'utf8');
+    const no = await scoutctl(['trust', 'web5'], daemon!.env, 'no\n');
+    expect(no.code).toBe(1);
+    expect(no.stderr).toContain(`ED25519 key fingerprint is ${await fp('web5')}.`);
+    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).toBe(before);
+    expect(await connect('web5')).toBe('HOST_KEY_UNKNOWN');
+
+    const yes = await scoutctl(['trust', 'web5'], daemon!.env, 'yes\n');
+    expect(yes.stderr).toContain(await fp('web5'));
+    expect(yes.stdout).toContain(`Recorded ED25519 key ${await fp('web5')} for web5 as ${name('web5')}`);
+    expect(yes.code).toBe(0);
+    expect((await pexec('ssh-keygen', ['-F', name('web5'), '-f', fleet.knownHostsPath])).stdout).toContain(key('web5'));
+    expect(await connect('web5')).toBe('ok');
+
+    const again = await scoutctl(['trust', 'web5', '--yes'], daemon!.env);
+    expect(again.stdout).toMatch(/already trusted/);
+    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l.startsWith(name('web5')))).toHaveLength(1);
+  });
+
+  it('--yes records without asking; a changed key is refused loudly; a fingerprint the server no longer offers records nothing', async () => {
+    await withDaemon();
+    writeKnownHosts([`${name('web7')} ${strangerKey}`]);
+    const r = await scoutctl(['trust', 'web6', '--yes'], daemon!.env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect((await pexec('ssh-keygen', ['-F', name('web6'), '-f', fleet.knownHostsPath])).stdout).toContain(key('web6'));
+
+    const changed = await scoutctl(['trust', 'web7', '--yes'], daemon!.env);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/HOST KEY OF web7 .* HAS CHANGED/);
+    expect(changed.stderr).toContain(await fp('web7'));
+    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).not.toContain(key('web7'));
+
+    const stale = await client!.call('hosts.trust', { host: 'web8', fingerprint: `SHA256:${'A'.repeat(43)}` }).catch((e: unknown) => e);
+    expect(isScoutError(stale, 'HOST_KEY_MISMATCH')).toBe(true);
+    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).not.toContain(key('web8'));
+    fleet.writeConfig();
+  });
+});
+
+describe('socket directory', () => {
+  /** Run scoutd with its socket in `dir`; resolves with the exit code and stderr. */
+  function scoutdIn(dir: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const p = spawn(process.execPath, [SCOUTD], { env: env({ SCOUT_SOCKET: path.join(dir, 's.sock') }), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('mode 0777 is refused with the mode named, and nothing is bound', async () => {
+    const dir = path.join(fleet.root, 'open');
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o777);
+    const r = await scoutdIn(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/has mode 777.*other users could reach the socket/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('a symlink to a private directory is refused, and nothing is created through it', async () => {
+    const real = path.join(fleet.root, 'real');
+    fs.mkdirSync(real, { mode: 0o700 });
+    const link = path.join(fleet.root, 'link');
+    fs.symlinkSync(real, link);
+    const r = await scoutdIn(link);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/is a symlink: refusing/);
+    expect(fs.readdirSync(real)).toEqual([]);
+  });
+
+  it('a directory owned by another user is refused', async () => {
+    let dir: string;
+    if (process.getuid!() === 0) {
+      // As root we can give a private directory to the fixture's unprivileged user.
+      dir = path.join(fleet.root, 'foreign');
+      fs.mkdirSync(dir, { mode: 0o700 });
+      const other = Number((await pexec('id', ['-u', fleet.user])).stdout.trim());
+      expect(other).not.toBe(0);
+      fs.chownSync(dir, other, -1);
+    } else {
+      // Without root nothing can be given away; '/' (owned by root) is a directory of another user, and the
+      // ownership check comes before the mode check, so the message must still name the owner.
+      dir = '/';
+    }
+    const r = await scoutdIn(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/is owned by uid \d+, not by you/);
+    expect(fs.existsSync(path.join(dir, 's.sock'))).toBe(false);
+  });
+});
