@@ -148,6 +148,7 @@ describe('secrets at SCOUT_LOG_LEVEL=trace', () => {
       ['ssh.exec', 'web1', 'ok', 'cat; printf %s "$SECRET_VAR"'],
       ['fs.write', 'web1', 'ok', `${R}/written.txt`],
       ['jobs.start', 'web1', 'ok', `cat > ${R}/stdin.txt; printf %s "$SECRET_VAR" > ${R}/env.txt`],
+      ['job.end', 'web1', 'ok', `cat > ${R}/stdin.txt; printf %s "$SECRET_VAR" > ${R}/env.txt`],
       ['transfer.get', 'web1', 'ok', `${R}/secret.txt`],
       ['transfer.put', 'web1', 'ok', `${R}/up.txt`],
       ['transfer.get', 'web1', 'REMOTE_NOT_FOUND', `${R}/nope.txt`],
@@ -158,13 +159,14 @@ describe('secrets at SCOUT_LOG_LEVEL=trace', () => {
       expect(typeof e.durationMs).toBe('number');
       expect(Date.parse(String(e.time))).toBeGreaterThan(Date.now() - 120_000);
     }
-    expect(entries[8].exitCode).toBe(3);
+    expect(entries[5]).toMatchObject({ jobId: entries[4].jobId, exitCode: 0 });
+    expect(entries[9].exitCode).toBe(3);
   });
 
   it('scoutctl audit filters by host and time', async () => {
     await runSession();
     const all = JSON.parse((await scoutctl(['audit', '--host', 'web1', '--since', '1h', '--json'], daemon.env)).stdout) as AuditQueryResult;
-    expect(all.entries.map((e) => e.method)).toEqual(['ssh.exec', 'fs.read', 'ssh.exec', 'fs.write', 'jobs.start', 'transfer.get', 'transfer.put', 'transfer.get', 'ssh.exec']);
+    expect(all.entries.map((e) => e.method)).toEqual(['ssh.exec', 'fs.read', 'ssh.exec', 'fs.write', 'jobs.start', 'job.end', 'transfer.get', 'transfer.put', 'transfer.get', 'ssh.exec']);
     const other = JSON.parse((await scoutctl(['audit', '--host', 'web9', '--json'], daemon.env)).stdout) as AuditQueryResult;
     expect(other.entries).toEqual([]);
     const future = await scoutctl(['audit', '--since', new Date(Date.now() + 3_600_000).toISOString()], daemon.env);

@@ -3,7 +3,7 @@
 // field that carries data (stdin, content, env values) can never reach the file, whatever a method adds later.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AuditEntry, AuditQueryResult } from '../protocol/methods/index.js';
+import type { AuditEntry, AuditQueryResult, JobInfo } from '../protocol/methods/index.js';
 
 /** Commands and paths longer than this are cut in the log (with a note); a 1 MiB command line is data, not a name. */
 const MAX_FIELD_CHARS = 4096;
@@ -45,13 +45,34 @@ export class AuditLog {
     if (!AUDITED.has(method) || this.fd === undefined) return;
     const entry: AuditEntry = { time: new Date().toISOString(), client, method, ...subject(params), outcome, durationMs: Math.round(durationMs) };
     if (result && typeof result === 'object') {
-      const r = result as { exitCode?: number | null; results?: Array<{ host: string; ok: boolean; error?: { code: string }; result?: { exitCode?: number | null } }> };
+      const r = result as { jobId?: string; exitCode?: number | null; results?: Array<{ host: string; ok: boolean; error?: { code: string }; result?: { exitCode?: number | null } }> };
       if ('exitCode' in r) entry.exitCode = r.exitCode;
+      // jobs.start: the id ties this line to the job's own `job.end` line.
+      if (typeof r.jobId === 'string') entry.jobId = r.jobId;
       if (Array.isArray(r.results)) {
         entry.hosts = r.results.map((x) => x.host);
         entry.hostOutcomes = Object.fromEntries(r.results.map((x) => [x.host, x.error?.code ?? (x.ok ? 'ok' : `exit ${x.result?.exitCode ?? '?'}`)]));
       }
     }
+    this.write(entry);
+  }
+
+  /**
+   * A background job's end: jobs outlive the jobs.start call that the entry above records, so their outcome
+   * (exit code, signal, or the error that ended them) gets a line of its own, method `job.end`.
+   */
+  recordJobEnd(job: JobInfo): void {
+    if (this.fd === undefined) return;
+    const outcome = job.error?.code ?? (job.state === 'exited' ? 'ok' : job.state);
+    const command = clip(job.command);
+    this.write({
+      time: new Date().toISOString(), client: job.client, method: 'job.end', host: job.host, jobId: job.jobId,
+      ...(command !== undefined ? { command } : {}), outcome, exitCode: job.exitCode, ...(job.signal ? { signal: job.signal } : {}), durationMs: job.durationMs,
+    });
+  }
+
+  private write(entry: AuditEntry): void {
+    if (this.fd === undefined) return;
     try {
       // One write of one whole line to an O_APPEND descriptor: lines never interleave.
       fs.writeSync(this.fd, JSON.stringify(entry) + '\n');

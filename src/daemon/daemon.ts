@@ -86,7 +86,7 @@ export class Daemon {
       log: this.log.child({ component: 'pool' }),
     });
     this.jobs = new JobTable(
-      { pool: this.pool, registry: this.registry, log: this.log.child({ component: 'jobs' }) },
+      { pool: this.pool, registry: this.registry, log: this.log.child({ component: 'jobs' }), onEnd: (job) => this.audit.recordJobEnd(job) },
       { bufferBytes: settings.jobBufferBytes, ttlMs: settings.jobTtlMs, maxJobs: settings.maxJobs, maxJobsPerHost: settings.maxJobsPerHost, defaultTimeoutMs: settings.jobTimeoutMs },
     );
     const services: Services = {

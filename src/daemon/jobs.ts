@@ -134,7 +134,7 @@ export class JobTable {
   private closing = false;
 
   constructor(
-    private readonly deps: { pool: Pool; registry: HostRegistry; log: Logger },
+    private readonly deps: { pool: Pool; registry: HostRegistry; log: Logger; onEnd?: (job: JobInfo) => void },
     private readonly limits: JobLimits,
   ) {}
 
@@ -287,6 +287,7 @@ export class JobTable {
 
   private afterEnd(job: Job): void {
     this.logEnd(job);
+    this.deps.onEnd?.(job.info());
     if (this.closing) return;
     job.ttlTimer = setTimeout(() => {
       if (this.jobs.get(job.id) === job) this.remove(job);

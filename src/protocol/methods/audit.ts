@@ -40,6 +40,8 @@ export interface AuditEntry {
   /** `ok` or the error code (POLICY_DENIED, HOST_KEY_MISMATCH, …). */
   outcome: string;
   exitCode?: number | null;
+  /** `job.end` of a job ended by a signal (`SIGTERM`). */
+  signal?: string;
   durationMs: number;
 }
 
