@@ -47,6 +47,13 @@ export class ChannelSlots {
     });
   }
 
+  /** A slot now if one is free and nobody waits, else undefined (for optional channels that must not queue). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.used >= this.limit || this.waiters.length > 0) return undefined;
+    this.used++;
+    return this.releaser();
+  }
+
   /** Fail everyone waiting (the connection went away). */
   rejectAll(err: Error): void {
     for (const w of this.waiters.splice(0)) w.reject(err);

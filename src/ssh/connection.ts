@@ -10,6 +10,7 @@ import { planAuth } from './auth.js';
 import { ChannelSlots } from './channel-slots.js';
 import { connectionLost, mapConnectError } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
+import { WarmShells, newWarmShellCounters, type ExecMode, type WarmShellCounters } from './warm-shells.js';
 
 const { Client } = ssh2;
 
@@ -35,6 +36,10 @@ export interface DialOptions {
   verifyHostKey: (keyBlob: Buffer) => HostKeyDecision | Promise<HostKeyDecision>;
   /** Host key algorithms to offer, most preferred first (types already known for this host). */
   hostKeyAlgorithms?: string[];
+  /** Resident shells per connection for the exec fast path (default DEFAULT_WARM_SHELLS). */
+  warmShells?: number;
+  /** Fast-path counters shared across connections (daemon.status). */
+  warmShellCounters?: WarmShellCounters;
   /** A ready transport (a ProxyJump `forwardOut` stream); otherwise a TCP socket is opened. */
   sock?: Duplex;
 }
@@ -51,6 +56,8 @@ export class SshConnection extends EventEmitter {
   /** Calls using this connection right now; the reaper and LRU eviction only close connections at zero. */
   active = 0;
   readonly slots: ChannelSlots;
+  /** Resident shells for short commands (the exec fast path). */
+  readonly shells: WarmShells;
   closed = false;
   private readonly lostController = new AbortController();
 
@@ -61,6 +68,7 @@ export class SshConnection extends EventEmitter {
   ) {
     super();
     this.slots = new ChannelSlots(options.maxSessions);
+    this.shells = new WarmShells(client, host, this.slots, options.warmShellCounters ?? newWarmShellCounters(), options.warmShells);
     client.on('error', (err: Error & { level?: string }) => this.markClosed(connectionLost(host, err.message)));
     client.on('close', () => this.markClosed(connectionLost(host, 'closed by the server or the network')));
   }
@@ -151,6 +159,24 @@ export class SshConnection extends EventEmitter {
       release();
       this.lastUsed = Date.now();
     }
+  }
+
+  /**
+   * Run a command the fastest way `mode` allows: through a resident shell when the call is eligible
+   * (warm-shells.ts), else on an exec channel of its own. Same outcome and errors as `exec`.
+   */
+  async run(command: string, opts: Omit<ExecOptions, 'lost'>, mode: ExecMode): Promise<ExecOutcome> {
+    if (this.closed) throw connectionLost(this.host, 'already closed');
+    let fast: ExecOutcome | undefined;
+    try {
+      fast = await this.shells.run(command, { ...opts, lost: this.lost }, mode);
+    } catch (err) {
+      this.errors++;
+      throw err;
+    } finally {
+      this.lastUsed = Date.now();
+    }
+    return fast ?? this.exec(command, opts);
   }
 
   private sftpSession: Promise<SFTPWrapper> | undefined;
