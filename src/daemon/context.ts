@@ -7,6 +7,7 @@ import type { Pool } from '../pool/pool.js';
 import type { JobTable } from './jobs.js';
 import type { SettingView } from '../protocol/methods/index.js';
 import type { Settings } from './settings.js';
+import type { WarmShellCounters } from '../ssh/warm-shells.js';
 
 export interface CallContext {
   /** Request id, carried by every log line of this call. */
@@ -28,6 +29,8 @@ export interface Services {
   settingsView: SettingView[];
   registry: HostRegistry;
   pool: Pool;
+  /** Exec fast-path counters shared by every connection (daemon.status). */
+  warmShellCounters?: WarmShellCounters;
   /** Background jobs (jobs.*), owned by the daemon rather than by any call. */
   jobs: JobTable;
   log: Logger;

@@ -10,6 +10,7 @@ import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { SshConnection } from '../ssh/connection.js';
+import { newWarmShellCounters, type WarmShellCounters } from '../ssh/warm-shells.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
@@ -35,6 +36,8 @@ export class Daemon {
   readonly log: Logger;
   private readonly registry: HostRegistry;
   private readonly pool: Pool;
+  /** Exec fast-path counters, shared by every connection this daemon dials. */
+  private readonly warmShellCounters = newWarmShellCounters();
   private readonly jobs: JobTable;
   private readonly dispatcher = new Dispatcher();
   private readonly server: net.Server;
@@ -80,6 +83,7 @@ export class Daemon {
       registry: this.registry,
       pool: this.pool,
       jobs: this.jobs,
+      warmShellCounters: this.warmShellCounters,
       log: this.log,
       startedAt: this.startedAt,
       warnings: this.warnings,
@@ -160,12 +164,12 @@ export class Daemon {
 
   private dial(host: string): Promise<SshConnection> {
     const entry = this.registry.get(host);
-    return dialEntry(entry, this.settings, this.trust);
+    return dialEntry(entry, this.settings, this.trust, this.warmShellCounters);
   }
 }
 
 /** Turn a resolved host entry into a live connection. */
-function dialEntry(entry: HostEntry, settings: Settings, trust: TrustContext): Promise<SshConnection> {
+function dialEntry(entry: HostEntry, settings: Settings, trust: TrustContext, warmShellCounters: WarmShellCounters): Promise<SshConnection> {
   return SshConnection.dial({
     host: entry.name,
     hostname: entry.hostname,
@@ -179,6 +183,8 @@ function dialEntry(entry: HostEntry, settings: Settings, trust: TrustContext): P
     keepaliveIntervalMs: entry.serverAliveIntervalMs ?? settings.keepaliveIntervalMs,
     keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
     maxSessions: settings.maxSessions,
+    warmShells: settings.warmShells,
+    warmShellCounters,
     verifyHostKey: hostKeyVerifier(entry, trust),
     hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
   });

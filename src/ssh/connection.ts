@@ -176,7 +176,8 @@ export class SshConnection extends EventEmitter {
     } finally {
       this.lastUsed = Date.now();
     }
-    return fast ?? this.exec(command, opts);
+    if (fast) return { ...fast, via: 'warm-shell' };
+    return { ...(await this.exec(command, opts)), via: 'exec-channel' };
   }
 
   private sftpSession: Promise<SFTPWrapper> | undefined;

@@ -4,6 +4,7 @@ import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
 import { method, type MethodSpec, type Services } from '../context.js';
+import { execModeFor } from '../settings.js';
 
 /** Wire form of an outcome: UTF-8 text when both streams are valid UTF-8, else base64 (no byte lost). */
 export function execResult(o: ExecOutcome): ExecResult {
@@ -11,7 +12,7 @@ export function execResult(o: ExecOutcome): ExecResult {
   const err = o.stderrBytes > o.stderr.length ? o.stderr.subarray(0, completeUtf8Length(o.stderr)) : o.stderr;
   const stdout = tryUtf8(out);
   const stderr = tryUtf8(err);
-  const base = { exitCode: o.exitCode, signal: o.signal, truncated: o.truncated, durationMs: Math.round(o.durationMs * 100) / 100 };
+  const base = { exitCode: o.exitCode, signal: o.signal, truncated: o.truncated, durationMs: Math.round(o.durationMs * 100) / 100, ...(o.via ? { via: o.via } : {}) };
   if (stdout !== undefined && stderr !== undefined) return { ...base, stdout, stderr };
   return { ...base, stdout: o.stdout.toString('base64'), stderr: o.stderr.toString('base64'), encoding: 'base64' };
 }
@@ -26,7 +27,8 @@ export function sshMethods(svc: Services): MethodSpec[] {
         maxOutputBytes: p.maxOutputBytes ?? svc.settings.maxOutputBytes,
         signal: ctx.signal,
       };
-      const run = () => svc.pool.use(p.host, (conn) => conn.exec(command, opts));
+      const mode = execModeFor(svc.settings.execMode, p.host, p.mode);
+      const run = () => svc.pool.use(p.host, (conn) => conn.run(command, opts, mode));
       try {
         return execResult(await run());
       } catch (err) {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ByteCount, HostName, RemotePath, TimeoutMs } from './common.js';
 
+export const ExecMode = z.enum(['auto', 'on', 'off']);
+export type ExecMode = z.infer<typeof ExecMode>;
+
 export const ExecParams = z
   .object({
     host: HostName,
@@ -8,6 +11,8 @@ export const ExecParams = z
     cwd: RemotePath.optional(),
     timeoutMs: TimeoutMs.optional(),
     maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
+    /** auto | on: short commands through a resident shell when eligible; off: an exec channel. Default SCOUT_EXEC_MODE. */
+    mode: ExecMode.optional(),
   })
   .strict();
 export type ExecParams = z.infer<typeof ExecParams>;
@@ -21,4 +26,6 @@ export interface ExecResult {
   encoding?: 'utf8' | 'base64';
   truncated: boolean;
   durationMs: number;
+  /** How the command ran: in a resident shell (the fast path) or on an exec channel of its own. */
+  via?: 'warm-shell' | 'exec-channel';
 }

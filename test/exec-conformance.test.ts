@@ -1,0 +1,189 @@
+// The ssh.exec conformance suite, run against a real scoutd in both exec modes: `off` (an exec channel per
+// command, the reference) and `on` (short commands through a resident shell). Every test asserts the same
+// expected result in both modes, and in `on` mode that the fast path really served the eligible calls.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScoutClient } from '../src/client/client.js';
+import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
+import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
+import { startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { startFleet, type Fleet } from './fixtures/sshd.js';
+
+const pexec = promisify(execFile);
+
+let fleet: Fleet;
+
+beforeAll(async () => {
+  fleet = await startFleet(['web1']);
+});
+
+afterAll(async () => {
+  await fleet?.cleanup();
+});
+
+/** Processes of the remote test user whose command line contains `needle`. */
+async function remoteProcesses(needle: string): Promise<string[]> {
+  try {
+    const { stdout } = await pexec('pgrep', ['-u', fleet.user, '-f', '-a', needle]);
+    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** Poll `check` until it returns true, with a bound; for states that have no event to wait on. */
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<ScoutError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!isScoutError(err)) throw new Error(`expected ${code}, got ${err === undefined ? 'a result' : String(err)}`);
+  expect(err.code, err.message).toBe(code);
+  return err;
+}
+
+describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode) => {
+  let daemon: DaemonProc;
+  let c: ScoutClient;
+  // Fresh sleep arguments per mode, so pgrep in one mode never sees the other's processes.
+  const tag = mode === 'on' ? 41 : 42;
+
+  beforeAll(async () => {
+    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, `run-${mode}`, 'scoutd.sock'), SCOUT_EXEC_MODE: mode }));
+    c = await daemon.client();
+  });
+
+  afterAll(async () => {
+    c?.close();
+    await daemon?.kill9();
+  });
+
+  /** Run a command; `fast` says whether the fast path must serve it in `on` mode (else it falls back). */
+  async function run(command: string, extra: Record<string, unknown> = {}, fast = true): Promise<ExecResult> {
+    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command, ...extra });
+    expect(r.via, command).toBe(mode === 'on' && fast ? 'warm-shell' : 'exec-channel');
+    return r;
+  }
+
+  it('stdout and stderr apart, exactly, with the exit code; output without a trailing newline; cwd', async () => {
+    expect(await run("printf 'out\\nline2'; printf 'err' >&2; exit 7")).toMatchObject({ stdout: 'out\nline2', stderr: 'err', exitCode: 7, signal: null, truncated: false });
+    expect(await run('id -un; pwd', { cwd: '/tmp' })).toMatchObject({ stdout: `${fleet.user}\n/tmp\n`, exitCode: 0 });
+    expect(await run('printf ""')).toMatchObject({ stdout: '', stderr: '', exitCode: 0 });
+    const missing = await run('nosuchcommand-7');
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toMatch(/nosuchcommand-7.*not found/);
+  });
+
+  it('binary output comes back as base64, every byte intact', async () => {
+    const r = await run("i=0; while [ $i -lt 256 ]; do printf \"\\\\$(printf %o $i)\"; i=$((i+1)); done");
+    expect(r.encoding).toBe('base64');
+    expect(Buffer.from(r.stdout, 'base64')).toEqual(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+  });
+
+  it('truncates at maxOutputBytes per stream and says so', async () => {
+    const r = await run('head -c 5000 /dev/zero | tr "\\0" a; head -c 300 /dev/zero | tr "\\0" b >&2', { maxOutputBytes: 1000 });
+    expect(r).toMatchObject({ stdout: 'a'.repeat(1000), stderr: 'b'.repeat(300), truncated: true, exitCode: 0 });
+  });
+
+  it('hostile input: quotes, backslashes, newlines, here-docs, marker-like lines and unicode pass through untouched', async () => {
+    const cmd = [
+      `printf '%s\\n' "it's" 'say "hi"' 'back\\slash' '$HOME' '\`date\`' 'ünï ✓'`,
+      "cat <<'EOF'",
+      'S0123 E0123 0',
+      '',
+      '  indented\\',
+      'EOF',
+      'echo end',
+    ].join('\n');
+    expect(await run(cmd)).toMatchObject({ stdout: `it's\nsay "hi"\nback\\slash\n$HOME\n\`date\`\nünï ✓\nS0123 E0123 0\n\n  indented\\\nend\n`, exitCode: 0 });
+    expect(await run('echo "$(printf \'\\nE%032d 0\\n\' 5)"; echo tail')).toMatchObject({ stdout: `\nE${'0'.repeat(31)}5 0\ntail\n` });
+  });
+
+  it('commands that read stdin see end-of-file at once', async () => {
+    expect(await run('cat; read x; echo "read=$? x=${x-unset}"')).toMatchObject({ stdout: 'read=1 x=\n', exitCode: 0 });
+  });
+
+  it('commands that close stdout early, and a reader that stops a pipe', async () => {
+    expect(await run('exec >&-; echo lost 2>/dev/null; echo kept >&2; exit 4')).toMatchObject({ stdout: '', stderr: 'kept\n', exitCode: 4 });
+    expect(await run('yes | head -n 2')).toMatchObject({ stdout: 'y\ny\n', exitCode: 0 });
+  });
+
+  it('`exit` inside the command and `exec` replacing the shell', async () => {
+    expect(await run('echo a; exit 42; echo b')).toMatchObject({ stdout: 'a\n', exitCode: 42 });
+    expect(await run("exec sh -c 'echo \"$0 $1\"; exit 5' named arg")).toMatchObject({ stdout: 'named arg\n', exitCode: 5 });
+    // The shell that served them is still there for the next call.
+    expect(await run('echo after')).toMatchObject({ stdout: 'after\n' });
+  });
+
+  it('background & children: output they write before closing stdout is part of the result', async () => {
+    const t0 = Date.now();
+    const r = await run("(sleep 0.3; echo late) & echo early", {}, false);
+    expect(r).toMatchObject({ stdout: 'early\nlate\n', exitCode: 0 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    // Detached from stdout, a background child does not hold the call.
+    expect(await run(`sleep ${tag}01 >/dev/null 2>&1 & echo detached`, {}, false)).toMatchObject({ stdout: 'detached\n' });
+    await c.call('ssh.exec', { host: 'web1', command: `pkill -f 'sleep ${tag}01' || true` });
+  });
+
+  it('a command killed by a signal reports the signal', async () => {
+    expect(await run('kill -TERM $$', {}, false)).toMatchObject({ exitCode: null, signal: 'SIGTERM' });
+    expect(await run('timeout -s KILL 0.2 sleep 5; echo "status $?"')).toMatchObject({ stdout: 'status 137\n', exitCode: 0 });
+  });
+
+  it('no state leaks between calls: cd, export, umask, functions', async () => {
+    const before = await run('pwd; umask; echo "${SCOUT_Y-unset}"');
+    await run('cd /tmp; export SCOUT_Y=1; umask 077; g() { :; }');
+    const after = await run('pwd; umask; echo "${SCOUT_Y-unset}"; command -v g || echo no-g');
+    expect(after.stdout).toBe(`${before.stdout}no-g\n`);
+  });
+
+  it('a timeout kills the command and its children and the connection stays usable', async () => {
+    const t0 = Date.now();
+    await expectCode(c.call('ssh.exec', { host: 'web1', command: `sleep ${tag}02 | cat; echo never`, timeoutMs: 500 }), 'COMMAND_TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await until(async () => (await remoteProcesses(`sleep ${tag}02`)).length === 0, 5_000, 'the remote sleep to exit');
+    expect(await run('echo ok')).toMatchObject({ stdout: 'ok\n' });
+    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
+  });
+
+  it('cancellation kills the command and the next call succeeds', async () => {
+    const ac = new AbortController();
+    const p = c.call('ssh.exec', { host: 'web1', command: `sleep ${tag}03; echo never` }, { signal: ac.signal });
+    await until(async () => (await remoteProcesses(`sleep ${tag}03`)).length > 0, 5_000, 'the remote sleep to start');
+    ac.abort();
+    await expectCode(p, 'CANCELLED');
+    await until(async () => (await remoteProcesses(`sleep ${tag}03`)).length === 0, 5_000, 'the remote sleep to exit');
+    expect(await run('echo ok')).toMatchObject({ stdout: 'ok\n' });
+  });
+
+  // More calls at once than resident shells: the rest take exec channels. (Kept within MaxSessions: sshd frees
+  // a session slot lazily after the cancels above, so more at once can meet "open failed" in either mode.)
+  it('six concurrent calls all succeed with their own output', async () => {
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'web1', command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
+    expect(rs.map((r) => r.stdout)).toEqual(Array.from({ length: 6 }, (_, i) => `n${i}\n`));
+    expect(rs.map((r) => r.stderr)).toEqual(Array.from({ length: 6 }, (_, i) => `e${i}\n`));
+    expect(rs.filter((r) => r.via === 'warm-shell').length).toBe(mode === 'on' ? 2 : 0);
+  });
+
+  it('daemon.status counts fast-path hits and fallbacks; a per-call mode overrides the setting', async () => {
+    const before = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    const other = mode === 'on' ? 'off' : 'on';
+    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo x', mode: other });
+    expect(r.via).toBe(other === 'on' ? 'warm-shell' : 'exec-channel');
+    await run('sleep 0 & wait', {}, false);
+    const after = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    // Only a call that ran in a resident shell is a hit; a call that chose `off` is not a fallback.
+    expect(after.hits).toBe(before.hits + (other === 'on' ? 1 : 0));
+    expect(after.fallbacks.background ?? 0).toBe((before.fallbacks.background ?? 0) + (mode === 'on' ? 1 : 0));
+    expect(after.live).toBeGreaterThanOrEqual(1);
+    expect((await c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
+  });
+});
