@@ -2,6 +2,7 @@
 // command, the reference) and `on` (short commands through a resident shell). Every test asserts the same
 // expected result in both modes, and in `on` mode that the fast path really served the eligible calls.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,5 +186,64 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
     expect(after.fallbacks.background ?? 0).toBe((before.fallbacks.background ?? 0) + (mode === 'on' ? 1 : 0));
     expect(after.live).toBeGreaterThanOrEqual(1);
     expect((await c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
+  });
+});
+
+describe('a resident shell that dies', () => {
+  let daemon: DaemonProc;
+  let c: ScoutClient;
+
+  beforeAll(async () => {
+    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, 'run-auto', 'scoutd.sock') }));
+    c = await daemon.client();
+  });
+
+  afterAll(async () => {
+    c?.close();
+    await daemon?.kill9();
+  });
+
+  /** Pids of this fleet's resident shells: the bootstrap's processes whose parent is not one (subshells are forks). */
+  function residentShells(): number[] {
+    const procs = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+      try {
+        const cmdline = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8');
+        // Only this fleet's sessions (sshd SetEnv marks them): another test file's shells are not ours to kill.
+        if (!fs.readFileSync(`/proc/${n}/environ`, 'utf8').includes(`SCOUT_TEST_FLEET=${path.basename(fleet.root)}\0`)) return [];
+        const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return [{ pid: Number(n), ppid, ours: cmdline.includes('__scout_n') }];
+      } catch {
+        return [];
+      }
+    });
+    const ours = new Set(procs.filter((p) => p.ours).map((p) => p.pid));
+    return procs.filter((p) => p.ours && !ours.has(p.ppid)).map((p) => p.pid);
+  }
+
+  it('killed from the remote side mid-call: that call gets one coded error, the next call succeeds', async () => {
+    expect((await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo warm' })).via).toBe('warm-shell');
+    const call = c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo started; sleep 3174' });
+    await until(async () => (await remoteProcesses('sleep 3174')).length > 0, 5_000, 'the command to start');
+    const shells = residentShells();
+    expect(shells.length).toBeGreaterThanOrEqual(1);
+    for (const pid of shells) process.kill(pid, 'SIGKILL');
+    const err = await expectCode(call, 'REMOTE_IO');
+    expect(err.details).toMatchObject({ reason: 'shell-exited', ran: true });
+    const next = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo next' });
+    expect(next).toMatchObject({ stdout: 'next\n', exitCode: 0, via: 'warm-shell' });
+    const status = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    expect(status.restarts).toBeGreaterThanOrEqual(1);
+    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
+    await c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
+  });
+
+  it('killed between calls: the next call is served by a new resident shell without an error', async () => {
+    await c.call('ssh.exec', { host: 'web1', command: 'true' });
+    const shells = residentShells();
+    expect(shells.length).toBeGreaterThanOrEqual(1);
+    for (const pid of shells) process.kill(pid, 'SIGKILL');
+    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo fine' });
+    expect(r).toMatchObject({ stdout: 'fine\n', exitCode: 0, via: 'warm-shell' });
   });
 });
