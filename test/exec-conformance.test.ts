@@ -112,6 +112,22 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
     expect(await run('cat; read x; echo "read=$? x=${x-unset}"')).toMatchObject({ stdout: 'read=1 x=\n', exitCode: 0 });
   });
 
+  it('stdin given to the call reaches the command (an exec channel serves it), and so does env', async () => {
+    expect(await run('cat; echo " [$?]"', { stdin: 'fed in' }, false)).toMatchObject({ stdout: 'fed in [0]\n', exitCode: 0 });
+    expect(await run('true', { env: { SCOUT_Z: '1' } }, false)).toMatchObject({ exitCode: 0 });
+  });
+
+  it('streamed output arrives as exec.output notifications that add up to the result', async () => {
+    const got = { stdout: '', stderr: '' };
+    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
+      onNotification: (m, params) => {
+        if (m === 'exec.output') got[params.stream as 'stdout' | 'stderr'] += params.data as string;
+      },
+    });
+    expect(r).toMatchObject({ stdout: 'one\ntwo', stderr: 'err1', exitCode: 0, via: mode === 'on' ? 'warm-shell' : 'exec-channel' });
+    expect(got).toEqual({ stdout: 'one\ntwo', stderr: 'err1' });
+  });
+
   it('commands that close stdout early, and a reader that stops a pipe', async () => {
     expect(await run('exec >&-; echo lost 2>/dev/null; echo kept >&2; exit 4')).toMatchObject({ stdout: '', stderr: 'kept\n', exitCode: 4 });
     expect(await run('yes | head -n 2')).toMatchObject({ stdout: 'y\ny\n', exitCode: 0 });

@@ -10,6 +10,8 @@ export interface Parsed {
 
 /** Flags that take a value (`--socket PATH` or `--socket=PATH`). */
 const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream']);
+// fs commands (cat, ls, tree, find, write).
+for (const f of ['max-bytes', 'offset', 'depth', 'max-entries', 'max-results', 'type', 'mode']) VALUE_FLAGS.add(f);
 
 export function parseArgs(argv: string[]): Parsed {
   const flags = new Map<string, string | true>();

@@ -18,16 +18,27 @@ type Command = { summary: string; usage: string; load: () => Promise<{ run: (ctx
 const COMMANDS: Record<string, Command> = {
   status: { summary: 'show the daemon, its settings and the pool (exit 3 when the daemon is down)', usage: 'status', load: () => import('./commands/status.js') },
   hosts: { summary: 'list hosts from ssh config (--probe checks reachability)', usage: 'hosts [--probe]', load: () => import('./commands/hosts.js') },
-  exec: { summary: 'run a command on a host; exits with its exit code (--detach: start a background job, print its id)', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] [--detach] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
+  exec: { summary: 'run a command on a host; exits with its exit code; streams on a terminal, Ctrl-C stops it (--stdin: send ours; --detach: background job)', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
   jobs: { summary: 'background jobs: list; logs ID [-f] (follow, exit with the job\'s code); kill ID [--signal SIG]; forget ID', usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID', load: () => import('./commands/jobs.js') },
   pool: { summary: 'list pooled connections and per-host counters', usage: 'pool', load: () => import('./commands/pool.js') },
   drop: { summary: "close a host's pooled connection", usage: 'drop HOST', load: () => import('./commands/drop.js') },
   get: { summary: 'copy a remote file (or tree with -r) to a local path, atomically, with progress', usage: 'get [-r] HOST:PATH LOCAL', load: () => import('./commands/get.js') },
   put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', load: () => import('./commands/put.js') },
   cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', load: () => import('./commands/cp.js') },
+  cat: { summary: 'print a remote file (up to SCOUT_MAX_FILE_SIZE; --max-bytes, --offset)', usage: 'cat HOST:PATH [--max-bytes N] [--offset N]', load: () => files('cat') },
+  ls: { summary: 'list a remote directory: mode, size, mtime, name; directories first (-a: dot entries too)', usage: 'ls [-a] HOST:PATH', load: () => files('ls') },
+  stat: { summary: 'type, size, mode, mtime of a remote path (a symlink itself, with its target)', usage: 'stat HOST:PATH', load: () => files('stat') },
+  tree: { summary: 'a remote directory as a tree (default depth 3, 1000 entries)', usage: 'tree [-a] HOST:PATH [--depth N] [--max-entries N]', load: () => files('tree') },
+  find: { summary: "remote paths whose name matches a glob, like find -name (quote it: '*.log')", usage: 'find HOST:PATH PATTERN [--type f|d|l] [--depth N] [--max-results N]', load: () => files('find') },
+  write: { summary: 'write stdin to a remote file atomically (temp file + rename; -p creates directories)', usage: 'write [-p] HOST:PATH [--mode 644] < FILE', load: () => files('write') },
   fleet: { summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed', usage: 'fleet exec PATTERN [--concurrency N] [--timeout SECONDS] -- COMMAND', load: () => import('./commands/fleet.js') },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
 };
+
+/** The fs commands share one module. */
+function files(name: 'cat' | 'ls' | 'stat' | 'tree' | 'find' | 'write') {
+  return import('./commands/files.js').then((m) => ({ run: m[name] }));
+}
 
 export function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));

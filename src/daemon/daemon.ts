@@ -19,6 +19,7 @@ import { poolMethods } from './handlers/pool.js';
 import { sshMethods } from './handlers/ssh.js';
 import { transferMethods } from './handlers/transfer.js';
 import { fleetMethods } from './handlers/fleet.js';
+import { fsMethods } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
@@ -94,6 +95,7 @@ export class Daemon {
     for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
     for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
     this.dispatcher.register(jobsMethods(services));
+    this.dispatcher.register(fsMethods(services));
     this.server = net.createServer((sock) => this.accept(sock));
   }
 

@@ -45,6 +45,9 @@ export function connectionLost(host: string, reason: string): ScoutError {
 /** SFTP status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 puts them in `err.code`. */
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;
+/** Later filexfer drafts (-05 on) add these; OpenSSH speaks version 3 and reports them as FAILURE (4). */
+const SFTP_NO_SPACE_ON_FILESYSTEM = 14;
+const SFTP_QUOTA_EXCEEDED = 15;
 
 /**
  * Map an SFTP failure on `host` at `path`. A request that failed because the connection went away reports
@@ -57,6 +60,9 @@ export function mapSftpError(err: unknown, host: string, path: string, lost?: Ab
   const why = e?.message ?? String(err);
   if (e?.code === SFTP_NO_SUCH_FILE) return new ScoutError('REMOTE_NOT_FOUND', `${path} not found on ${host}`, { host, path });
   if (e?.code === SFTP_PERMISSION_DENIED) return new ScoutError('REMOTE_PERMISSION_DENIED', `permission denied on ${host}: ${path}`, { host, path });
+  if (e?.code === SFTP_NO_SPACE_ON_FILESYSTEM || e?.code === SFTP_QUOTA_EXCEEDED) {
+    return new ScoutError('TOO_LARGE', `${host}:${path}: ${e.code === SFTP_QUOTA_EXCEEDED ? 'quota exceeded' : 'no space left on the filesystem'}`, { host, path, sftpCode: e.code });
+  }
   return new ScoutError('REMOTE_IO', `${host}:${path}: ${why}`, { host, path, sftpCode: e?.code });
 }
 

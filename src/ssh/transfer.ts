@@ -152,7 +152,7 @@ export class LocalFs implements FileSystem {
 // ---------------------------------------------------------------------------------------------------------
 // A host's SFTP session
 
-type Callback<T> = (err: Error | null | undefined, value?: T) => void;
+export type Callback<T> = (err: Error | null | undefined, value?: T) => void;
 
 export class RemoteFs implements FileSystem {
   /** Requests waiting for an answer; failed at once when the connection is lost or the call cancelled. */
@@ -164,9 +164,9 @@ export class RemoteFs implements FileSystem {
    * @param cancel aborted when the caller cancels; absent for clean-up work that must run anyway
    */
   constructor(
-    private readonly sftp: SFTPWrapper,
+    protected readonly sftp: SFTPWrapper,
     readonly where: string,
-    private readonly lost: AbortSignal,
+    protected readonly lost: AbortSignal,
     private readonly cancel?: AbortSignal,
   ) {
     this.signals = cancel ? [lost, cancel] : [lost];
@@ -188,7 +188,7 @@ export class RemoteFs implements FileSystem {
     for (const reject of all) reject(reason);
   };
 
-  private op<T>(p: string, start: (cb: Callback<T>) => void): Promise<T> {
+  protected op<T>(p: string, start: (cb: Callback<T>) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       for (const s of this.signals) {
         if (s.aborted) return reject(s.reason instanceof ScoutError ? s.reason : new ScoutError('CANCELLED', 'cancelled'));

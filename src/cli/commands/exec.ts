@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { ExecResult, JobStartResult } from '../../protocol/methods/index.js';
+import type { ExecOutput, ExecResult, JobStartResult } from '../../protocol/methods/index.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
@@ -7,6 +7,8 @@ import { json } from '../output.js';
 
 /** Like ssh: 255 means Scout (not the remote command) failed. */
 const EXIT_SCOUT_ERROR = 255;
+/** What a shell reports for a command stopped by Ctrl-C (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
 
 export async function run(ctx: CommandContext): Promise<number> {
   const [host, ...words] = ctx.args.positional;
@@ -22,6 +24,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     ...(timeout ? { timeoutMs: Math.round(Number(timeout) * 1000) } : {}),
   };
   if (timeout && !(Number(timeout) > 0)) throw new UsageError('--timeout takes a positive number of seconds');
+  if (ctx.args.flags.has('stdin')) {
+    // Opt-in, unlike ssh: a scoutctl inside a `while read` loop must not swallow the loop's input.
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    Object.assign(params, { stdin: Buffer.concat(chunks).toString('base64'), stdinEncoding: 'base64' });
+  }
   let client;
   try {
     client = await connect(ctx);
@@ -36,15 +44,45 @@ export async function run(ctx: CommandContext): Promise<number> {
       ctx.io.out(ctx.json ? json({ jobId }) + '\n' : `${jobId}\n`);
       return 0;
     }
-    const r = await client.call<ExecResult>('ssh.exec', params);
+    // On a terminal, output appears as it arrives; piped or --json, it comes whole at the end.
+    const stream = !ctx.json && process.stdout.isTTY === true;
+    // Ctrl-C cancels the remote command ($/cancel: TERM, then KILL, to its process group) and waits for the
+    // daemon to confirm; a second Ctrl-C leaves at once (the daemon still stops it: we hang up).
+    const cancel = new AbortController();
+    const onSigint = () => {
+      if (cancel.signal.aborted) process.exit(EXIT_INTERRUPTED);
+      ctx.io.err('\nscoutctl: stopping the remote command (Ctrl-C again to quit now)\n');
+      cancel.abort();
+    };
+    process.on('SIGINT', onSigint);
+    let r: ExecResult;
+    try {
+      r = await client.call<ExecResult>('ssh.exec', stream ? { ...params, stream: true } : params, {
+        signal: cancel.signal,
+        ...(stream ? {
+          onNotification: (method: string, p: Record<string, unknown>) => {
+            if (method !== 'exec.output') return;
+            const o = p as unknown as ExecOutput;
+            (o.stream === 'stderr' ? process.stderr : process.stdout).write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data);
+          },
+        } : {}),
+      });
+    } catch (err) {
+      if (cancel.signal.aborted && (err as { code?: string }).code === 'CANCELLED') return EXIT_INTERRUPTED;
+      throw err;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return exitCodeOf(r);
     }
-    const out = r.encoding === 'base64' ? Buffer.from(r.stdout, 'base64') : r.stdout;
-    const err = r.encoding === 'base64' ? Buffer.from(r.stderr, 'base64') : r.stderr;
-    if (out.length) process.stdout.write(out);
-    if (err.length) process.stderr.write(err);
+    if (!stream) {
+      const out = r.encoding === 'base64' ? Buffer.from(r.stdout, 'base64') : r.stdout;
+      const err = r.encoding === 'base64' ? Buffer.from(r.stderr, 'base64') : r.stderr;
+      if (out.length) process.stdout.write(out);
+      if (err.length) process.stderr.write(err);
+    }
     if (r.truncated) ctx.io.err(`scoutctl: output truncated (over the per-stream cap; raise it with SCOUT_MAX_OUTPUT_BYTES)\n`);
     return exitCodeOf(r);
   } catch (err) {

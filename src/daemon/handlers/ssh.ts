@@ -1,9 +1,9 @@
 import { isScoutError } from '../../protocol/errors.js';
 import { ExecParams, type ExecResult } from '../../protocol/methods/index.js';
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
-import type { ExecOutcome } from '../../ssh/exec.js';
+import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
-import { method, type MethodSpec, type Services } from '../context.js';
+import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
 import { execModeFor } from '../settings.js';
 
 /** Wire form of an outcome: UTF-8 text when both streams are valid UTF-8, else base64 (no byte lost). */
@@ -17,15 +17,62 @@ export function execResult(o: ExecOutcome): ExecResult {
   return { ...base, stdout: o.stdout.toString('base64'), stderr: o.stderr.toString('base64'), encoding: 'base64' };
 }
 
+/**
+ * `exec.output` notifications for one call: UTF-8 text when the bytes are, base64 otherwise; a character
+ * split across two chunks is held back until it is whole. At most `cap` bytes per stream are sent, like the
+ * result keeps: the socket has no backpressure toward the channel, so an endless stream to a slow reader
+ * must not pile up in the daemon.
+ */
+export class OutputNotifier {
+  private readonly carry: Record<OutputStream, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+  private readonly sent: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+
+  constructor(private readonly ctx: CallContext, private readonly cap: number) {}
+
+  push(stream: OutputStream, chunk: Buffer): void {
+    const room = this.cap - this.sent[stream];
+    if (room <= 0) return;
+    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.sent[stream] += piece.length;
+    const bytes = this.carry[stream].length ? Buffer.concat([this.carry[stream], piece]) : piece;
+    const whole = completeUtf8Length(bytes);
+    const text = tryUtf8(bytes.subarray(0, whole));
+    if (text === undefined) {
+      this.carry[stream] = Buffer.alloc(0);
+      this.send(stream, bytes.toString('base64'), true);
+      return;
+    }
+    this.carry[stream] = Buffer.from(bytes.subarray(whole));
+    if (text) this.send(stream, text, false);
+  }
+
+  /** Whatever is still held back (a cut-off character at the end): sent as base64. */
+  flush(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.carry[stream].length) this.send(stream, this.carry[stream].toString('base64'), true);
+      this.carry[stream] = Buffer.alloc(0);
+    }
+  }
+
+  private send(stream: OutputStream, data: string, base64: boolean): void {
+    this.ctx.notify('exec.output', { id: this.ctx.rpcId, stream, data, ...(base64 ? { encoding: 'base64' } : {}) });
+  }
+}
+
 export function sshMethods(svc: Services): MethodSpec[] {
   return [
     method('ssh.exec', ExecParams, async (p, ctx): Promise<ExecResult> => {
       svc.registry.get(p.host);
       const command = withCwd(p.command, p.cwd);
+      const maxOutputBytes = p.maxOutputBytes ?? svc.settings.maxOutputBytes;
+      const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes) : undefined;
       const opts = {
         timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
-        maxOutputBytes: p.maxOutputBytes ?? svc.settings.maxOutputBytes,
+        maxOutputBytes,
         signal: ctx.signal,
+        ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
+        ...(p.env ? { env: p.env } : {}),
+        ...(notifier ? { onOutput: (stream: OutputStream, chunk: Buffer) => notifier.push(stream, chunk) } : {}),
       };
       const mode = execModeFor(svc.settings.execMode, p.host, p.mode);
       const run = () => svc.pool.use(p.host, (conn) => conn.run(command, opts, mode));
@@ -39,6 +86,8 @@ export function sshMethods(svc: Services): MethodSpec[] {
           return execResult(await run());
         }
         throw err;
+      } finally {
+        notifier?.flush();
       }
     }),
   ];

@@ -8,3 +8,4 @@ export * from './ssh.js';
 export * from './transfer.js';
 export * from './fleet.js';
 export * from './jobs.js';
+export * from './fs.js';

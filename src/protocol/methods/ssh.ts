@@ -4,6 +4,9 @@ import { ByteCount, HostName, RemotePath, TimeoutMs } from './common.js';
 export const ExecMode = z.enum(['auto', 'on', 'off']);
 export type ExecMode = z.infer<typeof ExecMode>;
 
+/** stdin travels inside one wire line (16 MiB): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
+export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
+
 export const ExecParams = z
   .object({
     host: HostName,
@@ -13,6 +16,13 @@ export const ExecParams = z
     maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
     /** auto | on: short commands through a resident shell when eligible; off: an exec channel. Default SCOUT_EXEC_MODE. */
     mode: ExecMode.optional(),
+    /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
+    stdin: z.string().max(MAX_STDIN_CHARS).optional(),
+    stdinEncoding: z.enum(['utf8', 'base64']).optional(),
+    /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(64 * 1024)).optional(),
+    /** Send `exec.output` notifications as output arrives, before the final result. */
+    stream: z.boolean().optional(),
   })
   .strict();
 export type ExecParams = z.infer<typeof ExecParams>;
@@ -28,4 +38,16 @@ export interface ExecResult {
   durationMs: number;
   /** How the command ran: in a resident shell (the fast path) or on an exec channel of its own. */
   via?: 'warm-shell' | 'exec-channel';
+}
+
+/**
+ * Notification `exec.output` for a call made with `stream: true`, tagged with the request id. `data` is
+ * UTF-8 text, or base64 (`encoding: 'base64'`) for bytes that are not. A character split across chunks is
+ * held back until it is whole. Streamed bytes stop at the same per-stream cap as the result (`truncated`).
+ */
+export interface ExecOutput {
+  id: string | number;
+  stream: 'stdout' | 'stderr';
+  data: string;
+  encoding?: 'base64';
 }
