@@ -10,12 +10,13 @@
 //
 // The protocol on the channel, one call at a time:
 //   request (our stdin → shell):   NONCE \n  COMMAND-LINES \n  NONCE \n
-//   reply on stdout:               S NONCE \n  OUTPUT  \n E NONCE SP STATUS \n
-//   reply on stderr:               S NONCE \n  OUTPUT  \n E NONCE \n
+//   reply on stdout:               S NONCE \n  OUTPUT  E NONCE SP STATUS \n
+//   reply on stderr:               S NONCE \n  OUTPUT  E NONCE \n
 // NONCE is 128 random bits per call, sent only through stdin (never in a command line visible in ps) and
-// unset before the command runs, so the command's own output cannot forge an end marker. The end markers are
-// printed with a leading newline that is stripped exactly once, so output without a trailing newline comes
-// back byte for byte. Output before the start marker (rc noise, late writes of an earlier call's stray
+// unset before the command runs, so the command's own output cannot forge an end marker. Markers are found
+// anywhere in the byte stream, not only at line starts, so output without a trailing newline comes back byte
+// for byte with no guard newline to strip, and only a tail that could begin a marker is held back while
+// streaming. Output before the start marker (rc noise, late writes of an earlier call's stray
 // children) is dropped. The command is read back with `read -r` into a variable and run as
 // `( eval "$cmd" ) </dev/null`: the subshell keeps cd, export, umask, traps, functions and `exit` from leaking
 // into the next call, and stdin at EOF is what an exec channel without stdin gives.
@@ -59,7 +60,7 @@ function bootstrap(ready: string): string {
     // The command's text is unset inside eval's own first line, so line numbers in error messages are the
     // command's and the subshell holds no variable of ours.
     `( unset ${VAR}_n ${VAR}_l ${VAR}_s; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null && ${VAR}_s=0 || ${VAR}_s=$?`,
-    `printf '\\nE%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf '\\nE%s\\n' "$${VAR}_n" >&2`,
+    `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&2`,
     'done',
   ].join('\n');
 }
@@ -106,7 +107,9 @@ class MarkerScanner {
       this.held = Buffer.alloc(0);
       return buf.subarray(at + this.marker.length);
     }
-    const keep = Math.min(buf.length, this.marker.length - 1);
+    // Hold back only a tail that could be the start of the marker, so streamed output is not delayed.
+    let keep = Math.min(buf.length, this.marker.length - 1);
+    while (keep > 0 && !buf.subarray(buf.length - keep).equals(this.marker.subarray(0, keep))) keep--;
     const safe = buf.length - keep;
     if (safe > 0) emit?.(buf.subarray(0, safe));
     this.held = Buffer.from(buf.subarray(safe));
@@ -125,7 +128,7 @@ class FramedStream {
 
   constructor(nonce: string, private readonly withStatus: boolean, private readonly onBody: (b: Buffer) => void) {
     this.start = new MarkerScanner(Buffer.from(`S${nonce}\n`));
-    this.end = new MarkerScanner(Buffer.from(withStatus ? `\nE${nonce} ` : `\nE${nonce}\n`));
+    this.end = new MarkerScanner(Buffer.from(withStatus ? `E${nonce} ` : `E${nonce}\n`));
   }
 
   get status(): number {
