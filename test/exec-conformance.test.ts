@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
-import { startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 const pexec = promisify(execFile);
@@ -193,15 +193,18 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
   it('daemon.status counts fast-path hits and fallbacks; a per-call mode overrides the setting', async () => {
     const before = (await c.call<StatusResult>('daemon.status')).warmShell!;
     const other = mode === 'on' ? 'off' : 'on';
+    await run('true');
     const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo x', mode: other });
     expect(r.via).toBe(other === 'on' ? 'warm-shell' : 'exec-channel');
     await run('sleep 0 & wait', {}, false);
     const after = (await c.call<StatusResult>('daemon.status')).warmShell!;
     // Only a call that ran in a resident shell is a hit; a call that chose `off` is not a fallback.
-    expect(after.hits).toBe(before.hits + (other === 'on' ? 1 : 0));
+    expect(after.hits).toBe(before.hits + 1);
     expect(after.fallbacks.background ?? 0).toBe((before.fallbacks.background ?? 0) + (mode === 'on' ? 1 : 0));
     expect(after.live).toBeGreaterThanOrEqual(1);
     expect((await c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
+    const st = await scoutctl(['status'], daemon.env);
+    expect(st.stdout).toContain(`warm shells: ${after.live} live, ${after.hits} fast-path call`);
   });
 });
 

@@ -42,6 +42,11 @@ function render(s: StatusResult, pool: PoolListResult): string {
     `  pool:        ${s.pool.connections} open, ${s.pool.created} created, ${s.pool.closed} closed, ${s.pool.uses} uses, ${s.pool.channelsOpen} channels open`,
     `  memory:      ${bytes(s.rssBytes)} RSS`,
   ];
+  if (s.warmShell) {
+    const w = s.warmShell;
+    const fb = Object.entries(w.fallbacks).map(([k, v]) => `${k}×${v}`).join(', ');
+    lines.push(`  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'}, ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`);
+  }
   const errs = Object.entries(s.counters.errors);
   if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);
   for (const w of s.warnings) lines.push(`  WARNING:     ${w}`);
