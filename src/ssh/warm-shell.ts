@@ -42,12 +42,16 @@ const VAR = '__scout';
 
 /**
  * The resident loop, POSIX sh. `read -r` with an empty IFS keeps every byte of a line; lines are collected
- * until the nonce line. `set +e +u` guards the loop itself (an rc file may set them); the subshell sees the
- * options as the rc left them, as a normal exec would. The status is taken with `&&`/`||` so that `set -e`
- * in the rc cannot end the loop.
+ * until the nonce line. The loop leaves shell options as the rc set them (the subshell sees them, as a normal
+ * exec would) and is written to survive them: every variable is assigned before use (`set -u`) and every
+ * status is taken in an `&&`/`||` list (`set -e`).
  */
 function bootstrap(ready: string): string {
   return [
+    // The loop's own stderr goes to /dev/null and the channel's stderr is kept on fd 9 for the commands: a
+    // shell reports a foreground child killed by a signal on its stderr ("Killed"), which `sh -c CMD` never
+    // prints about itself, so that report must not reach the command's stderr.
+    `exec 9>&2 2>/dev/null`,
     `printf '%s\\n' '${ready}'`,
     `while IFS= read -r ${VAR}_n; do`,
     `${VAR}_c=`,
@@ -56,11 +60,11 @@ function bootstrap(ready: string): string {
     `${VAR}_c="$${VAR}_c$${VAR}_l`,
     `"`,
     'done',
-    `printf 'S%s\\n' "$${VAR}_n"; printf 'S%s\\n' "$${VAR}_n" >&2`,
+    `printf 'S%s\\n' "$${VAR}_n"; printf 'S%s\\n' "$${VAR}_n" >&9`,
     // The command's text is unset inside eval's own first line, so line numbers in error messages are the
     // command's and the subshell holds no variable of ours.
-    `( unset ${VAR}_n ${VAR}_l ${VAR}_s; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null && ${VAR}_s=0 || ${VAR}_s=$?`,
-    `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&2`,
+    `( unset ${VAR}_n ${VAR}_l ${VAR}_s; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$?`,
+    `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&9`,
     'done',
   ].join('\n');
 }
