@@ -17,7 +17,8 @@ const pexec = promisify(execFile);
 let fleet: Fleet;
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1']);
+  // `slow` models a login whose rc files take a second: every session sleeps before running its command.
+  fleet = await startFleet(['web1', 'slow'], { perHost: { slow: { config: ['ForceCommand sleep 1; eval "$SSH_ORIGINAL_COMMAND"'] } } });
 });
 
 afterAll(async () => {
@@ -208,7 +209,7 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
   });
 });
 
-describe('a resident shell that dies', () => {
+describe('resident shell lifecycle (auto mode)', () => {
   let daemon: DaemonProc;
   let c: ScoutClient;
 
@@ -255,6 +256,19 @@ describe('a resident shell that dies', () => {
     expect(status.restarts).toBeGreaterThanOrEqual(1);
     expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
     await c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
+  });
+
+  it('a call whose timeout ends while its shell still starts times out without running; the shell then serves the next call', async () => {
+    const marker = path.join(fleet.root, 'slow-ran');
+    const startedBefore = (await c.call<StatusResult>('daemon.status')).warmShell!.started;
+    await expectCode(c.call('ssh.exec', { host: 'slow', command: `touch ${marker}`, timeoutMs: 300 }), 'COMMAND_TIMEOUT');
+    const started = startedBefore + 1;
+    await until(async () => (await c.call<StatusResult>('daemon.status')).warmShell!.started === started, 10_000, 'the slow shell to become ready');
+    expect(fs.existsSync(marker)).toBe(false);
+    const r = await c.call<ExecResult>('ssh.exec', { host: 'slow', command: 'echo warm; id -un' });
+    expect(r).toMatchObject({ stdout: `warm\n${fleet.user}\n`, via: 'warm-shell' });
+    // Served by the shell that was already up: no new session paid the slow login.
+    expect((await c.call<StatusResult>('daemon.status')).warmShell!.started).toBe(started);
   });
 
   it('killed between calls: the next call is served by a new resident shell without an error', async () => {

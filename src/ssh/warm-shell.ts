@@ -88,7 +88,12 @@ export function fastPathObstacle(command: string, opts: Pick<ExecOptions, 'stdin
 
 /** The shell died (or never answered) before the command started: running it elsewhere is safe. */
 export class NotStartedError extends Error {
-  constructor(readonly reason: string) {
+  /**
+   * `channel`: no channel could be opened (momentary: the server's sessions are full);
+   * `shell`: the login shell did not run the loop (it will not next time either: not POSIX, rc hangs);
+   * `gone`: a running shell ended before the command started.
+   */
+  constructor(readonly reason: string, readonly kind: 'channel' | 'shell' | 'gone' = 'gone') {
     super(`resident shell unavailable: ${reason}`);
   }
 }
@@ -215,7 +220,7 @@ export class WarmShell {
           trySignal(stream, 'KILL');
           try { stream.close(); } catch { /* already closed */ }
         }
-        reject(new NotStartedError(why));
+        reject(new NotStartedError(why, stream ? 'shell' : 'channel'));
       };
       const timer = setTimeout(() => fail(`no ready line within ${timeoutMs} ms`), timeoutMs);
       client.exec(bootstrap(ready.slice(0, -1)), (err, s) => {

@@ -2,7 +2,7 @@
 // slots while it lives, shared by every call and client. Decides per call whether the fast path applies and
 // counts hits, fallbacks (by reason) and restarts for daemon.status.
 import type { Client } from 'ssh2';
-import { ScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { ChannelSlots } from './channel-slots.js';
 import type { ExecOptions, ExecOutcome } from './exec.js';
 import { NotStartedError, WarmShell, fastPathObstacle } from './warm-shell.js';
@@ -59,6 +59,8 @@ export class WarmShells {
     const obstacle = fastPathObstacle(command, opts);
     if (obstacle) return this.fallback(obstacle);
     if (this.unavailable && mode === 'auto') return this.fallback('unavailable');
+    // The call's timeout covers waiting for a shell to start, as an exec channel's covers the rc files.
+    const deadline = performance.now() + opts.timeoutMs;
     // One retry: a shell found dead before our command started (killed between calls) is replaced.
     for (let attempt = 0; ; attempt++) {
       for (const s of [...this.shells]) if (s.dead && !s.busy) this.retire(s);
@@ -67,23 +69,16 @@ export class WarmShells {
         if (this.shells.length + this.starting >= this.max) return this.fallback('busy');
         const release = this.slots.tryAcquire();
         if (!release) return this.fallback('no-channel');
-        this.starting++;
         try {
-          shell = await WarmShell.start(this.client, this.host, release);
+          shell = await this.start(release, deadline, opts.signal);
         } catch (err) {
-          const why = err instanceof NotStartedError ? err.reason : String(err);
-          // A refused channel is momentary; a shell that opened but never became ready will not next time either.
-          if (!why.startsWith('could not open')) this.unavailable = why;
-          if (mode === 'on') throw new ScoutError('CHANNEL_FAILED', `could not start a resident shell on ${this.host}: ${why}`, { host: this.host, ran: false });
+          if (!(err instanceof NotStartedError)) throw err; // COMMAND_TIMEOUT or CANCELLED while waiting
+          if (mode === 'on') throw new ScoutError('CHANNEL_FAILED', `could not start a resident shell on ${this.host}: ${err.reason}`, { host: this.host, ran: false });
           return this.fallback('start-failed');
-        } finally {
-          this.starting--;
         }
-        this.counters.started++;
-        this.shells.push(shell);
       }
       try {
-        const outcome = await shell.run(command, opts);
+        const outcome = await shell.run(command, { ...opts, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) });
         this.counters.hits++;
         return outcome;
       } catch (err) {
@@ -98,6 +93,56 @@ export class WarmShells {
         if (shell.dead) this.retire(shell);
       }
     }
+  }
+
+  /**
+   * Start a resident shell for this caller. If the caller stops waiting (its deadline or cancel comes first),
+   * the shell still joins the set when it is ready, idle for the next call: its rc cost is not wasted.
+   */
+  private start(release: () => void, deadline: number, signal: AbortSignal | undefined): Promise<WarmShell> {
+    this.starting++;
+    let abandoned = false;
+    const starting = WarmShell.start(this.client, this.host, release).then(
+      (shell) => {
+        this.counters.started++;
+        if (abandoned) this.shells.push(shell);
+        return shell;
+      },
+      (err: unknown) => {
+        // A refused channel is momentary; a shell that opened but never became ready will not next time either.
+        if (err instanceof NotStartedError && err.kind === 'shell') this.unavailable = err.reason;
+        throw err;
+      },
+    ).finally(() => this.starting--);
+    return new Promise<WarmShell>((resolve, reject) => {
+      const giveUp = (err: ScoutError) => {
+        abandoned = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        starting.catch(() => undefined);
+        reject(err);
+      };
+      const onAbort = () => giveUp(isScoutError(signal?.reason) ? signal.reason : new ScoutError('CANCELLED', `command on ${this.host} was cancelled`, { host: this.host }));
+      const waitMs = Math.max(0, deadline - performance.now());
+      const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `command on ${this.host} timed out after waiting ${Math.round(waitMs)} ms for a resident shell to start; it did not run`, { host: this.host, ran: false })), waitMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      starting.then(
+        (shell) => {
+          if (abandoned) return;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.shells.push(shell);
+          resolve(shell);
+        },
+        (err: unknown) => {
+          if (abandoned) return;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Stop every resident shell (the connection stays). */
