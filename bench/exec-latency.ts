@@ -8,6 +8,7 @@
 // Run: npm run build && npx tsx bench/exec-latency.ts [--runs 200]
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecResult } from '../src/protocol/methods/index.js';
@@ -97,7 +98,7 @@ try {
   await fleet.cleanup();
 }
 
-console.log(`ssh.exec true on a warm connection (${RUNS} runs; ${SLOW_RUNS} where each run pays the 200 ms rc)`);
+console.log(`ssh.exec true on a warm connection (${RUNS} runs; ${SLOW_RUNS} where each run pays the 200 ms rc); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
 console.log(`${'user'.padEnd(8)} ${'path'.padEnd(20)} ${'min'.padStart(11)} ${'p50'.padStart(11)} ${'p90'.padStart(11)}  runs`);
 for (const r of rows) console.log(`${r.host.padEnd(8)} ${r.path.padEnd(20)} ${fmt(r.min)} ${fmt(r.p50)} ${fmt(r.p90)}  ${r.runs}`);
 for (const host of names) {
