@@ -257,8 +257,8 @@ describe('resident shell lifecycle (auto mode)', () => {
     expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
     // The dead shell's channel is given back: only live resident shells hold channels now.
     await until(async () => {
-      const open = (await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!.channels.open;
-      return open === (await c.call<StatusResult>('daemon.status')).warmShell!.live;
+      const web1 = (await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!;
+      return web1.channels.open === web1.warmShells;
     }, 5_000, 'the dead shell\'s channel to be released');
     await c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
   });

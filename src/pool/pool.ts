@@ -39,6 +39,8 @@ export interface ConnectionSnapshot {
   uses: number;
   errors: number;
   channels: { open: number; limit: number; queued: number };
+  /** Resident shells alive on this connection (each holds one of the open channels). */
+  warmShells: number;
   keepalive: { intervalMs: number; countMax: number };
 }
 
@@ -146,6 +148,7 @@ export class Pool {
       uses: c.uses,
       errors: c.errors,
       channels: { open: c.channelsOpen, limit: c.slots.limit, queued: c.slots.queued },
+      warmShells: c.shells.live,
       keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
     }));
   }

@@ -10,6 +10,8 @@ export interface ConnectionInfo {
   uses: number;
   errors: number;
   channels: { open: number; limit: number };
+  /** Resident shells alive on this connection (the exec fast path); each holds one of the open channels. */
+  warmShells?: number;
   keepalive: { intervalMs: number; countMax: number };
 }
 
