@@ -99,7 +99,7 @@ export class NotStartedError extends Error {
 }
 
 /** Finds `marker` in a byte stream that arrives in chunks; bytes before it are passed on or dropped. */
-class MarkerScanner {
+export class MarkerScanner {
   private held = Buffer.alloc(0);
 
   constructor(private readonly marker: Buffer) {}
@@ -128,8 +128,8 @@ class MarkerScanner {
 
 type Phase = 'before' | 'body' | 'status' | 'done';
 
-/** One call's view of one stream: discard until the start marker, pass the body, stop at the end marker. */
-class FramedStream {
+/** One call's view of one stream: discard until the start marker, pass the body, stop at the end marker. (Exported for its unit test.) */
+export class FramedStream {
   phase: Phase = 'before';
   private readonly start: MarkerScanner;
   private readonly end: MarkerScanner;
