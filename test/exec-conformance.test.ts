@@ -18,7 +18,14 @@ let fleet: Fleet;
 
 beforeAll(async () => {
   // `slow` models a login whose rc files take a second: every session sleeps before running its command.
-  fleet = await startFleet(['web1', 'slow'], { perHost: { slow: { config: ['ForceCommand sleep 1; eval "$SSH_ORIGINAL_COMMAND"'] } } });
+  // `noloop` models a login shell that cannot run the resident loop (fish, csh): the loop's session fails at
+  // once while every other command runs.
+  fleet = await startFleet(['web1', 'slow', 'noloop'], {
+    perHost: {
+      slow: { config: ['ForceCommand sleep 1; eval "$SSH_ORIGINAL_COMMAND"'] },
+      noloop: { config: ['ForceCommand case "$SSH_ORIGINAL_COMMAND" in *__scout_n*) echo "unsupported shell" >&2; exit 127;; *) eval "$SSH_ORIGINAL_COMMAND";; esac'] },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -274,6 +281,19 @@ describe('resident shell lifecycle (auto mode)', () => {
     expect(r).toMatchObject({ stdout: `warm\n${fleet.user}\n`, via: 'warm-shell' });
     // Served by the shell that was already up: no new session paid the slow login.
     expect((await c.call<StatusResult>('daemon.status')).warmShell!.started).toBe(started);
+  });
+
+  it('a login shell that cannot run the loop: calls run on exec channels, and the host is not tried again', async () => {
+    const before = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    expect(await c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo one' })).toMatchObject({ stdout: 'one\n', exitCode: 0, via: 'exec-channel' });
+    expect(await c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo two' })).toMatchObject({ stdout: 'two\n', exitCode: 0, via: 'exec-channel' });
+    const after = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    expect(after.fallbacks['start-failed'] ?? 0).toBe((before.fallbacks['start-failed'] ?? 0) + 1);
+    expect(after.fallbacks.unavailable ?? 0).toBe((before.fallbacks.unavailable ?? 0) + 1);
+    expect(after.started).toBe(before.started);
+    // Asked for explicitly, the fast path reports why it cannot serve the call.
+    const err = await expectCode(c.call('ssh.exec', { host: 'noloop', command: 'echo three', mode: 'on' }), 'CHANNEL_FAILED');
+    expect(err.message).toMatch(/resident shell/);
   });
 
   it('killed between calls: the next call is served by a new resident shell without an error', async () => {
