@@ -13,6 +13,8 @@ import { scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 const pexec = promisify(execFile);
+/** A printf format printing bytes 0…255 in order, as octal escapes (printf turns \045 into a literal %). */
+const ALL_BYTES_FORMAT = Array.from({ length: 256 }, (_, i) => `\\${i.toString(8).padStart(3, '0')}`).join('');
 
 let fleet: Fleet;
 
@@ -92,7 +94,7 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
   });
 
   it('binary output comes back as base64, every byte intact', async () => {
-    const r = await run("i=0; while [ $i -lt 256 ]; do printf \"\\\\$(printf %o $i)\"; i=$((i+1)); done");
+    const r = await run(`printf '${ALL_BYTES_FORMAT}'`);
     expect(r.encoding).toBe('base64');
     expect(Buffer.from(r.stdout, 'base64')).toEqual(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
   });
