@@ -1,47 +1,13 @@
 // The foundation, end to end: scoutctl / client → Unix socket → JSON-RPC → scoutd → pooled ssh2 → real sshd.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
+import type { ScoutError } from '../src/protocol/errors.js';
 import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
-
-const pexec = promisify(execFile);
-
-/** Processes of the remote test user whose command line contains `needle`. */
-async function remoteProcesses(user: string, needle: string): Promise<string[]> {
-  try {
-    const { stdout } = await pexec('pgrep', ['-u', user, '-f', '-a', needle]);
-    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-/** Poll `check` until it returns true, with a bound; for states that have no event to wait on. */
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<ScoutError> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isScoutError(err)) throw err;
-    expect(err.code, err.message).toBe(code);
-    return err;
-  }
-  throw new Error(`expected ${code}, got a result`);
-}
 
 let fleet: Fleet;
 let daemon: DaemonProc | undefined;

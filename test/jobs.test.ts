@@ -1,46 +1,11 @@
 // Background jobs end to end: scoutd owns long commands on real sshd; clients come and go and read the output
 // by cursor.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { ExecResult, JobInfo, JobListResult, JobOutputResult, JobStartResult, StatusResult } from '../src/protocol/methods/index.js';
 import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
-
-const pexec = promisify(execFile);
-
-/** Processes of the remote test user whose command line contains `needle`. */
-async function remoteProcesses(user: string, needle: string): Promise<string[]> {
-  try {
-    const { stdout } = await pexec('pgrep', ['-u', user, '-f', '-a', needle]);
-    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-/** Poll `check` until it returns true, with a bound; for states that have no event to wait on. */
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<ScoutError> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isScoutError(err)) throw err;
-    expect(err.code, err.message).toBe(code);
-    return err;
-  }
-  throw new Error(`expected ${code}, got a result`);
-}
 
 /** Read a job from `offset` to its end through the cursor, long-polling. */
 async function readToEnd(c: ScoutClient, jobId: string, maxBytes: number): Promise<{ text: string; reads: number; last: JobOutputResult; dropped: number }> {

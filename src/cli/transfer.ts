@@ -39,7 +39,8 @@ export function transferArgs(ctx: CommandContext): { words: string[]; recursive:
   return { words, recursive };
 }
 
-export async function runTransfer(ctx: CommandContext, method: string, params: Record<string, unknown>, label: string): Promise<number> {
+/** `destHost` prefixes the written path in the summary (`web1:/srv/x`); a get writes locally and has none. */
+export async function runTransfer(ctx: CommandContext, method: string, params: Record<string, unknown>, label: string, destHost?: string): Promise<number> {
   const client = await connect(ctx);
   const stderr = process.stderr;
   const bar = !ctx.json && stderr.isTTY ? new (await import('./progress.js')).ProgressBar(stderr, label) : undefined;
@@ -53,7 +54,7 @@ export async function runTransfer(ctx: CommandContext, method: string, params: R
     if (ctx.json) ctx.io.out(json(r) + '\n');
     else {
       const rate = r.durationMs > 0 ? `, ${bytes(Math.round((r.bytes / r.durationMs) * 1000))}/s` : '';
-      ctx.io.err(`${label} → ${r.path}: ${bytes(r.bytes)} in ${r.files} file${r.files === 1 ? '' : 's'}, ${duration(r.durationMs)}${rate}\n`);
+      ctx.io.err(`${label} → ${destHost ? `${destHost}:` : ''}${r.path}: ${bytes(r.bytes)} in ${r.files} file${r.files === 1 ? '' : 's'}, ${duration(r.durationMs)}${rate}\n`);
     }
     return 0;
   } catch (err) {

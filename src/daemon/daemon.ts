@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/trust.js';
-import type { HostEntry } from '../hosts/ssh-config.js';
+import type { TrustContext } from '../hosts/trust.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
-import { SshConnection } from '../ssh/connection.js';
-import { newWarmShellCounters, type WarmShellCounters } from '../ssh/warm-shells.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { Dialer } from './dialer.js';
+import { newWarmShellCounters } from '../ssh/warm-shells.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
@@ -69,9 +69,11 @@ export class Daemon {
     };
     if (settings.strictHostKeyChecking === 'no') this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
     this.pool = new Pool({
-      dial: (host) => this.dial(host),
+      dial: (host, timeoutMs) => this.dial(host, timeoutMs),
+      connectBudgetMs: (host) => this.dialerFor().connectTimeoutMs(host),
       idleTimeoutMs: settings.idleTimeoutMs,
       maxPoolSize: settings.maxPoolSize,
+      maxConnectionsPerHost: settings.maxConnectionsPerHost,
       log: this.log.child({ component: 'pool' }),
     });
     this.jobs = new JobTable(
@@ -164,39 +166,13 @@ export class Daemon {
     this.sessions.add(session);
   }
 
-  private dial(host: string): Promise<SshConnection> {
-    const entry = this.registry.get(host);
-    return dialEntry(entry, this.settings, this.trust, this.warmShellCounters);
+  private dialer: Dialer | undefined;
+  /** ProxyJump targets are dialled through pooled jump connections (see dialer.ts). */
+  private dial(host: string, timeoutMs?: number): Promise<SshConnection> {
+    return this.dialerFor().dial(host, timeoutMs);
   }
-}
 
-/** Turn a resolved host entry into a live connection. */
-function dialEntry(entry: HostEntry, settings: Settings, trust: TrustContext, warmShellCounters: WarmShellCounters): Promise<SshConnection> {
-  return SshConnection.dial({
-    host: entry.name,
-    hostname: entry.hostname,
-    port: entry.port,
-    username: entry.user,
-    identityFiles: entry.identityFiles,
-    identitiesOnly: entry.identitiesOnly,
-    agent: entry.identityAgent !== undefined ? entry.identityAgent || undefined : settings.agentSocket,
-    home: settings.home,
-    connectTimeoutMs: entry.connectTimeoutMs ?? settings.connectTimeoutMs,
-    keepaliveIntervalMs: entry.serverAliveIntervalMs ?? settings.keepaliveIntervalMs,
-    keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
-    maxSessions: settings.maxSessions,
-    warmShells: settings.warmShells,
-    warmShellCounters,
-    verifyHostKey: hostKeyVerifier(entry, trust),
-    hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
-  });
-}
-
-/** ssh2's host key algorithms with the types already on file first (an RSA-only entry must not see ed25519 offered first). */
-const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-function orderHostKeyAlgorithms(known: string[]): string[] | undefined {
-  if (known.length === 0) return undefined;
-  const expand = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
-  const first = [...new Set(known.flatMap(expand))].filter((a) => ALL_HOST_KEY_ALGORITHMS.includes(a));
-  return [...first, ...ALL_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
+  private dialerFor(): Dialer {
+    return (this.dialer ??= new Dialer(this.registry, this.pool, this.settings, this.trust, this.warmShellCounters));
+  }
 }

@@ -45,6 +45,10 @@ export interface Settings {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   maxSessions: number;
+  /** Calls that may wait for a channel on one connection; beyond that, BUSY at once. */
+  channelQueue: number;
+  /** Connections per host: more than 1 lets a burst open overflow connections instead of queueing. */
+  maxConnectionsPerHost: number;
   /** In-flight calls get this long to finish on shutdown before they are cancelled. */
   shutdownGraceMs: number;
   /** Bytes of output kept per background job (oldest dropped first). */
@@ -132,6 +136,11 @@ const SPECS: Spec[] = [
   { key: 'keepaliveCountMax', env: 'SCOUT_KEEPALIVE_COUNT_MAX', def: 3, parse: positiveInt('SCOUT_KEEPALIVE_COUNT_MAX') },
   // OpenSSH's MaxSessions default.
   { key: 'maxSessions', env: 'SCOUT_MAX_SESSIONS', def: 10, parse: positiveInt('SCOUT_MAX_SESSIONS') },
+  // 1000 waiting calls at ~10 ms each is ten seconds of work: beyond that, saying BUSY beats a long silence.
+  // 1: one login per host, bursts queue (every call still succeeds). Raise it when one host serves many
+  // long-running calls at once, so that short ones are not stuck behind them.
+  { key: 'maxConnectionsPerHost', env: 'SCOUT_MAX_CONNECTIONS_PER_HOST', def: 1, parse: positiveInt('SCOUT_MAX_CONNECTIONS_PER_HOST') },
+  { key: 'channelQueue', env: 'SCOUT_CHANNEL_QUEUE', def: 1000, parse: positiveInt('SCOUT_CHANNEL_QUEUE') },
   { key: 'shutdownGraceMs', env: 'SCOUT_SHUTDOWN_GRACE', def: 5_000, parse: seconds('SCOUT_SHUTDOWN_GRACE'), show: asSeconds },
   // 1 MiB per job × SCOUT_MAX_JOBS (32) bounds job output memory at 32 MiB.
   { key: 'jobBufferBytes', env: 'SCOUT_JOB_BUFFER', def: 1_048_576, parse: positiveInt('SCOUT_JOB_BUFFER') },

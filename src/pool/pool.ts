@@ -3,16 +3,27 @@
 // JSON or of how a connection is dialled (the `dial` function is passed in).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { SshConnection } from '../ssh/connection.js';
+import { isTransientConnectError } from '../ssh/errors.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { DEFAULT_BACKOFF, withRetry, type BackoffPolicy } from './backoff.js';
 
 export interface PoolOptions {
-  /** Open a new connection to an alias. */
-  dial: (host: string) => Promise<SshConnection>;
+  /** Open a new connection to an alias; `timeoutMs` bounds this attempt (connect, handshake, auth). */
+  dial: (host: string, timeoutMs?: number) => Promise<SshConnection>;
+  /** Total time one connect may take, retries included (the host's ConnectTimeout); 10 s when absent. */
+  connectBudgetMs?: (host: string) => number;
+  /** Retry policy for transient connect failures (refused, reset, timeout, handshake cut). */
+  backoff?: BackoffPolicy;
   /** Close connections with no open channel idle longer than this. */
   idleTimeoutMs: number;
   /** Above this many connections, idle ones are closed least-recently-used first. */
   maxPoolSize: number;
   log: PoolLogger;
+  /**
+   * Connections one host may have at once: when every channel of the existing ones is taken, a call opens
+   * an overflow connection instead of queueing, up to this many (default 1: queue only).
+   */
+  maxConnectionsPerHost?: number;
   /** Reaper period; defaults to a quarter of the idle timeout, between 1 s and 60 s. */
   reapEveryMs?: number;
 }
@@ -26,9 +37,27 @@ export interface PoolLogger {
 export interface HostStats {
   created: number;
   closed: number;
+  /** Connections opened after the first (the previous one closed, was reaped, evicted or lost). */
+  reconnects: number;
   uses: number;
   errors: Record<string, number>;
+  /** Connect attempts that failed transiently and were tried again. */
+  connectRetries: number;
+  /** Connections dropped because the peer stopped answering keepalives. */
+  keepaliveFailures: number;
+  /** Calls that had to queue for a channel slot, and their total wait. */
+  channelWaits: number;
+  channelWaitMs: number;
+  /** Channel opens the server refused (retried, invisible to callers). */
+  refusedOpens: number;
+  /** Calls retried on a fresh connection or channel (read-only, or the command never ran). */
+  retriedCalls: number;
+  /** Calls waiting for a channel right now. */
+  queued: number;
 }
+
+/** When a failed call may run again: never, only if it never started (exec, writes), or always (reads). */
+export type RetryRule = 'never' | 'unstarted' | 'idempotent';
 
 export interface ConnectionSnapshot {
   host: string;
@@ -38,14 +67,46 @@ export interface ConnectionSnapshot {
   lastUsed: string;
   uses: number;
   errors: number;
-  channels: { open: number; limit: number; queued: number };
+  channels: { open: number; limit: number; queued: number; peak: number; configuredLimit: number };
+  /** Calls that queued for a channel on this connection and their total wait; refused opens. */
+  waits: number;
+  waitMs: number;
+  refusedOpens: number;
   /** Resident shells alive on this connection (each holds one of the open channels). */
   warmShells: number;
   keepalive: { intervalMs: number; countMax: number };
+  /** An extra connection opened because the host's channels were all taken. */
+  overflow?: boolean;
+}
+
+/** Overflow connections idle this long are closed (they serve bursts; the primary stays warm). */
+export const OVERFLOW_IDLE_MS = 30_000;
+
+/** Connect budget (retries included) when the host has no ConnectTimeout of its own. */
+export const DEFAULT_CONNECT_BUDGET_MS = 10_000;
+
+/** Pool-wide totals for daemon.status. */
+export interface PoolTotals extends Omit<HostStats, 'errors'> {
+  connections: number;
+  channelsOpen: number;
+  errors: Record<string, number>;
+}
+
+/** Whether a failed call may run once more under `rule`. */
+function retryable(err: unknown, rule: RetryRule): boolean {
+  if (rule === 'never' || !isScoutError(err)) return false;
+  if (err.code === 'CHANNEL_FAILED') return err.details.ran === false;
+  if (err.code !== 'CONNECTION_LOST') return false;
+  return rule === 'idempotent' || err.details.ran === false;
 }
 
 export class Pool {
   private readonly live = new Map<string, SshConnection>();
+  /** Extra connections per host opened when the primary's channels were all taken (see pick()). */
+  private readonly overflow = new Map<string, SshConnection[]>();
+  private readonly overflowDialing = new Map<string, Promise<SshConnection>>();
+  /** Calls that picked a connection and have not finished (their slot may not be taken yet). */
+  private readonly calls = new WeakMap<SshConnection, number>();
   private readonly dialing = new Map<string, Promise<SshConnection>>();
   private readonly stats = new Map<string, HostStats>();
   private task: ScheduledTask | undefined;
@@ -72,19 +133,42 @@ export class Pool {
       this.live.set(host, conn);
       return conn;
     }
+    // The primary went away while an overflow connection lives: it takes over rather than a new dial.
+    const [spare, ...rest] = this.extras(host).filter((c) => !c.closed);
+    if (spare) {
+      this.setExtras(host, rest);
+      this.live.set(host, spare);
+      return spare;
+    }
     let pending = this.dialing.get(host);
     if (!pending) {
-      pending = this.open(host).finally(() => this.dialing.delete(host));
+      pending = this.open(host, 'primary').finally(() => this.dialing.delete(host));
       this.dialing.set(host, pending);
     }
     return pending;
   }
 
-  /** Run `fn` on the host's connection, counting the use and any error by code. */
-  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` on the host's connection, counting the use and any error by code. `retry` says whether a
+   * failure may run `fn` once more: 'unstarted' when the channel never opened (the command did not run),
+   * 'idempotent' also after the connection was lost mid-call (reads). The retry dials afresh if the
+   * connection is gone.
+   */
+  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>, retry: RetryRule = 'never'): Promise<T> {
+    try {
+      return await this.useOnce(host, fn);
+    } catch (err) {
+      if (!retryable(err, retry)) throw err;
+      this.statsFor(host).retriedCalls++;
+      this.opts.log.debug({ host, code: (err as ScoutError).code }, 'retrying the call once');
+      return this.useOnce(host, fn);
+    }
+  }
+
+  private async useOnce<T>(host: string, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
     let conn: SshConnection | undefined;
     try {
-      conn = await this.acquire(host);
+      conn = await this.pick(host);
       conn.active++;
       conn.touch();
       this.statsFor(host).uses++;
@@ -96,8 +180,77 @@ export class Pool {
       if (conn) {
         conn.active--;
         conn.lastUsed = Date.now();
+        this.calls.set(conn, (this.calls.get(conn) ?? 1) - 1);
       }
     }
+  }
+
+  /**
+   * The connection a call should use: the primary while it has a free channel; else another of the host's
+   * connections with one; else a new overflow connection (up to maxConnectionsPerHost, one dial at a time);
+   * else the connection with the shortest queue.
+   */
+  private async pick(host: string): Promise<SshConnection> {
+    // Counted the moment it is chosen: callers resuming in the same tick must see this one (its channel slot
+    // is taken a few awaits later).
+    const take = (c: SshConnection) => (this.calls.set(c, (this.calls.get(c) ?? 0) + 1), c);
+    const load = (c: SshConnection) => Math.max(this.calls.get(c) ?? 0, c.slots.open) + c.slots.queued;
+    const hasRoom = (c: SshConnection) => !c.closed && load(c) < c.slots.limit;
+    const primary = await this.acquire(host);
+    const max = this.opts.maxConnectionsPerHost ?? 1;
+    if (max <= 1 || hasRoom(primary)) return take(primary);
+    const all = () => [primary, ...this.extras(host)].filter((c) => !c.closed);
+    // Each pass: a connection with room, else join or start the one overflow dial, then look again.
+    for (;;) {
+      const roomy = all().find(hasRoom);
+      if (roomy) return take(roomy);
+      let pending = this.overflowDialing.get(host);
+      if ((!pending && all().length >= max) || this.closing) break;
+      if (!pending) {
+        pending = this.open(host, 'overflow').finally(() => this.overflowDialing.delete(host));
+        this.overflowDialing.set(host, pending);
+      }
+      try {
+        await pending;
+      } catch (err) {
+        // The host's other connections still work: queue there rather than fail the call.
+        this.opts.log.warn({ host, code: (err as ScoutError).code, err: (err as Error).message }, 'overflow connection failed; queueing instead');
+        break;
+      }
+    }
+    return take(all().sort((a, b) => load(a) / a.slots.limit - load(b) / b.slots.limit)[0] ?? primary);
+  }
+
+  private extras(host: string): SshConnection[] {
+    return this.overflow.get(host) ?? [];
+  }
+
+  private setExtras(host: string, conns: SshConnection[]): void {
+    if (conns.length) this.overflow.set(host, conns);
+    else this.overflow.delete(host);
+  }
+
+  /** Every open connection, primaries and overflow, with its pool key. */
+  private *allConnections(): Generator<[string, SshConnection]> {
+    yield* this.live;
+    for (const [host, conns] of this.overflow) for (const c of conns) yield [host, c];
+  }
+
+  /**
+   * Mark `conn` (the pool's connection for `host`) in use until the returned function is called: a jump
+   * host carrying a target's tunnel must not be reaped or evicted while the target lives.
+   */
+  retain(host: string, conn: SshConnection): () => void {
+    conn.active++;
+    conn.touch();
+    this.statsFor(host).uses++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      conn.active--;
+      conn.lastUsed = Date.now();
+    };
   }
 
   /** The connection to `host` if one is open (no dialling). */
@@ -108,11 +261,11 @@ export class Pool {
 
   /** Close the host's connection; resolves with how many were closed. */
   async drop(host: string, reason = 'dropped on request'): Promise<number> {
-    const conn = this.live.get(host);
-    if (!conn) return 0;
+    const conns = [...(this.live.has(host) ? [this.live.get(host)!] : []), ...this.extras(host)];
     this.live.delete(host);
-    await conn.close(reason);
-    return 1;
+    this.overflow.delete(host);
+    await Promise.all(conns.map((c) => c.close(reason)));
+    return conns.length;
   }
 
   /** Close connections idle longer than the idle timeout with no call using them. */
@@ -126,6 +279,18 @@ export class Pool {
         void conn.close('idle timeout');
       }
     }
+    // Overflow connections exist for bursts: they go once idle for a reaper period.
+    const overflowIdleMs = Math.min(this.opts.idleTimeoutMs, OVERFLOW_IDLE_MS);
+    for (const [host, conns] of [...this.overflow]) {
+      const idle = conns.filter((c) => c.active === 0 && now - c.lastUsed > overflowIdleMs);
+      if (!idle.length) continue;
+      this.setExtras(host, conns.filter((c) => !idle.includes(c)));
+      for (const c of idle) {
+        reaped.push(host);
+        this.opts.log.info({ host, conn: c.id }, 'closing idle overflow connection');
+        void c.close('idle timeout (overflow)');
+      }
+    }
     return reaped;
   }
 
@@ -133,65 +298,123 @@ export class Pool {
   async closeAll(): Promise<void> {
     this.closing = true;
     this.task?.stop();
-    const all = [...this.live.values()];
+    const all = [...this.allConnections()].map(([, c]) => c);
     this.live.clear();
+    this.overflow.clear();
     await Promise.all(all.map((c) => c.close('scoutd shutting down')));
   }
 
   list(): ConnectionSnapshot[] {
-    return [...this.live.values()].map((c) => ({
-      host: c.host,
-      id: c.id,
-      state: 'ready' as const,
-      since: new Date(c.createdAt).toISOString(),
-      lastUsed: new Date(c.lastUsed).toISOString(),
-      uses: c.uses,
-      errors: c.errors,
-      channels: { open: c.channelsOpen, limit: c.slots.limit, queued: c.slots.queued },
-      warmShells: c.shells.live,
-      keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
-    }));
+    return [...this.allConnections()].map(([host, c]) => {
+      const slots = c.slots.stats();
+      return {
+        host: c.host,
+        id: c.id,
+        state: 'ready' as const,
+        since: new Date(c.createdAt).toISOString(),
+        lastUsed: new Date(c.lastUsed).toISOString(),
+        uses: c.uses,
+        errors: c.errors,
+        channels: { open: slots.open, limit: slots.limit, queued: slots.queued, peak: slots.peak, configuredLimit: slots.configuredLimit },
+        waits: slots.waits,
+        waitMs: slots.waitMs,
+        refusedOpens: slots.refused,
+        warmShells: c.shells.live,
+        keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
+        ...(this.live.get(host) === c ? {} : { overflow: true }),
+      };
+    });
   }
 
+  /** Per-host counters: those of closed connections plus the live ones'. */
   hostStats(): Array<{ host: string } & HostStats> {
-    return [...this.stats].map(([host, s]) => ({ host, ...s, errors: { ...s.errors } }));
+    return [...this.stats].map(([host, s]) => {
+      const out = { host, ...s, errors: { ...s.errors } };
+      for (const [key, c] of this.allConnections()) {
+        if (key !== host) continue;
+        const slots = c.slots.stats();
+        out.channelWaits += slots.waits;
+        out.channelWaitMs += slots.waitMs;
+        out.refusedOpens += slots.refused;
+        out.queued += slots.queued;
+      }
+      return out;
+    });
   }
 
-  summary(): { connections: number; created: number; closed: number; uses: number; channelsOpen: number } {
-    let created = 0, closed = 0, uses = 0, channelsOpen = 0;
-    for (const s of this.stats.values()) {
-      created += s.created;
-      closed += s.closed;
-      uses += s.uses;
+  summary(): PoolTotals {
+    const t: PoolTotals = { connections: [...this.allConnections()].length, created: 0, closed: 0, reconnects: 0, uses: 0, channelsOpen: 0, queued: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, connectRetries: 0, keepaliveFailures: 0, retriedCalls: 0, errors: {} };
+    for (const s of this.hostStats()) {
+      t.created += s.created;
+      t.closed += s.closed;
+      t.reconnects += s.reconnects;
+      t.uses += s.uses;
+      t.queued += s.queued;
+      t.channelWaits += s.channelWaits;
+      t.channelWaitMs += s.channelWaitMs;
+      t.refusedOpens += s.refusedOpens;
+      t.connectRetries += s.connectRetries;
+      t.keepaliveFailures += s.keepaliveFailures;
+      t.retriedCalls += s.retriedCalls;
+      for (const [code, n] of Object.entries(s.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
     }
-    for (const c of this.live.values()) channelsOpen += c.channelsOpen;
-    return { connections: this.live.size, created, closed, uses, channelsOpen };
+    for (const [, c] of this.allConnections()) t.channelsOpen += c.channelsOpen;
+    return t;
   }
 
-  private async open(host: string): Promise<SshConnection> {
-    const conn = await this.opts.dial(host);
+  private async open(host: string, role: 'primary' | 'overflow'): Promise<SshConnection> {
+    const stats = this.statsFor(host);
+    const budget = this.opts.connectBudgetMs?.(host) ?? DEFAULT_CONNECT_BUDGET_MS;
+    const conn = await withRetry(this.opts.backoff ?? DEFAULT_BACKOFF, budget, {
+      attempt: (timeoutMs) => this.opts.dial(host, timeoutMs),
+      transient: isTransientConnectError,
+      onRetry: (err, n, delayMs) => {
+        stats.connectRetries++;
+        const e = err as ScoutError;
+        this.opts.log.warn({ host, attempt: n, delayMs, code: e.code, errno: e.details?.errno, err: e.message }, 'connect failed, retrying');
+      },
+    });
     if (this.closing) {
       await conn.close('scoutd shutting down');
       throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host });
     }
-    const stats = this.statsFor(host);
+    if (stats.created > 0 && role === 'primary') stats.reconnects++;
     stats.created++;
-    this.opts.log.info({ host, conn: conn.id }, 'connection opened');
+    this.opts.log.info({ host, conn: conn.id, ...(role === 'overflow' ? { overflow: true } : {}) }, 'connection opened');
+    conn.on('limit', (limit: number) => this.opts.log.warn({ host, conn: conn.id, limit }, 'server refused a channel: channel limit lowered'));
     conn.once('close', (reason: ScoutError) => {
       stats.closed++;
+      if (reason.details?.keepalive === true) stats.keepaliveFailures++;
+      const slots = conn.slots.stats();
+      stats.channelWaits += slots.waits;
+      stats.channelWaitMs += slots.waitMs;
+      stats.refusedOpens += slots.refused;
       if (this.live.get(host) === conn) this.live.delete(host);
+      if (this.extras(host).includes(conn)) this.setExtras(host, this.extras(host).filter((c) => c !== conn));
       this.opts.log.info({ host, conn: conn.id, reason: reason.message }, 'connection closed');
     });
-    this.live.set(host, conn);
+    if (role === 'primary') this.live.set(host, conn);
+    else this.setExtras(host, [...this.extras(host), conn]);
     this.evict();
     return conn;
   }
 
   /** Above the size bound, close idle connections least-recently-used first; busy ones are never evicted. */
   private evict(): void {
-    if (this.live.size <= this.opts.maxPoolSize) return;
+    const size = () => [...this.allConnections()].length;
+    if (size() <= this.opts.maxPoolSize) return;
+    // Idle overflow connections go first: the host keeps its primary.
+    for (const [host, conns] of [...this.overflow]) {
+      for (const c of conns) {
+        if (size() <= this.opts.maxPoolSize) return;
+        if (c.active > 0) continue;
+        this.setExtras(host, this.extras(host).filter((x) => x !== c));
+        this.opts.log.info({ host, conn: c.id }, 'evicting idle overflow connection');
+        void c.close('evicted (pool full)');
+      }
+    }
     for (const [host, conn] of this.live) {
-      if (this.live.size <= this.opts.maxPoolSize) break;
+      if (size() <= this.opts.maxPoolSize) break;
       if (conn.active > 0) continue;
       this.live.delete(host);
       this.opts.log.info({ host }, 'evicting least recently used connection');
@@ -202,7 +425,7 @@ export class Pool {
   private statsFor(host: string): HostStats {
     let s = this.stats.get(host);
     if (!s) {
-      s = { created: 0, closed: 0, uses: 0, errors: {} };
+      s = { created: 0, closed: 0, reconnects: 0, uses: 0, errors: {}, connectRetries: 0, keepaliveFailures: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, retriedCalls: 0, queued: 0 };
       this.stats.set(host, s);
     }
     return s;

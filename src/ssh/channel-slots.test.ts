@@ -33,4 +33,37 @@ describe('ChannelSlots', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(slots.queued).toBe(0);
   });
+
+  it('a burst against a server allowing 3 lowers the limit to 3, one refusal at a time', async () => {
+    const slots = new ChannelSlots(10);
+    const held = await Promise.all(Array.from({ length: 10 }, () => slots.acquire()));
+    for (const r of held.slice(0, 3)) r.established();
+    // The other 7 are refused, in the order the server answers.
+    for (const r of held.slice(3)) {
+      slots.refused();
+      r();
+    }
+    expect(slots.limit).toBe(3);
+    expect(slots.stats()).toMatchObject({ limit: 3, configuredLimit: 10, refused: 7, peak: 10, open: 3 });
+  });
+
+  it('a refusal below the most channels ever open (sshd freeing slots lazily) leaves the limit alone', async () => {
+    const slots = new ChannelSlots(10);
+    const held = await Promise.all(Array.from({ length: 10 }, () => slots.acquire()));
+    for (const r of held) r.established();
+    for (const r of held) r();
+    const again = await Promise.all(Array.from({ length: 8 }, () => slots.acquire()));
+    expect(slots.refused()).toBeUndefined();
+    expect(slots.limit).toBe(10);
+    for (const r of again) r();
+  });
+
+  it('settle resolves when another slot is released, before its bound', async () => {
+    const slots = new ChannelSlots(2);
+    const a = await slots.acquire();
+    const settled = slots.settle(60_000);
+    a();
+    await settled;
+    expect(slots.open).toBe(0);
+  });
 });

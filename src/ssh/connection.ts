@@ -7,12 +7,23 @@ import ssh2 from 'ssh2';
 import type { Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
 import { planAuth } from './auth.js';
-import { ChannelSlots } from './channel-slots.js';
-import { connectionLost, mapConnectError } from './errors.js';
+import { ChannelSlots, type SlotRelease } from './channel-slots.js';
+import { channelOpenFailed, connectionLost, isRefusedOpen, mapConnectError, mapLostError } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
 import { WarmShells, newWarmShellCounters, type ExecMode, type WarmShellCounters } from './warm-shells.js';
 
 const { Client } = ssh2;
+
+/**
+ * A refused channel open is retried this many times in all. The waits between tries grow from
+ * OPEN_RETRY_BASE_MS to OPEN_RETRY_MAX_MS and end early when another channel closes (sshd frees session
+ * slots lazily, a few ms after a close): at most ~3 s before the caller sees CHANNEL_FAILED.
+ */
+export const OPEN_ATTEMPTS = 10;
+export const OPEN_RETRY_BASE_MS = 20;
+export const OPEN_RETRY_MAX_MS = 500;
+/** Bound on opening the SFTP subsystem (two round trips; seconds means the server is not answering). */
+export const SFTP_OPEN_TIMEOUT_MS = 10_000;
 
 /** The decision on a server's host key: accept, or refuse with the error to report. */
 export type HostKeyDecision = { ok: true } | { ok: false; error: ScoutError };
@@ -32,6 +43,8 @@ export interface DialOptions {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   maxSessions: number;
+  /** Callers that may queue for a channel slot before BUSY (default 1000). */
+  channelQueue?: number;
   /** Decides on the server's host key (raw blob). Runs during the handshake. */
   verifyHostKey: (keyBlob: Buffer) => HostKeyDecision | Promise<HostKeyDecision>;
   /** Host key algorithms to offer, most preferred first (types already known for this host). */
@@ -67,9 +80,9 @@ export class SshConnection extends EventEmitter {
     readonly options: DialOptions,
   ) {
     super();
-    this.slots = new ChannelSlots(options.maxSessions);
+    this.slots = new ChannelSlots(options.maxSessions, options.channelQueue);
     this.shells = new WarmShells(client, host, this.slots, options.warmShellCounters ?? newWarmShellCounters(), options.warmShells);
-    client.on('error', (err: Error & { level?: string }) => this.markClosed(connectionLost(host, err.message)));
+    client.on('error', (err: Error & { level?: string }) => this.markClosed(mapLostError(host, err, { intervalMs: options.keepaliveIntervalMs, countMax: options.keepaliveCountMax })));
     client.on('close', () => this.markClosed(connectionLost(host, 'closed by the server or the network')));
   }
 
@@ -146,17 +159,58 @@ export class SshConnection extends EventEmitter {
     return this.lostController.signal;
   }
 
-  /** Run a command on an exec channel, waiting for a channel slot first. */
+  /**
+   * Hold a channel slot around `open`. A refused open gives the slot back (lowering the limit when the
+   * server proves to allow fewer; emits `limit`), waits, and tries again, bounded by OPEN_ATTEMPTS.
+   */
+  private async onSlot<T>(signal: AbortSignal | undefined, open: (release: SlotRelease) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw connectionLost(this.host, 'already closed', { ran: false });
+      const release = await this.slots.acquire(signal);
+      try {
+        return await open(release);
+      } catch (err) {
+        if (!isRefusedOpen(err) || this.closed || attempt >= OPEN_ATTEMPTS) {
+          release();
+          throw err;
+        }
+        const lowered = this.slots.refused();
+        release();
+        if (lowered !== undefined) this.emit('limit', lowered);
+        // Wait for one of our channels to close (the server's slot frees shortly after) or a growing pause.
+        await this.slots.settle(Math.min(OPEN_RETRY_MAX_MS, OPEN_RETRY_BASE_MS * 2 ** (attempt - 1)), signal);
+      }
+    }
+  }
+
+  /**
+   * Run a command on an exec channel, waiting for a channel slot first. A channel open the server refuses
+   * (MaxSessions) waits for a slot and is tried again: the caller never sees it unless it keeps failing.
+   */
   async exec(command: string, opts: Omit<ExecOptions, 'lost'>): Promise<ExecOutcome> {
-    if (this.closed) throw connectionLost(this.host, 'already closed');
-    const release = await this.slots.acquire(opts.signal);
+    if (this.closed) throw connectionLost(this.host, 'already closed', { ran: false });
     try {
-      return await runExec(this.client, this.host, command, { ...opts, lost: this.lost });
+      return await this.onSlot(opts.signal, (release) =>
+        runExec(this.client, this.host, command, {
+          ...opts,
+          lost: this.lost,
+          onStarted: (control) => {
+            release.established();
+            opts.onStarted?.(control);
+          },
+        }).then(
+          (outcome) => (release(), outcome),
+          (err: unknown) => {
+            // A refused open keeps its slot until onSlot has counted the refusal against the limit.
+            if (!isRefusedOpen(err)) release();
+            throw err;
+          },
+        ),
+      );
     } catch (err) {
       this.errors++;
       throw err;
     } finally {
-      release();
       this.lastUsed = Date.now();
     }
   }
@@ -188,7 +242,7 @@ export class SshConnection extends EventEmitter {
    * while open.
    */
   sftp(signal?: AbortSignal): Promise<SFTPWrapper> {
-    if (this.closed) return Promise.reject(connectionLost(this.host, 'already closed'));
+    if (this.closed) return Promise.reject(connectionLost(this.host, 'already closed', { ran: false }));
     if (!this.sftpSession) {
       const opening = this.openSftp(signal);
       this.sftpSession = opening;
@@ -199,21 +253,41 @@ export class SshConnection extends EventEmitter {
     return this.sftpSession;
   }
 
-  private async openSftp(signal?: AbortSignal): Promise<SFTPWrapper> {
-    const release = await this.slots.acquire(signal);
-    try {
+  private openSftp(signal?: AbortSignal): Promise<SFTPWrapper> {
+    return this.onSlot(signal, async (release) => {
       const session = await new Promise<SFTPWrapper>((resolve, reject) => {
-        this.client.sftp((err, s) => (err ? reject(err) : resolve(s)));
+        // ssh2 has no open timeout: a server that never answers would hold every SFTP call.
+        let late = false;
+        const timer = setTimeout(() => {
+          late = true;
+          reject(new ScoutError('CHANNEL_FAILED', `no SFTP session opened on ${this.host} within ${SFTP_OPEN_TIMEOUT_MS} ms`, { host: this.host, ran: false }));
+        }, SFTP_OPEN_TIMEOUT_MS);
+        this.client.sftp((err, s) => {
+          clearTimeout(timer);
+          if (late) return void (s && s.end());
+          if (err) reject(channelOpenFailed(this.host, 'an SFTP session', err));
+          else resolve(s);
+        });
       });
+      release.established();
       session.once('close', () => {
         release();
         this.sftpSession = undefined;
       });
       return session;
-    } catch (err) {
-      release();
-      throw new ScoutError('CHANNEL_FAILED', `could not open an SFTP session on ${this.host}: ${(err as Error).message}`, { host: this.host, ran: false });
-    }
+    });
+  }
+
+  /**
+   * A `direct-tcpip` channel to `hostname:port` as seen from this host (ProxyJump). Not a session, so it
+   * takes no MaxSessions slot on the server and none here.
+   */
+  forwardOut(hostname: string, port: number): Promise<Duplex> {
+    if (this.closed) return Promise.reject(connectionLost(this.host, 'already closed', { ran: false }));
+    return new Promise((resolve, reject) => {
+      // The originator address is informational for the server (OpenSSH logs it); 127.0.0.1:0 is what ssh -W sends.
+      this.client.forwardOut('127.0.0.1', 0, hostname, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
   }
 
   /** The underlying ssh2 client, for channel kinds beyond exec (SFTP, forwardOut). */
@@ -254,7 +328,8 @@ export class SshConnection extends EventEmitter {
     this.closed = true;
     const reason = this.closingReason ? connectionLost(this.host, this.closingReason) : err;
     this.lostController.abort(reason);
-    this.slots.rejectAll(reason);
+    // Callers still queued for a slot never opened a channel: safe to retry on a fresh connection.
+    this.slots.rejectAll(new ScoutError(reason.code, reason.message, { ...reason.details, ran: false }));
     this.emit('close', reason);
   }
 }

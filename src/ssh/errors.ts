@@ -14,6 +14,8 @@ interface SshLikeError extends Error {
   level?: string;
   code?: string | number;
   description?: string;
+  /** Channel open failure reason (RFC 4254 §5.1), set by ssh2 on a refused channel open. */
+  reason?: number | string;
 }
 
 /** Map an error raised while connecting to `host` (`addr` like `127.0.0.1:22`). */
@@ -37,9 +39,69 @@ export function mapConnectError(err: unknown, host: string, addr: string): Scout
   return new ScoutError('CONNECT_FAILED', `cannot connect to ${host} (${addr}): ${why}`, { host, addr, level: e?.level });
 }
 
+/**
+ * A ProxyJump target could not be reached because of its jump host `hop` (the hop's own connect failed, or
+ * it could not open the forwarded channel). The code is the hop's; the message and `data.hop` name the hop.
+ * The hop's own connect was already retried by the pool, so this is never retried again at the target.
+ */
+export function jumpFailed(host: string, hop: string, err: unknown): ScoutError {
+  if (err instanceof ScoutError) {
+    return new ScoutError(err.code, `cannot reach ${host} through jump host ${hop}: ${err.message}`, { ...err.details, host, hop, transient: false });
+  }
+  const e = err as SshLikeError;
+  // A refused `direct-tcpip` open: the jump host is up but cannot (or may not) connect to the target.
+  const why = e?.message ?? String(err);
+  return new ScoutError('CONNECT_FAILED', `cannot reach ${host}: jump host ${hop} could not open a connection to it: ${why}`, { host, hop, transient: false, ...(typeof e?.reason === 'number' ? { openFailure: e.reason } : {}) });
+}
+
 /** A connection that was up went away (socket closed, keepalive timeout, protocol error). */
-export function connectionLost(host: string, reason: string): ScoutError {
-  return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: ${reason}`, { host });
+export function connectionLost(host: string, reason: string, details: Record<string, unknown> = {}): ScoutError {
+  return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: ${reason}`, { host, ...details });
+}
+
+/**
+ * Errnos and ssh2 levels of connect failures worth another try: the host may be restarting, a listener
+ * backlog overflowed, a handshake was cut (sshd's MaxStartups drops it: level 'protocol', "connection lost
+ * before handshake"). DNS names that do not exist, auth and host-key failures are final.
+ */
+const TRANSIENT_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_LEVELS = new Set(['protocol', 'client-socket']);
+
+/** Whether a failed connect (already mapped) may succeed if tried again shortly. */
+export function isTransientConnectError(err: unknown): boolean {
+  if (!(err instanceof ScoutError) || err.details.transient === false) return false;
+  if (err.code === 'CONNECT_TIMEOUT') return true;
+  if (err.code !== 'CONNECT_FAILED') return false;
+  if (typeof err.details.errno === 'string') return TRANSIENT_ERRNOS.has(err.details.errno);
+  return typeof err.details.level === 'string' && TRANSIENT_LEVELS.has(err.details.level);
+}
+
+/**
+ * Why a ready connection went away. ssh2 reports unanswered keepalives as level 'client-timeout'
+ * ("Keepalive timeout"): the peer stopped answering without closing TCP.
+ */
+export function mapLostError(host: string, err: unknown, keepalive: { intervalMs: number; countMax: number }): ScoutError {
+  const e = err as SshLikeError;
+  if (e?.level === 'client-timeout') {
+    return new ScoutError('CONNECTION_LOST', `connection to ${host} was lost: no answer to ${keepalive.countMax} keepalives ${keepalive.intervalMs} ms apart`, { host, keepalive: true });
+  }
+  return connectionLost(host, e?.message ?? String(err));
+}
+
+/**
+ * A channel that never opened (the command did not run). `refused` when the server answered the open
+ * with a failure (RFC 4254 §5.1), as sshd does above MaxSessions, as opposed to the connection dying.
+ */
+export function channelOpenFailed(host: string, what: string, err: unknown): ScoutError {
+  if (err instanceof ScoutError) return err;
+  const e = err as SshLikeError;
+  const refused = typeof e?.reason === 'number';
+  return new ScoutError('CHANNEL_FAILED', `could not open ${what} on ${host}: ${e?.message ?? String(err)}`, { host, ran: false, refused, ...(refused ? { openFailure: e.reason } : {}) });
+}
+
+/** Whether an error is a channel open the server refused (retried on a freed slot, never shown to callers). */
+export function isRefusedOpen(err: unknown): boolean {
+  return err instanceof ScoutError && err.code === 'CHANNEL_FAILED' && err.details.refused === true;
 }
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 puts them in `err.code`. */

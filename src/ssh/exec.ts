@@ -3,6 +3,7 @@
 // close never completes); a `signal` request reaches the command's whole process group, pipes included.
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { channelOpenFailed } from './errors.js';
 
 /** Time a command gets to exit after SIGTERM before SIGKILL, and after SIGKILL before we stop waiting. */
 export const TERM_GRACE_MS = 1_000;
@@ -106,11 +107,7 @@ export async function runExec(client: Client, host: string, command: string, opt
   if (opts.signal?.aborted) throw cancelled(host, opts.signal);
   let stream: ClientChannel;
   let exit: ExitInfo;
-  try {
-    ({ stream, exit } = await openExec(client, command, opts.env));
-  } catch (err) {
-    throw new ScoutError('CHANNEL_FAILED', `could not open a channel on ${host}: ${(err as Error).message}`, { host, ran: false });
-  }
+  ({ stream, exit } = await boundedOpen(client, host, command, opts));
   const out = new CappedBuffer(opts.maxOutputBytes);
   const errOut = new CappedBuffer(opts.maxOutputBytes);
   opts.onStarted?.({ signal: (name) => trySignal(stream, name) });
@@ -159,7 +156,9 @@ export async function runExec(client: Client, host: string, command: string, opt
     if (opts.lost?.aborted) return onLost();
     opts.lost?.addEventListener('abort', onLost, { once: true });
 
-    timers.push(setTimeout(() => stop(new ScoutError('COMMAND_TIMEOUT', `command on ${host} timed out after ${opts.timeoutMs} ms and was stopped`, { host, timeoutMs: opts.timeoutMs })), opts.timeoutMs));
+    // The timeout bounds the whole call, the channel open included.
+    const left = Math.max(0, opts.timeoutMs - (performance.now() - started));
+    timers.push(setTimeout(() => stop(new ScoutError('COMMAND_TIMEOUT', `command on ${host} timed out after ${opts.timeoutMs} ms and was stopped`, { host, timeoutMs: opts.timeoutMs })), left));
 
     stream.on('data', (chunk: Buffer) => {
       out.push(chunk);
@@ -177,6 +176,36 @@ export async function runExec(client: Client, host: string, command: string, opt
 
     if (opts.stdin && opts.stdin.length > 0) stream.end(opts.stdin);
     else stream.end();
+  });
+}
+
+/**
+ * Open the exec channel within the call's timeout and cancellation. A server that never answers a channel
+ * open would otherwise hold the call forever (ssh2 has no open timeout). A channel that opens after we gave
+ * up gets KILL and is closed at once.
+ */
+function boundedOpen(client: Client, host: string, command: string, opts: ExecOptions): Promise<{ stream: ClientChannel; exit: ExitInfo }> {
+  const opening = openExec(client, command, opts.env);
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const settle = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const giveUp = (err: ScoutError) => settle(() => {
+      opening.then(({ stream }) => {
+        trySignal(stream, 'KILL');
+        try { stream.close(); } catch { /* already closed */ }
+      }, () => undefined);
+      reject(err);
+    });
+    const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `no channel opened on ${host} within ${opts.timeoutMs} ms`, { host, timeoutMs: opts.timeoutMs, opened: false })), opts.timeoutMs);
+    const onAbort = () => giveUp(cancelled(host, opts.signal));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opening.then((r) => settle(() => resolve(r)), (err: unknown) => settle(() => reject(channelOpenFailed(host, 'a channel', err))));
   });
 }
 

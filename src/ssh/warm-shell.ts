@@ -207,7 +207,7 @@ export class WarmShell {
    * Rejects with NotStartedError when the channel cannot be opened or the shell never becomes ready.
    * `onGone` runs once when the channel is gone (or never opened), to give its channel slot back.
    */
-  static start(client: Client, host: string, onGone: () => void, timeoutMs = SHELL_START_TIMEOUT_MS): Promise<WarmShell> {
+  static start(client: Client, host: string, onGone: () => void, timeoutMs = SHELL_START_TIMEOUT_MS, onOpen?: () => void): Promise<WarmShell> {
     const ready = `R${randomBytes(16).toString('hex')}\n`;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -229,6 +229,7 @@ export class WarmShell {
           return fail(`could not open a channel: ${err.message}`);
         }
         stream = s;
+        onOpen?.();
         // From here on the channel holds the slot until it closes, whatever happens.
         s.once('close', onGone);
         if (settled) {

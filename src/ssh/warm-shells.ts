@@ -3,9 +3,9 @@
 // counts hits, fallbacks (by reason) and restarts for daemon.status.
 import type { Client } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import type { ChannelSlots } from './channel-slots.js';
+import type { ChannelSlots, SlotRelease } from './channel-slots.js';
 import type { ExecOptions, ExecOutcome } from './exec.js';
-import { NotStartedError, WarmShell, fastPathObstacle } from './warm-shell.js';
+import { NotStartedError, SHELL_START_TIMEOUT_MS, WarmShell, fastPathObstacle } from './warm-shell.js';
 
 /** `auto`: fast path when eligible and the host's shell can run it; `on`: as auto, but a shell that cannot
  * start is an error instead of a silent fallback; `off`: an exec channel per command. */
@@ -99,10 +99,11 @@ export class WarmShells {
    * Start a resident shell for this caller. If the caller stops waiting (its deadline or cancel comes first),
    * the shell still joins the set when it is ready, idle for the next call: its rc cost is not wasted.
    */
-  private start(release: () => void, deadline: number, signal: AbortSignal | undefined): Promise<WarmShell> {
+  private start(release: SlotRelease, deadline: number, signal: AbortSignal | undefined): Promise<WarmShell> {
     this.starting++;
     let abandoned = false;
-    const starting = WarmShell.start(this.client, this.host, release).then(
+    // An open channel proves the server allows this many sessions (ChannelSlots keeps its limit above that).
+    const starting = WarmShell.start(this.client, this.host, release, SHELL_START_TIMEOUT_MS, () => release.established()).then(
       (shell) => {
         this.counters.started++;
         if (abandoned) this.shells.push(shell);

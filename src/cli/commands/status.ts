@@ -39,7 +39,9 @@ function render(s: StatusResult, pool: PoolListResult): string {
     `  socket:      ${s.socket}`,
     `  ssh config:  ${s.sshConfig} (${s.hosts} host${s.hosts === 1 ? '' : 's'})`,
     `  clients:     ${s.clients} connected, ${s.inFlight} call${s.inFlight === 1 ? '' : 's'} in flight, ${s.counters.requests} served`,
-    `  pool:        ${s.pool.connections} open, ${s.pool.created} created, ${s.pool.closed} closed, ${s.pool.uses} uses, ${s.pool.channelsOpen} channels open`,
+    `  pool:        ${s.pool.connections} open, ${s.pool.created} created, ${s.pool.closed} closed, ${s.pool.reconnects ?? 0} reconnects, ${s.pool.uses} uses`,
+    `  channels:    ${s.pool.channelsOpen} open, ${s.pool.queued ?? 0} queued, channel waits: ${s.pool.channelWaits ?? 0} (${duration(s.pool.channelWaitMs ?? 0)} total), ${s.pool.refusedOpens ?? 0} refused opens`,
+    `  faults:      ${s.pool.connectRetries ?? 0} connect retries, ${s.pool.keepaliveFailures ?? 0} keepalive failures, ${s.pool.retriedCalls ?? 0} calls retried${poolErrors(s.pool.errors)}`,
     `  memory:      ${bytes(s.rssBytes)} RSS`,
   ];
   if (s.warmShell) {
@@ -58,6 +60,11 @@ function render(s: StatusResult, pool: PoolListResult): string {
   lines.push('', `Settings (${changed.length} from the environment; 'scoutctl status --json' lists all):`);
   lines.push(indent(table(s.settings.map((x) => [x.env, fmt(x.value), x.source === 'env' ? 'env' : 'default']), ['VARIABLE', 'VALUE', 'SOURCE'])));
   return lines.join('\n') + '\n';
+}
+
+function poolErrors(errors: Record<string, number> | undefined): string {
+  const e = Object.entries(errors ?? {});
+  return e.length ? `; pool errors: ${e.map(([k, v]) => `${k}×${v}`).join(', ')}` : '';
 }
 
 function fmt(v: unknown): string {

@@ -26,9 +26,10 @@ export function fsMethods(svc: Services): MethodSpec[] {
    * Run `fn` on the host's SFTP session. A connection that died while idle is noticed only when its SFTP
    * channel fails to open: then nothing happened on the server and one retry on a fresh connection is safe.
    */
-  const files = async <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>): Promise<T> => {
+  const files = async <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, readOnly = true): Promise<T> => {
     svc.registry.get(host);
-    const run = () => svc.pool.use(host, async (conn) => fn(new RemoteFiles(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal)));
+    // Reads also run once more after CONNECTION_LOST (on a fresh connection): repeating them changes nothing.
+    const run = () => svc.pool.use(host, async (conn) => fn(new RemoteFiles(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal)), readOnly ? 'idempotent' : 'never');
     try {
       try {
         return await run();
@@ -93,7 +94,7 @@ export function fsMethods(svc: Services): MethodSpec[] {
       }
       return files(p.host, ctx, (f): Promise<FsWriteResult> =>
         f.writeFile(p.path, data, { mode: p.mode, createDirs: p.createDirs, onLeftover: (tmp) => leftovers.add(p.host, tmp) }),
-      );
+      false);
     }),
   ];
 }

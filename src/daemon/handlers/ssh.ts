@@ -1,4 +1,3 @@
-import { isScoutError } from '../../protocol/errors.js';
 import { ExecParams, type ExecResult } from '../../protocol/methods/index.js';
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
@@ -75,17 +74,10 @@ export function sshMethods(svc: Services): MethodSpec[] {
         ...(notifier ? { onOutput: (stream: OutputStream, chunk: Buffer) => notifier.push(stream, chunk) } : {}),
       };
       const mode = execModeFor(svc.settings.execMode, p.host, p.mode);
-      const run = () => svc.pool.use(p.host, (conn) => conn.run(command, opts, mode));
       try {
-        return execResult(await run());
-      } catch (err) {
-        // Safe to retry only when the command never ran: its channel never opened (a connection that died
-        // while idle is noticed only when we try to use it).
-        if (isScoutError(err, 'CHANNEL_FAILED') || (isScoutError(err, 'CONNECTION_LOST') && err.details.ran === false)) {
-          ctx.log.debug({ host: p.host }, 'channel did not open; retrying once on a fresh connection');
-          return execResult(await run());
-        }
-        throw err;
+        // Retried (once, on a fresh connection if needed) only when the command never ran: its channel never
+        // opened. A connection that died while idle is noticed only when we try to use it.
+        return execResult(await svc.pool.use(p.host, (conn) => conn.run(command, opts, mode), 'unstarted'));
       } finally {
         notifier?.flush();
       }

@@ -52,6 +52,16 @@ export interface PoolSummary {
   closed: number;
   uses: number;
   channelsOpen: number;
+  /** Totals over every host; see HostMetrics in pool.ts for each. */
+  reconnects?: number;
+  queued?: number;
+  channelWaits?: number;
+  channelWaitMs?: number;
+  refusedOpens?: number;
+  connectRetries?: number;
+  keepaliveFailures?: number;
+  retriedCalls?: number;
+  errors?: Record<string, number>;
 }
 
 export interface ReloadResult {

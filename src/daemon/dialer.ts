@@ -1,0 +1,141 @@
+// How a pool key becomes a live connection: resolve the host, refuse what we cannot do (ProxyCommand), and
+// reach ProxyJump targets through their jump host, which is itself a pooled connection (acquired from the
+// same pool, so two targets behind one bastion share one bastion login).
+//
+// Pool keys: a configured alias (`web1`), a ProxyJump hop as written (`user@host:port`), or a chain prefix
+// `a,b` meaning "hop b reached through a" (OpenSSH's `ProxyJump a,b` sends b through a whatever b's own
+// config says; the first hop follows its own config, ProxyJump included).
+import type { Duplex } from 'node:stream';
+import type { HostRegistry } from '../hosts/registry.js';
+import type { HostEntry } from '../hosts/ssh-config.js';
+import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/trust.js';
+import type { Pool } from '../pool/pool.js';
+import { ScoutError } from '../protocol/errors.js';
+import { SshConnection } from '../ssh/connection.js';
+import { jumpFailed } from '../ssh/errors.js';
+import type { Settings } from './settings.js';
+import type { WarmShellCounters } from '../ssh/warm-shells.js';
+
+/** OpenSSH has no fixed bound on chains; eight hops is far beyond any real bastion setup and stops loops. */
+export const MAX_JUMP_HOPS = 8;
+
+export interface Route {
+  entry: HostEntry;
+  /** Pool key of the connection to tunnel through, when the host is behind a jump host. */
+  via?: string;
+}
+
+export class Dialer {
+  constructor(
+    private readonly registry: HostRegistry,
+    private readonly pool: Pool,
+    private readonly settings: Settings,
+    private readonly trust: TrustContext,
+    /** Exec fast-path counters shared by every connection (daemon.status). */
+    private readonly warmShellCounters?: WarmShellCounters,
+  ) {}
+
+  /** The host entry and jump route for a pool key. */
+  route(key: string): Route {
+    const comma = key.lastIndexOf(',');
+    if (comma >= 0) return { entry: this.registry.resolveAny(key.slice(comma + 1)), via: key.slice(0, comma) };
+    const entry = this.registry.has(key) ? this.registry.get(key) : this.registry.resolveAny(key);
+    return { entry, via: entry.proxyJump?.join(',') };
+  }
+
+  /** Total time a connect to `key` may take, retries included: the host's ConnectTimeout. */
+  connectTimeoutMs(key: string): number {
+    try {
+      return this.route(key).entry.connectTimeoutMs ?? this.settings.connectTimeoutMs;
+    } catch {
+      return this.settings.connectTimeoutMs; // dial() reports the resolution error itself
+    }
+  }
+
+  /** Open a connection for a pool key (used as the pool's `dial`); `timeoutMs` bounds this attempt. */
+  async dial(key: string, timeoutMs?: number): Promise<SshConnection> {
+    const { entry, via } = this.route(key);
+    this.checkChain(key);
+    if (entry.proxyCommand !== undefined) {
+      // Running a config-supplied shell command from a daemon is out of scope; dialling directly instead
+      // would silently bypass whatever the command does (a bastion, a VPN hop), so refuse and say why.
+      throw new ScoutError('CONNECT_FAILED', `${entry.name} uses ProxyCommand, which scoutd does not run: use ProxyJump instead (ProxyCommand ${entry.proxyCommand})`, { host: entry.name, reason: 'proxy-command', transient: false });
+    }
+    if (via === undefined) return this.dialEntry(entry, undefined, timeoutMs);
+    let jump: SshConnection;
+    try {
+      jump = await this.pool.acquire(via);
+    } catch (err) {
+      throw jumpFailed(entry.name, hopName(via), err);
+    }
+    // The jump connection is in use for as long as the target connection lives: never reaped or evicted.
+    const release = this.pool.retain(via, jump);
+    let sock: Duplex;
+    try {
+      sock = await jump.forwardOut(entry.hostname, entry.port);
+    } catch (err) {
+      release();
+      throw jumpFailed(entry.name, hopName(via), err);
+    }
+    try {
+      const conn = await this.dialEntry(entry, sock, timeoutMs);
+      conn.once('close', release);
+      return conn;
+    } catch (err) {
+      release();
+      sock.destroy();
+      throw err;
+    }
+  }
+
+  /** Refuse ProxyJump loops and absurd chains before any connection is made. */
+  private checkChain(key: string): void {
+    const seen = [key];
+    let via = this.route(key).via;
+    while (via !== undefined) {
+      if (seen.includes(via) || seen.length > MAX_JUMP_HOPS) {
+        throw new ScoutError('CONNECT_FAILED', `ProxyJump chain for ${key} loops or is longer than ${MAX_JUMP_HOPS} hops: ${[...seen, via].join(' → ')}`, { host: key, chain: [...seen, via], transient: false });
+      }
+      seen.push(via);
+      via = this.route(via).via;
+    }
+  }
+
+  private dialEntry(entry: HostEntry, sock?: Duplex, timeoutMs?: number): Promise<SshConnection> {
+    const { settings, trust } = this;
+    return SshConnection.dial({
+      host: entry.name,
+      hostname: entry.hostname,
+      port: entry.port,
+      username: entry.user,
+      identityFiles: entry.identityFiles,
+      identitiesOnly: entry.identitiesOnly,
+      agent: entry.identityAgent !== undefined ? entry.identityAgent || undefined : settings.agentSocket,
+      home: settings.home,
+      connectTimeoutMs: timeoutMs ?? entry.connectTimeoutMs ?? settings.connectTimeoutMs,
+      keepaliveIntervalMs: entry.serverAliveIntervalMs ?? settings.keepaliveIntervalMs,
+      keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
+      maxSessions: settings.maxSessions,
+      channelQueue: settings.channelQueue,
+      warmShells: settings.warmShells,
+      warmShellCounters: this.warmShellCounters,
+      verifyHostKey: hostKeyVerifier(entry, trust),
+      hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
+      sock,
+    });
+  }
+}
+
+/** The hop a chain key ends with (`a,b` → `b`), for messages. */
+function hopName(key: string): string {
+  return key.slice(key.lastIndexOf(',') + 1);
+}
+
+/** ssh2's host key algorithms with the types already on file first (an RSA-only entry must not see ed25519 offered first). */
+const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+function orderHostKeyAlgorithms(known: string[]): string[] | undefined {
+  if (known.length === 0) return undefined;
+  const expand = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
+  const first = [...new Set(known.flatMap(expand))].filter((a) => ALL_HOST_KEY_ALGORITHMS.includes(a));
+  return [...first, ...ALL_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
+}
