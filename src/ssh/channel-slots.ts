@@ -53,6 +53,9 @@ export class ChannelSlots {
   }
 
   /** Wait for a slot; resolves with a release function that must be called exactly once. */
+  /** Called when a caller has to queue: holders of optional channels (idle resident shells) give theirs back. */
+  onPressure?: () => void;
+
   acquire(signal?: AbortSignal): Promise<SlotRelease> {
     if (this.used < this.limit && this.waiters.length === 0) {
       this.take();
@@ -84,6 +87,7 @@ export class ChannelSlots {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
+      this.onPressure?.();
     });
   }
 

@@ -43,7 +43,17 @@ export class WarmShells {
     private readonly slots: ChannelSlots,
     private readonly counters: WarmShellCounters,
     private readonly max = DEFAULT_WARM_SHELLS,
-  ) {}
+  ) {
+    // Resident shells are an optimisation: they must never make a call wait for a channel. When a caller
+    // queues, an idle shell closes and its channel slot goes to the caller.
+    slots.onPressure = () => {
+      const idle = this.shells.find((s) => !s.busy && !s.dead);
+      if (idle) {
+        idle.close();
+        this.retire(idle);
+      }
+    };
+  }
 
   /** Resident shells alive now. */
   get live(): number {
@@ -67,6 +77,8 @@ export class WarmShells {
       let shell = this.shells.find((s) => !s.busy && !s.dead);
       if (!shell) {
         if (this.shells.length + this.starting >= this.max) return this.fallback('busy');
+        // Keep a channel free for exec channels, SFTP and jobs (a host with MaxSessions 1 runs no resident shell).
+        if (this.slots.open + 2 > this.slots.limit) return this.fallback('no-channel');
         const release = this.slots.tryAcquire();
         if (!release) return this.fallback('no-channel');
         try {
