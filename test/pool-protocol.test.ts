@@ -41,7 +41,8 @@ async function fake(opts: FaultServerOptions) {
 }
 
 function start(extra: Record<string, string> = {}): Promise<DaemonProc> {
-  return startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra }));
+  // The fault server counts and drops exec channel opens and cannot run a resident shell: exec channels only.
+  return startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_EXEC_MODE: 'off', ...extra }));
 }
 
 describe('protocol faults', () => {

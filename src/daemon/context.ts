@@ -10,6 +10,7 @@ import type { Policy, RemoteResolver } from './policy.js';
 import type { AuditLog } from './audit.js';
 import type { HostKeyResult, HostTrustResult, SettingView } from '../protocol/methods/index.js';
 import type { Settings } from './settings.js';
+import type { WarmShellCounters } from '../ssh/warm-shells.js';
 
 export interface CallContext {
   /** Request id, carried by every log line of this call. */
@@ -33,6 +34,8 @@ export interface Services {
   /** Host-key trust settings (known_hosts files, strictness), for checks outside a connect. */
   trust: TrustContext;
   pool: Pool;
+  /** Exec fast-path counters shared by every connection (daemon.status). */
+  warmShellCounters?: WarmShellCounters;
   /** Background jobs (jobs.*), owned by the daemon rather than by any call. */
   jobs: JobTable;
   log: Logger;

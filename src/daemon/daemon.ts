@@ -10,6 +10,7 @@ import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { fetchHostKey, type SshConnection } from '../ssh/connection.js';
 import { Dialer, orderHostKeyAlgorithms } from './dialer.js';
+import { newWarmShellCounters } from '../ssh/warm-shells.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
 import { hostsMethods } from './handlers/hosts.js';
@@ -40,6 +41,8 @@ export class Daemon {
   readonly log: Logger;
   private readonly registry: HostRegistry;
   private readonly pool: Pool;
+  /** Exec fast-path counters, shared by every connection this daemon dials. */
+  private readonly warmShellCounters = newWarmShellCounters();
   private readonly jobs: JobTable;
   private readonly dispatcher: Dispatcher;
   private readonly audit: AuditLog;
@@ -96,6 +99,7 @@ export class Daemon {
       trust: this.trust,
       pool: this.pool,
       jobs: this.jobs,
+      warmShellCounters: this.warmShellCounters,
       log: this.log,
       startedAt: this.startedAt,
       warnings: this.warnings,
@@ -241,6 +245,6 @@ export class Daemon {
   }
 
   private dialerFor(): Dialer {
-    return (this.dialer ??= new Dialer(this.registry, this.pool, this.settings, this.trust));
+    return (this.dialer ??= new Dialer(this.registry, this.pool, this.settings, this.trust, this.warmShellCounters));
   }
 }

@@ -14,6 +14,7 @@ import { ScoutError } from '../protocol/errors.js';
 import { SshConnection } from '../ssh/connection.js';
 import { jumpFailed } from '../ssh/errors.js';
 import type { Settings } from './settings.js';
+import type { WarmShellCounters } from '../ssh/warm-shells.js';
 
 /** OpenSSH has no fixed bound on chains; eight hops is far beyond any real bastion setup and stops loops. */
 export const MAX_JUMP_HOPS = 8;
@@ -30,6 +31,8 @@ export class Dialer {
     private readonly pool: Pool,
     private readonly settings: Settings,
     private readonly trust: TrustContext,
+    /** Exec fast-path counters shared by every connection (daemon.status). */
+    private readonly warmShellCounters?: WarmShellCounters,
   ) {}
 
   /** The host entry and jump route for a pool key. */
@@ -114,6 +117,8 @@ export class Dialer {
       keepaliveCountMax: entry.serverAliveCountMax ?? settings.keepaliveCountMax,
       maxSessions: settings.maxSessions,
       channelQueue: settings.channelQueue,
+      warmShells: settings.warmShells,
+      warmShellCounters: this.warmShellCounters,
       verifyHostKey: hostKeyVerifier(entry, trust),
       hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
       sock,

@@ -8,6 +8,27 @@ import type { SettingView } from '../protocol/methods/index.js';
 
 export type StrictMode = 'yes' | 'accept-new' | 'no';
 
+export type ExecMode = 'auto' | 'on' | 'off';
+
+/** SCOUT_EXEC_MODE: a default mode, optionally followed by per-host modes (`auto,db1=off,web*=on`). */
+export interface ExecModeSetting {
+  default: ExecMode;
+  /** Alias patterns (`*` and `?` globs) and their modes; the first match wins. */
+  hosts: Array<{ pattern: string; mode: ExecMode }>;
+}
+
+/** The mode for one call: the call's own `mode`, else the host's entry in SCOUT_EXEC_MODE, else its default. */
+export function execModeFor(setting: ExecModeSetting, host: string, callMode?: ExecMode): ExecMode {
+  if (callMode) return callMode;
+  for (const h of setting.hosts) if (globMatch(h.pattern, host)) return h.mode;
+  return setting.default;
+}
+
+function globMatch(pattern: string, name: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(name);
+}
+
 export interface Settings {
   socketPath: string;
   sshConfigPath: string;
@@ -47,6 +68,10 @@ export interface Settings {
   jobTimeoutMs: number;
   /** Calls one client connection may have in flight; more get BUSY. */
   maxClientCalls: number;
+  /** How ssh.exec runs commands: through resident shells (auto/on) or an exec channel each (off). */
+  execMode: ExecModeSetting;
+  /** Resident shells per connection for the exec fast path. */
+  warmShells: number;
   logLevel: string;
   home: string;
   localUser: string;
@@ -81,6 +106,28 @@ const strictMode = (raw: string): StrictMode => {
   throw new Error(`SCOUT_STRICT_HOST_KEY_CHECKING must be yes, accept-new or no, got '${raw}'`);
 };
 const asSeconds = (v: unknown) => (v as number) / 1000;
+const MODES: ExecMode[] = ['auto', 'on', 'off'];
+const execMode = (raw: string): ExecModeSetting => {
+  const bad = () => new Error(`SCOUT_EXEC_MODE must be auto, on or off, optionally followed by HOST=MODE entries (e.g. auto,db1=off), got '${raw}'`);
+  const out: ExecModeSetting = { default: 'auto', hosts: [] };
+  raw.split(',').map((s) => s.trim()).filter(Boolean).forEach((item, i) => {
+    const eq = item.indexOf('=');
+    const mode = (eq < 0 ? item : item.slice(eq + 1)).toLowerCase() as ExecMode;
+    if (!MODES.includes(mode)) throw bad();
+    if (eq < 0) {
+      if (i !== 0) throw bad();
+      out.default = mode;
+    } else {
+      if (eq === 0) throw bad();
+      out.hosts.push({ pattern: item.slice(0, eq), mode });
+    }
+  });
+  return out;
+};
+const showExecMode = (v: unknown) => {
+  const s = v as ExecModeSetting;
+  return [s.default, ...s.hosts.map((h) => `${h.pattern}=${h.mode}`)].join(',');
+};
 
 const SPECS: Spec[] = [
   { key: 'commandTimeoutMs', env: 'SCOUT_COMMAND_TIMEOUT', legacy: 'MCP_CAT_COMMAND_TIMEOUT', def: 30_000, parse: seconds('SCOUT_COMMAND_TIMEOUT'), show: asSeconds },
@@ -113,6 +160,11 @@ const SPECS: Spec[] = [
   { key: 'jobTimeoutMs', env: 'SCOUT_JOB_TIMEOUT', def: 86_400_000, parse: seconds('SCOUT_JOB_TIMEOUT'), show: asSeconds },
   // Far above an agent's needs (a fleet.exec is one call); bounds what one runaway client can queue.
   { key: 'maxClientCalls', env: 'SCOUT_MAX_CLIENT_CALLS', def: 256, parse: positiveInt('SCOUT_MAX_CLIENT_CALLS') },
+  // auto: short commands run in a resident shell per connection (no per-command session set-up or rc files);
+  // commands that need what it cannot give (stdin, env, background children) still get an exec channel.
+  { key: 'execMode', env: 'SCOUT_EXEC_MODE', def: { default: 'auto', hosts: [] }, parse: execMode, show: showExecMode },
+  // 2 of OpenSSH's default 10 sessions per connection (see DEFAULT_WARM_SHELLS).
+  { key: 'warmShells', env: 'SCOUT_WARM_SHELLS', def: 2, parse: positiveInt('SCOUT_WARM_SHELLS') },
   { key: 'logLevel', env: 'SCOUT_LOG_LEVEL', def: 'info', parse: (raw) => raw.toLowerCase() },
 ];
 

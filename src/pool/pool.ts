@@ -72,6 +72,8 @@ export interface ConnectionSnapshot {
   waits: number;
   waitMs: number;
   refusedOpens: number;
+  /** Resident shells alive on this connection (each holds one of the open channels). */
+  warmShells: number;
   keepalive: { intervalMs: number; countMax: number };
   /** An extra connection opened because the host's channels were all taken. */
   overflow?: boolean;
@@ -317,6 +319,7 @@ export class Pool {
         waits: slots.waits,
         waitMs: slots.waitMs,
         refusedOpens: slots.refused,
+        warmShells: c.shells.live,
         keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
         ...(this.live.get(host) === c ? {} : { overflow: true }),
       };

@@ -67,3 +67,21 @@ describe('ChannelSlots', () => {
     expect(slots.open).toBe(0);
   });
 });
+
+describe('optional channels give way', () => {
+  it('a caller that has to queue signals pressure; a slot freed in response goes to it', async () => {
+    const slots = new ChannelSlots(1);
+    const optional = slots.tryAcquire()!;
+    expect(slots.tryAcquire()).toBeUndefined();
+    let pressured = 0;
+    slots.onPressure = () => {
+      pressured++;
+      optional();
+    };
+    const release = await slots.acquire();
+    expect(pressured).toBe(1);
+    expect(slots.open).toBe(1);
+    release();
+    expect(slots.open).toBe(0);
+  });
+});

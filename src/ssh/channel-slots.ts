@@ -53,6 +53,9 @@ export class ChannelSlots {
   }
 
   /** Wait for a slot; resolves with a release function that must be called exactly once. */
+  /** Called when a caller has to queue: holders of optional channels (idle resident shells) give theirs back. */
+  onPressure?: () => void;
+
   acquire(signal?: AbortSignal): Promise<SlotRelease> {
     if (this.used < this.limit && this.waiters.length === 0) {
       this.take();
@@ -84,7 +87,15 @@ export class ChannelSlots {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
+      this.onPressure?.();
     });
+  }
+
+  /** A slot now if one is free and nobody waits, else undefined (for optional channels that must not queue). */
+  tryAcquire(): SlotRelease | undefined {
+    if (this.used >= this.limit || this.waiters.length > 0) return undefined;
+    this.take();
+    return this.releaser();
   }
 
   /**

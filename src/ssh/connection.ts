@@ -10,6 +10,7 @@ import { planAuth } from './auth.js';
 import { ChannelSlots, type SlotRelease } from './channel-slots.js';
 import { channelOpenFailed, connectionLost, isRefusedOpen, mapConnectError, mapLostError } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
+import { WarmShells, newWarmShellCounters, type ExecMode, type WarmShellCounters } from './warm-shells.js';
 
 const { Client } = ssh2;
 
@@ -48,6 +49,10 @@ export interface DialOptions {
   verifyHostKey: (keyBlob: Buffer) => HostKeyDecision | Promise<HostKeyDecision>;
   /** Host key algorithms to offer, most preferred first (types already known for this host). */
   hostKeyAlgorithms?: string[];
+  /** Resident shells per connection for the exec fast path (default DEFAULT_WARM_SHELLS). */
+  warmShells?: number;
+  /** Fast-path counters shared across connections (daemon.status). */
+  warmShellCounters?: WarmShellCounters;
   /** A ready transport (a ProxyJump `forwardOut` stream); otherwise a TCP socket is opened. */
   sock?: Duplex;
 }
@@ -64,6 +69,8 @@ export class SshConnection extends EventEmitter {
   /** Calls using this connection right now; the reaper and LRU eviction only close connections at zero. */
   active = 0;
   readonly slots: ChannelSlots;
+  /** Resident shells for short commands (the exec fast path). */
+  readonly shells: WarmShells;
   closed = false;
   private readonly lostController = new AbortController();
 
@@ -74,6 +81,7 @@ export class SshConnection extends EventEmitter {
   ) {
     super();
     this.slots = new ChannelSlots(options.maxSessions, options.channelQueue);
+    this.shells = new WarmShells(client, host, this.slots, options.warmShellCounters ?? newWarmShellCounters(), options.warmShells);
     client.on('error', (err: Error & { level?: string }) => this.markClosed(mapLostError(host, err, { intervalMs: options.keepaliveIntervalMs, countMax: options.keepaliveCountMax })));
     client.on('close', () => this.markClosed(connectionLost(host, 'closed by the server or the network')));
   }
@@ -205,6 +213,25 @@ export class SshConnection extends EventEmitter {
     } finally {
       this.lastUsed = Date.now();
     }
+  }
+
+  /**
+   * Run a command the fastest way `mode` allows: through a resident shell when the call is eligible
+   * (warm-shells.ts), else on an exec channel of its own. Same outcome and errors as `exec`.
+   */
+  async run(command: string, opts: Omit<ExecOptions, 'lost'>, mode: ExecMode): Promise<ExecOutcome> {
+    if (this.closed) throw connectionLost(this.host, 'already closed');
+    let fast: ExecOutcome | undefined;
+    try {
+      fast = await this.shells.run(command, { ...opts, lost: this.lost }, mode);
+    } catch (err) {
+      this.errors++;
+      throw err;
+    } finally {
+      this.lastUsed = Date.now();
+    }
+    if (fast) return { ...fast, via: 'warm-shell' };
+    return { ...(await this.exec(command, opts)), via: 'exec-channel' };
   }
 
   private sftpSession: Promise<SFTPWrapper> | undefined;

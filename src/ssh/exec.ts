@@ -45,6 +45,8 @@ export interface ExecOutcome {
   stderrBytes: number;
   truncated: boolean;
   durationMs: number;
+  /** Set by SshConnection.run: which path ran the command. */
+  via?: 'warm-shell' | 'exec-channel';
 }
 
 /** Keeps at most `cap` bytes of a stream, counting the rest. */

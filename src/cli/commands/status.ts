@@ -44,6 +44,11 @@ function render(s: StatusResult, pool: PoolListResult): string {
     `  faults:      ${s.pool.connectRetries ?? 0} connect retries, ${s.pool.keepaliveFailures ?? 0} keepalive failures, ${s.pool.retriedCalls ?? 0} calls retried${poolErrors(s.pool.errors)}`,
     `  memory:      ${bytes(s.rssBytes)} RSS`,
   ];
+  if (s.warmShell) {
+    const w = s.warmShell;
+    const fb = Object.entries(w.fallbacks).map(([k, v]) => `${k}×${v}`).join(', ');
+    lines.push(`  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'}, ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`);
+  }
   const errs = Object.entries(s.counters.errors);
   if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);
   for (const w of s.warnings) lines.push(`  WARNING:     ${w}`);

@@ -32,6 +32,11 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         counters: { requests: s.requests, errors: s.errors },
         pool: svc.pool.summary(),
         jobs: svc.jobs.summary(),
+        warmShell: svc.warmShellCounters && {
+          ...svc.warmShellCounters,
+          fallbacks: { ...svc.warmShellCounters.fallbacks },
+          live: svc.registry.aliases().reduce((n, host) => n + (svc.pool.peek(host)?.shells.live ?? 0), 0),
+        },
         rssBytes: process.memoryUsage.rss(),
         warnings: svc.warnings,
         policy: { file: svc.policy.file, present: svc.policy.present, hosts: svc.policy.view(svc.registry.aliases()) },

@@ -5,6 +5,7 @@ import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, FleetReadParams, type ExecR
 import { tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
+import { execModeFor } from '../settings.js';
 import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
 import { readRemote, withFiles } from './fs.js';
 import { execResult } from './ssh.js';
@@ -111,7 +112,8 @@ export function fleetMethods(svc: Services): MethodSpec[] {
           signal: ctx.signal,
           ...(p.stream ? { onOutput: outputNotifier(ctx, host) } : {}),
         };
-        const run = () => svc.pool.use(host, (conn) => conn.exec(command, opts));
+        const mode = execModeFor(svc.settings.execMode, host);
+        const run = () => svc.pool.use(host, (conn) => conn.run(command, opts, mode));
         let outcome: ExecOutcome;
         try {
           outcome = await run();

@@ -3,6 +3,7 @@ import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
 import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { execModeFor } from '../settings.js';
 
 /** Wire form of an outcome: UTF-8 text when both streams are valid UTF-8, else base64 (no byte lost). */
 export function execResult(o: ExecOutcome): ExecResult {
@@ -10,7 +11,7 @@ export function execResult(o: ExecOutcome): ExecResult {
   const err = o.stderrBytes > o.stderr.length ? o.stderr.subarray(0, completeUtf8Length(o.stderr)) : o.stderr;
   const stdout = tryUtf8(out);
   const stderr = tryUtf8(err);
-  const base = { exitCode: o.exitCode, signal: o.signal, truncated: o.truncated, durationMs: Math.round(o.durationMs * 100) / 100 };
+  const base = { exitCode: o.exitCode, signal: o.signal, truncated: o.truncated, durationMs: Math.round(o.durationMs * 100) / 100, ...(o.via ? { via: o.via } : {}) };
   if (stdout !== undefined && stderr !== undefined) return { ...base, stdout, stderr };
   return { ...base, stdout: o.stdout.toString('base64'), stderr: o.stderr.toString('base64'), encoding: 'base64' };
 }
@@ -73,10 +74,11 @@ export function sshMethods(svc: Services): MethodSpec[] {
         ...(p.env ? { env: p.env } : {}),
         ...(notifier ? { onOutput: (stream: OutputStream, chunk: Buffer) => notifier.push(stream, chunk) } : {}),
       };
+      const mode = execModeFor(svc.settings.execMode, p.host, p.mode);
       try {
         // Retried (once, on a fresh connection if needed) only when the command never ran: its channel never
         // opened. A connection that died while idle is noticed only when we try to use it.
-        return execResult(await svc.pool.use(p.host, (conn) => conn.exec(command, opts), 'unstarted'));
+        return execResult(await svc.pool.use(p.host, (conn) => conn.run(command, opts, mode), 'unstarted'));
       } finally {
         notifier?.flush();
       }

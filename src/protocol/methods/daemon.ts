@@ -40,6 +40,8 @@ export interface StatusResult {
   settings: SettingView[];
   counters: { requests: number; errors: Record<string, number> };
   pool: PoolSummary;
+  /** The exec fast path: calls served by resident shells, fallbacks to exec channels by reason, shells started and replaced. */
+  warmShell?: { hits: number; fallbacks: Record<string, number>; started: number; restarts: number; live: number };
   /** Background jobs held by the daemon. */
   jobs?: { running: number; finished: number };
   rssBytes: number;

@@ -15,6 +15,8 @@ export interface ConnectionInfo {
   waits?: number;
   waitMs?: number;
   refusedOpens?: number;
+  /** Resident shells alive on this connection (the exec fast path); each holds one of the open channels. */
+  warmShells?: number;
   keepalive: { intervalMs: number; countMax: number };
   /** An extra connection opened because the host's channels were all taken (SCOUT_MAX_CONNECTIONS_PER_HOST). */
   overflow?: boolean;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ByteCount, Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
 
+export const ExecMode = z.enum(['auto', 'on', 'off']);
+export type ExecMode = z.infer<typeof ExecMode>;
+
 /** stdin travels inside one wire line (16 MiB): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
 export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
 
@@ -11,6 +14,8 @@ export const ExecParams = z
     cwd: RemotePath.optional(),
     timeoutMs: TimeoutMs.optional(),
     maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
+    /** auto | on: short commands through a resident shell when eligible; off: an exec channel. Default SCOUT_EXEC_MODE. */
+    mode: ExecMode.optional(),
     /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
     stdin: z.string().max(MAX_STDIN_CHARS).optional(),
     stdinEncoding: z.enum(['utf8', 'base64']).optional(),
@@ -31,6 +36,8 @@ export interface ExecResult {
   encoding?: 'utf8' | 'base64';
   truncated: boolean;
   durationMs: number;
+  /** How the command ran: in a resident shell (the fast path) or on an exec channel of its own. */
+  via?: 'warm-shell' | 'exec-channel';
 }
 
 /**

@@ -1,0 +1,177 @@
+// Per connection: up to N resident shells (warm-shell.ts), each holding one of the connection's channel
+// slots while it lives, shared by every call and client. Decides per call whether the fast path applies and
+// counts hits, fallbacks (by reason) and restarts for daemon.status.
+import type { Client } from 'ssh2';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
+import type { ChannelSlots, SlotRelease } from './channel-slots.js';
+import type { ExecOptions, ExecOutcome } from './exec.js';
+import { NotStartedError, SHELL_START_TIMEOUT_MS, WarmShell, fastPathObstacle } from './warm-shell.js';
+
+/** `auto`: fast path when eligible and the host's shell can run it; `on`: as auto, but a shell that cannot
+ * start is an error instead of a silent fallback; `off`: an exec channel per command. */
+export type ExecMode = 'auto' | 'on' | 'off';
+
+/** Resident shells per connection: two serve an agent's usual one-at-a-time calls plus one overlapping call,
+ * and leave 8 of OpenSSH's default 10 sessions to exec channels, SFTP and jobs. */
+export const DEFAULT_WARM_SHELLS = 2;
+
+/** Counters shared by every connection of the daemon (shown in daemon.status). */
+export interface WarmShellCounters {
+  /** Calls served by a resident shell. */
+  hits: number;
+  /** Calls that took an exec channel although the mode allowed the fast path, by reason. */
+  fallbacks: Record<string, number>;
+  /** Resident shells started. */
+  started: number;
+  /** Resident shells that ended while their connection lived (killed, timed out, cancelled) and are replaced on demand. */
+  restarts: number;
+}
+
+export function newWarmShellCounters(): WarmShellCounters {
+  return { hits: 0, fallbacks: {}, started: 0, restarts: 0 };
+}
+
+export class WarmShells {
+  private readonly shells: WarmShell[] = [];
+  private starting = 0;
+  /** Set when this host's login shell cannot run the resident loop (not POSIX, rc hangs): no more tries. */
+  private unavailable: string | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly host: string,
+    private readonly slots: ChannelSlots,
+    private readonly counters: WarmShellCounters,
+    private readonly max = DEFAULT_WARM_SHELLS,
+  ) {
+    // Resident shells are an optimisation: they must never make a call wait for a channel. When a caller
+    // queues, an idle shell closes and its channel slot goes to the caller.
+    slots.onPressure = () => {
+      const idle = this.shells.find((s) => !s.busy && !s.dead);
+      if (idle) {
+        idle.close();
+        this.retire(idle);
+      }
+    };
+  }
+
+  /** Resident shells alive now. */
+  get live(): number {
+    return this.shells.filter((s) => !s.dead).length;
+  }
+
+  /**
+   * Run `command` through a resident shell. Resolves with undefined when the caller should use an exec channel
+   * instead (mode off, an ineligible call, all shells busy, no free channel, the shell cannot start in auto).
+   */
+  async run(command: string, opts: ExecOptions, mode: ExecMode): Promise<ExecOutcome | undefined> {
+    if (mode === 'off') return undefined;
+    const obstacle = fastPathObstacle(command, opts);
+    if (obstacle) return this.fallback(obstacle);
+    if (this.unavailable && mode === 'auto') return this.fallback('unavailable');
+    // The call's timeout covers waiting for a shell to start, as an exec channel's covers the rc files.
+    const deadline = performance.now() + opts.timeoutMs;
+    // One retry: a shell found dead before our command started (killed between calls) is replaced.
+    for (let attempt = 0; ; attempt++) {
+      for (const s of [...this.shells]) if (s.dead && !s.busy) this.retire(s);
+      let shell = this.shells.find((s) => !s.busy && !s.dead);
+      if (!shell) {
+        if (this.shells.length + this.starting >= this.max) return this.fallback('busy');
+        // Keep a channel free for exec channels, SFTP and jobs (a host with MaxSessions 1 runs no resident shell).
+        if (this.slots.open + 2 > this.slots.limit) return this.fallback('no-channel');
+        const release = this.slots.tryAcquire();
+        if (!release) return this.fallback('no-channel');
+        try {
+          shell = await this.start(release, deadline, opts.signal);
+        } catch (err) {
+          if (!(err instanceof NotStartedError)) throw err; // COMMAND_TIMEOUT or CANCELLED while waiting
+          if (mode === 'on') throw new ScoutError('CHANNEL_FAILED', `could not start a resident shell on ${this.host}: ${err.reason}`, { host: this.host, ran: false });
+          return this.fallback('start-failed');
+        }
+      }
+      try {
+        const outcome = await shell.run(command, { ...opts, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) });
+        this.counters.hits++;
+        return outcome;
+      } catch (err) {
+        if (err instanceof NotStartedError) {
+          if (attempt === 0) continue;
+          if (mode === 'on') throw new ScoutError('CHANNEL_FAILED', `resident shell on ${this.host} failed twice before the command started`, { host: this.host, ran: false });
+          return this.fallback('shell-died');
+        }
+        this.counters.hits++;
+        throw err;
+      } finally {
+        if (shell.dead) this.retire(shell);
+      }
+    }
+  }
+
+  /**
+   * Start a resident shell for this caller. If the caller stops waiting (its deadline or cancel comes first),
+   * the shell still joins the set when it is ready, idle for the next call: its rc cost is not wasted.
+   */
+  private start(release: SlotRelease, deadline: number, signal: AbortSignal | undefined): Promise<WarmShell> {
+    this.starting++;
+    let abandoned = false;
+    // An open channel proves the server allows this many sessions (ChannelSlots keeps its limit above that).
+    const starting = WarmShell.start(this.client, this.host, release, SHELL_START_TIMEOUT_MS, () => release.established()).then(
+      (shell) => {
+        this.counters.started++;
+        if (abandoned) this.shells.push(shell);
+        return shell;
+      },
+      (err: unknown) => {
+        // A refused channel is momentary; a shell that opened but never became ready will not next time either.
+        if (err instanceof NotStartedError && err.kind === 'shell') this.unavailable = err.reason;
+        throw err;
+      },
+    ).finally(() => this.starting--);
+    return new Promise<WarmShell>((resolve, reject) => {
+      const giveUp = (err: ScoutError) => {
+        abandoned = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        starting.catch(() => undefined);
+        reject(err);
+      };
+      const onAbort = () => giveUp(isScoutError(signal?.reason) ? signal.reason : new ScoutError('CANCELLED', `command on ${this.host} was cancelled`, { host: this.host }));
+      const waitMs = Math.max(0, deadline - performance.now());
+      const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `command on ${this.host} timed out after waiting ${Math.round(waitMs)} ms for a resident shell to start; it did not run`, { host: this.host, ran: false })), waitMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      starting.then(
+        (shell) => {
+          if (abandoned) return;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.shells.push(shell);
+          resolve(shell);
+        },
+        (err: unknown) => {
+          if (abandoned) return;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Stop every resident shell (the connection stays). */
+  closeAll(): void {
+    for (const s of this.shells.splice(0)) s.close();
+  }
+
+  private retire(shell: WarmShell): void {
+    const i = this.shells.indexOf(shell);
+    if (i < 0) return;
+    this.shells.splice(i, 1);
+    this.counters.restarts++;
+  }
+
+  private fallback(reason: string): undefined {
+    this.counters.fallbacks[reason] = (this.counters.fallbacks[reason] ?? 0) + 1;
+    return undefined;
+  }
+}

@@ -1,0 +1,161 @@
+// The resident-shell engine against a real sshd: every command runs both on an exec channel and through a
+// resident shell of the same connection, and the two outcomes must be the same bytes, codes and errors.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isScoutError } from '../src/protocol/errors.js';
+import { SshConnection } from '../src/ssh/connection.js';
+import type { ExecOutcome } from '../src/ssh/exec.js';
+import { newWarmShellCounters, type WarmShellCounters } from '../src/ssh/warm-shells.js';
+import { startFleet, type Fleet } from './fixtures/sshd.js';
+
+const pexec = promisify(execFile);
+/** A printf format printing bytes 0…255 in order, as octal escapes (printf turns \045 into a literal %). */
+const ALL_BYTES_FORMAT = Array.from({ length: 256 }, (_, i) => `\\${i.toString(8).padStart(3, '0')}`).join('');
+
+let fleet: Fleet;
+let conn: SshConnection;
+let counters: WarmShellCounters;
+
+async function dial(): Promise<SshConnection> {
+  const s = fleet.server('web1');
+  return SshConnection.dial({
+    host: 'web1', hostname: '127.0.0.1', port: s.port, username: fleet.user,
+    identityFiles: [fleet.clientKeyPath], identitiesOnly: true, home: fleet.home,
+    connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, maxSessions: 10,
+    // The fixture's own throw-away host key: host-key checking is tested elsewhere.
+    verifyHostKey: () => ({ ok: true }),
+    warmShellCounters: counters,
+  });
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(['web1']);
+  counters = newWarmShellCounters();
+  conn = await dial();
+});
+
+afterAll(async () => {
+  await conn?.close();
+  await fleet?.cleanup();
+});
+
+const opts = { timeoutMs: 20_000, maxOutputBytes: 1024 * 1024 };
+
+/** The parts of an outcome a caller sees. */
+function seen(o: ExecOutcome) {
+  return { exitCode: o.exitCode, signal: o.signal, stdout: o.stdout.toString('latin1'), stderr: o.stderr.toString('latin1'), truncated: o.truncated };
+}
+
+/** Run through an exec channel and through the fast path; assert both saw the same, return it. */
+async function both(command: string, extra: Partial<typeof opts> = {}) {
+  const viaChannel = seen(await conn.exec(command, { ...opts, ...extra }));
+  const hits = counters.hits;
+  const viaShell = seen(await conn.run(command, { ...opts, ...extra }, 'on'));
+  expect(counters.hits, 'the fast path served the call').toBe(hits + 1);
+  expect(viaShell).toEqual(viaChannel);
+  return viaShell;
+}
+
+async function remoteProcesses(needle: string): Promise<string[]> {
+  try {
+    const { stdout } = await pexec('pgrep', ['-u', fleet.user, '-f', '-a', needle]);
+    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+describe('a resident shell gives what an exec channel gives', () => {
+  it('stdout and stderr apart, byte for byte, with and without a trailing newline, and the exit code', async () => {
+    expect(await both("printf 'out\\nline2'; printf 'err' >&2; exit 7")).toMatchObject({ stdout: 'out\nline2', stderr: 'err', exitCode: 7 });
+    expect(await both("printf '\\n\\n'")).toMatchObject({ stdout: '\n\n', stderr: '', exitCode: 0 });
+    expect(await both('true')).toMatchObject({ stdout: '', stderr: '', exitCode: 0 });
+  });
+
+  it('all 256 byte values, and output larger than one channel window', async () => {
+    const all = await both(`printf '${ALL_BYTES_FORMAT}'`);
+    expect(Buffer.from(all.stdout, 'latin1')).toEqual(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+    const big = await both('head -c 3000000 /dev/zero | tr "\\0" x; echo; head -c 100000 /dev/zero >&2', { maxOutputBytes: 4 * 1024 * 1024 });
+    expect(big.stdout.length).toBe(3_000_001);
+    expect(big.stderr.length).toBe(100_000);
+  });
+
+  it('caps output exactly and says so', async () => {
+    const r = await both('head -c 5000 /dev/zero | tr "\\0" y', { maxOutputBytes: 1000 });
+    expect(r).toMatchObject({ stdout: 'y'.repeat(1000), truncated: true });
+  });
+
+  it('output that forges markers is returned verbatim, and the nonce is not visible to the command', async () => {
+    const forged = "printf 'S%032d\\n\\nE%032d 0\\nafter' 0 0; printf '\\nE%032d\\n' 0 >&2; set | grep -c __scout || true";
+    const r = await both(forged);
+    expect(r.stdout).toBe(`S${'0'.repeat(32)}\n\nE${'0'.repeat(32)} 0\nafter0\n`);
+    expect(r.stderr).toBe(`\nE${'0'.repeat(32)}\n`);
+    // Lines of the protocol inside the command text itself are just text.
+    expect((await both("cat <<'X'\nS0\nE0 0\nX")).stdout).toBe('S0\nE0 0\n');
+  });
+
+  it('exit, exec and a closed stdout inside the command', async () => {
+    const started = counters.started;
+    expect(await both('echo before; exit 3; echo never')).toMatchObject({ stdout: 'before\n', exitCode: 3 });
+    expect(await both("exec printf replaced")).toMatchObject({ stdout: 'replaced', exitCode: 0 });
+    expect(await both('exec >&-; echo gone 2>/dev/null; echo still >&2')).toMatchObject({ stdout: '', stderr: 'still\n', exitCode: 0 });
+    expect(await both('cat; echo "read $?"')).toMatchObject({ stdout: 'read 0\n' });
+    // None of these ended the resident shell.
+    expect(counters.started).toBe(started);
+  });
+
+  it('no state leaks from one call into the next: cd, export, umask, traps, functions, options', async () => {
+    const before = await conn.run('pwd; umask; echo "${SCOUT_X-unset}"', opts, 'on');
+    await conn.run("cd /tmp; export SCOUT_X=1; umask 077; f() { echo fn; }; trap 'echo trapped' EXIT; set -e; alias ll=ls", opts, 'on');
+    const after = await conn.run('pwd; umask; echo "${SCOUT_X-unset}"; type f >/dev/null 2>&1 || echo nofn; false; echo not-errexit', opts, 'on');
+    expect(after.stdout.toString()).toBe(`${before.stdout.toString()}nofn\nnot-errexit\n`);
+    // The trap ran when the subshell ended, as it would at the end of `sh -c`.
+    expect((await both("trap 'echo trapped' EXIT; echo body")).stdout).toBe('body\ntrapped\n');
+  });
+
+  it('a command killed by a signal from inside reports what the shell reports', async () => {
+    expect(await both('timeout -s KILL 0.2 sleep 5; echo "status $?"')).toMatchObject({ stdout: 'status 137\n', exitCode: 0 });
+  });
+});
+
+describe('stopping a command', () => {
+  it('a timeout kills the whole process group, and the next call gets a fresh resident shell', async () => {
+    const restarts = counters.restarts;
+    const t0 = Date.now();
+    const err = await conn.run('sleep 3171 | cat; echo never', { ...opts, timeoutMs: 300 }, 'on').then(() => undefined, (e: unknown) => e);
+    expect(isScoutError(err, 'COMMAND_TIMEOUT')).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await until(async () => (await remoteProcesses('sleep 3171')).length === 0, 5_000, 'the remote sleep to exit');
+    expect((await conn.run('echo next', opts, 'on')).stdout.toString()).toBe('next\n');
+    expect(counters.restarts).toBe(restarts + 1);
+  });
+
+  it('cancellation does the same', async () => {
+    const ac = new AbortController();
+    const p = conn.run('sleep 3172', { ...opts, signal: ac.signal }, 'on');
+    await until(async () => (await remoteProcesses('sleep 3172')).length > 0, 5_000, 'the sleep to start');
+    ac.abort();
+    const err = await p.then(() => undefined, (e: unknown) => e);
+    expect(isScoutError(err, 'CANCELLED')).toBe(true);
+    await until(async () => (await remoteProcesses('sleep 3172')).length === 0, 5_000, 'the remote sleep to exit');
+    expect((await conn.run('echo next', opts, 'on')).stdout.toString()).toBe('next\n');
+  });
+
+  it('two calls at once use two resident shells; a third concurrent call falls back to a channel', async () => {
+    const fallbacks = counters.fallbacks.busy ?? 0;
+    const calls = await Promise.all([1, 2, 3].map((i) => conn.run(`sleep 0.3; echo ${i}`, opts, 'on')));
+    expect(calls.map((c) => c.stdout.toString())).toEqual(['1\n', '2\n', '3\n']);
+    expect(counters.fallbacks.busy).toBe(fallbacks + 1);
+    expect(conn.shells.live).toBe(2);
+  });
+});
