@@ -2,7 +2,7 @@
 // something was cut or failed. Shapes follow the Python Scout MCP where agents already know them
 // (host list marks, `[exit code: N]`, broadcast sections and `N/M hosts succeeded`).
 import type { HostInfo, ExecResult } from '../protocol/methods/index.js';
-import type { EntryType, FsEntry, FsReadResult, FsTreeResult, TransferResult, TreeNode } from './types.js';
+import type { EntryType, FsEntry, FsReadResult, FsTreeResult, TransferResult, TreeNode } from '../protocol/methods/index.js';
 
 /** Width of a broadcast section header, as in Scout MCP. */
 const HEADER_WIDTH = 60;

@@ -9,7 +9,7 @@ import type { ExecResult, HostInfo } from '../protocol/methods/index.js';
 import { shellQuote } from '../ssh/quote.js';
 import { execText, fileText, hostsText, listingText } from './format.js';
 import { remotePath, type Rpc } from './tool.js';
-import type { FsListResult, FsReadResult, FsStatResult } from './types.js';
+import type { FsListResult, FsReadResult, FsStatResult } from '../protocol/methods/index.js';
 
 /** Exit status a POSIX shell gives "command not found"; the resource scripts also use it for "not installed". */
 const EXIT_NOT_FOUND = 127;

@@ -11,7 +11,7 @@ import { startBackground } from './jobs.js';
 import {
   broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section,
 } from './format.js';
-import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, TransferResult } from './types.js';
+import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, TransferResult } from '../protocol/methods/index.js';
 
 /** How the shim reaches the daemon: one RPC per call (connection, reconnection and auto-start live behind it). */
 export interface Rpc {
