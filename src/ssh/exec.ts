@@ -214,7 +214,7 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
  * closed (it requires a writable stream), yet a command whose stdin is at EOF is exactly what we must be able
  * to stop, so the request goes through ssh2's protocol object while the channel itself is still open.
  */
-function trySignal(stream: ClientChannel, name: string): void {
+export function trySignal(stream: ClientChannel, name: string): void {
   const ch = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
   try {
     if (ch.outgoing && ch.outgoing.state !== 'closed' && ch._client?._protocol) ch._client._protocol.signal(ch.outgoing.id, name);
@@ -224,7 +224,8 @@ function trySignal(stream: ClientChannel, name: string): void {
   }
 }
 
-function cancelled(host: string, signal?: AbortSignal): ScoutError {
+/** The reason a stopped call ends with: the session's own (CANCELLED, SHUTTING_DOWN, …) when it gave one. */
+export function cancelled(host: string, signal?: AbortSignal): ScoutError {
   const reason = signal?.reason;
   if (reason instanceof ScoutError) return reason;
   return new ScoutError('CANCELLED', `command on ${host} was cancelled`, { host });

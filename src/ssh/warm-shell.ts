@@ -27,7 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import { CappedBuffer, KILL_GRACE_MS, TERM_GRACE_MS, type ExecOptions, type ExecOutcome } from './exec.js';
+import { CappedBuffer, KILL_GRACE_MS, TERM_GRACE_MS, cancelled, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
  * Bound on starting a resident shell (channel open + the user's rc files + the ready line). Real rc files with
@@ -373,21 +373,4 @@ export class WarmShell {
     trySignal(this.stream, 'KILL');
     try { this.stream.close(); } catch { /* already closed */ }
   }
-}
-
-/** As in exec.ts: send `signal` through ssh2's protocol object so it works whatever the stream's state. */
-function trySignal(stream: ClientChannel, name: string): void {
-  const ch = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
-  try {
-    if (ch.outgoing && ch.outgoing.state !== 'closed' && ch._client?._protocol) ch._client._protocol.signal(ch.outgoing.id, name);
-    else stream.signal(name);
-  } catch {
-    // The channel is already closing; nothing left to signal.
-  }
-}
-
-function cancelled(host: string, signal?: AbortSignal): ScoutError {
-  const reason = signal?.reason;
-  if (reason instanceof ScoutError) return reason;
-  return new ScoutError('CANCELLED', `command on ${host} was cancelled`, { host });
 }
