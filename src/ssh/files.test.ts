@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isScoutError } from '../protocol/errors.js';
-import { globToRegExp } from './files.js';
+import { globToRegExp } from '../protocol/glob.js';
 
 describe('globToRegExp (find -name)', () => {
   const m = (glob: string, name: string) => globToRegExp(glob).test(name);

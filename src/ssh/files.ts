@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Stats } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
+import { globToRegExp } from '../protocol/glob.js';
 import { CHUNK_BYTES, REQUESTS_IN_FLIGHT, RemoteFs, tempName, type EntryType } from './transfer.js';
 
 /** SFTP status EOF (draft-ietf-secsh-filexfer-02 §7): the normal end of a directory listing. */
@@ -64,39 +65,6 @@ function iso(seconds: number | undefined): string {
 function byDirThenName(a: { name: string; type: EntryType }, b: { name: string; type: EntryType }): number {
   if ((a.type === 'dir') !== (b.type === 'dir')) return a.type === 'dir' ? -1 : 1;
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/**
- * A glob on one name, as `find -name` reads it: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`, and `\` to quote the next
- * character. A leading dot is not special.
- */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '\\' && i + 1 < glob.length) re += escapeRe(glob[++i]);
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
-      let body = glob.slice(i + 1, end);
-      const negate = body.startsWith('!') || body.startsWith('^');
-      if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
-      i = end;
-    } else re += escapeRe(c);
-  }
-  try {
-    return new RegExp(`^${re}$`, 'su');
-  } catch {
-    // e.g. a reversed range ([z-a])
-    throw new ScoutError('INVALID_PARAMS', `invalid glob pattern '${glob}'`, { pattern: glob }, -32602);
-  }
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export class RemoteFiles extends RemoteFs {

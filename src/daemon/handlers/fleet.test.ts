@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp } from './fleet.js';
+import { hostPattern } from './fleet.js';
 
 describe('host patterns', () => {
-  const match = (glob: string, names: string[]) => names.filter((n) => globToRegExp(glob).test(n));
+  const match = (glob: string, names: string[]) => names.filter((n) => hostPattern(glob).test(n));
   const hosts = ['web1', 'web2', 'web10', 'db1', 'db.prod', 'dbXprod', 'app-a'];
 
   it('matches like ssh_config and the shell: *, ?, [set], [!set], whole names only', () => {

@@ -2,6 +2,7 @@
 // its own result or its own coded error; one unreachable host never fails the call.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
+import { globToRegExp } from '../../protocol/glob.js';
 import { tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
@@ -10,44 +11,15 @@ import { method, type CallContext, type MethodSpec, type Services } from '../con
 import { readRemote, withFiles } from './fs.js';
 import { execResult } from './ssh.js';
 
-/** `web*`, `db[12]`, `app?` → a RegExp over the whole alias (the ssh_config / shell glob subset). */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let set = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (set.startsWith('!')) set = '^' + set.slice(1);
-        if (!validClass(set)) {
-          re += '\\['; // like a shell, a class that is not one ([z-a]) is taken literally
-          continue;
-        }
-        re += `[${set}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function validClass(set: string): boolean {
-  try {
-    new RegExp(`[${set}]`);
-    return true;
-  } catch {
-    return false;
-  }
+/** `web*`, `db[12]`, `app?` → a RegExp over the whole alias; a class that is not one is taken literally. */
+export function hostPattern(glob: string): RegExp {
+  return globToRegExp(glob, { invalidClass: 'literal' });
 }
 
 /** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */
 export function resolveTargets(svc: Services, p: { hosts?: string[]; pattern?: string }): string[] {
   if (p.hosts) return p.hosts;
-  const re = globToRegExp(p.pattern!);
+  const re = hostPattern(p.pattern!);
   const hosts = svc.registry.aliases().filter((a) => re.test(a));
   if (hosts.length === 0) throw new ScoutError('NOT_FOUND', `no configured host matches '${p.pattern}'`, { pattern: p.pattern, known: svc.registry.aliases().slice(0, 100) });
   return hosts;
