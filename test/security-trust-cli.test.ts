@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
 import { SCOUTD, scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { knownHostsName, newPublicKey, writeKnownHosts as writeHostsFile } from './fixtures/known-hosts.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 const pexec = promisify(execFile);
@@ -21,8 +22,7 @@ let strangerKey: string;
 beforeAll(async () => {
   fleet = await startFleet(['web5', 'web6', 'web7', 'web8']);
   const file = path.join(fleet.root, 'stranger');
-  await pexec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', file]);
-  strangerKey = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  strangerKey = await newPublicKey(file);
 });
 
 afterAll(async () => {
@@ -40,12 +40,10 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
 }
 
-const name = (host: string) => `[127.0.0.1]:${fleet.server(host).port}`;
+const name = (host: string) => knownHostsName(fleet, host);
 const key = (host: string) => fleet.server(host).hostKeyLine;
 
-function writeKnownHosts(lines: string[]): void {
-  fs.writeFileSync(fleet.knownHostsPath, lines.join('\n') + '\n', { mode: 0o600 });
-}
+const writeKnownHosts = (lines: string[]) => writeHostsFile(fleet, lines);
 
 async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
   daemon = await startDaemon(env(extra));

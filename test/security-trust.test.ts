@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
 import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { knownHostsName, newPublicKey, writeKnownHosts as writeHostsFile } from './fixtures/known-hosts.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
 const pexec = promisify(execFile);
@@ -23,15 +24,10 @@ let web2Rsa: string;
 /** An ed25519 public key no server has. */
 let strangerKey: string;
 
-async function newKey(file: string, type: 'ed25519' | 'rsa'): Promise<string> {
-  await pexec('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', '', '-f', file]);
-  return fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-}
-
 beforeAll(async () => {
   keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-keys-'));
-  web2Rsa = await newKey(path.join(keysDir, 'web2_rsa'), 'rsa');
-  strangerKey = await newKey(path.join(keysDir, 'stranger'), 'ed25519');
+  web2Rsa = await newPublicKey(path.join(keysDir, 'web2_rsa'), 'rsa');
+  strangerKey = await newPublicKey(path.join(keysDir, 'stranger'), 'ed25519');
   // web2 also serves an RSA host key (sshd prefers ed25519 when the client offers both).
   fleet = await startFleet(['web1', 'web2'], { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } });
 });
@@ -52,12 +48,10 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
 }
 
-const name = (host: string) => `[127.0.0.1]:${fleet.server(host).port}`;
+const name = (host: string) => knownHostsName(fleet, host);
 const key = (host: string) => fleet.server(host).hostKeyLine;
 
-function writeKnownHosts(lines: string[]): void {
-  fs.writeFileSync(fleet.knownHostsPath, lines.join('\n') + '\n', { mode: 0o600 });
-}
+const writeKnownHosts = (lines: string[]) => writeHostsFile(fleet, lines);
 
 /** A fresh connection to `host` (the pool's one is dropped first): 'ok' or the error code. */
 async function connect(host: string): Promise<string> {
@@ -151,7 +145,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
     // The server really prefers ed25519: known only by ed25519, it connects too (and a stranger RSA key is a mismatch).
     writeKnownHosts([`${name('web2')} ${key('web2')}`]);
     expect(await connect('web2')).toBe('ok');
-    writeKnownHosts([`${name('web2')} ${(await newKey(path.join(keysDir, `rsa-${Date.now()}`), 'rsa'))}`]);
+    writeKnownHosts([`${name('web2')} ${(await newPublicKey(path.join(keysDir, `rsa-${Date.now()}`), 'rsa'))}`]);
     expect(await connect('web2')).toBe('HOST_KEY_MISMATCH');
   });
 });
