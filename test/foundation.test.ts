@@ -2,36 +2,19 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ScoutError } from '../src/protocol/errors.js';
 import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2']);
 let daemon: DaemonProc | undefined;
-
-beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2']);
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
-}
 
 describe('exec through the pool', () => {
   it('five scoutctl processes share one pooled connection', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     for (let i = 0; i < 5; i++) {
       const r = await scoutctl(['exec', 'web1', '--', 'echo', `run-${i}`], daemon.env);
       expect(r.stderr).toBe('');
@@ -47,7 +30,7 @@ describe('exec through the pool', () => {
   });
 
   it('returns stdout, stderr and the exit code exactly', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const r = await scoutctl(['exec', 'web1', '--', "printf 'out\\nline2'; printf 'err' >&2; exit 7"], daemon.env);
     expect(r.stdout).toBe('out\nline2');
     expect(r.stderr).toBe('err');
@@ -63,7 +46,7 @@ describe('exec through the pool', () => {
 
 describe('errors carry their code', () => {
   it('unknown alias → UNKNOWN_HOST', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const e = await expectCode(c.call('ssh.exec', { host: 'nope', command: 'true' }), 'UNKNOWN_HOST');
     expect(e.message).toContain('web1');
@@ -77,7 +60,7 @@ describe('errors carry their code', () => {
     const closedPort = await freePort();
     fleet.writeConfig({ web2: [`Port ${closedPort}`] });
     try {
-      daemon = await startDaemon(env({ SCOUT_CONNECT_TIMEOUT: '5' }));
+      daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '5' });
       const c = await daemon.client();
       const t0 = Date.now();
       await expectCode(c.call('ssh.exec', { host: 'web2', command: 'true' }), 'CONNECT_FAILED');
@@ -89,7 +72,7 @@ describe('errors carry their code', () => {
   });
 
   it('missing known_hosts entry → HOST_KEY_UNKNOWN, changed key → HOST_KEY_MISMATCH, and nothing runs', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const marker = path.join(fleet.root, 'must-not-exist');
     fs.writeFileSync(fleet.knownHostsPath, '');
@@ -113,7 +96,7 @@ describe('errors carry their code', () => {
 
 describe('connection lifecycle', () => {
   it('the reaper closes an idle connection and the next call opens a new one', async () => {
-    daemon = await startDaemon(env({ SCOUT_IDLE_TIMEOUT: '1' }));
+    daemon = await fleet.startDaemon({ SCOUT_IDLE_TIMEOUT: '1' });
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
     await until(async () => (await c.call<PoolListResult>('pool.list')).connections.length === 0, 10_000, 'the idle connection to be reaped');
@@ -125,7 +108,7 @@ describe('connection lifecycle', () => {
   });
 
   it('survives sshd being killed and restarted', async () => {
-    daemon = await startDaemon(env({ SCOUT_CONNECT_TIMEOUT: '3' }));
+    daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '3' });
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web2', command: 'true' });
     await fleet.server('web2').kill9();
@@ -139,7 +122,7 @@ describe('connection lifecycle', () => {
   });
 
   it('a command over its timeout → COMMAND_TIMEOUT and the remote process is gone', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const t0 = Date.now();
     await expectCode(c.call('ssh.exec', { host: 'web1', command: 'sleep 3171; echo never', timeoutMs: 500 }), 'COMMAND_TIMEOUT');
@@ -154,7 +137,7 @@ describe('connection lifecycle', () => {
 
 describe('the wire protocol', () => {
   it('answers malformed JSON, unknown methods and bad params with standard errors, while another client is served', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const good = await daemon.client('good');
     const raw = net.connect(daemon.socket);
     await new Promise((r) => raw.once('connect', r));
@@ -190,7 +173,7 @@ describe('the wire protocol', () => {
   });
 
   it('refuses a client speaking another protocol number with PROTOCOL_MISMATCH', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const e = await expectCode(c.call('daemon.hello', { client: 'old', protocol: 99 }), 'PROTOCOL_MISMATCH');
     expect(e.message).toMatch(/restart/);
@@ -200,13 +183,13 @@ describe('the wire protocol', () => {
 
 describe('daemon lifecycle and the socket', () => {
   it('creates the socket 0600 in a 0700 directory', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     expect(fs.statSync(daemon.socket).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.dirname(daemon.socket)).mode & 0o777).toBe(0o700);
   });
 
   it('SIGTERM exits 0 and removes the socket', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
     c.close();
@@ -218,11 +201,11 @@ describe('daemon lifecycle and the socket', () => {
   });
 
   it('replaces a stale socket after kill -9; a second scoutd on a live socket exits non-zero', async () => {
-    const first = await startDaemon(env());
+    const first = await fleet.startDaemon();
     await first.kill9();
     expect(fs.existsSync(first.socket)).toBe(true);
-    daemon = await startDaemon(env());
-    const second = await startDaemon(env(), { waitForListening: false });
+    daemon = await fleet.startDaemon();
+    const second = await fleet.startDaemon({}, { waitForListening: false });
     expect(await second.exited).not.toBe(0);
     expect(second.logs()).toContain(`pid ${daemon.pid}`);
     const c = await daemon.client();
@@ -231,7 +214,7 @@ describe('daemon lifecycle and the socket', () => {
   });
 
   it('scoutctl stop shuts the daemon down and status reports it', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const st = await scoutctl(['status'], daemon.env);
     expect(st.code).toBe(0);
     expect(st.stdout).toContain(`pid ${daemon.pid}`);
