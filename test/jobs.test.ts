@@ -1,11 +1,11 @@
 // Background jobs end to end: scoutd owns long commands on real sshd; clients come and go and read the output
 // by cursor.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import type { ExecResult, JobInfo, JobListResult, JobOutputResult, JobStartResult, StatusResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** Read a job from `offset` to its end through the cursor, long-polling. */
 async function readToEnd(c: ScoutClient, jobId: string, maxBytes: number): Promise<{ text: string; reads: number; last: JobOutputResult; dropped: number }> {
@@ -24,29 +24,12 @@ async function readToEnd(c: ScoutClient, jobId: string, maxBytes: number): Promi
   }
 }
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2']);
 let daemon: DaemonProc | undefined;
-
-beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2']);
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
-}
 
 describe('jobs outlive their client', () => {
   it('a second client reads a 3 s job to the end through cursors: no byte lost or repeated, right exit code', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const starter = await daemon.client('starter');
     const { jobId } = await starter.call<JobStartResult>('jobs.start', {
       host: 'web1',
@@ -70,7 +53,7 @@ describe('jobs outlive their client', () => {
 
   it('a 50 MB job keeps daemon memory bounded and reports exactly what was dropped', async () => {
     const buffer = 1024 * 1024;
-    daemon = await startDaemon(env({ SCOUT_JOB_BUFFER: String(buffer) }));
+    daemon = await fleet.startDaemon({ SCOUT_JOB_BUFFER: String(buffer) });
     const c = await daemon.client();
     const total = 50 * 1024 * 1024;
     const before = (await c.call<StatusResult>('daemon.status')).rssBytes;
@@ -103,7 +86,7 @@ describe('jobs outlive their client', () => {
 
 describe('long-polling', () => {
   it('a long-poll wakes on new output; a cancelled one ends with CANCELLED and the job runs on', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     // The job prints only once the test creates the gate file, so both polls below start before any output.
     const gate = `/tmp/scout-gate-${process.pid}-${Date.now()}`;
@@ -128,7 +111,7 @@ describe('long-polling', () => {
 
 describe('stopping jobs', () => {
   it('jobs.signal TERM stops the remote process group', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: 'sleep 7301 & sleep 7302 | cat; wait' });
     await until(async () => (await remoteProcesses(fleet.user, '^sleep 730')).length === 2, 5_000, 'both remote sleeps to start');
@@ -144,7 +127,7 @@ describe('stopping jobs', () => {
   });
 
   it('sshd killed under a running job → lost with CONNECTION_LOST, and the daemon keeps serving', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web2', command: 'echo started; sleep 7400' });
     const first = await c.call<JobOutputResult>('jobs.output', { jobId, waitMs: 5_000 });
@@ -168,7 +151,7 @@ describe('stopping jobs', () => {
   });
 
   it('daemon shutdown stops running jobs on the remote side and logs how each ended', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: 'sleep 7501' });
     await until(async () => (await remoteProcesses(fleet.user, '^sleep 7501')).length === 1, 5_000, 'the remote sleep to start');
@@ -183,7 +166,7 @@ describe('stopping jobs', () => {
 
 describe('the job table', () => {
   it('survives daemon.reload and an idle reaper, with its connection held for the job', async () => {
-    daemon = await startDaemon(env({ SCOUT_IDLE_TIMEOUT: '1' }));
+    daemon = await fleet.startDaemon({ SCOUT_IDLE_TIMEOUT: '1' });
     const c = await daemon.client();
     const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo $i; sleep 0.1; done' });
     fleet.writeConfig();
@@ -195,7 +178,7 @@ describe('the job table', () => {
   });
 
   it('enforces per-host and total limits, forgets finished jobs on request and after their TTL', async () => {
-    daemon = await startDaemon(env({ SCOUT_MAX_JOBS_PER_HOST: '1', SCOUT_MAX_JOBS: '2', SCOUT_JOB_TTL: '1' }));
+    daemon = await fleet.startDaemon({ SCOUT_MAX_JOBS_PER_HOST: '1', SCOUT_MAX_JOBS: '2', SCOUT_JOB_TTL: '1' });
     const c = await daemon.client();
     const a = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: 'sleep 7601' });
     const limited = await expectCode(c.call('jobs.start', { host: 'web1', command: 'true' }), 'LIMIT_REACHED');
@@ -218,7 +201,7 @@ describe('the job table', () => {
 
 describe('scoutctl', () => {
   it('exec --detach prints a job id; jobs lists it; jobs logs -f follows it and exits with its code; jobs kill stops one', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const started = await scoutctl(['exec', 'web1', '--detach', '--', 'echo hello; sleep 0.5; echo oops >&2; exit 4'], daemon.env);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
