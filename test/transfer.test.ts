@@ -5,17 +5,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TransferProgress, TransferResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 const BIG = 100 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
-let fleet: Fleet;
+const fleet = useFleet(['src1', 'dst1', 'flaky']);
 let daemon: DaemonProc | undefined;
 /** Local side (read and written by scoutd as this process's user). */
 let local: string;
@@ -41,7 +41,6 @@ function vmRssBytes(pid: number): number {
 }
 
 beforeAll(async () => {
-  fleet = await startFleet(['src1', 'dst1', 'flaky']);
   local = path.join(fleet.root, 'local');
   remote = path.join(fleet.root, 'remote');
   fs.mkdirSync(local);
@@ -54,22 +53,9 @@ beforeAll(async () => {
   bigSha = await sha256(bigFile);
 });
 
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
-}
-
 describe('100 MB files', () => {
   it('put, get and a remote-to-remote copy are byte-exact; the copy keeps the daemon small', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const onHost = path.join(remote, 'big-put.bin');
     const put = await client.call<TransferResult>('transfer.put', { host: 'src1', localPath: bigFile, remotePath: onHost });
@@ -101,7 +87,7 @@ describe('100 MB files', () => {
   });
 
   it('progress notifications arrive during the transfer, only grow, and end at the total', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const events: TransferProgress[] = [];
     const dest = path.join(remote, 'big-progress.bin');
@@ -134,7 +120,7 @@ describe('trees', () => {
     fs.chmodSync(tree, 0o755);
     fs.symlinkSync('sub/nested/deep.txt', path.join(tree, 'link'));
 
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const onHost = path.join(remote, 'tree');
     const put = await client.call<TransferResult>('transfer.put', { host: 'src1', localPath: tree, remotePath: onHost, recursive: true });
@@ -178,7 +164,7 @@ describe('trees', () => {
   });
 
   it('a directory without recursive, and a relative local path, are refused with codes', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const e = await expectCode(client.call('transfer.get', { host: 'src1', remotePath: remote, localPath: path.join(local, 'x') }), 'REMOTE_IO');
     expect(e.details.reason).toBe('is-directory');
@@ -195,7 +181,7 @@ describe('interrupted transfers leave the old destination and no temp file', () 
   it('sshd killed during a put: CONNECTION_LOST, old remote file intact, remote temp removed once the host is back', async () => {
     const dest = path.join(remote, 'victim-put.bin');
     await fleet.runAsUser(`printf old > ${dest}`);
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const server = fleet.server('flaky');
     let killed: Promise<void> | undefined;
@@ -222,7 +208,7 @@ describe('interrupted transfers leave the old destination and no temp file', () 
     fs.chmodSync(src, 0o644);
     const dest = path.join(local, 'victim-get.bin');
     fs.writeFileSync(dest, 'old');
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const server = fleet.server('flaky');
     await server.start();
@@ -243,7 +229,7 @@ describe('interrupted transfers leave the old destination and no temp file', () 
   it('$/cancel during a put: CANCELLED, old file intact, temp file already gone when the call returns', async () => {
     const dest = path.join(remote, 'victim-cancel.bin');
     await fleet.runAsUser(`printf old > ${dest}`);
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const ac = new AbortController();
     const call = client.call('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
@@ -261,7 +247,7 @@ describe('interrupted transfers leave the old destination and no temp file', () 
   it('a client that disconnects mid-transfer: the temp file is removed and the old file stays', async () => {
     const dest = path.join(remote, 'victim-disconnect.bin');
     await fleet.runAsUser(`printf old > ${dest}`);
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const call = client.call('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
       onNotification: (m, p) => {
@@ -277,7 +263,7 @@ describe('interrupted transfers leave the old destination and no temp file', () 
 
 describe('scoutctl get / put / cp', () => {
   it('copies files, prints a summary without a bar when not on a terminal, and --json gives the result', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const small = path.join(local, 'small.txt');
     fs.writeFileSync(small, 'hello fleet\n');
     fs.chmodSync(small, 0o640);
