@@ -1,39 +1,25 @@
 // fleet.exec end to end: five real sshd hosts, one of them down.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExecResult, FleetResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** Each host's command runs this long, so running hosts one after another would take 5 × this. */
 const COMMAND_SECONDS = 1;
 /** Connect timeout given to scoutd; a stopped host refuses at once, so the call should end near COMMAND_SECONDS. */
 const CONNECT_TIMEOUT_SECONDS = 5;
 
-let fleet: Fleet;
-let daemon: DaemonProc | undefined;
 const HOSTS = ['web1', 'web2', 'web3', 'web4', 'web5'];
+const fleet = useFleet(HOSTS, { daemonEnv: { SCOUT_CONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } });
+let daemon: DaemonProc | undefined;
 
 beforeAll(async () => {
-  fleet = await startFleet(HOSTS);
   await fleet.server('web3').stop();
 });
 
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function env(): NodeJS.ProcessEnv {
-  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_CONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) });
-}
-
 describe('fleet.exec', () => {
   it('five hosts, one stopped: four results with output, one CONNECT_FAILED, in parallel', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const started = Date.now();
     const r = await client.call<FleetResult<ExecResult>>('fleet.exec', { pattern: 'web*', command: `sleep ${COMMAND_SECONDS}; echo up` });
@@ -51,7 +37,7 @@ describe('fleet.exec', () => {
   });
 
   it('an explicit list keeps its order, reports an unknown host and a failing command per host, and streams tagged output', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const chunks: Array<{ host: string; stream: string; data: string }> = [];
     const r = await client.call<FleetResult<ExecResult>>(
@@ -73,7 +59,7 @@ describe('fleet.exec', () => {
   });
 
   it('a pattern that matches nothing is an error, not an empty success', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const client = await daemon.client();
     await expect(client.call('fleet.exec', { pattern: 'db*', command: 'true' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     client.close();
@@ -82,7 +68,7 @@ describe('fleet.exec', () => {
 
 describe('scoutctl fleet exec', () => {
   it('prefixes every line with its host, reports the down host, and exits 1 unless all succeed', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
     const r = await scoutctl(['fleet', 'exec', 'web*', '--', 'printf', "'a\\nb\\n'"], daemon.env);
     const lines = r.stdout.trim().split('\n').sort();
     expect(lines).toEqual(['web1: a', 'web1: b', 'web2: a', 'web2: b', 'web4: a', 'web4: b', 'web5: a', 'web5: b']);
