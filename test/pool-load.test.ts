@@ -1,34 +1,17 @@
 // The pool under load: 100 concurrent calls to one host behind MaxSessions 10, a full queue answers BUSY,
 // least-recently-used eviction of idle connections above SCOUT_MAX_POOL_SIZE, metrics in status and CLI.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2', 'web3'], { config: ['MaxSessions 10'] });
 let daemon: DaemonProc | undefined;
-
-beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2', 'web3'], { config: ['MaxSessions 10'] });
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function start(extra: Record<string, string> = {}): Promise<DaemonProc> {
-  return startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra }));
-}
 
 describe('channel slots', () => {
   it('100 concurrent ssh.exec calls to a MaxSessions 10 host all succeed, never more than 10 channels on the connection', async () => {
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const logins = fleet.server('web1').acceptedLogins();
     const clients = await Promise.all(Array.from({ length: 4 }, (_, i) => daemon!.client(`load-${i}`)));
     const calls = Array.from({ length: 100 }, (_, i) =>
@@ -55,7 +38,7 @@ describe('channel slots', () => {
   });
 
   it('with SCOUT_MAX_CONNECTIONS_PER_HOST=3, a burst of 30 opens overflow connections instead of queueing, 10 channels at most on each', async () => {
-    daemon = await start({ SCOUT_MAX_CONNECTIONS_PER_HOST: '3' });
+    daemon = await fleet.startDaemon({ SCOUT_MAX_CONNECTIONS_PER_HOST: '3' });
     const logins = fleet.server('web3').acceptedLogins();
     const c = await daemon.client();
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'web3', command: `sleep 1; echo burst-${i}` })));
@@ -72,7 +55,7 @@ describe('channel slots', () => {
   });
 
   it('a full queue answers BUSY at once; the queued calls still complete', async () => {
-    daemon = await start({ SCOUT_MAX_SESSIONS: '1', SCOUT_CHANNEL_QUEUE: '2' });
+    daemon = await fleet.startDaemon({ SCOUT_MAX_SESSIONS: '1', SCOUT_CHANNEL_QUEUE: '2' });
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
     const held = c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'sleep 1.5; echo held' });
@@ -92,7 +75,7 @@ describe('channel slots', () => {
 
 describe('eviction', () => {
   it('with SCOUT_MAX_POOL_SIZE=2, touching a third host closes the least recently used idle one; a busy one is never evicted', async () => {
-    daemon = await start({ SCOUT_MAX_POOL_SIZE: '2' });
+    daemon = await fleet.startDaemon({ SCOUT_MAX_POOL_SIZE: '2' });
     const c = await daemon.client();
     const hosts = async () => (await c.call<PoolListResult>('pool.list')).connections.map((x) => x.host).sort();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
@@ -120,7 +103,7 @@ describe('eviction', () => {
 
 describe('metrics', () => {
   it('daemon.status, pool.list and scoutctl status show the pool counters', async () => {
-    daemon = await start({ SCOUT_MAX_SESSIONS: '2' });
+    daemon = await fleet.startDaemon({ SCOUT_MAX_SESSIONS: '2' });
     const c = await daemon.client();
     await Promise.all(Array.from({ length: 6 }, () => c.call('ssh.exec', { host: 'web2', command: 'sleep 0.2' })));
     await expectCode(c.call('ssh.exec', { host: 'web2', command: 'sleep 5', timeoutMs: 300 }), 'COMMAND_TIMEOUT');
