@@ -1,25 +1,15 @@
 // ProxyJump through a pooled bastion: targets are reached by forwardOut on the bastion's pooled connection,
 // two targets share one bastion login, chains work, a dead bastion is named, ProxyCommand is refused.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['bastion', 'inner1', 'inner2']);
 let daemon: DaemonProc | undefined;
 
-beforeAll(async () => {
-  fleet = await startFleet(['bastion', 'inner1', 'inner2']);
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
+afterEach(() => {
   fleet.writeConfig();
 });
 
@@ -29,15 +19,11 @@ function aliasOf(server: string, extra: string[]): string[] {
   return [...extra, 'HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes'];
 }
 
-function start(extraEnv: Record<string, string> = {}): Promise<DaemonProc> {
-  return startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extraEnv }));
-}
-
 describe('ProxyJump', () => {
   it('two targets behind one bastion share the pooled bastion connection', async () => {
     fleet.writeConfig({ inner1: ['ProxyJump bastion'], inner2: ['ProxyJump bastion'] });
     const bastionLogins = fleet.server('bastion').acceptedLogins();
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const [a, b] = await Promise.all([
       c.call<ExecResult>('ssh.exec', { host: 'inner1', command: 'echo one' }),
@@ -58,7 +44,7 @@ describe('ProxyJump', () => {
   it('a chain of two jumps reaches the target through both', async () => {
     fleet.writeConfig({ deep: aliasOf('inner2', ['ProxyJump bastion,inner1']) });
     const before = { bastion: fleet.server('bastion').acceptedLogins(), inner1: fleet.server('inner1').acceptedLogins() };
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const r = await c.call<ExecResult>('ssh.exec', { host: 'deep', command: 'echo deep' });
     expect(r.stdout).toBe('deep\n');
@@ -69,7 +55,7 @@ describe('ProxyJump', () => {
 
   it('a dead bastion gives an error naming it; the target works once the bastion is back', async () => {
     fleet.writeConfig({ inner1: ['ProxyJump bastion'] });
-    daemon = await start({ SCOUT_CONNECT_TIMEOUT: '3' });
+    daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '3' });
     const c = await daemon.client();
     await fleet.server('bastion').stop();
     try {
@@ -88,7 +74,7 @@ describe('ProxyJump', () => {
   it('a jump host that cannot reach the target names the hop', async () => {
     // inner2's block points at a port nobody listens on; the bastion's direct-tcpip open fails.
     fleet.writeConfig({ ghost: [...aliasOf('inner2', ['ProxyJump bastion']).filter((l) => !l.startsWith('Port')), 'Port 1'] });
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const e = await expectCode(c.call('ssh.exec', { host: 'ghost', command: 'true' }), 'CONNECT_FAILED');
     expect(e.message).toContain('jump host bastion could not open a connection');
@@ -99,7 +85,7 @@ describe('ProxyJump', () => {
   it('a ProxyCommand host is refused, never dialled directly', async () => {
     fleet.writeConfig({ viacmd: aliasOf('inner1', ['ProxyCommand nc %h %p']) });
     const before = fleet.server('inner1').acceptedLogins();
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const e = await expectCode(c.call('ssh.exec', { host: 'viacmd', command: 'true' }), 'CONNECT_FAILED');
     expect(e.message).toContain('ProxyCommand');
@@ -110,7 +96,7 @@ describe('ProxyJump', () => {
 
   it('a ProxyJump loop is refused before any connection', async () => {
     fleet.writeConfig({ inner1: ['ProxyJump inner2'], inner2: ['ProxyJump inner1'] });
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const e = await expectCode(c.call('ssh.exec', { host: 'inner1', command: 'true' }), 'CONNECT_FAILED');
     expect(e.message).toContain('loops');
