@@ -3,14 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { startProxy, type TcpProxy } from './fixtures/proxy.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1']);
 let proxy: TcpProxy;
 let daemon: DaemonProc | undefined;
 
@@ -20,14 +20,6 @@ const KEEPALIVE_COUNT = 2;
 const KEEPALIVE_BOUND_MS = KEEPALIVE_S * 1000 * (KEEPALIVE_COUNT + 1);
 /** Slack over that bound for timer and scheduling delays on a loaded 2-core machine. */
 const SLACK_MS = 2_000;
-
-beforeAll(async () => {
-  fleet = await startFleet(['web1']);
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
 
 beforeEach(async () => {
   proxy = await startProxy(fleet.server('web1').port);
@@ -39,15 +31,7 @@ beforeEach(async () => {
   fs.appendFileSync(fleet.knownHostsPath, `[127.0.0.1]:${proxy.port} ${web1.hostKeyLine}\n`);
 });
 
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-  await proxy.close();
-});
-
-function start(extra: Record<string, string> = {}): Promise<DaemonProc> {
-  return startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra }));
-}
+fleet.cleanupEach(() => proxy.close());
 
 const hostMetrics = async (d: DaemonProc, host: string) => {
   const c = await d.client();
@@ -60,7 +44,7 @@ const hostMetrics = async (d: DaemonProc, host: string) => {
 
 describe('liveness', () => {
   it('a frozen link is noticed within the keepalive bound: in-flight calls get CONNECTION_LOST, the next call reconnects', async () => {
-    daemon = await start({ SCOUT_KEEPALIVE_INTERVAL: String(KEEPALIVE_S), SCOUT_KEEPALIVE_COUNT_MAX: String(KEEPALIVE_COUNT) });
+    daemon = await fleet.startDaemon({ SCOUT_KEEPALIVE_INTERVAL: String(KEEPALIVE_S), SCOUT_KEEPALIVE_COUNT_MAX: String(KEEPALIVE_COUNT) });
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'flaky', command: 'true' });
     const inFlight = c.call('ssh.exec', { host: 'flaky', command: 'sleep 31', timeoutMs: 60_000 });
@@ -88,7 +72,7 @@ describe('liveness', () => {
   });
 
   it('a delayed link still works (slow is not dead)', async () => {
-    daemon = await start({ SCOUT_KEEPALIVE_INTERVAL: String(KEEPALIVE_S), SCOUT_KEEPALIVE_COUNT_MAX: String(KEEPALIVE_COUNT) });
+    daemon = await fleet.startDaemon({ SCOUT_KEEPALIVE_INTERVAL: String(KEEPALIVE_S), SCOUT_KEEPALIVE_COUNT_MAX: String(KEEPALIVE_COUNT) });
     const c = await daemon.client();
     proxy.delay(100);
     const r = await c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'sleep 3; echo slow' });
@@ -98,7 +82,7 @@ describe('liveness', () => {
   });
 
   it('a dropped link fails the in-flight call with CONNECTION_LOST and the next call reconnects', async () => {
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const inFlight = c.call('ssh.exec', { host: 'flaky', command: 'sleep 32' });
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 32')).length > 0, 10_000, 'the remote sleep to run');
@@ -113,7 +97,7 @@ describe('liveness', () => {
 describe('connect retries', () => {
   it('connection refused twice, then accepted: the call succeeds after backoff', async () => {
     await proxy.refuse();
-    daemon = await start({ SCOUT_CONNECT_TIMEOUT: '10' });
+    daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '10' });
     const c = await daemon.client();
     const call = c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'echo up' });
     const retries = () => daemon!.logLines().filter((l) => l.msg === 'connect failed, retrying');
@@ -133,7 +117,7 @@ describe('connect retries', () => {
 
   it('ten callers waiting on one refused-then-accepted connect share it', async () => {
     await proxy.refuse();
-    daemon = await start({ SCOUT_CONNECT_TIMEOUT: '10' });
+    daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '10' });
     const c = await daemon.client();
     const calls = Array.from({ length: 10 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'flaky', command: `echo ${i}` }));
     await until(() => daemon!.logLines().some((l) => l.msg === 'connect failed, retrying'), 10_000, 'a refused connect');
@@ -146,7 +130,7 @@ describe('connect retries', () => {
   });
 
   it('a wrong key fails at once, without retries', async () => {
-    daemon = await start({ SCOUT_CONNECT_TIMEOUT: '10' });
+    daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '10' });
     const c = await daemon.client();
     const t0 = Date.now();
     const e = await expectCode(c.call('ssh.exec', { host: 'wrongkey', command: 'true' }), 'AUTH_FAILED');
