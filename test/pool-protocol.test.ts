@@ -2,28 +2,20 @@
 // down, calls still complete), a channel open never answered, a connection dropped mid-command, and a
 // handshake that never completes.
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode } from './fixtures/expect.js';
 import { startFaultServer, startSilentServer, type FaultServerOptions } from './fixtures/fault-server.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+// No sshd: only the temp HOME, client key and ssh config. The fault server counts and drops exec channel
+// opens and cannot run a resident shell: exec channels only.
+const fleet = useFleet([], { daemonEnv: { SCOUT_EXEC_MODE: 'off' } });
 let daemon: DaemonProc | undefined;
 const closers: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  fleet = await startFleet([]); // no sshd: only the temp HOME, client key and ssh config
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
+fleet.cleanupEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
@@ -40,15 +32,10 @@ async function fake(opts: FaultServerOptions) {
   return server;
 }
 
-function start(extra: Record<string, string> = {}): Promise<DaemonProc> {
-  // The fault server counts and drops exec channel opens and cannot run a resident shell: exec channels only.
-  return startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_EXEC_MODE: 'off', ...extra }));
-}
-
 describe('protocol faults', () => {
   it('a server refusing channel opens beyond 3 lowers the limit to 3 and every call completes', async () => {
     const server = await fake({ maxSessions: 3, commandMs: 100 });
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'fake', command: `job-${i}` })));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `job-${i}\n`));
@@ -68,7 +55,7 @@ describe('protocol faults', () => {
 
   it('a channel open that is never answered ends in COMMAND_TIMEOUT; the connection serves the next call', async () => {
     await fake({ ignoreOpen: 2 });
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     expect((await c.call<ExecResult>('ssh.exec', { host: 'fake', command: 'first' })).stdout).toBe('first\n');
     const t0 = Date.now();
@@ -84,7 +71,7 @@ describe('protocol faults', () => {
 
   it('a connection dropped mid-command fails that call with CONNECTION_LOST, not retried; the next call reconnects', async () => {
     const server = await fake({});
-    daemon = await start();
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     await expectCode(c.call('ssh.exec', { host: 'fake', command: 'die' }), 'CONNECTION_LOST');
     expect(server.connections).toBe(1); // the command had run: never run again
@@ -97,7 +84,7 @@ describe('protocol faults', () => {
     const silent = await startSilentServer();
     closers.push(() => silent.close());
     configure(silent.port);
-    daemon = await start({ SCOUT_CONNECT_TIMEOUT: '2' });
+    daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '2' });
     const c = await daemon.client();
     const t0 = Date.now();
     await expectCode(c.call('ssh.exec', { host: 'fake', command: 'true' }), 'CONNECT_TIMEOUT');
