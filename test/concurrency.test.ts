@@ -1,26 +1,20 @@
 // Many calls on one host at once: scoutd keeps within the server's MaxSessions and every command runs once.
 // sshd frees a session slot lazily (at the top of its next main-loop turn), so a channel opened right after
 // another one closed can be refused although the client is within MaxSessions; scoutd must absorb that.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExecResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import type { DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 const CALLS = 100;
 const ROUNDS = 3;
 
-let fleet: Fleet;
+// OpenSSH's default, spelled out: the limit is what this file is about.
+const fleet = useFleet(['web1'], { config: ['MaxSessions 10'] });
 let daemon: DaemonProc;
 
 beforeAll(async () => {
-  // OpenSSH's default, spelled out: the limit is what this file is about.
-  fleet = await startFleet(['web1'], { config: ['MaxSessions 10'] });
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
-});
-
-afterAll(async () => {
-  await daemon?.kill9();
-  await fleet?.cleanup();
+  daemon = await fleet.startDaemon();
 });
 
 describe('100 concurrent ssh.exec on a host with MaxSessions 10', () => {
