@@ -8,12 +8,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FsListResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { shellQuote } from '../src/ssh/quote.js';
-import { SCOUTCTL, scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { SCOUTCTL, scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
-let fleet: Fleet;
+const fleet = useFleet(['web1']);
 let daemon: DaemonProc;
 let dir: string;
 
@@ -49,16 +49,13 @@ function scoutctlBytes(args: string[], input: Buffer): Promise<{ code: number | 
 }
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1']);
   const r = await fleet.runAsUser('mktemp -d /tmp/sf-cli-XXXXXX');
   dir = r.stdout.trim();
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
+  daemon = await fleet.startDaemon();
 });
 
 afterAll(async () => {
-  await daemon?.kill9();
-  if (dir) await fleet?.runAsUser(`rm -rf ${shellQuote(dir)}`);
-  await fleet?.cleanup();
+  if (dir) await fleet.runAsUser(`rm -rf ${shellQuote(dir)}`);
 });
 
 describe('scoutctl file commands', () => {
