@@ -6,19 +6,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { ExecOutput, ExecResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import type { DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
 /** The bound: a cancelled command is gone from the server within 2 s. */
 const GONE_WITHIN_MS = 2_000;
 
-let fleet: Fleet;
+// AcceptEnv: the server decides which variables a client may set (OpenSSH accepts none by default).
+const fleet = useFleet(['web1'], { config: ['AcceptEnv SCOUT_T_*'] });
 let daemon: DaemonProc;
 let c: ScoutClient;
 
@@ -59,16 +60,8 @@ async function channelsOpen(host: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  // AcceptEnv: the server decides which variables a client may set (OpenSSH accepts none by default).
-  fleet = await startFleet(['web1'], { config: ['AcceptEnv SCOUT_T_*'] });
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
+  daemon = await fleet.startDaemon();
   c = await daemon.client();
-});
-
-afterAll(async () => {
-  c?.close();
-  await daemon?.kill9();
-  await fleet?.cleanup();
 });
 
 describe('ssh.exec input', () => {
