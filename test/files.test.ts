@@ -8,13 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { FleetResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import type { DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** A name a shell would love to run: spaces, quotes, $(), backticks, a newline, a leading dash, non-ASCII. */
 const HOSTILE = "-n é 'q\" $(touch PWNED) `touch PWNED`\nx.txt";
 
-let fleet: Fleet;
 let daemon: DaemonProc;
 let c: ScoutClient;
 let dir: string;
@@ -44,7 +43,7 @@ function temps(d: string): string[] {
   return fs.readdirSync(d).filter((n) => /\.scout-[0-9a-f]{8}\.tmp$/.test(n));
 }
 
-beforeAll(async () => {
+const fleet = useFleet(['web1', 'quota'], () => {
   // The "quota" host runs every session, SFTP included, under a 1-2 MiB file size limit (ulimit -f; SIGXFSZ
   // ignored so write(2) fails with EFBIG instead of killing the server): a real write failure midway.
   scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-q-'));
@@ -60,20 +59,20 @@ beforeAll(async () => {
     'esac',
     '',
   ].join('\n'), { mode: 0o755 });
-  fleet = await startFleet(['web1', 'quota'], { perHost: { quota: { config: [`ForceCommand ${script}`] } } });
+  return { perHost: { quota: { config: [`ForceCommand ${script}`] } } };
+});
+
+beforeAll(async () => {
   const ids = await fleet.runAsUser('id -u; id -g');
   [uid, gid] = ids.stdout.trim().split('\n').map(Number);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-files-'));
   fs.chmodSync(dir, 0o755);
   own(dir);
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
+  daemon = await fleet.startDaemon();
   c = await daemon.client();
 });
 
 afterAll(async () => {
-  c?.close();
-  await daemon?.kill9();
-  await fleet?.cleanup();
   if (dir) {
     for (const d of [dir, ...fs.readdirSync(dir).map((n) => path.join(dir, n))]) fs.chmodSync(d, 0o755);
     fs.rmSync(dir, { recursive: true, force: true });
