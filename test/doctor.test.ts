@@ -2,33 +2,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** Bound on ssh-agent creating its socket. */
 const AGENT_START_MS = 10_000;
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2', 'web3']);
 let daemon: DaemonProc | undefined;
 
-beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2', 'web3']);
-});
-
-afterEach(async () => {
-  await daemon?.kill9();
-  daemon = undefined;
+fleet.cleanupEach(async () => {
   await fleet.server('web3').start();
   fleet.writeConfig();
 });
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-const env = () => fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) });
 
 /** The doctor lines about one subject (host alias or check name). */
 function linesFor(out: string, name: string): string[] {
@@ -42,7 +30,7 @@ describe('scoutctl doctor', () => {
     const known = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => !l.startsWith(`[127.0.0.1]:${port2} `));
     fs.writeFileSync(fleet.knownHostsPath, known.join('\n'));
     await fleet.server('web3').stop();
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon();
 
     const r = await scoutctl(['doctor', '--probe'], daemon.env);
     expect(r.stderr).toBe('');
@@ -67,7 +55,7 @@ describe('scoutctl doctor', () => {
     try {
       await until(() => fs.existsSync(agentSock), AGENT_START_MS, 'ssh-agent socket');
       expect(spawnSync('ssh-add', [fleet.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, stdio: 'ignore' }).status).toBe(0);
-      daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SSH_AUTH_SOCK: agentSock }));
+      daemon = await fleet.startDaemon({ SSH_AUTH_SOCK: agentSock });
       const r = await scoutctl(['doctor', '--probe'], daemon.env);
       expect(r.stdout).not.toContain('FAIL');
       expect(r.code).toBe(0);
@@ -85,7 +73,7 @@ describe('scoutctl doctor', () => {
   });
 
   it('a daemon that is not running is a problem it names, with the way to start one', async () => {
-    const r = await scoutctl(['doctor'], env());
+    const r = await scoutctl(['doctor'], fleet.daemonEnv());
     expect(r.code).toBe(1);
     expect(linesFor(r.stdout, 'daemon')[0]).toMatch(/^FAIL\s+daemon\s+no scoutd answers on/);
     expect(r.stdout).toContain('scoutctl service install');
@@ -98,7 +86,7 @@ describe('scoutctl doctor', () => {
     try {
       fs.writeFileSync(path.join(unitDir, 'scoutd.service'), '[Service]\nExecStart=/old/node /old/scoutd.js\n');
       fs.writeFileSync(path.join(unitDir, 'scoutd.socket'), '[Socket]\n');
-      const r = await scoutctl(['doctor'], env());
+      const r = await scoutctl(['doctor'], fleet.daemonEnv());
       expect(linesFor(r.stdout, 'service')[0]).toMatch(/^WARN\s+service\s+.*scoutd\.service.* differ from what this scoutctl would install/);
       expect(r.stdout).toContain("run 'scoutctl service install' again");
     } finally {
