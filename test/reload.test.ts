@@ -1,26 +1,17 @@
 // Reload (SIGHUP, daemon.reload): edited ssh config applies without a restart, and only the connections
 // whose settings changed are replaced; the others stay warm.
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostInfo, PoolListResult, ReloadResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** Bound on a reload taking effect after SIGHUP (it re-reads one small file). */
 const RELOAD_WAIT_MS = 10_000;
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2', 'web3']);
 let daemon: DaemonProc | undefined;
-
-beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2', 'web3']);
-});
-
-afterAll(async () => {
-  await daemon?.kill9();
-  await fleet?.cleanup();
-});
 
 /** Rewrite ~/.ssh/config from the fleet, then leave out some hosts' blocks. */
 function writeConfigWithout(hidden: string[], extra: Record<string, string[]> = {}): void {
@@ -32,7 +23,7 @@ function writeConfigWithout(hidden: string[], extra: Record<string, string[]> = 
 describe('reload', () => {
   it('SIGHUP after adding a host and changing another\'s port: the new host is listed, the changed host\'s connection is replaced, the unchanged one stays', async () => {
     writeConfigWithout(['web3']);
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
+    daemon = await fleet.startDaemon();
     const c = await daemon.client();
     try {
       expect((await c.call<HostInfo[]>('hosts.list')).map((h) => h.name)).toEqual(['web1', 'web2']);
