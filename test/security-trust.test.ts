@@ -6,17 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { knownHostsName, newPublicKey, writeKnownHosts as writeHostsFile } from './fixtures/known-hosts.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import type { DaemonProc } from './fixtures/daemon.js';
+import { connectOutcome, knownHostsOf, newPublicKey } from './fixtures/known-hosts.js';
+import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
-let fleet: Fleet;
-let daemon: DaemonProc | undefined;
 let client: ScoutClient | undefined;
 let keysDir: string;
 /** 'ssh-rsa AAAA…' of web2's second host key. */
@@ -24,54 +22,27 @@ let web2Rsa: string;
 /** An ed25519 public key no server has. */
 let strangerKey: string;
 
-beforeAll(async () => {
+const fleet = useFleet(['web1', 'web2'], async () => {
   keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-keys-'));
   web2Rsa = await newPublicKey(path.join(keysDir, 'web2_rsa'), 'rsa');
   strangerKey = await newPublicKey(path.join(keysDir, 'stranger'), 'ed25519');
   // web2 also serves an RSA host key (sshd prefers ed25519 when the client offers both).
-  fleet = await startFleet(['web1', 'web2'], { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } });
+  return { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } };
 });
 
-afterAll(async () => {
-  await fleet?.cleanup();
-  fs.rmSync(keysDir, { recursive: true, force: true });
+afterAll(() => {
+  if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
 });
 
-afterEach(async () => {
-  client?.close();
-  client = undefined;
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
-}
-
-const name = (host: string) => knownHostsName(fleet, host);
-const key = (host: string) => fleet.server(host).hostKeyLine;
-
-const writeKnownHosts = (lines: string[]) => writeHostsFile(fleet, lines);
-
-/** A fresh connection to `host` (the pool's one is dropped first): 'ok' or the error code. */
-async function connect(host: string): Promise<string> {
-  await client!.call('pool.drop', { host });
-  try {
-    const r = await client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' });
-    expect(r.stdout).toBe('ok\n');
-    return 'ok';
-  } catch (err) {
-    if (isScoutError(err)) return err.code;
-    throw err;
-  }
-}
+const { name, key, writeKnownHosts } = knownHostsOf(fleet);
+const connect = (host: string) => connectOutcome(client!, host);
 
 
 describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   // One daemon for all: known_hosts is read on every connect, and connect() drops the pooled connection first.
   let shared: DaemonProc | undefined;
   beforeAll(async () => {
-    shared = await startDaemon(env());
+    shared = await fleet.startDaemon();
   });
   afterAll(async () => {
     await shared?.kill9();
