@@ -5,62 +5,30 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import { isScoutError } from '../src/protocol/errors.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { knownHostsName, newPublicKey, writeKnownHosts as writeHostsFile } from './fixtures/known-hosts.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { connectOutcome, knownHostsOf, newPublicKey } from './fixtures/known-hosts.js';
+import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
-let fleet: Fleet;
+const fleet = useFleet(10);
 let daemon: DaemonProc | undefined;
 let client: ScoutClient | undefined;
 /** An ed25519 public key no server has. */
 let strangerKey: string;
 
 beforeAll(async () => {
-  fleet = await startFleet(10);
   const file = path.join(fleet.root, 'stranger');
   strangerKey = await newPublicKey(file);
 });
 
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-afterEach(async () => {
-  client?.close();
-  client = undefined;
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
-});
-
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), ...extra });
-}
-
-const name = (host: string) => knownHostsName(fleet, host);
-const key = (host: string) => fleet.server(host).hostKeyLine;
-
-const writeKnownHosts = (lines: string[]) => writeHostsFile(fleet, lines);
-
-/** A fresh connection to `host` (the pool's one is dropped first): 'ok' or the error code. */
-async function connect(host: string): Promise<string> {
-  await client!.call('pool.drop', { host });
-  try {
-    const r = await client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' });
-    expect(r.stdout).toBe('ok\n');
-    return 'ok';
-  } catch (err) {
-    if (isScoutError(err)) return err.code;
-    throw err;
-  }
-}
+const { name, key, writeKnownHosts } = knownHostsOf(fleet);
+const connect = (host: string) => connectOutcome(client!, host);
 
 async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
-  daemon = await startDaemon(env(extra));
+  daemon = await fleet.startDaemon(extra);
   client = await daemon.client();
 }
 
