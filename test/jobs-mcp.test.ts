@@ -1,28 +1,18 @@
 // Background jobs through MCP: the SDK's own Client drives dist/bin/scout-mcp.js over stdio against a real
 // scoutd and real sshd, as an agent would: start in the background, poll by cursor, read the end.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DaemonProc } from './fixtures/daemon.js';
 import { startShim } from './fixtures/mcp.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1']);
 let daemon: DaemonProc | undefined;
 let shim: Client | undefined;
-
-beforeAll(async () => {
-  fleet = await startFleet(['web1']);
-});
-
-afterAll(async () => {
-  await fleet?.cleanup();
-});
 
 afterEach(async () => {
   await shim?.close().catch(() => undefined);
   shim = undefined;
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
 });
 
 async function call(c: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean; structured: Record<string, any> }> {
@@ -33,7 +23,7 @@ async function call(c: Client, name: string, args: Record<string, unknown>): Pro
 
 describe('background jobs over MCP', () => {
   it('starts a query in the background, polls it by cursor and gets the final output and exit code', async () => {
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
+    daemon = await fleet.startDaemon();
     shim = await startShim(daemon.env);
     const tools = (await shim.listTools()).tools;
     const jobsTool = tools.find((t) => t.name === 'scout_jobs');
@@ -74,7 +64,7 @@ describe('background jobs over MCP', () => {
   });
 
   it('stops a background job and reports how it ended', async () => {
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) }));
+    daemon = await fleet.startDaemon();
     shim = await startShim(daemon.env);
     const started = await call(shim, 'scout', { target: 'web1:/tmp', query: 'echo waiting; sleep 7801', background: true });
     const jobId = started.structured.jobId as string;
