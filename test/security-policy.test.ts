@@ -3,14 +3,14 @@
 // is POLICY_DENIED and leaves the remote untouched.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { ExecResult, FleetExecResult, StatusResult } from '../src/protocol/methods/index.js';
-import { SCOUTD, runNode, scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { SCOUTD, runNode, scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2', 'web3']);
 let daemon: DaemonProc;
 let client: ScoutClient;
 /** Remote tree, owned by the remote user: app/ is the root; secret/ is outside it. */
@@ -19,7 +19,6 @@ let local: string;
 let configFile: string;
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2', 'web3']);
   R = path.join(fleet.root, 'remote');
   // The fleet root belongs to the test runner; the remote user gets a directory of its own in it.
   fs.mkdirSync(R, { mode: 0o755 });
@@ -45,14 +44,8 @@ beforeAll(async () => {
       '*3': { allow: ['echo *', 'uname'] },
     },
   }));
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_CONFIG: configFile }));
+  daemon = await fleet.startDaemon({ SCOUT_CONFIG: configFile });
   client = await daemon.client('policy-test');
-});
-
-afterAll(async () => {
-  client?.close();
-  await daemon?.kill9();
-  await fleet?.cleanup();
 });
 
 afterEach(async () => {
