@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
 import type { AuditQueryResult, ExecResult } from '../src/protocol/methods/index.js';
-import { scoutctl, socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
@@ -22,7 +22,8 @@ const STDIN_MARKER = 'STDIN-MARKER-51be02';
 const ENV_MARKER = 'ENV-MARKER-c0ffee';
 const UPLOAD_MARKER = 'UPLOAD-MARKER-9d21';
 
-let fleet: Fleet;
+// AcceptEnv: a job's env reaches the command only when sshd accepts the name.
+const fleet = useFleet(['web1'], { config: ['AcceptEnv SECRET_VAR'] });
 let daemon: DaemonProc;
 let client: ScoutClient;
 let agent: ChildProcess | undefined;
@@ -46,8 +47,6 @@ async function startAgent(sock: string): Promise<ChildProcess> {
 }
 
 beforeAll(async () => {
-  // AcceptEnv: a job's env reaches the command only when sshd accepts the name.
-  fleet = await startFleet(['web1'], { config: ['AcceptEnv SECRET_VAR'] });
   // A passphrase-protected key, loaded into our own agent through SSH_ASKPASS (no terminal needed).
   const dir = path.join(fleet.root, 'agent');
   fs.mkdirSync(dir, { mode: 0o700 });
@@ -73,15 +72,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(fleet.root, 'upload.txt'), `${UPLOAD_MARKER}\n`);
 
   auditFile = path.join(fleet.root, 'state', 'audit.log');
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_LOG_LEVEL: 'trace', SSH_AUTH_SOCK: agentSock, SCOUT_STATE_DIR: path.join(fleet.root, 'state') }));
+  daemon = await fleet.startDaemon({ SCOUT_LOG_LEVEL: 'trace', SSH_AUTH_SOCK: agentSock, SCOUT_STATE_DIR: path.join(fleet.root, 'state') });
   client = await daemon.client('secrets-test');
 });
 
-afterAll(async () => {
-  client?.close();
-  await daemon?.kill9();
+afterAll(() => {
   agent?.kill('SIGTERM');
-  await fleet?.cleanup();
 });
 
 /** Everything a session did; run once, checked by the tests below. */
