@@ -8,11 +8,11 @@ import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../src/protocol/methods/index.js';
-import { SCOUT_MCP, scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { ok, scout, startShim } from './fixtures/mcp.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { SCOUT_MCP, scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { ok, remoteTree, scout, startShim } from './fixtures/mcp.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2']);
 let remote: string; // a directory of the remote user, prepared below
 let daemon: DaemonProc | undefined;
 const shims: Client[] = [];
@@ -20,40 +20,28 @@ const envs: NodeJS.ProcessEnv[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2']);
-  const r = await fleet.runAsUser([
-    'set -e',
-    'd=$(mktemp -d /tmp/scout-mcp-XXXXXX)',
-    'mkdir -p "$d/tree/sub/deep" "$d/tree/logs"',
-    'printf "hello from web\\nsecond line\\n" > "$d/tree/hello.txt"',
-    'printf "alpha\\nbeta\\ngamma\\n" > "$d/tree/a.conf"',
-    'printf "alpha\\nBETA\\ngamma\\n" > "$d/tree/b.conf"',
-    'printf "x\\n" > "$d/tree/sub/one.log"',
-    'printf "y\\n" > "$d/tree/sub/deep/two.log"',
-    'printf "z\\n" > "$d/tree/logs/three.log"',
-    'echo "$d"',
-  ].join('\n'));
-  expect(r.code, r.stderr).toBe(0);
-  remote = r.stdout.trim();
+  remote = await remoteTree(fleet, 'scout-mcp');
 });
 
 afterAll(async () => {
-  if (remote) await fleet?.runAsUser(`rm -rf '${remote}'`);
-  await fleet?.cleanup();
+  if (remote) await fleet.runAsUser(`rm -rf '${remote}'`);
 });
 
 afterEach(async () => {
   await Promise.all(shims.splice(0).map((c) => c.close().catch(() => undefined)));
-  if (daemon) await daemon.kill9();
-  daemon = undefined;
   // Daemons the shims or scoutctl started on their own: stop them through their socket.
   for (const e of envs.splice(0)) await scoutctl(['stop'], e);
 });
 
 /** A private socket and state directory for one test (auto-started daemons write their log there). */
-function env(): NodeJS.ProcessEnv {
+function testDirs(): Record<string, string> {
   const dir = path.join(fleet.root, `t${++n}`);
-  const e = fleet.env({ SCOUT_SOCKET: path.join(dir, 'run', 'scoutd.sock'), SCOUT_STATE_DIR: path.join(dir, 'state') });
+  return { SCOUT_SOCKET: path.join(dir, 'run', 'scoutd.sock'), SCOUT_STATE_DIR: path.join(dir, 'state') };
+}
+
+/** The environment of a test whose daemon the shim or scoutctl start on their own (stopped after the test). */
+function env(): NodeJS.ProcessEnv {
+  const e = fleet.env(testDirs());
   envs.push(e);
   return e;
 }
@@ -88,7 +76,7 @@ function scoutdPids(socket: string): number[] {
 
 describe('the scout tool', () => {
   it('is listed with its schema and annotations', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     const { tools } = await c.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(['scout', 'scout_jobs']);
@@ -101,7 +89,7 @@ describe('the scout tool', () => {
   });
 
   it('lists hosts with their online status', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     const text = await ok(c, { target: 'hosts' });
     expect(text).toMatch(/^Available hosts:/);
@@ -110,7 +98,7 @@ describe('the scout tool', () => {
   });
 
   it('runs a query in the target directory, pipes included, with stderr and exit code', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     expect(await ok(c, { target: `web1:${remote}/tree`, query: 'cat hello.txt | grep -c line; pwd' })).toBe(`1\n${remote}/tree`);
     const r = await scout(c, { target: `web1:${remote}/tree`, query: 'echo out; echo oops >&2; exit 3' });
@@ -120,7 +108,7 @@ describe('the scout tool', () => {
   });
 
   it('reports errors with isError, the daemon message and its code, never a stack', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     const r = await scout(c, { target: 'nope:/etc', query: 'true' });
     expect(r.isError).toBe(true);
@@ -133,7 +121,7 @@ describe('the scout tool', () => {
   });
 
   it('a query on many targets reports each in its own section; a stopped host fails alone', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     await fleet.server('web2').stop();
     try {
@@ -156,7 +144,7 @@ describe('the scout tool', () => {
 
 describe('beam', () => {
   it('uploads when the local path exists and downloads when it does not, byte for byte', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     const local = fs.mkdtempSync(path.join(fleet.root, 'local-'));
     const bytes = crypto.randomBytes(300 * 1024 + 7);
@@ -172,7 +160,7 @@ describe('beam', () => {
   });
 
   it('beam_source → beam_target copies from one host to another', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     const text = await ok(c, { beam_source: `web1:${remote}/tree/hello.txt`, beam_target: `web2:${remote}/copied.txt` });
     expect(text).toMatch(new RegExp(`^✓ Copied web1:${remote}/tree/hello.txt → web2:${remote}/copied.txt`));
@@ -185,7 +173,7 @@ describe('beam', () => {
 
 describe('resources', () => {
   it('hosts://list names every host with its status', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     const r = await c.readResource({ uri: 'hosts://list' });
     const text = (r.contents[0] as { text: string }).text;
@@ -198,7 +186,7 @@ describe('resources', () => {
   });
 
   it('a host without zfs gets a sentence, not a failure; docker answers in its own words', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const c = await shim(daemon.env);
     // Checked first, so the test means something on this machine: no zfs tools on the remote PATH.
     expect(await ok(c, { target: 'web1:/', query: 'command -v zpool zfs || echo none' })).toBe('none');
@@ -218,7 +206,7 @@ describe('resources', () => {
 
 describe('sharing the daemon and its pool', () => {
   it('two shims, one after the other, reuse one pooled connection', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     for (const word of ['first', 'second']) {
       const c = await shim(daemon.env);
       expect(await ok(c, { target: 'web1:/', query: `echo ${word}` })).toBe(word);
@@ -256,7 +244,7 @@ describe('sharing the daemon and its pool', () => {
   });
 
   it('closing stdin ends the shim within 1 s with exit 0, and the daemon stays up', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const p = spawn(process.execPath, [SCOUT_MCP], { env: daemon.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
     let out = '';
@@ -280,7 +268,7 @@ describe('sharing the daemon and its pool', () => {
   });
 
   it('kill -9 of the daemon between two calls: the second call succeeds through a new daemon', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const e = daemon.env;
     const c = await shim(e);
     expect(await ok(c, { target: 'web1:/', query: 'echo before' })).toBe('before');
@@ -296,7 +284,7 @@ describe('sharing the daemon and its pool', () => {
 
 describe('a daemon that dies mid-call', () => {
   it('fails the call in flight with a clear error; the next call goes through a new daemon', async () => {
-    daemon = await startDaemon(env());
+    daemon = await fleet.startDaemon(testDirs());
     const e = daemon.env;
     const c = await shim(e);
     const mark = `${remote}/inflight-${Date.now()}`;
