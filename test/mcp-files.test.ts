@@ -4,40 +4,23 @@ import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { ok, readText, scout, startShim } from './fixtures/mcp.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { ok, readText, remoteTree, scout, startShim } from './fixtures/mcp.js';
+import { useFleet } from './fixtures/suite.js';
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2']);
 let remote: string;
 let daemon: DaemonProc;
 let c: Client;
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2']);
-  const r = await fleet.runAsUser([
-    'set -e',
-    'd=$(mktemp -d /tmp/scout-mcpf-XXXXXX)',
-    'mkdir -p "$d/tree/sub/deep" "$d/tree/logs"',
-    'printf "hello from web\\nsecond line\\n" > "$d/tree/hello.txt"',
-    'printf "alpha\\nbeta\\ngamma\\n" > "$d/tree/a.conf"',
-    'printf "alpha\\nBETA\\ngamma\\n" > "$d/tree/b.conf"',
-    'printf "x\\n" > "$d/tree/sub/one.log"',
-    'printf "y\\n" > "$d/tree/sub/deep/two.log"',
-    'printf "z\\n" > "$d/tree/logs/three.log"',
-    'ln -s hello.txt "$d/tree/link"',
-    'echo "$d"',
-  ].join('\n'));
-  expect(r.code, r.stderr).toBe(0);
-  remote = r.stdout.trim();
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, 'run', 'scoutd.sock'), SCOUT_STATE_DIR: path.join(fleet.root, 'state') }));
+  remote = await remoteTree(fleet, 'scout-mcpf', ['ln -s hello.txt "$d/tree/link"']);
+  daemon = await fleet.startDaemon({ SCOUT_STATE_DIR: path.join(fleet.root, 'state') });
   c = await startShim(daemon.env);
 });
 
 afterAll(async () => {
   await c?.close();
-  await daemon?.kill9();
-  if (remote) await fleet?.runAsUser(`rm -rf '${remote}'`);
-  await fleet?.cleanup();
+  if (remote) await fleet.runAsUser(`rm -rf '${remote}'`);
 });
 
 describe('scout tool file modes', () => {
