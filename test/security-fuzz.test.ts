@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import type { AuditQueryResult, ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { startDaemon, type DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 const MESSAGES = 10_000;
 /** Bound on daemon start-up (binding a socket and reading ssh config). */
@@ -27,19 +27,18 @@ const METHODS = [
 const FIELDS = ['host', 'hosts', 'pattern', 'command', 'cwd', 'path', 'remotePath', 'localPath', 'from', 'to', 'content', 'stdin', 'env', 'jobId',
   'timeoutMs', 'maxBytes', 'maxOutputBytes', 'offset', 'depth', 'concurrency', 'recursive', 'stream', 'signal', 'client', 'protocol', 'since', 'limit', 'probe', '__proto__'];
 
-let fleet: Fleet;
+const fleet = useFleet(['web1', 'web2']);
 let daemon: DaemonProc;
 let good: ScoutClient;
 let canary: string;
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1', 'web2']);
   canary = path.join(fleet.root, 'canary');
   fs.mkdirSync(canary, { mode: 0o777 });
   fs.chmodSync(canary, 0o777);
   // Log level warn: 10,000 'done' lines at info would only measure the log pipe.
   // (so 'scoutd listening' is not printed either: the socket answering is the sign it is up).
-  daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_STATE_DIR: path.join(fleet.root, 'state'), SCOUT_LOG_LEVEL: 'warn' }), { waitForListening: false });
+  daemon = await fleet.startDaemon({ SCOUT_STATE_DIR: path.join(fleet.root, 'state'), SCOUT_LOG_LEVEL: 'warn' }, { waitForListening: false });
   const end = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     try {
@@ -50,12 +49,6 @@ beforeAll(async () => {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-});
-
-afterAll(async () => {
-  good?.close();
-  await daemon?.kill9();
-  await fleet?.cleanup();
 });
 
 function hostileStrings(): fc.Arbitrary<string> {
