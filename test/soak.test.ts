@@ -6,8 +6,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../src/protocol/methods/index.js';
 import { PROTOCOL_VERSION } from '../src/protocol/version.js';
-import { socketIn, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import type { DaemonProc } from './fixtures/daemon.js';
+import { useFleet } from './fixtures/suite.js';
 
 const CALLS = Number(process.env.SCOUT_SOAK_CALLS ?? 2000);
 const CLIENTS = 20;
@@ -29,27 +29,22 @@ const RSS_GROWTH_BOUND = 30 * 1024 * 1024;
 /** Errors a call to the host being restarted may end with; anything else (or any error elsewhere) fails. */
 const RESTART_CODES = ['CONNECT_FAILED', 'CONNECT_TIMEOUT', 'CONNECTION_LOST', 'CHANNEL_FAILED'];
 
-let fleet: Fleet;
+const fleet = useFleet(HOSTS, {
+  daemonEnv: { SCOUT_CONNECT_TIMEOUT: String(CONNECT_TIMEOUT_S), SCOUT_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT_MS / 1000) },
+});
 let daemon: DaemonProc;
 let dir: string;
 
 beforeAll(async () => {
-  fleet = await startFleet(HOSTS);
   // One directory the remote user owns; every "host" is this machine, so it exists on all three.
   dir = `/tmp/scout-soak-${process.pid}-${Date.now()}`;
   const r = await fleet.runAsUser(`mkdir -p ${dir}/sub && printf 'hello soak\\n' > ${dir}/file.txt && touch ${dir}/a ${dir}/b`);
   expect(r.code, r.stderr).toBe(0);
-  daemon = await startDaemon(fleet.env({
-    SCOUT_SOCKET: socketIn(fleet.root),
-    SCOUT_CONNECT_TIMEOUT: String(CONNECT_TIMEOUT_S),
-    SCOUT_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT_MS / 1000),
-  }));
+  daemon = await fleet.startDaemon();
 });
 
 afterAll(async () => {
-  await fleet?.runAsUser(`rm -rf ${dir}`);
-  await daemon?.kill9();
-  await fleet?.cleanup();
+  if (dir) await fleet.runAsUser(`rm -rf ${dir}`);
 });
 
 /** A bare NDJSON JSON-RPC client that counts every response per id (the library would drop a duplicate). */
