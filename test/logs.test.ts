@@ -4,19 +4,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logSource } from '../src/cli/commands/logs.js';
-import { SCOUTCTL, scoutctl, socketIn } from './fixtures/daemon.js';
+import { SCOUTCTL, scoutctl } from './fixtures/daemon.js';
 import { until } from './fixtures/expect.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** Bound on a line appended to the log reaching a follower (an inotify event away). */
 const FOLLOW_WAIT_MS = 10_000;
 
-let fleet: Fleet;
+const fleet = useFleet(['web1']);
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  fleet = await startFleet(['web1']);
-  env = fleet.env({ SCOUT_SOCKET: socketIn(fleet.root), SCOUT_STATE_DIR: path.join(fleet.root, 'state') });
+  env = fleet.daemonEnv({ SCOUT_STATE_DIR: path.join(fleet.root, 'state') });
   // No daemon yet: this exec auto-starts one, which logs to the state directory.
   const r = await scoutctl(['exec', 'web1', '--', 'true'], env);
   expect(r.code, r.stderr).toBe(0);
@@ -24,7 +23,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await scoutctl(['stop'], env);
-  await fleet?.cleanup();
 });
 
 describe('scoutctl logs', () => {
