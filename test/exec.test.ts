@@ -1,19 +1,15 @@
 // ssh.exec end to end against real sshd: stdin, env, streamed output, bounded output, and cancellation that
 // leaves nothing running on the server; hostile names through fs.* and exec cwd never execute.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { ExecOutput, ExecResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
+import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
-
-const pexec = promisify(execFile);
 
 /** The issue's bound: a cancelled command is gone from the server within 2 s. */
 const GONE_WITHIN_MS = 2_000;
@@ -22,37 +18,6 @@ const GONE_WITHIN_MS = 2_000;
 const fleet = useFleet(['web1'], { config: ['AcceptEnv SCOUT_T_*'] });
 let daemon: DaemonProc;
 let c: ScoutClient;
-
-/** Processes of the remote test user whose command line contains `needle`. */
-async function remoteProcesses(needle: string): Promise<string[]> {
-  try {
-    const { stdout } = await pexec('pgrep', ['-u', fleet.user, '-f', '-a', needle]);
-    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-/** Poll `check` until it returns true, with a bound; for states that have no event to wait on. */
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<ScoutError> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isScoutError(err)) throw err;
-    expect(err.code, err.message).toBe(code);
-    return err;
-  }
-  throw new Error(`expected ${code}, got a result`);
-}
 
 async function channelsOpen(host: string): Promise<number> {
   const pool = await c.call<PoolListResult>('pool.list');
@@ -139,12 +104,12 @@ describe('cancellation', () => {
   it('$/cancel stops sleep 600: CANCELLED, no remote process within 2 s, channel count back to zero', async () => {
     const ac = new AbortController();
     const call = c.call('ssh.exec', { host: 'web1', command: 'sleep 600; echo never' }, { signal: ac.signal });
-    await until(async () => (await remoteProcesses('sleep 600')).length > 0, 10_000, 'the remote sleep to start');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 600')).length > 0, 10_000, 'the remote sleep to start');
     expect(await channelsOpen('web1')).toBe(1);
     const t0 = Date.now();
     ac.abort();
     await expectCode(call, 'CANCELLED');
-    await until(async () => (await remoteProcesses('sleep 600')).length === 0, GONE_WITHIN_MS - (Date.now() - t0), 'the remote sleep to be gone');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 600')).length === 0, GONE_WITHIN_MS - (Date.now() - t0), 'the remote sleep to be gone');
     await until(async () => (await channelsOpen('web1')) === 0, GONE_WITHIN_MS, 'the channel to close');
   });
 
@@ -152,10 +117,10 @@ describe('cancellation', () => {
     const gone = await daemon.client('leaver');
     const call = gone.call('ssh.exec', { host: 'web1', command: 'sleep 601; echo never' });
     call.catch(() => {}); // ends with DAEMON_UNAVAILABLE when we hang up
-    await until(async () => (await remoteProcesses('sleep 601')).length > 0, 10_000, 'the remote sleep to start');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 601')).length > 0, 10_000, 'the remote sleep to start');
     const t0 = Date.now();
     gone.close();
-    await until(async () => (await remoteProcesses('sleep 601')).length === 0, GONE_WITHIN_MS, 'the remote sleep to be gone');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 601')).length === 0, GONE_WITHIN_MS, 'the remote sleep to be gone');
     console.log(`remote process gone ${Date.now() - t0} ms after the client hung up`);
     await until(async () => (await channelsOpen('web1')) === 0, GONE_WITHIN_MS, 'the channel to close');
     // The daemon logged the call as cancelled by the disconnect.
@@ -164,7 +129,7 @@ describe('cancellation', () => {
 
   it('a timeout stops the command the same way', async () => {
     await expectCode(c.call('ssh.exec', { host: 'web1', command: 'sleep 602', timeoutMs: 300 }), 'COMMAND_TIMEOUT');
-    await until(async () => (await remoteProcesses('sleep 602')).length === 0, GONE_WITHIN_MS, 'the remote sleep to be gone');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 602')).length === 0, GONE_WITHIN_MS, 'the remote sleep to be gone');
     await until(async () => (await channelsOpen('web1')) === 0, GONE_WITHIN_MS, 'the channel to close');
   });
 });
