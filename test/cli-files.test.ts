@@ -1,39 +1,19 @@
 // scoutctl cat / ls / stat / tree / find / write as real processes, and exec on a terminal: output streams as
 // it arrives and Ctrl-C stops the remote command.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FsListResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { shellQuote } from '../src/ssh/quote.js';
 import { SCOUTCTL, scoutctl, type DaemonProc } from './fixtures/daemon.js';
+import { remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
-
-const pexec = promisify(execFile);
 
 const fleet = useFleet(['web1']);
 let daemon: DaemonProc;
 let dir: string;
-
-async function remoteProcesses(needle: string): Promise<string[]> {
-  try {
-    const { stdout } = await pexec('pgrep', ['-u', fleet.user, '-f', '-a', needle]);
-    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
-  } catch {
-    return [];
-  }
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** scoutctl with raw bytes on stdin and stdout. */
 function scoutctlBytes(args: string[], input: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
@@ -118,12 +98,12 @@ describe('scoutctl exec on a terminal', () => {
     const exited = new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code)));
     // 'started' is on screen while the command is still running: streamed, not collected to the end.
     await until(() => out.includes('started'), 15_000, 'streamed output');
-    await until(async () => (await remoteProcesses('sleep 603')).length > 0, 5_000, 'the remote sleep');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 603')).length > 0, 5_000, 'the remote sleep');
     const t0 = Date.now();
     p.stdin.write('\x03');
     expect(await exited).toBe(130);
     expect(out).toContain('stopping the remote command');
-    await until(async () => (await remoteProcesses('sleep 603')).length === 0, 2_000 - (Date.now() - t0), 'the remote sleep to be gone');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 603')).length === 0, 2_000 - (Date.now() - t0), 'the remote sleep to be gone');
     await until(async () => (await open()) === before, 2_000, 'the command channel to close');
     c.close();
   });
