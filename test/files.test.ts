@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { FleetResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
+import { expectCode } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 /** A name a shell would love to run: spaces, quotes, $(), backticks, a newline, a leading dash, non-ASCII. */
@@ -20,17 +20,6 @@ let dir: string;
 let uid: number;
 let gid: number;
 let scriptDir: string;
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<ScoutError> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isScoutError(err)) throw err;
-    expect(err.code, err.message).toBe(code);
-    return err;
-  }
-  throw new Error(`expected ${code}, got a result`);
-}
 
 /** Make `p` (and everything under it) belong to the remote test user, as if it had created it. */
 function own(p: string): void {
