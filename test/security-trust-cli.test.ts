@@ -4,33 +4,17 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { ScoutClient } from '../src/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { isScoutError } from '../src/protocol/errors.js';
-import { SCOUTD, scoutctl, type DaemonProc } from './fixtures/daemon.js';
-import { connectOutcome, knownHostsOf, newPublicKey } from './fixtures/known-hosts.js';
+import { SCOUTD, scoutctl } from './fixtures/daemon.js';
+import { useTrustSession } from './fixtures/known-hosts.js';
 import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
 const fleet = useFleet(['web5', 'web6', 'web7', 'web8']);
-let daemon: DaemonProc | undefined;
-let client: ScoutClient | undefined;
-/** An ed25519 public key no server has. */
-let strangerKey: string;
-
-beforeAll(async () => {
-  const file = path.join(fleet.root, 'stranger');
-  strangerKey = await newPublicKey(file);
-});
-
-const { name, key, writeKnownHosts } = knownHostsOf(fleet);
-const connect = (host: string) => connectOutcome(client!, host);
-
-async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
-  daemon = await fleet.startDaemon(extra);
-  client = await daemon.client();
-}
+const trust = useTrustSession(fleet);
+const { name, key, writeKnownHosts, withDaemon, connect } = trust;
 
 describe('scoutctl trust', () => {
   const fp = async (host: string) => (await pexec('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${fleet.server(host).hostKeyPath}.pub`])).stdout.split(/\s+/)[1];
@@ -39,39 +23,39 @@ describe('scoutctl trust', () => {
     await withDaemon();
     writeKnownHosts([`${name('web8')} ${key('web8')}`]);
     const before = fs.readFileSync(fleet.knownHostsPath, 'utf8');
-    const no = await scoutctl(['trust', 'web5'], daemon!.env, 'no\n');
+    const no = await scoutctl(['trust', 'web5'], trust.daemon.env, 'no\n');
     expect(no.code).toBe(1);
     expect(no.stderr).toContain(`ED25519 key fingerprint is ${await fp('web5')}.`);
     expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).toBe(before);
     expect(await connect('web5')).toBe('HOST_KEY_UNKNOWN');
 
-    const yes = await scoutctl(['trust', 'web5'], daemon!.env, 'yes\n');
+    const yes = await scoutctl(['trust', 'web5'], trust.daemon.env, 'yes\n');
     expect(yes.stderr).toContain(await fp('web5'));
     expect(yes.stdout).toContain(`Recorded ED25519 key ${await fp('web5')} for web5 as ${name('web5')}`);
     expect(yes.code).toBe(0);
     expect((await pexec('ssh-keygen', ['-F', name('web5'), '-f', fleet.knownHostsPath])).stdout).toContain(key('web5'));
     expect(await connect('web5')).toBe('ok');
 
-    const again = await scoutctl(['trust', 'web5', '--yes'], daemon!.env);
+    const again = await scoutctl(['trust', 'web5', '--yes'], trust.daemon.env);
     expect(again.stdout).toMatch(/already trusted/);
     expect(fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l.startsWith(name('web5')))).toHaveLength(1);
   });
 
   it('--yes records without asking; a changed key is refused loudly; a fingerprint the server no longer offers records nothing', async () => {
     await withDaemon();
-    writeKnownHosts([`${name('web7')} ${strangerKey}`]);
-    const r = await scoutctl(['trust', 'web6', '--yes'], daemon!.env);
+    writeKnownHosts([`${name('web7')} ${trust.strangerKey}`]);
+    const r = await scoutctl(['trust', 'web6', '--yes'], trust.daemon.env);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect((await pexec('ssh-keygen', ['-F', name('web6'), '-f', fleet.knownHostsPath])).stdout).toContain(key('web6'));
 
-    const changed = await scoutctl(['trust', 'web7', '--yes'], daemon!.env);
+    const changed = await scoutctl(['trust', 'web7', '--yes'], trust.daemon.env);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(/HOST KEY OF web7 .* HAS CHANGED/);
     expect(changed.stderr).toContain(await fp('web7'));
     expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).not.toContain(key('web7'));
 
-    const stale = await client!.call('hosts.trust', { host: 'web8', fingerprint: `SHA256:${'A'.repeat(43)}` }).catch((e: unknown) => e);
+    const stale = await trust.client.call('hosts.trust', { host: 'web8', fingerprint: `SHA256:${'A'.repeat(43)}` }).catch((e: unknown) => e);
     expect(isScoutError(stale, 'HOST_KEY_MISMATCH')).toBe(true);
     expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).not.toContain(key('web8'));
     fleet.writeConfig();

@@ -5,32 +5,16 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { ScoutClient } from '../src/client/client.js';
-import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
-import { connectOutcome, knownHostsOf, newPublicKey } from './fixtures/known-hosts.js';
+import { describe, expect, it } from 'vitest';
+import { scoutctl } from './fixtures/daemon.js';
+import { useTrustSession } from './fixtures/known-hosts.js';
 import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
 const fleet = useFleet(10);
-let daemon: DaemonProc | undefined;
-let client: ScoutClient | undefined;
-/** An ed25519 public key no server has. */
-let strangerKey: string;
-
-beforeAll(async () => {
-  const file = path.join(fleet.root, 'stranger');
-  strangerKey = await newPublicKey(file);
-});
-
-const { name, key, writeKnownHosts } = knownHostsOf(fleet);
-const connect = (host: string) => connectOutcome(client!, host);
-
-async function withDaemon(extra: Record<string, string> = {}): Promise<void> {
-  daemon = await fleet.startDaemon(extra);
-  client = await daemon.client();
-}
+const trust = useTrustSession(fleet);
+const { name, key, writeKnownHosts, withDaemon, connect } = trust;
 
 describe('accept-new', () => {
   it('learns an unknown key in OpenSSH format (ssh-keygen -F finds it) and still refuses a changed key', async () => {
@@ -39,7 +23,7 @@ describe('accept-new', () => {
     expect(await connect('web4')).toBe('ok');
     const found = await pexec('ssh-keygen', ['-F', name('web4'), '-f', fleet.knownHostsPath]);
     expect(found.stdout).toContain(key('web4'));
-    const warn = daemon!.logLines().find((l) => l.msg === 'learnt new host key (accept-new)');
+    const warn = trust.daemon.logLines().find((l) => l.msg === 'learnt new host key (accept-new)');
     expect(warn).toMatchObject({ host: 'web4', level: 40 });
     // Known now: a second connect does not append again.
     expect(await connect('web4')).toBe('ok');
@@ -58,7 +42,7 @@ describe('accept-new', () => {
     writeKnownHosts(['# hand-written comment without a trailing newline']);
     fs.writeFileSync(fleet.knownHostsPath, fs.readFileSync(fleet.knownHostsPath, 'utf8').trimEnd());
     const hosts = fleet.servers.map((s) => s.name);
-    const results = await Promise.all(hosts.map((host) => client!.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' })));
+    const results = await Promise.all(hosts.map((host) => trust.client.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' })));
     expect(results.map((r) => r.stdout)).toEqual(hosts.map(() => 'ok\n'));
     const lines = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(lines).toHaveLength(10);
@@ -75,14 +59,14 @@ describe('accept-new', () => {
 describe('StrictHostKeyChecking off', () => {
   it('connects to a host with a changed key, warns in the log and in scoutctl status', async () => {
     await withDaemon({ SCOUT_STRICT_HOST_KEY_CHECKING: 'no' });
-    writeKnownHosts([`${name('web1')} ${strangerKey}`]);
+    writeKnownHosts([`${name('web1')} ${trust.strangerKey}`]);
     try {
       expect(await connect('web1')).toBe('ok');
     } finally {
       fleet.writeConfig();
     }
-    expect(daemon!.logLines().some((l) => l.level === 40 && /CHANGED/.test(String(l.msg)) && l.host === 'web1')).toBe(true);
-    const status = await scoutctl(['status'], daemon!.env);
+    expect(trust.daemon.logLines().some((l) => l.level === 40 && /CHANGED/.test(String(l.msg)) && l.host === 'web1')).toBe(true);
+    const status = await scoutctl(['status'], trust.daemon.env);
     expect(status.stdout).toMatch(/WARNING: .*host key checking is OFF/);
   });
 
@@ -90,10 +74,10 @@ describe('StrictHostKeyChecking off', () => {
     fleet.writeConfig({ web3: ['StrictHostKeyChecking no'] }, { knownHosts: false });
     try {
       await withDaemon();
-      writeKnownHosts([`${name('web3')} ${strangerKey}`, `${name('web1')} ${strangerKey}`]);
+      writeKnownHosts([`${name('web3')} ${trust.strangerKey}`, `${name('web1')} ${trust.strangerKey}`]);
       expect(await connect('web3')).toBe('ok');
       expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
-      const status = await scoutctl(['status'], daemon!.env);
+      const status = await scoutctl(['status'], trust.daemon.env);
       expect(status.stdout).toMatch(/WARNING: +host key checking is OFF for web3 \(StrictHostKeyChecking no in /);
     } finally {
       fleet.writeConfig();

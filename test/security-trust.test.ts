@@ -7,25 +7,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
 import type { DaemonProc } from './fixtures/daemon.js';
-import { connectOutcome, knownHostsOf, newPublicKey } from './fixtures/known-hosts.js';
+import { newPublicKey, useTrustSession } from './fixtures/known-hosts.js';
 import { useFleet } from './fixtures/suite.js';
 
 const pexec = promisify(execFile);
 
-let client: ScoutClient | undefined;
 let keysDir: string;
 /** 'ssh-rsa AAAA…' of web2's second host key. */
 let web2Rsa: string;
-/** An ed25519 public key no server has. */
-let strangerKey: string;
 
 const fleet = useFleet(['web1', 'web2'], async () => {
   keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-keys-'));
   web2Rsa = await newPublicKey(path.join(keysDir, 'web2_rsa'), 'rsa');
-  strangerKey = await newPublicKey(path.join(keysDir, 'stranger'), 'ed25519');
   // web2 also serves an RSA host key (sshd prefers ed25519 when the client offers both).
   return { perHost: { web2: { config: [`HostKey ${path.join(keysDir, 'web2_rsa')}`] } } };
 });
@@ -34,9 +29,8 @@ afterAll(() => {
   if (keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
 });
 
-const { name, key, writeKnownHosts } = knownHostsOf(fleet);
-const connect = (host: string) => connectOutcome(client!, host);
-
+const trust = useTrustSession(fleet);
+const { name, key, writeKnownHosts, connect } = trust;
 
 describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   // One daemon for all: known_hosts is read on every connect, and connect() drops the pooled connection first.
@@ -47,15 +41,13 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
   afterAll(async () => {
     await shared?.kill9();
   });
-  const withSharedDaemon = async () => {
-    client = await shared!.client();
-  };
+  const withSharedDaemon = () => trust.use(shared!);
 
   it('plain [host]:port lines: the right key connects, a wrong one is HOST_KEY_MISMATCH, none is HOST_KEY_UNKNOWN', async () => {
     await withSharedDaemon();
     writeKnownHosts([`${name('web1')} ${key('web1')}`]);
     expect(await connect('web1')).toBe('ok');
-    writeKnownHosts([`${name('web1')} ${strangerKey}`]);
+    writeKnownHosts([`${name('web1')} ${trust.strangerKey}`]);
     expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
     writeKnownHosts([`${name('web2')} ${key('web2')}`]);
     expect(await connect('web1')).toBe('HOST_KEY_UNKNOWN');
@@ -63,7 +55,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
 
   it('hashed names written by ssh-keygen -H match, and a hashed wrong key is refused', async () => {
     await withSharedDaemon();
-    writeKnownHosts([`${name('web1')} ${key('web1')}`, `${name('web2')} ${strangerKey}`]);
+    writeKnownHosts([`${name('web1')} ${key('web1')}`, `${name('web2')} ${trust.strangerKey}`]);
     await pexec('ssh-keygen', ['-H', '-f', fleet.knownHostsPath]);
     const text = fs.readFileSync(fleet.knownHostsPath, 'utf8');
     expect(text).not.toContain('127.0.0.1');
@@ -78,7 +70,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
     expect(await connect('web1')).toBe('ok');
     writeKnownHosts([`[127.0.0.?]:${fleet.server('web1').port} ${key('web1')}`]);
     expect(await connect('web1')).toBe('ok');
-    writeKnownHosts([`[127.0.0.*]:* ${strangerKey}`]);
+    writeKnownHosts([`[127.0.0.*]:* ${trust.strangerKey}`]);
     expect(await connect('web1')).toBe('HOST_KEY_MISMATCH');
     // A negated match excludes the host from that line even though the wildcard matches it.
     writeKnownHosts([`[127.0.0.*]:*,!${name('web1')} ${key('web1')}`]);
@@ -87,7 +79,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
 
   it('several keys and key types per host: any matching key connects', async () => {
     await withSharedDaemon();
-    writeKnownHosts([`${name('web1')} ${strangerKey}`, `${name('web1')} ${web2Rsa}`, `${name('web1')} ${key('web1')}`]);
+    writeKnownHosts([`${name('web1')} ${trust.strangerKey}`, `${name('web1')} ${web2Rsa}`, `${name('web1')} ${key('web1')}`]);
     expect(await connect('web1')).toBe('ok');
   });
 
@@ -96,15 +88,15 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
     writeKnownHosts([`${name('web1')} ${key('web1')}`, `@revoked * ${key('web1')}`]);
     expect(await connect('web1')).toBe('HOST_KEY_REVOKED');
     // Revoking some other key does not affect this host.
-    writeKnownHosts([`${name('web1')} ${key('web1')}`, `@revoked * ${strangerKey}`]);
+    writeKnownHosts([`${name('web1')} ${key('web1')}`, `@revoked * ${trust.strangerKey}`]);
     expect(await connect('web1')).toBe('ok');
   });
 
   it('@cert-authority is refused with a message that says it is not supported', async () => {
     await withSharedDaemon();
-    writeKnownHosts([`@cert-authority * ${strangerKey}`]);
-    await client!.call('pool.drop', { host: 'web1' });
-    const err = await client!.call('ssh.exec', { host: 'web1', command: 'true' }).then(() => undefined, (e: unknown) => e);
+    writeKnownHosts([`@cert-authority * ${trust.strangerKey}`]);
+    await trust.client.call('pool.drop', { host: 'web1' });
+    const err = await trust.client.call('ssh.exec', { host: 'web1', command: 'true' }).then(() => undefined, (e: unknown) => e);
     expect(isScoutError(err, 'HOST_KEY_UNKNOWN')).toBe(true);
     expect((err as Error).message).toMatch(/@cert-authority.*not support/);
   });
