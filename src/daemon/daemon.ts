@@ -153,14 +153,15 @@ export class Daemon {
     this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }
 
-  /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
+  /** Re-read ssh config; connections to removed or changed hosts retire (close once idle), others stay warm. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
     // The policy first: a broken file keeps the previous policy and configuration (the error says why).
     this.services.policy = Policy.load(this.settings.configPath);
     const diff = this.registry.reload();
     this.audit.reopen();
     this.refreshWarnings();
-    for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
+    // Calls and jobs already running on those hosts finish on their old connection; new ones use the new settings.
+    for (const host of [...diff.removed, ...diff.changed]) this.pool.retire(host, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
   }

@@ -168,6 +168,14 @@ export class WarmShells {
     for (const s of this.shells.splice(0)) s.close();
   }
 
+  /** Stop the resident shells no call is using (a busy one finishes its call first). */
+  closeIdle(): void {
+    for (const s of this.shells.filter((x) => !x.busy)) {
+      s.close();
+      this.shells.splice(this.shells.indexOf(s), 1);
+    }
+  }
+
   private retire(shell: WarmShell): void {
     const i = this.shells.indexOf(shell);
     if (i < 0) return;
