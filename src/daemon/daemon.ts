@@ -157,11 +157,14 @@ export class Daemon {
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
     // The policy first: a broken file keeps the previous policy and configuration (the error says why).
     this.services.policy = Policy.load(this.settings.configPath);
+    // Every pooled connection whose route (its host entry or any jump hop's) the new config changes retires:
+    // calls and jobs already on it finish there, new ones dial with the new settings.
+    const dialer = this.dialerFor();
+    const routes = new Map(this.pool.keys().map((key) => [key, dialer.signature(key)]));
     const diff = this.registry.reload();
     this.audit.reopen();
     this.refreshWarnings();
-    // Calls and jobs already running on those hosts finish on their old connection; new ones use the new settings.
-    for (const host of [...diff.removed, ...diff.changed]) this.pool.retire(host, 'configuration changed');
+    for (const [key, before] of routes) if (dialer.signature(key) !== before) this.pool.retire(key, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
   }

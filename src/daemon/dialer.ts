@@ -43,6 +43,27 @@ export class Dialer {
     return { entry, via: entry.proxyJump?.join(',') };
   }
 
+  /**
+   * What a connection for `key` is dialled from: its host entry and every jump hop's. A reload compares this
+   * before and after, so a target behind a bastion whose block changed is replaced too, as is a chain key
+   * (`a,b`) or a hop written as `user@host:port` that a new `Host` pattern now matches.
+   */
+  signature(key: string): string {
+    const parts: string[] = [];
+    let k: string | undefined = key;
+    for (let hop = 0; k !== undefined && hop <= MAX_JUMP_HOPS; hop++) {
+      try {
+        const r = this.route(k);
+        parts.push(JSON.stringify(r.entry));
+        k = r.via;
+      } catch (err) {
+        parts.push(`unresolvable: ${(err as Error).message}`);
+        break;
+      }
+    }
+    return parts.join('\n');
+  }
+
   /** Total time a connect to `key` may take, retries included: the host's ConnectTimeout. */
   connectTimeoutMs(key: string): number {
     try {

@@ -262,6 +262,11 @@ export class Pool {
     };
   }
 
+  /** Pool keys with a connection in service (primary or overflow). */
+  keys(): string[] {
+    return [...new Set([...this.live.keys(), ...this.overflow.keys()])];
+  }
+
   /** The connection to `host` if one is open (no dialling). */
   peek(host: string): SshConnection | undefined {
     const c = this.live.get(host);
