@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import { inspectHostKey, preferredKeyTypes, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
+import { inspectHostKey, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
-import { fetchHostKey, type SshConnection } from '../ssh/connection.js';
-import { Dialer, orderHostKeyAlgorithms } from './dialer.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { Dialer } from './dialer.js';
 import { newWarmShellCounters } from '../ssh/warm-shells.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
@@ -235,12 +235,11 @@ export class Daemon {
   }
 
   /** The key the host's server offers to a connect from us (same algorithm preference as a real dial). */
+  /** The key `host` offers (through its ProxyJump hops), for hosts.hostKey and hosts.trust. */
   private offeredKey(host: string): Promise<Buffer> {
-    const entry = this.registry.get(host);
-    if (entry.proxyJump?.length) throw new ScoutError('CONNECT_FAILED', `${host} is reached through ProxyJump; fetching its host key that way is not supported yet: run 'ssh ${host}' once instead`, { host });
-    return fetchHostKey({ host, hostname: entry.hostname, port: entry.port, connectTimeoutMs: entry.connectTimeoutMs ?? this.settings.connectTimeoutMs, hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust)) });
+    this.registry.get(host); // UNKNOWN_HOST for a name that is not configured
+    return this.dialerFor().offeredKey(host);
   }
-
 
   private dialer: Dialer | undefined;
   /** ProxyJump targets are dialled through pooled jump connections (see dialer.ts). */
