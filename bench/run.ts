@@ -1,7 +1,8 @@
 // `npm run bench`: Scout against the tools a user would otherwise reach for, side by side in one run on the
 // same machine (DESIGN.md, "Tests and benchmarks"; issue 10). Starts its own loopback sshd fleet (the test
-// fixture, clean-shell user) and a real scoutd from dist/, measures, prints a Markdown table and writes the
-// same as JSON to bench/results/<date>-<short sha>.json (`-quick` suffix for --quick).
+// fixture, clean-shell user; as root also a bash user with a slow ~/.bashrc for row 11, issue 11's warm-shell
+// rows) and a real scoutd from dist/, measures, prints a Markdown table and writes the same as JSON to
+// bench/results/<date>-<short sha>.json (`-quick` suffix for --quick).
 //
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --quick      short run (< 60 s): fewer samples, 10 MB instead of 100 MB transfers
@@ -704,7 +705,7 @@ async function main(): Promise<void> {
     compare(rows, 'shell.clean.fast', ['shell.clean.channel', 'shell.clean.mux']);
     compare(rows, 'shell.slowrc.fast', ['shell.slowrc.channel', 'shell.slowrc.mux']);
     const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
-    const unmeasured = (...ids: string[]) => ids.map((id) => rows.find((r) => r.id === id)?.notMeasured).find((x) => x !== undefined);
+    const unmeasured = (id: string) => rows.find((r) => r.id === id)?.notMeasured;
     const targets: Target[] = [
       target('warm exec through scoutd ≤ 1.15× raw ssh2', 'exec.scout / exec.ssh2', v('exec.scout') / v('exec.ssh2'), '<=', 1.15),
       target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
