@@ -10,7 +10,7 @@ import type { ScoutClient } from '../src/client/client.js';
 import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import { scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses as processesOf, until } from './fixtures/expect.js';
-import { ensureUser, lookupUser, startFleet, type Fleet } from './fixtures/sshd.js';
+import { ensureUser, startFleet, type Fleet } from './fixtures/sshd.js';
 
 /** A printf format printing bytes 0…255 in order, as octal escapes (printf turns \045 into a literal %). */
 const ALL_BYTES_FORMAT = Array.from({ length: 256 }, (_, i) => `\\${i.toString(8).padStart(3, '0')}`).join('');
@@ -49,9 +49,9 @@ const BASH_USER = 'scout-test-bash';
  * two directories for the program-lookup test.
  */
 function writeBashRc(root: string): void {
-  ensureUser(BASH_USER, '/bin/bash');
+  const { home } = ensureUser(BASH_USER, '/bin/bash');
   for (const dir of ['bin-a', 'bin-b']) fs.mkdirSync(path.join(root, dir), { mode: 0o755 });
-  fs.writeFileSync(path.join(lookupUser(BASH_USER)!.home, '.bashrc'), [
+  fs.writeFileSync(path.join(home, '.bashrc'), [
     'greet() { echo "hello from rc"; }',
     'stat() { cd /; command stat "$@"; }',
     "alias ll='ls -l'",
