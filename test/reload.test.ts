@@ -104,6 +104,7 @@ describe('reload', () => {
       expect(await c.call<ReloadResult>('daemon.reload')).toMatchObject({ changed: ['web2'] });
       const during = (await c.call<PoolListResult>('pool.list')).connections.filter((x) => x.host === 'web2');
       expect(during).toEqual([expect.objectContaining({ id: old.id, retiring: true })]);
+      expect((await scoutctl(['pool'], daemon.env)).stdout).toMatch(new RegExp(`web2 +${old.id} +retiring `));
 
       // A new call dials the new settings; the running ones are untouched.
       expect(await c.call<ExecResult>('ssh.exec', { host: 'web2', command: 'echo new' })).toMatchObject({ stdout: 'new\n', exitCode: 0 });
