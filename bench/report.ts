@@ -6,14 +6,16 @@ export type Unit = 'ms' | 'MB/s' | 'exec/s' | 'KB' | 'KB/conn' | 'count';
 export interface Row {
   /** Stable key, e.g. 'exec.scout' (the test checks every expected id is present). */
   id: string;
-  /** Row number in the issue's list (1-10), for the table's grouping. */
+  /** Row number in issue 10's list (1-10; 11: issue 11's warm-shell rows), for the table's grouping. */
   group: number;
   label: string;
   unit: Unit;
-  /** The headline figure: the median sample (p50), or the single measurement. */
-  value: number;
-  /** Samples taken (1 for a single measurement). */
+  /** The headline figure: the median sample (p50), or the single measurement; null when notMeasured. */
+  value: number | null;
+  /** Samples taken (1 for a single measurement, 0 when notMeasured). */
   count: number;
+  /** Why this run could not measure the row (e.g. it needs root); absent for every measured row. */
+  notMeasured?: string;
   p50?: number;
   p95?: number;
   p99?: number;
@@ -29,14 +31,19 @@ export interface Target {
   text: string;
   /** How the ratio is formed, e.g. 'exec.scout / exec.ssh2'. */
   formula: string;
-  measured: number;
+  /** null when notMeasured. */
+  measured: number | null;
   /** The bound, and on which side the measured ratio must be. */
   bound: number;
-  op: '<=' | '>=';
+  op: Op;
   met: boolean;
-  /** measured / bound: with '>=' a value ≥ 1 meets the target, with '<=' a value ≤ 1 does. */
-  ofTarget: number;
+  /** measured / bound: with '>=' a value ≥ 1 meets the target, with '<=' a value ≤ 1 does; null when notMeasured. */
+  ofTarget: number | null;
+  /** Why this run could not measure the target's rows; absent when measured. */
+  notMeasured?: string;
 }
+
+export type Op = '<=' | '>=' | '<' | '>';
 
 export interface BenchResult {
   schema: 1;
@@ -71,14 +78,17 @@ export function compare(rows: Row[], id: string, against: string[]): void {
   a.vs = [];
   for (const other of against) {
     const b = rows.find((r) => r.id === other);
-    if (!b || !(b.value > 0) || !(a.value > 0)) continue;
+    if (!b || b.value === null || a.value === null || !(b.value > 0) || !(a.value > 0)) continue;
     const ratio = a.value / b.value;
     a.vs.push({ row: other, ratio: round(ratio, 3), text: describe(a, ratio, other) });
   }
 }
 
-export function target(text: string, formula: string, measured: number, op: '<=' | '>=', bound: number): Target {
-  const met = Number.isFinite(measured) && (op === '<=' ? measured <= bound : measured >= bound);
+/** A target over figures of this run; `notMeasured` (the reason) when the rows it needs were not measured. */
+export function target(text: string, formula: string, measured: number, op: Op, bound: number, notMeasured?: string): Target {
+  if (notMeasured !== undefined) return { text, formula, measured: null, bound, op, met: false, ofTarget: null, notMeasured };
+  const holds = { '<=': measured <= bound, '>=': measured >= bound, '<': measured < bound, '>': measured > bound }[op];
+  const met = Number.isFinite(measured) && holds;
   return { text, formula, measured: round(measured, 3), bound, op, met, ofTarget: round(measured / bound, 3) };
 }
 
@@ -99,8 +109,8 @@ function fmtRatio(r: number): string {
   return `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toFixed(3)}×`;
 }
 
-function fmt(n: number | undefined, unit: Unit): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
+function fmt(n: number | null | undefined, unit: Unit): string {
+  if (n === undefined || n === null || !Number.isFinite(n)) return '';
   if (unit === 'ms') return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
   if (unit === 'count') return String(Math.round(n));
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
@@ -115,12 +125,13 @@ export function table(result: BenchResult): string {
   for (const r of result.rows) {
     const extra = r.extra ? Object.entries(r.extra).map(([k, v]) => `${k} ${v}`).join(', ') : '';
     const vs = (r.vs ?? []).map((v) => v.text).join('; ');
-    const note = [vs, extra].filter(Boolean).join('; ');
+    const note = [r.notMeasured !== undefined ? `not measured: ${r.notMeasured}` : '', vs, extra].filter(Boolean).join('; ');
     lines.push(`| ${r.group} | ${r.label} | ${r.unit} | ${fmt(r.value, r.unit)} | ${fmt(r.p95, r.unit)} | ${fmt(r.p99, r.unit)} | ${r.count} | ${note} |`);
   }
   lines.push('', '| target | measured | bound | of target | met |', '|---|---:|---:|---:|---|');
   for (const t of result.targets) {
-    lines.push(`| ${t.text} (${t.formula}) | ${t.measured} | ${t.op} ${t.bound} | ${t.ofTarget} | ${t.met ? 'yes' : '**no**'} |`);
+    const met = t.notMeasured !== undefined ? `not measured: ${t.notMeasured}` : t.met ? 'yes' : '**no**';
+    lines.push(`| ${t.text} (${t.formula}) | ${t.measured ?? ''} | ${t.op} ${t.bound} | ${t.ofTarget ?? ''} | ${met} |`);
   }
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 // `npm run bench`: Scout against the tools a user would otherwise reach for, side by side in one run on the
 // same machine (DESIGN.md, "Tests and benchmarks"; issue 10). Starts its own loopback sshd fleet (the test
-// fixture, clean-shell user) and a real scoutd from dist/, measures, prints a Markdown table and writes the
-// same as JSON to bench/results/<date>-<short sha>.json (`-quick` suffix for --quick).
+// fixture, clean-shell user; as root also a bash user with a slow ~/.bashrc for row 11, issue 11's warm-shell
+// rows) and a real scoutd from dist/, measures, prints a Markdown table and writes the same as JSON to
+// bench/results/<date>-<short sha>.json (`-quick` suffix for --quick).
 //
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --quick      short run (< 60 s): fewer samples, 10 MB instead of 100 MB transfers
@@ -21,7 +22,7 @@ import { isScoutError } from '../src/protocol/errors.js';
 import { isOpenRefusal } from '../src/ssh/errors.js';
 import type { ExecResult, FleetExecResult, FsReadResult, FsStatResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { ROOT, SCOUTCTL, socketIn, startDaemon, type DaemonProc } from '../test/fixtures/daemon.js';
-import { startFleet, type Fleet } from '../test/fixtures/sshd.js';
+import { ensureUser, startFleet, type Fleet } from '../test/fixtures/sshd.js';
 import { compare, round, summarize, table, target, type BenchResult, type Row, type Target } from './report.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -43,10 +44,16 @@ interface Plan {
   rssSettleMs: number;
   /** RSS readings per step (their median is the figure). */
   rssSamples: number;
+  /** Row 11, per user: `ssh.exec true` mode on (fast path); for the clean user also mode off. */
+  shellFast: number;
+  /** Row 11, clean user: `ssh -S <mux> host true`. */
+  shellMux: number;
+  /** Row 11, slow-rc user: mode off and ControlMaster samples, each paying the 200 ms rc. */
+  shellSlow: number;
 }
 
-const FULL: Plan = { warmExecs: 1000, muxExecs: 250, coldExecs: 30, processStarts: 30, concurrencyRounds: 10, fanouts: 200, transferBytes: 100 * 1024 * 1024, transferRounds: 3, fsReads: 200, rssSettleMs: 1_000, rssSamples: 5 };
-const QUICK: Plan = { warmExecs: 100, muxExecs: 20, coldExecs: 3, processStarts: 3, concurrencyRounds: 1, fanouts: 10, transferBytes: 10 * 1024 * 1024, transferRounds: 1, fsReads: 20, rssSettleMs: 300, rssSamples: 1 };
+const FULL: Plan = { warmExecs: 1000, muxExecs: 250, coldExecs: 30, processStarts: 30, concurrencyRounds: 10, fanouts: 200, transferBytes: 100 * 1024 * 1024, transferRounds: 3, fsReads: 200, rssSettleMs: 1_000, rssSamples: 5, shellFast: 500, shellMux: 100, shellSlow: 25 };
+const QUICK: Plan = { warmExecs: 100, muxExecs: 20, coldExecs: 3, processStarts: 3, concurrencyRounds: 1, fanouts: 10, transferBytes: 10 * 1024 * 1024, transferRounds: 1, fsReads: 20, rssSettleMs: 300, rssSamples: 1, shellFast: 100, shellMux: 10, shellSlow: 5 };
 
 /** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
 const BLOCK = 50;
@@ -57,6 +64,15 @@ const FLEET_SIZE = 10;
 const POOLED_STEPS = [1, 10, 50];
 const RSS_SAMPLE_GAP_MS = 200;
 const MUX_READY_TIMEOUT_MS = 10_000;
+/**
+ * Row 11's second remote user: bash, whose ~/.bashrc only sleeps RC_SLEEP_MS, standing for a login rc that
+ * loads a version manager. bash started by sshd sources ~/.bashrc even for a non-interactive command (Debian
+ * builds it with SSH_SOURCE_BASHRC); the bench checks that it does before measuring. Created with useradd,
+ * so root only; it is allowed on b1 only and reached through the alias SLOW_RC_HOST.
+ */
+const SLOW_RC_USER = 'scout-bench';
+const SLOW_RC_HOST = 'slowrc';
+const RC_SLEEP_MS = 200;
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers
@@ -198,14 +214,30 @@ interface Ctx {
   rows: Row[];
   notes: string[];
   log: (line: string) => void;
+  /** Row 11's slow-rc user is set up, or why not. */
+  slowRc: { ok: true } | { ok: false; reason: string };
 }
 
-function addRow(ctx: Ctx, row: Omit<Row, 'value' | 'count'> & { samples?: number[]; value?: number }): void {
+function addRow(ctx: Ctx, row: Omit<Row, 'value' | 'count' | 'notMeasured'> & { samples?: number[]; value?: number }): void {
   const { samples, ...rest } = row;
   const stats = samples ? summarize(samples) : { value: row.value!, count: 1 };
   const r: Row = { ...rest, ...Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, round(v, 3)])) } as Row;
   ctx.rows.push(r);
   ctx.log(`  ${r.id.padEnd(28)} ${String(r.value).padStart(10)} ${r.unit}${r.count > 1 ? `  (p95 ${r.p95}, p99 ${r.p99}, n ${r.count})` : ''}`);
+}
+
+/** A row this run cannot measure: in the table and the JSON with the reason, never a made-up figure. */
+function addNotMeasured(ctx: Ctx, row: Omit<Row, 'value' | 'count' | 'notMeasured'>, reason: string): void {
+  ctx.rows.push({ ...row, value: null, count: 0, notMeasured: reason });
+  ctx.log(`  ${row.id.padEnd(28)} not measured: ${reason}`);
+}
+
+/** Run each kind to its total, in `blocks` interleaved blocks, so a burst of load from elsewhere hits all. */
+async function interleave(blocks: number, kinds: Array<{ total: number; run: () => Promise<unknown>; samples: number[] }>): Promise<void> {
+  const upTo = (total: number, b: number) => Math.round((total * (b + 1)) / blocks);
+  for (let b = 0; b < blocks; b++) {
+    for (const k of kinds) while (k.samples.length < upTo(k.total, b)) k.samples.push(await timed(k.run));
+  }
 }
 
 /** `ssh.exec true`; `inDaemon` collects the daemon's own durationMs (channel open to close, in scoutd). */
@@ -433,6 +465,64 @@ async function remoteSize(ctx: Ctx, file: string, size: number): Promise<void> {
   if (Number(r.stdout.trim()) !== size) throw new Error(`${file} on the remote side: ${r.stdout.trim()} bytes, expected ${size}`);
 }
 
+/**
+ * Row 11 (issue 11): `ssh.exec true` through the warm-shell fast path (mode on) against an exec channel per
+ * command (mode off) and `ssh host true` over a live ControlMaster, for the clean /bin/sh user (b1) and for
+ * the bash user whose ~/.bashrc sleeps 200 ms (SLOW_RC_HOST). A sample served the other way fails the run.
+ */
+async function warmShell(ctx: Ctx): Promise<void> {
+  ctx.log('11. `ssh.exec true` fast path (mode on) vs exec channel (mode off) vs ControlMaster, clean user and slow-rc user');
+  const exec = (host: string, mode: 'on' | 'off', inDaemon?: number[]) => async () => {
+    const r = await ctx.client.call<ExecResult>('ssh.exec', { host, command: 'true', mode });
+    const via = mode === 'on' ? 'warm-shell' : 'exec-channel';
+    if (r.exitCode !== 0 || r.via !== via) throw new Error(`ssh.exec true mode ${mode} on ${host}: expected exit 0 via ${via}, got exit ${r.exitCode} via ${r.via}`);
+    inDaemon?.push(r.durationMs);
+  };
+  const p50 = (xs: number[]) => `${round(summarize(xs).p50, 2)} ms`;
+  const label = (what: string, user: string) => `${what}, ${user}`;
+  const users = [
+    { key: 'clean', host: 'b1', user: `clean /bin/sh user`, mux: ctx.mux, channel: ctx.plan.shellFast, muxN: ctx.plan.shellMux },
+    { key: 'slowrc', host: SLOW_RC_HOST, user: `bash user whose ~/.bashrc sleeps ${RC_SLEEP_MS} ms`, mux: [...ctx.ssh, '-S', path.join(ctx.fleet.root, 'mux-slowrc.sock')], channel: ctx.plan.shellSlow, muxN: ctx.plan.shellSlow },
+  ];
+  for (const u of users) {
+    const rows = {
+      fast: { id: `shell.${u.key}.fast`, group: 11, label: label('`ssh.exec true` mode on (warm-shell fast path)', u.user), unit: 'ms', better: 'lower' },
+      channel: { id: `shell.${u.key}.channel`, group: 11, label: label('`ssh.exec true` mode off (exec channel)', u.user), unit: 'ms', better: 'lower' },
+      mux: { id: `shell.${u.key}.mux`, group: 11, label: label('`ssh -S <mux> host true` (ControlMaster)', u.user), unit: 'ms', better: 'lower' },
+    } as const;
+    if (u.key === 'slowrc' && !ctx.slowRc.ok) {
+      for (const r of Object.values(rows)) addNotMeasured(ctx, r, ctx.slowRc.reason);
+      continue;
+    }
+    // The right user, and (slow rc) the rc really runs on an exec channel: else the rows measure nothing.
+    const t = performance.now();
+    const probe = await ctx.client.call<ExecResult>('ssh.exec', { host: u.host, command: 'id -un', mode: 'off' });
+    const probeMs = performance.now() - t;
+    const expectUser = u.key === 'clean' ? ctx.fleet.user : SLOW_RC_USER;
+    if (probe.stdout.trim() !== expectUser) throw new Error(`${u.host}: logged in as '${probe.stdout.trim()}', expected ${expectUser}`);
+    if (u.key === 'slowrc' && probeMs < RC_SLEEP_MS) throw new Error(`the ${RC_SLEEP_MS} ms ~/.bashrc of ${SLOW_RC_USER} did not run: an exec channel took ${probeMs.toFixed(1)} ms`);
+    // Warm-up: the resident shell (its first command pays the rc once), JIT; and the host's ControlMaster.
+    for (let i = 0; i < 20; i++) await exec(u.host, 'on')();
+    if (u.key === 'clean') for (let i = 0; i < 20; i++) await exec(u.host, 'off')();
+    const master = u.key === 'clean' ? undefined : await startMaster(u.mux, u.host, ctx.daemon.env);
+    try {
+      await runProc('ssh', [...u.mux, u.host, 'true']);
+      const inDaemon: number[] = [];
+      const kinds = {
+        fast: { total: ctx.plan.shellFast, run: exec(u.host, 'on', inDaemon), samples: [] as number[] },
+        channel: { total: u.channel, run: exec(u.host, 'off'), samples: [] as number[] },
+        mux: { total: u.muxN, run: () => runProc('ssh', [...u.mux, u.host, 'true']), samples: [] as number[] },
+      };
+      await interleave(Math.ceil(ctx.plan.shellFast / BLOCK), Object.values(kinds));
+      addRow(ctx, { ...rows.fast, samples: kinds.fast.samples, extra: { 'p50 inside scoutd': p50(inDaemon), via: 'warm-shell (checked on every sample)' } });
+      addRow(ctx, { ...rows.channel, samples: kinds.channel.samples, extra: { via: 'exec-channel (checked on every sample)' } });
+      addRow(ctx, { ...rows.mux, samples: kinds.mux.samples });
+    } finally {
+      if (master) await stopMaster(master);
+    }
+  }
+}
+
 /** Full GC in the row-10 daemon (bench/gc-on-signal.ts): its RSS then, and its live heap + external memory. */
 async function afterGc(daemon: DaemonProc): Promise<{ rssKb: number; liveKb: number }> {
   const line = new Promise<string>((resolve, reject) => {
@@ -504,8 +594,8 @@ async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------
 
-async function startMaster(ctx: Pick<Ctx, 'ssh' | 'mux'>, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const master = spawn('ssh', [...ctx.mux, '-M', '-N', '-o', 'ControlPersist=no', 'b1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startMaster(mux: string[], host: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const master = spawn('ssh', [...mux, '-M', '-N', '-o', 'ControlPersist=no', host], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   master.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const deadline = Date.now() + MUX_READY_TIMEOUT_MS;
@@ -513,13 +603,30 @@ async function startMaster(ctx: Pick<Ctx, 'ssh' | 'mux'>, env: NodeJS.ProcessEnv
   for (;;) {
     if (master.exitCode !== null) throw new Error(`ControlMaster exited ${master.exitCode}: ${err}`);
     try {
-      await runProc('ssh', [...ctx.mux, '-O', 'check', 'b1']);
+      await runProc('ssh', [...mux, '-O', 'check', host]);
       return master;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`ControlMaster not ready within ${MUX_READY_TIMEOUT_MS} ms: ${(e as Error).message} ${err}`);
       await sleep(50);
     }
   }
+}
+
+async function stopMaster(master: ChildProcess): Promise<void> {
+  if (master.exitCode !== null || master.signalCode !== null) return;
+  const exited = new Promise((r) => master.once('exit', r));
+  master.kill('SIGTERM');
+  await exited;
+}
+
+/** Row 11's slow-rc user (root only): created once, its ~/.bashrc rewritten on every run. */
+function prepareSlowRcUser(): { ok: true } | { ok: false; reason: string } {
+  const uid = process.getuid?.();
+  if (uid !== 0) return { ok: false, reason: `needs root to create the bash user ${SLOW_RC_USER} (useradd); the bench ran as uid ${uid ?? 'unknown'}` };
+  const user = ensureUser(SLOW_RC_USER, '/bin/bash');
+  // Nothing but the delay: the point is the cost of an rc, not what it does.
+  fs.writeFileSync(path.join(user.home, '.bashrc'), `sleep ${RC_SLEEP_MS / 1000}\n`);
+  return { ok: true };
 }
 
 function parseArgs(argv: string[]): { quick: boolean; out: string } {
@@ -542,8 +649,10 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   log(`scout bench (${args.quick ? 'quick' : 'full'}), ${before}`);
   const names = Array.from({ length: FLEET_SIZE }, (_, i) => `b${i + 1}`);
-  // MaxSessions 10 is OpenSSH's default, spelled out because row 7 is about it.
-  const fleet = await startFleet(names, { config: ['MaxSessions 10'] });
+  const slowRc = prepareSlowRcUser();
+  // MaxSessions 10 is OpenSSH's default, spelled out because row 7 is about it. The fixture's AllowUsers
+  // names only its test user; sshd adds up AllowUsers lines, so b1 also lets row 11's slow-rc user in.
+  const fleet = await startFleet(names, { config: ['MaxSessions 10'], perHost: slowRc.ok ? { b1: { config: [`AllowUsers ${SLOW_RC_USER}`] } } : {} });
   let master: ChildProcess | undefined;
   let daemon: DaemonProc | undefined;
   let raw: ssh2.Client | undefined;
@@ -554,6 +663,9 @@ async function main(): Promise<void> {
       const s = fleet.servers[(i - 1) % fleet.servers.length];
       extra[`p${i}`] = ['HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes'];
     }
+    // Row 11's slow-rc user on b1 (the fleet's authorized_keys serves every user the sshd lets in).
+    const b1 = fleet.server('b1');
+    extra[SLOW_RC_HOST] = ['HostName 127.0.0.1', `Port ${b1.port}`, `User ${SLOW_RC_USER}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes'];
     fleet.writeConfig(extra);
     const env = fleet.env({ SCOUT_SOCKET: socketIn(fleet.root) });
     const ssh = ['-F', fleet.sshConfigPath, '-o', 'BatchMode=yes'];
@@ -562,21 +674,23 @@ async function main(): Promise<void> {
     const localDir = path.join(fleet.root, 'local');
     fs.mkdirSync(localDir);
     execFileSync('install', ['-d', '-o', fleet.user, remoteDir]);
-    master = await startMaster({ ssh, mux }, env);
+    master = await startMaster(mux, 'b1', env);
     daemon = await startDaemon(env);
     const client = await daemon.client('bench');
     raw = await rawConnect(fleet, 'b1');
-    const ctx: Ctx = { fleet, plan, daemon, client, raw, ssh, mux, remoteDir, localDir, rows: [], notes: [], log };
+    const ctx: Ctx = { fleet, plan, daemon, client, raw, ssh, mux, remoteDir, localDir, rows: [], notes: [], log, slowRc };
     await warmExec(ctx);
     await processStarts(ctx);
     await files(ctx);
     await concurrency(ctx);
     await fanout(ctx);
     await transfers(ctx);
+    await warmShell(ctx);
     client.close();
     await memory(ctx, master);
 
-    const rows = ctx.rows;
+    // In row order: row 11 is measured before row 10, whose fresh daemon closes the run.
+    const rows = ctx.rows.sort((a, b) => a.group - b.group);
     compare(rows, 'exec.scout', ['exec.ssh2', 'exec.mux', 'exec.cold']);
     compare(rows, 'exec.mux', ['exec.ssh2']);
     compare(rows, 'cli.scoutctl', ['cli.node', 'exec.mux', 'exec.cold']);
@@ -588,7 +702,10 @@ async function main(): Promise<void> {
     compare(rows, 'get.scout', ['get.scp', 'get.mux']);
     compare(rows, 'put.scout', ['put.scp', 'put.mux']);
     compare(rows, 'rss.perconn', ['rss.controlmaster']);
+    compare(rows, 'shell.clean.fast', ['shell.clean.channel', 'shell.clean.mux']);
+    compare(rows, 'shell.slowrc.fast', ['shell.slowrc.channel', 'shell.slowrc.mux']);
     const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
+    const unmeasured = (id: string) => rows.find((r) => r.id === id)?.notMeasured;
     const targets: Target[] = [
       target('warm exec through scoutd ≤ 1.15× raw ssh2', 'exec.scout / exec.ssh2', v('exec.scout') / v('exec.ssh2'), '<=', 1.15),
       target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
@@ -598,6 +715,9 @@ async function main(): Promise<void> {
       target('100 concurrent execs: throughput ≥ 0.9× raw ssh2 with 8 channels', 'concurrency.scout.rate / concurrency.ssh2.rate', v('concurrency.scout.rate') / v('concurrency.ssh2.rate'), '>=', 0.9),
       target('transfer.get ≥ 1.3× scp', 'get.scout / get.scp', v('get.scout') / v('get.scp'), '>=', 1.3),
       target('≤ 100 KB daemon memory per idle pooled connection', 'rss.perconn: live heap + external, KB', v('rss.perconn'), '<=', 100),
+      target(`slow-rc user (${RC_SLEEP_MS} ms ~/.bashrc): fast path p50 < 5 ms`, 'shell.slowrc.fast, ms', v('shell.slowrc.fast'), '<', 5, unmeasured('shell.slowrc.fast')),
+      target(`slow-rc user: exec channel p50 > ${RC_SLEEP_MS} ms (checks the fixture: the rc runs on every exec channel)`, 'shell.slowrc.channel, ms', v('shell.slowrc.channel'), '>', RC_SLEEP_MS, unmeasured('shell.slowrc.channel')),
+      target('clean user: fast path ≤ 0.6× an exec channel', 'shell.clean.fast / shell.clean.channel', v('shell.clean.fast') / v('shell.clean.channel'), '<=', 0.6),
     ];
     const result: BenchResult = {
       schema: 1,

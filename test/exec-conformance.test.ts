@@ -1,18 +1,17 @@
 // The ssh.exec conformance suite, run against a real scoutd in both exec modes: `off` (an exec channel per
-// command, the reference) and `on` (short commands through a resident shell). Every test asserts the same
-// expected result in both modes, and in `on` mode that the fast path really served the eligible calls.
-import { execFile } from 'node:child_process';
+// command, the reference) and `on` (short commands through a resident shell), the latter for a /bin/sh (dash)
+// login and for a bash login with rc files, where plain commands run in the resident shell itself
+// (plain-command.ts). Every test asserts the same expected result in every configuration, and in `on` mode
+// that the fast path really served the eligible calls.
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
 import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import { scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
-import { startFleet, type Fleet } from './fixtures/sshd.js';
+import { expectCode, remoteProcesses as processesOf, until } from './fixtures/expect.js';
+import { ensureUser, startFleet, type Fleet } from './fixtures/sshd.js';
 
-const pexec = promisify(execFile);
 /** A printf format printing bytes 0…255 in order, as octal escapes (printf turns \045 into a literal %). */
 const ALL_BYTES_FORMAT = Array.from({ length: 256 }, (_, i) => `\\${i.toString(8).padStart(3, '0')}`).join('');
 
@@ -22,12 +21,16 @@ beforeAll(async () => {
   // `slow` models a login whose rc files take a second: every session sleeps before running its command.
   // `noloop` models a login shell that cannot run the resident loop (fish, csh): the loop's session fails at
   // once while every other command runs.
-  fleet = await startFleet(['web1', 'slow', 'noloop'], {
+  // `bash1` logs in as a second user whose login shell is bash, with an rc file (bashRc).
+  fleet = await startFleet(['web1', 'slow', 'noloop', 'bash1'], {
     perHost: {
+      bash1: { config: [`AllowUsers ${BASH_USER}`] },
       slow: { config: ['ForceCommand sleep 1; eval "$SSH_ORIGINAL_COMMAND"'] },
       noloop: { config: ['ForceCommand case "$SSH_ORIGINAL_COMMAND" in *__scout_n*) echo "unsupported shell" >&2; exit 127;; *) eval "$SSH_ORIGINAL_COMMAND";; esac'] },
     },
   });
+  fleet.writeConfig({ bash1: [`User ${BASH_USER}`] });
+  writeBashRc(fleet.root);
 });
 
 afterAll(async () => {
@@ -35,40 +38,43 @@ afterAll(async () => {
 });
 
 /** Processes of the remote test user whose command line contains `needle`. */
-async function remoteProcesses(needle: string): Promise<string[]> {
-  try {
-    const { stdout } = await pexec('pgrep', ['-u', fleet.user, '-f', '-a', needle]);
-    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
+const remoteProcesses = (needle: string, user = fleet.user) => processesOf(user, needle);
+
+/** The second remote user, with bash as login shell (created as root; the rest of the suite needs no root). */
+const BASH_USER = 'scout-test-bash';
+
+/**
+ * The bash login's ~/.bashrc (bash started by sshd reads it even for a command: Debian's SSH_SOURCE_BASHRC):
+ * a function, an alias, a function that shadows a program and changes the shell's directory, and a PATH with
+ * two directories for the program-lookup test.
+ */
+function writeBashRc(root: string): void {
+  const { home } = ensureUser(BASH_USER, '/bin/bash');
+  for (const dir of ['bin-a', 'bin-b']) fs.mkdirSync(path.join(root, dir), { mode: 0o755 });
+  fs.writeFileSync(path.join(home, '.bashrc'), [
+    'greet() { echo "hello from rc"; }',
+    'stat() { cd /; command stat "$@"; }',
+    "alias ll='ls -l'",
+    `PATH=${root}/bin-a:${root}/bin-b:$PATH`,
+    '',
+  ].join('\n'), { mode: 0o644 });
 }
 
-/** Poll `check` until it returns true, with a bound; for states that have no event to wait on. */
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+const CONFIGS = [
+  { mode: 'off', host: 'web1', tag: 42, login: 'sh' },
+  { mode: 'on', host: 'web1', tag: 41, login: 'sh' },
+  { mode: 'off', host: 'bash1', tag: 44, login: 'bash' },
+  { mode: 'on', host: 'bash1', tag: 43, login: 'bash' },
+] as const;
 
-async function expectCode(p: Promise<unknown>, code: string): Promise<ScoutError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  if (!isScoutError(err)) throw new Error(`expected ${code}, got ${err === undefined ? 'a result' : String(err)}`);
-  expect(err.code, err.message).toBe(code);
-  return err;
-}
-
-describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode) => {
+describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ mode, host, tag, login }) => {
+  const user = () => (login === 'bash' ? BASH_USER : fleet.user);
   let daemon: DaemonProc;
   let c: ScoutClient;
-  // Fresh sleep arguments per mode, so pgrep in one mode never sees the other's processes.
-  const tag = mode === 'on' ? 41 : 42;
+  // (tag: fresh sleep arguments per configuration, so pgrep in one never sees another's processes.)
 
   beforeAll(async () => {
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, `run-${mode}`, 'scoutd.sock'), SCOUT_EXEC_MODE: mode }));
+    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, `run-${mode}-${login}`, 'scoutd.sock'), SCOUT_EXEC_MODE: mode }));
     c = await daemon.client();
   });
 
@@ -79,14 +85,14 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
 
   /** Run a command; `fast` says whether the fast path must serve it in `on` mode (else it falls back). */
   async function run(command: string, extra: Record<string, unknown> = {}, fast = true): Promise<ExecResult> {
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command, ...extra });
+    const r = await c.call<ExecResult>('ssh.exec', { host, command, ...extra });
     expect(r.via, command).toBe(mode === 'on' && fast ? 'warm-shell' : 'exec-channel');
     return r;
   }
 
   it('stdout and stderr apart, exactly, with the exit code; output without a trailing newline; cwd', async () => {
     expect(await run("printf 'out\\nline2'; printf 'err' >&2; exit 7")).toMatchObject({ stdout: 'out\nline2', stderr: 'err', exitCode: 7, signal: null, truncated: false });
-    expect(await run('id -un; pwd', { cwd: '/tmp' })).toMatchObject({ stdout: `${fleet.user}\n/tmp\n`, exitCode: 0 });
+    expect(await run('id -un; pwd', { cwd: '/tmp' })).toMatchObject({ stdout: `${user()}\n/tmp\n`, exitCode: 0 });
     expect(await run('printf ""')).toMatchObject({ stdout: '', stderr: '', exitCode: 0 });
     const missing = await run('nosuchcommand-7');
     expect(missing.exitCode).toBe(127);
@@ -129,7 +135,7 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
 
   it('streamed output arrives as exec.output notifications that add up to the result', async () => {
     const got = { stdout: '', stderr: '' };
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
+    const r = await c.call<ExecResult>('ssh.exec', { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
       onNotification: (m, params) => {
         if (m === 'exec.output') got[params.stream as 'stdout' | 'stderr'] += params.data as string;
       },
@@ -157,7 +163,7 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     // Detached from stdout, a background child does not hold the call.
     expect(await run(`sleep ${tag}01 >/dev/null 2>&1 & echo detached`, {}, false)).toMatchObject({ stdout: 'detached\n' });
-    await c.call('ssh.exec', { host: 'web1', command: `pkill -f 'sleep ${tag}01' || true` });
+    await c.call('ssh.exec', { host, command: `pkill -f 'sleep ${tag}01' || true` });
   });
 
   it('a command killed by a signal reports the signal', async () => {
@@ -174,27 +180,27 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
 
   it('a timeout kills the command and its children and the connection stays usable', async () => {
     const t0 = Date.now();
-    await expectCode(c.call('ssh.exec', { host: 'web1', command: `sleep ${tag}02 | cat; echo never`, timeoutMs: 500 }), 'COMMAND_TIMEOUT');
+    await expectCode(c.call('ssh.exec', { host, command: `sleep ${tag}02 | cat; echo never`, timeoutMs: 500 }), 'COMMAND_TIMEOUT');
     expect(Date.now() - t0).toBeLessThan(5_000);
-    await until(async () => (await remoteProcesses(`sleep ${tag}02`)).length === 0, 5_000, 'the remote sleep to exit');
+    await until(async () => (await remoteProcesses(`sleep ${tag}02`, user())).length === 0, 5_000, 'the remote sleep to exit');
     expect(await run('echo ok')).toMatchObject({ stdout: 'ok\n' });
-    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
+    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === host)?.created).toBe(1);
   });
 
   it('cancellation kills the command and the next call succeeds', async () => {
     const ac = new AbortController();
-    const p = c.call('ssh.exec', { host: 'web1', command: `sleep ${tag}03; echo never` }, { signal: ac.signal });
-    await until(async () => (await remoteProcesses(`sleep ${tag}03`)).length > 0, 5_000, 'the remote sleep to start');
+    const p = c.call('ssh.exec', { host, command: `sleep ${tag}03; echo never` }, { signal: ac.signal });
+    await until(async () => (await remoteProcesses(`sleep ${tag}03`, user())).length > 0, 5_000, 'the remote sleep to start');
     ac.abort();
     await expectCode(p, 'CANCELLED');
-    await until(async () => (await remoteProcesses(`sleep ${tag}03`)).length === 0, 5_000, 'the remote sleep to exit');
+    await until(async () => (await remoteProcesses(`sleep ${tag}03`, user())).length === 0, 5_000, 'the remote sleep to exit');
     expect(await run('echo ok')).toMatchObject({ stdout: 'ok\n' });
   });
 
   // More calls at once than resident shells: the rest take exec channels. (Kept within MaxSessions: sshd frees
   // a session slot lazily after the cancels above, so more at once can meet "open failed" in either mode.)
   it('six concurrent calls all succeed with their own output', async () => {
-    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'web1', command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => c.call<ExecResult>('ssh.exec', { host, command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
     expect(rs.map((r) => r.stdout)).toEqual(Array.from({ length: 6 }, (_, i) => `n${i}\n`));
     expect(rs.map((r) => r.stderr)).toEqual(Array.from({ length: 6 }, (_, i) => `e${i}\n`));
     expect(rs.filter((r) => r.via === 'warm-shell').length).toBe(mode === 'on' ? 2 : 0);
@@ -204,7 +210,7 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
     const before = (await c.call<StatusResult>('daemon.status')).warmShell!;
     const other = mode === 'on' ? 'off' : 'on';
     await run('true');
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo x', mode: other });
+    const r = await c.call<ExecResult>('ssh.exec', { host, command: 'echo x', mode: other });
     expect(r.via).toBe(other === 'on' ? 'warm-shell' : 'exec-channel');
     await run('sleep 0 & wait', {}, false);
     const after = (await c.call<StatusResult>('daemon.status')).warmShell!;
@@ -215,6 +221,61 @@ describe.each(['off', 'on'] as const)('ssh.exec with SCOUT_EXEC_MODE=%s', (mode)
     expect((await c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
     const st = await scoutctl(['status'], daemon.env);
     expect(st.stdout).toContain(`warm shells: ${after.live} live, ${after.hits} fast-path call`);
+  });
+});
+
+describe('plain commands in a bash login run in the resident shell itself', () => {
+  let daemon: DaemonProc;
+  let c: ScoutClient;
+
+  beforeAll(async () => {
+    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, 'run-plain', 'scoutd.sock') }));
+    c = await daemon.client();
+  });
+
+  afterAll(async () => {
+    c?.close();
+    await daemon?.kill9();
+  });
+
+  const exec = (command: string, mode?: 'on' | 'off') => c.call<ExecResult>('ssh.exec', { host: 'bash1', command, ...(mode ? { mode } : {}) });
+  const direct = async () => (await c.call<StatusResult>('daemon.status')).warmShell!.direct;
+
+  it('give what an exec channel gives, without a subshell', async () => {
+    const commands = ['true', 'false', 'ls -d /tmp /nonexistent-9', 'cat /etc/passwd | grep -c root', 'nosuchcommand-8 --flag', 'sleep 0.1; echo out; echo err >&2', 'greet'];
+    await exec('true'); // the resident shell is up
+    const before = await direct();
+    for (const command of commands) {
+      const fast = await exec(command);
+      const reference = await exec(command, 'off');
+      expect(fast.via).toBe('warm-shell');
+      expect({ command, stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode, signal: fast.signal })
+        .toEqual({ command, stdout: reference.stdout, stderr: reference.stderr, exitCode: reference.exitCode, signal: reference.signal });
+    }
+    // `greet` is a function from the rc: it ran (as in an exec channel), but in a subshell.
+    expect(await direct()).toBe(before + commands.length - 1);
+  });
+
+  it('a function from the rc that shadows a program runs in a subshell: its cd does not leak', async () => {
+    const home = (await exec('pwd')).stdout;
+    const before = await direct();
+    const r = await exec('stat -c %n /');
+    expect(r).toMatchObject({ stdout: '/\n', exitCode: 0, via: 'warm-shell' });
+    expect(await direct()).toBe(before);
+    expect((await exec('pwd')).stdout).toBe(home);
+    // printf -v assigns: it is not plain either.
+    await exec('printf -v SCOUT_V 1');
+    expect((await exec('echo "${SCOUT_V-unset}"')).stdout).toBe('unset\n');
+  });
+
+  it('a program installed after a call is found by the next one, as a fresh shell would', async () => {
+    const install = (dir: string, says: string) => fs.writeFileSync(path.join(fleet.root, dir, 'scout-which'), `#!/bin/sh\necho ${says}\n`, { mode: 0o755 });
+    install('bin-b', 'b');
+    const before = await direct();
+    expect((await exec('scout-which')).stdout).toBe('b\n');
+    install('bin-a', 'a'); // earlier in PATH
+    expect((await exec('scout-which')).stdout).toBe('a\n');
+    expect(await direct()).toBe(before + 2);
   });
 });
 

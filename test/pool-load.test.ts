@@ -110,8 +110,11 @@ describe('metrics', () => {
     const status = await c.call<StatusResult>('daemon.status');
     expect(status.pool).toMatchObject({ connections: 1, created: 1, uses: 7, reconnects: 0, keepaliveFailures: 0, queued: 0, errors: { COMMAND_TIMEOUT: 1 } });
     expect(status.pool.channelWaits).toBeGreaterThanOrEqual(4);
+    // Every call has finished: the status call does not count itself.
+    expect(status.inFlight).toBe(0);
     const text = await scoutctl(['status'], daemon.env);
     expect(text.code).toBe(0);
+    expect(text.stdout).toContain('0 calls in flight');
     expect(text.stdout).toMatch(/channel waits: *\d+/);
     expect(text.stdout).toContain('COMMAND_TIMEOUT×1');
     expect(text.stdout).toMatch(/web2 .* 0\/2/);

@@ -53,6 +53,26 @@ describe('ProxyJump', () => {
     c.close();
   });
 
+  it('a reload that changes the bastion replaces the targets behind it too', async () => {
+    fleet.writeConfig({ inner1: ['ProxyJump bastion'], deep: aliasOf('inner2', ['ProxyJump bastion,inner1']) });
+    daemon = await fleet.startDaemon();
+    const c = await daemon.client();
+    for (const host of ['inner1', 'deep']) expect((await c.call<ExecResult>('ssh.exec', { host, command: 'echo a' })).stdout).toBe('a\n');
+    const before = await c.call<PoolListResult>('pool.list');
+    const ids = (p: PoolListResult) => Object.fromEntries(p.connections.map((x) => [x.host, x.id]));
+    expect(Object.keys(ids(before)).sort()).toEqual(['bastion', 'deep', 'inner1']);
+
+    // Only the bastion's own block changes; inner1 and deep (reached through it) must not keep the old route.
+    fleet.writeConfig({ bastion: ['ServerAliveInterval 7'], inner1: ['ProxyJump bastion'], deep: aliasOf('inner2', ['ProxyJump bastion,inner1']) });
+    expect(await c.call('daemon.reload')).toMatchObject({ changed: ['bastion'] });
+    for (const host of ['inner1', 'deep']) expect((await c.call<ExecResult>('ssh.exec', { host, command: 'echo b' })).stdout).toBe('b\n');
+    const after = await c.call<PoolListResult>('pool.list');
+    const live = ids({ ...after, connections: after.connections.filter((x) => !x.retiring) });
+    for (const host of ['bastion', 'inner1', 'deep']) expect(live[host], host).not.toBe(ids(before)[host]);
+    expect(after.connections.find((x) => x.host === 'bastion' && !x.retiring)?.keepalive.intervalMs).toBe(7_000);
+    c.close();
+  });
+
   it('a dead bastion gives an error naming it; the target works once the bastion is back', async () => {
     fleet.writeConfig({ inner1: ['ProxyJump bastion'] });
     daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '3' });

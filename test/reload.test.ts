@@ -1,8 +1,9 @@
 // Reload (SIGHUP, daemon.reload): edited ssh config applies without a restart, and only the connections
 // whose settings changed are replaced; the others stay warm.
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HostInfo, PoolListResult, ReloadResult } from '../src/protocol/methods/index.js';
+import type { ExecResult, HostInfo, JobInfo, JobStartResult, PoolListResult, ReloadResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -66,7 +67,46 @@ describe('reload', () => {
       writeConfigWithout(['web3']);
       const r = await scoutctl(['reload'], daemon.env);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe('reloaded: 2 hosts; added -; removed -; changed web2 (their connections were closed; others stay warm)\n');
+      expect(r.stdout).toBe('reloaded: 2 hosts; added -; removed -; changed web2 (their connections close once the calls on them end; others stay warm)\n');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a call and a job running on a host whose settings change finish on the old connection; new calls use the new settings', async () => {
+    writeConfigWithout(['web3']);
+    daemon = await fleet.startDaemon();
+    const c = await daemon.client();
+    const dir = fs.mkdtempSync(path.join(fleet.root, 'retire-'));
+    fs.chmodSync(dir, 0o777);
+    const gate = path.join(dir, 'gate');
+    // Each command says it started, then waits for the gate this test opens.
+    const gated = (name: string) => `touch ${dir}/${name}; while [ ! -e ${gate} ]; do sleep 0.05; done; echo ${name} done`;
+    try {
+      const logins = { web2: fleet.server('web2').acceptedLogins(), web3: fleet.server('web3').acceptedLogins() };
+      const call = c.call<ExecResult>('ssh.exec', { host: 'web2', command: gated('call') });
+      const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web2', command: gated('job') });
+      await until(() => fs.existsSync(`${dir}/call`) && fs.existsSync(`${dir}/job`), RELOAD_WAIT_MS, 'the call and the job to start');
+      const old = (await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web2')!;
+
+      // web2 now points at web3's sshd.
+      writeConfigWithout([], { web2: [`Port ${fleet.server('web3').port}`] });
+      expect(await c.call<ReloadResult>('daemon.reload')).toMatchObject({ changed: ['web2'] });
+      const during = (await c.call<PoolListResult>('pool.list')).connections.filter((x) => x.host === 'web2');
+      expect(during).toEqual([expect.objectContaining({ id: old.id, retiring: true })]);
+      expect((await scoutctl(['pool'], daemon.env)).stdout).toMatch(new RegExp(`web2 +${old.id} +retiring `));
+
+      // A new call dials the new settings; the running ones are untouched.
+      expect(await c.call<ExecResult>('ssh.exec', { host: 'web2', command: 'echo new' })).toMatchObject({ stdout: 'new\n', exitCode: 0 });
+      expect(fleet.server('web3').acceptedLogins()).toBe(logins.web3 + 1);
+      expect(fleet.server('web2').acceptedLogins()).toBe(logins.web2 + 1);
+
+      fs.writeFileSync(gate, '');
+      expect(await call).toMatchObject({ stdout: 'call done\n', exitCode: 0 });
+      expect(await c.call<JobInfo>('jobs.wait', { jobId, timeoutMs: RELOAD_WAIT_MS })).toMatchObject({ state: 'exited', exitCode: 0 });
+      // With its last user gone, the retired connection closes; the new one stays.
+      await until(async () => !(await c.call<PoolListResult>('pool.list')).connections.some((x) => x.id === old.id), RELOAD_WAIT_MS, 'the retired connection to close');
+      expect((await c.call<PoolListResult>('pool.list')).connections.filter((x) => x.host === 'web2').map((x) => x.retiring ?? false)).toEqual([false]);
     } finally {
       c.close();
     }

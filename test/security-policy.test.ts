@@ -134,6 +134,21 @@ describe('roots', () => {
     await denied(client.call('transfer.copy', { from: { host: 'web1', path: `${R}/app/escape/key.txt` }, to: { host: 'web3', path: `${R}/marker` } }), 'outside-roots');
   });
 
+  it('put -r onto a symlink inside the root that leads out replaces the link and writes nothing outside', async () => {
+    // A local tree named like the root's `escape` link (→ ../secret): the copy lands beside its temp dir in
+    // the root and is renamed over the link itself; nothing goes through the link.
+    const tree = path.join(local, 'tree', 'escape');
+    fs.mkdirSync(tree, { recursive: true });
+    fs.writeFileSync(path.join(tree, 'key.txt'), 'overwritten?\n');
+    try {
+      const r = await client.call<{ path: string }>('transfer.put', { host: 'web1', localPath: tree, remotePath: `${R}/app`, recursive: true });
+      expect(r.path).toBe(`${R}/app/escape`);
+      expect((await fleet.runAsUser(`cat ${R}/secret/key.txt; ls ${R}/secret; test -L ${R}/app/escape || cat ${R}/app/escape/key.txt`)).stdout).toBe('top-secret\nkey.txt\noverwritten?\n');
+    } finally {
+      await fleet.runAsUser(`rm -rf ${R}/app/escape && ln -s ../secret ${R}/app/escape`);
+    }
+  });
+
   it('exec runs in the root by default and refuses a cwd outside it', async () => {
     expect((await exec('web1', 'pwd')).stdout).toBe(`${R}/app\n`);
     expect((await exec('web1', 'pwd', { cwd: `${R}/app/inside` })).stdout).toBe(`${R}/app/sub\n`);

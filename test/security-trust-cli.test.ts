@@ -60,6 +60,20 @@ describe('scoutctl trust', () => {
     expect(fs.readFileSync(fleet.knownHostsPath, 'utf8')).not.toContain(key('web8'));
     fleet.writeConfig();
   });
+
+  it('a host behind ProxyJump: its key is fetched through the jump host, recorded, and the host then connects', async () => {
+    // `inner` is web6's sshd reached through web5; only web5 is known.
+    const s = fleet.server('web6');
+    fleet.writeConfig({ inner: ['HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes', 'ProxyJump web5'] }, { knownHosts: false });
+    writeKnownHosts([`${name('web5')} ${key('web5')}`]);
+    await withDaemon();
+    expect(await connect('inner')).toBe('HOST_KEY_UNKNOWN');
+    const r = await scoutctl(['trust', 'inner', '--yes'], trust.daemon.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Recorded ED25519 key ${await fp('web6')} for inner as ${name('web6')}`);
+    expect(await connect('inner')).toBe('ok');
+    fleet.writeConfig();
+  });
 });
 
 describe('socket directory', () => {

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
-import { inspectHostKey, preferredKeyTypes, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
+import { inspectHostKey, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
 import { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
-import { fetchHostKey, type SshConnection } from '../ssh/connection.js';
-import { Dialer, orderHostKeyAlgorithms } from './dialer.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { Dialer } from './dialer.js';
 import { newWarmShellCounters } from '../ssh/warm-shells.js';
 import type { Services } from './context.js';
 import { daemonMethods } from './handlers/daemon.js';
@@ -153,14 +153,18 @@ export class Daemon {
     this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }
 
-  /** Re-read ssh config; connections to removed or changed hosts are closed, others stay warm. */
+  /** Re-read ssh config; connections to removed or changed hosts retire (close once idle), others stay warm. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
     // The policy first: a broken file keeps the previous policy and configuration (the error says why).
     this.services.policy = Policy.load(this.settings.configPath);
+    // Every pooled connection whose route (its host entry or any jump hop's) the new config changes retires:
+    // calls and jobs already on it finish there, new ones dial with the new settings.
+    const dialer = this.dialerFor();
+    const routes = new Map(this.pool.keys().map((key) => [key, dialer.signature(key)]));
     const diff = this.registry.reload();
     this.audit.reopen();
     this.refreshWarnings();
-    for (const host of [...diff.removed, ...diff.changed]) void this.pool.drop(host, 'configuration changed');
+    for (const [key, before] of routes) if (dialer.signature(key) !== before) this.pool.retire(key, 'configuration changed');
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
   }
@@ -231,12 +235,11 @@ export class Daemon {
   }
 
   /** The key the host's server offers to a connect from us (same algorithm preference as a real dial). */
+  /** The key `host` offers (through its ProxyJump hops), for hosts.hostKey and hosts.trust. */
   private offeredKey(host: string): Promise<Buffer> {
-    const entry = this.registry.get(host);
-    if (entry.proxyJump?.length) throw new ScoutError('CONNECT_FAILED', `${host} is reached through ProxyJump; fetching its host key that way is not supported yet: run 'ssh ${host}' once instead`, { host });
-    return fetchHostKey({ host, hostname: entry.hostname, port: entry.port, connectTimeoutMs: entry.connectTimeoutMs ?? this.settings.connectTimeoutMs, hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust)) });
+    this.registry.get(host); // UNKNOWN_HOST for a name that is not configured
+    return this.dialerFor().offeredKey(host);
   }
-
 
   private dialer: Dialer | undefined;
   /** ProxyJump targets are dialled through pooled jump connections (see dialer.ts). */

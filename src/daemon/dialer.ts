@@ -11,7 +11,7 @@ import type { HostEntry } from '../hosts/ssh-config.js';
 import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
-import { SshConnection } from '../ssh/connection.js';
+import { SshConnection, fetchHostKey } from '../ssh/connection.js';
 import { jumpFailed } from '../ssh/errors.js';
 import type { Settings } from './settings.js';
 import type { WarmShellCounters } from '../ssh/warm-shells.js';
@@ -43,6 +43,27 @@ export class Dialer {
     return { entry, via: entry.proxyJump?.join(',') };
   }
 
+  /**
+   * What a connection for `key` is dialled from: its host entry and every jump hop's. A reload compares this
+   * before and after, so a target behind a bastion whose block changed is replaced too, as is a chain key
+   * (`a,b`) or a hop written as `user@host:port` that a new `Host` pattern now matches.
+   */
+  signature(key: string): string {
+    const parts: string[] = [];
+    let k: string | undefined = key;
+    for (let hop = 0; k !== undefined && hop <= MAX_JUMP_HOPS; hop++) {
+      try {
+        const r = this.route(k);
+        parts.push(JSON.stringify(r.entry));
+        k = r.via;
+      } catch (err) {
+        parts.push(`unresolvable: ${(err as Error).message}`);
+        break;
+      }
+    }
+    return parts.join('\n');
+  }
+
   /** Total time a connect to `key` may take, retries included: the host's ConnectTimeout. */
   connectTimeoutMs(key: string): number {
     try {
@@ -54,37 +75,74 @@ export class Dialer {
 
   /** Open a connection for a pool key (used as the pool's `dial`); `timeoutMs` bounds this attempt. */
   async dial(key: string, timeoutMs?: number): Promise<SshConnection> {
-    const { entry, via } = this.route(key);
-    this.checkChain(key);
-    if (entry.proxyCommand !== undefined) {
-      // Running a config-supplied shell command from a daemon is out of scope; dialling directly instead
-      // would silently bypass whatever the command does (a bastion, a VPN hop), so refuse and say why.
-      throw new ScoutError('CONNECT_FAILED', `${entry.name} uses ProxyCommand, which scoutd does not run: use ProxyJump instead (ProxyCommand ${entry.proxyCommand})`, { host: entry.name, reason: 'proxy-command', transient: false });
-    }
+    const { entry, via } = this.routable(key);
     if (via === undefined) return this.dialEntry(entry, undefined, timeoutMs);
-    let jump: SshConnection;
-    try {
-      jump = await this.pool.acquire(via);
-    } catch (err) {
-      throw jumpFailed(entry.name, hopName(via), err);
-    }
-    // The jump connection is in use for as long as the target connection lives: never reaped or evicted.
-    const release = this.pool.retain(via, jump);
-    let sock: Duplex;
-    try {
-      sock = await jump.forwardOut(entry.hostname, entry.port);
-    } catch (err) {
-      release();
-      throw jumpFailed(entry.name, hopName(via), err);
-    }
+    const { sock, release } = await this.tunnel(entry, via);
     try {
       const conn = await this.dialEntry(entry, sock, timeoutMs);
+      // The jump connection stays in use for as long as the target connection lives.
       conn.once('close', release);
       return conn;
     } catch (err) {
       release();
       sock.destroy();
       throw err;
+    }
+  }
+
+  /**
+   * The host key the server for `key` offers, reached the way a connection would be (through its ProxyJump
+   * hops), without logging in to it.
+   */
+  async offeredKey(key: string): Promise<Buffer> {
+    const { entry, via } = this.routable(key);
+    const opts = {
+      host: key,
+      hostname: entry.hostname,
+      port: entry.port,
+      connectTimeoutMs: entry.connectTimeoutMs ?? this.settings.connectTimeoutMs,
+      hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust)),
+    };
+    if (via === undefined) return fetchHostKey(opts);
+    const { sock, release } = await this.tunnel(entry, via);
+    try {
+      return await fetchHostKey({ ...opts, sock });
+    } finally {
+      release();
+      sock.destroy();
+    }
+  }
+
+  /** The route for `key`, refusing loops and ProxyCommand before anything is dialled. */
+  private routable(key: string): Route {
+    const route = this.route(key);
+    this.checkChain(key);
+    const { entry } = route;
+    if (entry.proxyCommand !== undefined) {
+      // Running a config-supplied shell command from a daemon is out of scope; dialling directly instead
+      // would silently bypass whatever the command does (a bastion, a VPN hop), so refuse and say why.
+      throw new ScoutError('CONNECT_FAILED', `${entry.name} uses ProxyCommand, which scoutd does not run: use ProxyJump instead (ProxyCommand ${entry.proxyCommand})`, { host: entry.name, reason: 'proxy-command', transient: false });
+    }
+    return route;
+  }
+
+  /**
+   * A stream to `entry` through the pooled connection `via`, which is held in use (never reaped or evicted)
+   * until `release` is called.
+   */
+  private async tunnel(entry: HostEntry, via: string): Promise<{ sock: Duplex; release: () => void }> {
+    let jump: SshConnection;
+    try {
+      jump = await this.pool.acquire(via);
+    } catch (err) {
+      throw jumpFailed(entry.name, hopName(via), err);
+    }
+    const release = this.pool.retain(via, jump);
+    try {
+      return { sock: await jump.forwardOut(entry.hostname, entry.port), release };
+    } catch (err) {
+      release();
+      throw jumpFailed(entry.name, hopName(via), err);
     }
   }
 

@@ -77,6 +77,8 @@ export interface ConnectionSnapshot {
   keepalive: { intervalMs: number; countMax: number };
   /** An extra connection opened because the host's channels were all taken. */
   overflow?: boolean;
+  /** Taken out of service by a reload: finishes the calls on it, then closes. */
+  retiring?: boolean;
 }
 
 /** Overflow connections idle this long are closed (they serve bursts; the primary stays warm). */
@@ -109,6 +111,11 @@ export class Pool {
   private readonly calls = new WeakMap<SshConnection, number>();
   private readonly dialing = new Map<string, Promise<SshConnection>>();
   private readonly stats = new Map<string, HostStats>();
+  /**
+   * Connections a reload took out of service (their host's settings changed or it was removed), by pool key:
+   * they take no new calls, finish the calls and jobs already on them, and close when the last one ends.
+   */
+  private readonly retiring = new Map<SshConnection, string>();
   private task: ScheduledTask | undefined;
   private closing = false;
 
@@ -181,6 +188,7 @@ export class Pool {
         conn.active--;
         conn.lastUsed = Date.now();
         this.calls.set(conn, (this.calls.get(conn) ?? 1) - 1);
+        this.closeIfRetired(conn);
       }
     }
   }
@@ -250,7 +258,13 @@ export class Pool {
       done = true;
       conn.active--;
       conn.lastUsed = Date.now();
+      this.closeIfRetired(conn);
     };
+  }
+
+  /** Pool keys with a connection in service (primary or overflow). */
+  keys(): string[] {
+    return [...new Set([...this.live.keys(), ...this.overflow.keys()])];
   }
 
   /** The connection to `host` if one is open (no dialling). */
@@ -266,6 +280,35 @@ export class Pool {
     this.overflow.delete(host);
     await Promise.all(conns.map((c) => c.close(reason)));
     return conns.length;
+  }
+
+  /**
+   * Take the host's connections out of service without cutting what runs on them (a reload changed or
+   * removed the host): new calls dial afresh with the new settings, while calls, jobs and tunnels already on
+   * the old connections finish there; each closes when its last user is done (at once when idle). Returns
+   * how many connections were retired.
+   */
+  retire(host: string, reason: string): number {
+    const conns = [...(this.live.has(host) ? [this.live.get(host)!] : []), ...this.extras(host)];
+    this.live.delete(host);
+    this.overflow.delete(host);
+    for (const conn of conns) {
+      this.retiring.set(conn, reason);
+      conn.once('close', () => this.retiring.delete(conn));
+      // Idle resident shells would serve no one: give their sessions back now.
+      conn.shells.closeIdle();
+      if (!this.closeIfRetired(conn)) this.opts.log.info({ host, conn: conn.id, active: conn.active, reason }, 'connection retiring: it closes when the calls on it end');
+    }
+    return conns.length;
+  }
+
+  /** Close `conn` if it is retiring and nothing uses it any more; true when it was closed. */
+  private closeIfRetired(conn: SshConnection): boolean {
+    const reason = this.retiring.get(conn);
+    if (reason === undefined || conn.active > 0 || (this.calls.get(conn) ?? 0) > 0) return false;
+    this.retiring.delete(conn);
+    void conn.close(reason);
+    return true;
   }
 
   /** Close connections idle longer than the idle timeout with no call using them. */
@@ -298,14 +341,16 @@ export class Pool {
   async closeAll(): Promise<void> {
     this.closing = true;
     this.task?.stop();
-    const all = [...this.allConnections()].map(([, c]) => c);
+    const all = [...[...this.allConnections()].map(([, c]) => c), ...this.retiring.keys()];
     this.live.clear();
     this.overflow.clear();
+    this.retiring.clear();
     await Promise.all(all.map((c) => c.close('scoutd shutting down')));
   }
 
   list(): ConnectionSnapshot[] {
-    return [...this.allConnections()].map(([host, c]) => {
+    const retiring = [...this.retiring.keys()].filter((c) => !c.closed).map((c) => [c.host, c] as [string, SshConnection]);
+    return [...this.allConnections(), ...retiring].map(([host, c]) => {
       const slots = c.slots.stats();
       return {
         host: c.host,
@@ -321,7 +366,7 @@ export class Pool {
         refusedOpens: slots.refused,
         warmShells: c.shells.live,
         keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
-        ...(this.live.get(host) === c ? {} : { overflow: true }),
+        ...(this.retiring.has(c) ? { retiring: true } : this.live.get(host) === c ? {} : { overflow: true }),
       };
     });
   }

@@ -354,11 +354,12 @@ function authError(err: unknown, opts: DialOptions, auth: { tried: string[]; enc
  * The host key a server offers, without logging in: the handshake runs up to host-key verification, the key
  * is kept and the connection refused there (nothing is authenticated, no credential is offered).
  */
-export function fetchHostKey(opts: { host: string; hostname: string; port: number; connectTimeoutMs: number; hostKeyAlgorithms?: string[] }): Promise<Buffer> {
+export function fetchHostKey(opts: { host: string; hostname: string; port: number; connectTimeoutMs: number; hostKeyAlgorithms?: string[]; sock?: Duplex }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const addr = `${opts.hostname}:${opts.port}`;
     const client = new Client();
-    const sock = openTcp(opts.hostname, opts.port);
+    // `sock`: a stream already open to the server (a ProxyJump tunnel).
+    const sock = opts.sock ?? openTcp(opts.hostname, opts.port);
     let key: Buffer | undefined;
     let settled = false;
     const finish = (err?: unknown) => {

@@ -27,6 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { parseInventory, type ShellInventory } from './plain-command.js';
 import { CappedBuffer, KILL_GRACE_MS, TERM_GRACE_MS, cancelled, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
@@ -45,28 +46,38 @@ const VAR = '__scout';
  * until the nonce line. The loop leaves shell options as the rc set them (the subshell sees them, as a normal
  * exec would) and is written to survive them: every variable is assigned before use (`set -u`) and every
  * status is taken in an `&&`/`||` list (`set -e`).
+ *
+ * The ready line also says what the shell is (plain-command.ts): bash outside POSIX mode and without
+ * DEBUG/ERR/RETURN traps lists its builtins and the names its rc files shadowed (functions, aliases) besides
+ * its reserved words, so the daemon can tell which commands are safe to run without a subshell. A nonce
+ * starting with `d` asks for that; `s` for the subshell.
  */
 function bootstrap(ready: string): string {
+  // One line, each part ending in its separator: the shells number an eval'd command's lines from the line of
+  // the `eval`, so on line 1 an error message names the line an exec channel would (`bash: line 1: …`).
   return [
     // The loop's own stderr goes to /dev/null and the channel's stderr is kept on fd 9 for the commands: a
     // shell reports a foreground child killed by a signal on its stderr ("Killed"), which `sh -c CMD` never
     // prints about itself, so that report must not reach the command's stderr.
-    `exec 9>&2 2>/dev/null`,
-    `printf '%s\\n' '${ready}'`,
-    `while IFS= read -r ${VAR}_n; do`,
-    `${VAR}_c=`,
-    `while IFS= read -r ${VAR}_l; do`,
-    `[ "$${VAR}_l" = "$${VAR}_n" ] && break`,
-    `${VAR}_c="$${VAR}_c$${VAR}_l`,
-    `"`,
+    `exec 9>&2 2>/dev/null;`,
+    // A newline without writing one (POSIX sh has no $'\n'); `$(…)` drops trailing newlines, hence the x.
+    `${VAR}_nl=$(printf '\\nx'); ${VAR}_nl=\${${VAR}_nl%x};`,
+    `if [ -n "\${BASH_VERSION-}" ] && [ -z "$(trap -p DEBUG ERR RETURN)" ] && ! shopt -qo posix;`,
+    `then printf '%s bash\\t%s\\t%s\\n' '${ready}' "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
+    `else printf '%s sh\\n' '${ready}'; fi;`,
+    `while IFS= read -r ${VAR}_n; do ${VAR}_c=;`,
+    `while IFS= read -r ${VAR}_l; do [ "$${VAR}_l" = "$${VAR}_n" ] && break; ${VAR}_c="$${VAR}_c$${VAR}_l$${VAR}_nl"; done;`,
+    `printf 'S%s\\n' "$${VAR}_n"; printf 'S%s\\n' "$${VAR}_n" >&9;`,
+    `case $${VAR}_n in`,
+    // A plain command, in this shell: nothing it can do changes the shell. `hash -r` forgets the program
+    // paths it looked up, as a fresh shell would not know them either (a program installed later is found).
+    `d*) eval "$${VAR}_c" </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$?; hash -r ;;`,
+    // The command's text is unset inside eval's own first line, so the subshell holds no variable of ours.
+    `*) ( unset ${VAR}_n ${VAR}_l ${VAR}_s ${VAR}_nl; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$? ;;`,
+    'esac;',
+    `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&9;`,
     'done',
-    `printf 'S%s\\n' "$${VAR}_n"; printf 'S%s\\n' "$${VAR}_n" >&9`,
-    // The command's text is unset inside eval's own first line, so line numbers in error messages are the
-    // command's and the subshell holds no variable of ours.
-    `( unset ${VAR}_n ${VAR}_l ${VAR}_s; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$?`,
-    `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&9`,
-    'done',
-  ].join('\n');
+  ].join(' ');
 }
 
 /** Why a command cannot take the fast path, or undefined when it can. */
@@ -187,6 +198,8 @@ export class WarmShell {
   private constructor(
     private readonly stream: ClientChannel,
     readonly host: string,
+    /** What the shell said about itself: decides which commands may skip the subshell. */
+    readonly inventory: ShellInventory,
   ) {
     stream.on('data', (chunk: Buffer) => this.active?.out.feed(chunk));
     stream.stderr.on('data', (chunk: Buffer) => this.active?.err.feed(chunk));
@@ -208,7 +221,7 @@ export class WarmShell {
    * `onGone` runs once when the channel is gone (or never opened), to give its channel slot back.
    */
   static start(client: Client, host: string, onGone: () => void, timeoutMs = SHELL_START_TIMEOUT_MS, onOpen?: () => void): Promise<WarmShell> {
-    const ready = `R${randomBytes(16).toString('hex')}\n`;
+    const ready = `R${randomBytes(16).toString('hex')}`;
     return new Promise((resolve, reject) => {
       let settled = false;
       let stream: ClientChannel | undefined;
@@ -223,7 +236,7 @@ export class WarmShell {
         reject(new NotStartedError(why, stream ? 'shell' : 'channel'));
       };
       const timer = setTimeout(() => fail(`no ready line within ${timeoutMs} ms`), timeoutMs);
-      client.exec(bootstrap(ready.slice(0, -1)), (err, s) => {
+      client.exec(bootstrap(ready), (err, s) => {
         if (err) {
           onGone();
           return fail(`could not open a channel: ${err.message}`);
@@ -236,16 +249,23 @@ export class WarmShell {
           try { s.close(); } catch { /* already closed */ }
           return;
         }
-        const scanner = new MarkerScanner(Buffer.from(ready));
+        const scanner = new MarkerScanner(Buffer.from(`${ready} `));
+        let line: Buffer | undefined; // the ready line's rest (the shell's inventory), once the marker is seen
         const onData = (chunk: Buffer) => {
           // Everything the rc files print before the ready line is theirs, not a command's.
-          if (scanner.feed(chunk) === undefined || settled) return;
+          if (line === undefined) {
+            const rest = scanner.feed(chunk);
+            if (rest === undefined) return;
+            line = rest;
+          } else line = Buffer.concat([line, chunk]);
+          const nl = line.indexOf(0x0a);
+          if (nl < 0 || settled) return;
           settled = true;
           clearTimeout(timer);
           s.off('data', onData);
           s.off('close', onEarlyClose);
           s.off('exit', onEarlyExit);
-          resolve(new WarmShell(s, host));
+          resolve(new WarmShell(s, host, parseInventory(line.subarray(0, nl).toString('utf8'))));
         };
         const onEarlyExit = (code: number | null, signalName?: string) => fail(`the login shell exited before it was ready (${signalName ?? `status ${code}`})`);
         const onEarlyClose = () => fail('the channel closed before the shell was ready');
@@ -259,18 +279,22 @@ export class WarmShell {
   }
 
   /**
-   * Run `command` in a subshell of this shell. Resolves with the same outcome an exec channel would give, or
+   * Run `command` in a subshell of this shell, or with `direct` (a plain command only) in the shell itself.
+   * Resolves with the same outcome an exec channel would give, or
    * rejects with COMMAND_TIMEOUT / CANCELLED (the shell is stopped with the command), CONNECTION_LOST,
    * REMOTE_IO (the shell died while the command ran), or NotStartedError (the command never started).
    */
-  run(command: string, opts: ExecOptions): Promise<ExecOutcome> {
+  run(command: string, opts: ExecOptions, direct = false): Promise<ExecOutcome> {
     if (this.dead) return Promise.reject(new NotStartedError('the shell has exited'));
     if (this.busy) throw new Error('WarmShell.run while busy'); // a bug in the caller, not a remote condition
     this.busy = true;
     this.runs++;
     const started = performance.now();
-    let nonce = randomBytes(16).toString('hex');
-    while (command.split('\n').includes(nonce)) nonce = randomBytes(16).toString('hex');
+    // The nonce's first letter picks the lane in the loop: `d` runs the command in the shell itself (a plain
+    // command, see plain-command.ts), `s` in a subshell.
+    const lane = direct ? 'd' : 's';
+    let nonce = lane + randomBytes(16).toString('hex');
+    while (command.split('\n').includes(nonce)) nonce = lane + randomBytes(16).toString('hex');
     const out = new CappedBuffer(opts.maxOutputBytes);
     const errOut = new CappedBuffer(opts.maxOutputBytes);
     const host = this.host;

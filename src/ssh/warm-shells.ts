@@ -5,6 +5,7 @@ import type { Client } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { ChannelSlots, SlotRelease } from './channel-slots.js';
 import type { ExecOptions, ExecOutcome } from './exec.js';
+import { isPlainCommand } from './plain-command.js';
 import { NotStartedError, SHELL_START_TIMEOUT_MS, WarmShell, fastPathObstacle } from './warm-shell.js';
 
 /** `auto`: fast path when eligible and the host's shell can run it; `on`: as auto, but a shell that cannot
@@ -19,6 +20,8 @@ export const DEFAULT_WARM_SHELLS = 2;
 export interface WarmShellCounters {
   /** Calls served by a resident shell. */
   hits: number;
+  /** Of those, plain commands run in the resident shell itself, without a subshell (plain-command.ts). */
+  direct: number;
   /** Calls that took an exec channel although the mode allowed the fast path, by reason. */
   fallbacks: Record<string, number>;
   /** Resident shells started. */
@@ -28,7 +31,7 @@ export interface WarmShellCounters {
 }
 
 export function newWarmShellCounters(): WarmShellCounters {
-  return { hits: 0, fallbacks: {}, started: 0, restarts: 0 };
+  return { hits: 0, direct: 0, fallbacks: {}, started: 0, restarts: 0 };
 }
 
 export class WarmShells {
@@ -90,8 +93,10 @@ export class WarmShells {
         }
       }
       try {
-        const outcome = await shell.run(command, { ...opts, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) });
+        const direct = isPlainCommand(command, shell.inventory);
+        const outcome = await shell.run(command, { ...opts, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) }, direct);
         this.counters.hits++;
+        if (direct) this.counters.direct++;
         return outcome;
       } catch (err) {
         if (err instanceof NotStartedError) {
@@ -161,6 +166,14 @@ export class WarmShells {
   /** Stop every resident shell (the connection stays). */
   closeAll(): void {
     for (const s of this.shells.splice(0)) s.close();
+  }
+
+  /** Stop the resident shells no call is using (a busy one finishes its call first). */
+  closeIdle(): void {
+    for (const s of this.shells.filter((x) => !x.busy)) {
+      s.close();
+      this.shells.splice(this.shells.indexOf(s), 1);
+    }
   }
 
   private retire(shell: WarmShell): void {

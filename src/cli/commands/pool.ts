@@ -12,7 +12,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (pool.connections.length === 0) ctx.io.out('No pooled connections.\n');
-    else ctx.io.out(table(pool.connections.map((c) => [c.host, String(c.id), c.overflow ? `${c.state} (overflow)` : c.state, ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'STATE', 'OPENED', 'LAST USED', 'USES', 'CHANNELS']) + '\n');
+    else ctx.io.out(table(pool.connections.map((c) => [c.host, String(c.id), c.retiring ? 'retiring' : c.overflow ? `${c.state} (overflow)` : c.state, ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'STATE', 'OPENED', 'LAST USED', 'USES', 'CHANNELS']) + '\n');
     if (pool.hosts.length) {
       ctx.io.out('\n' + table(pool.hosts.map((h) => [
         h.host, String(h.created), String(h.closed), String(h.reconnects ?? 0), String(h.uses),

@@ -22,7 +22,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (ctx.json) ctx.io.out(json({ reloaded: true, ...r }) + '\n');
     else {
       const list = (xs: string[]) => (xs.length ? xs.join(', ') : '-');
-      ctx.io.out(`reloaded: ${r.hosts} host${r.hosts === 1 ? '' : 's'}; added ${list(r.added)}; removed ${list(r.removed)}; changed ${list(r.changed)} (their connections were closed; others stay warm)\n`);
+      ctx.io.out(`reloaded: ${r.hosts} host${r.hosts === 1 ? '' : 's'}; added ${list(r.added)}; removed ${list(r.removed)}; changed ${list(r.changed)} (their connections close once the calls on them end; others stay warm)\n`);
     }
     return 0;
   } finally {

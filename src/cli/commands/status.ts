@@ -47,7 +47,7 @@ function render(s: StatusResult, pool: PoolListResult): string {
   if (s.warmShell) {
     const w = s.warmShell;
     const fb = Object.entries(w.fallbacks).map(([k, v]) => `${k}×${v}`).join(', ');
-    lines.push(`  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'}, ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`);
+    lines.push(`  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'} (${w.direct ?? 0} without a subshell), ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`);
   }
   const errs = Object.entries(s.counters.errors);
   if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);

@@ -27,7 +27,8 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         sshConfig: svc.registry.path,
         hosts: svc.registry.aliases().length,
         clients: s.clients,
-        inFlight: s.inFlight,
+        // Not counting this status call itself: `scoutctl status` on an idle daemon says 0 calls in flight.
+        inFlight: Math.max(0, s.inFlight - 1),
         settings: svc.settingsView,
         counters: { requests: s.requests, errors: s.errors },
         pool: svc.pool.summary(),

@@ -41,7 +41,7 @@ export interface StatusResult {
   counters: { requests: number; errors: Record<string, number> };
   pool: PoolSummary;
   /** The exec fast path: calls served by resident shells, fallbacks to exec channels by reason, shells started and replaced. */
-  warmShell?: { hits: number; fallbacks: Record<string, number>; started: number; restarts: number; live: number };
+  warmShell?: { hits: number; direct: number; fallbacks: Record<string, number>; started: number; restarts: number; live: number };
   /** Background jobs held by the daemon. */
   jobs?: { running: number; finished: number };
   rssBytes: number;

@@ -20,6 +20,8 @@ export interface ConnectionInfo {
   keepalive: { intervalMs: number; countMax: number };
   /** An extra connection opened because the host's channels were all taken (SCOUT_MAX_CONNECTIONS_PER_HOST). */
   overflow?: boolean;
+  /** Taken out of service by a reload (the host's settings changed): finishes the calls on it, then closes. */
+  retiring?: boolean;
 }
 
 export interface HostMetrics {
