@@ -10,38 +10,35 @@ import type { ScoutClient } from '../src/client/client.js';
 import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import { scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses as processesOf, until } from './fixtures/expect.js';
-import { ensureUser, startFleet, type Fleet } from './fixtures/sshd.js';
+import { ensureUser } from './fixtures/sshd.js';
+import { useFleet } from './fixtures/suite.js';
 
 /** A printf format printing bytes 0…255 in order, as octal escapes (printf turns \045 into a literal %). */
 const ALL_BYTES_FORMAT = Array.from({ length: 256 }, (_, i) => `\\${i.toString(8).padStart(3, '0')}`).join('');
 
-let fleet: Fleet;
+/** The second remote user, with bash as login shell (created as root; the rest of the suite needs no root). */
+const BASH_USER = 'scout-test-bash';
 
-beforeAll(async () => {
-  // `slow` models a login whose rc files take a second: every session sleeps before running its command.
-  // `noloop` models a login shell that cannot run the resident loop (fish, csh): the loop's session fails at
-  // once while every other command runs.
-  // `bash1` logs in as a second user whose login shell is bash, with an rc file (bashRc).
-  fleet = await startFleet(['web1', 'slow', 'noloop', 'bash1'], {
-    perHost: {
-      bash1: { config: [`AllowUsers ${BASH_USER}`] },
-      slow: { config: ['ForceCommand sleep 1; eval "$SSH_ORIGINAL_COMMAND"'] },
-      noloop: { config: ['ForceCommand case "$SSH_ORIGINAL_COMMAND" in *__scout_n*) echo "unsupported shell" >&2; exit 127;; *) eval "$SSH_ORIGINAL_COMMAND";; esac'] },
-    },
-  });
-  fleet.writeConfig({ bash1: [`User ${BASH_USER}`] });
-  writeBashRc(fleet.root);
+// `slow` models a login whose rc files take a second: every session sleeps before running its command.
+// `noloop` models a login shell that cannot run the resident loop (fish, csh): the loop's session fails at
+// once while every other command runs.
+// `bash1` logs in as a second user whose login shell is bash, with an rc file (bashRc).
+const fleet = useFleet(['web1', 'slow', 'noloop', 'bash1'], {
+  perHost: {
+    bash1: { config: [`AllowUsers ${BASH_USER}`] },
+    slow: { config: ['ForceCommand sleep 1; eval "$SSH_ORIGINAL_COMMAND"'] },
+    noloop: { config: ['ForceCommand case "$SSH_ORIGINAL_COMMAND" in *__scout_n*) echo "unsupported shell" >&2; exit 127;; *) eval "$SSH_ORIGINAL_COMMAND";; esac'] },
+  },
 });
 
-afterAll(async () => {
-  await fleet?.cleanup();
+beforeAll(() => {
+  fleet.writeConfig({ bash1: [`User ${BASH_USER}`] });
+  writeBashRc(fleet.root);
 });
 
 /** Processes of the remote test user whose command line contains `needle`. */
 const remoteProcesses = (needle: string, user = fleet.user) => processesOf(user, needle);
 
-/** The second remote user, with bash as login shell (created as root; the rest of the suite needs no root). */
-const BASH_USER = 'scout-test-bash';
 
 /**
  * The bash login's ~/.bashrc (bash started by sshd reads it even for a command: Debian's SSH_SOURCE_BASHRC):
@@ -60,6 +57,20 @@ function writeBashRc(root: string): void {
   ].join('\n'), { mode: 0o644 });
 }
 
+/** A scoutd and its client for one describe block (its own socket): started before its tests, killed after them. */
+function useDaemon(name: string, extra: Record<string, string> = {}): { daemon: DaemonProc; c: ScoutClient } {
+  const d = {} as { daemon: DaemonProc; c: ScoutClient };
+  beforeAll(async () => {
+    d.daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, `run-${name}`, 'scoutd.sock'), ...extra }));
+    d.c = await d.daemon.client();
+  });
+  afterAll(async () => {
+    d.c?.close();
+    await d.daemon?.kill9();
+  });
+  return d;
+}
+
 const CONFIGS = [
   { mode: 'off', host: 'web1', tag: 42, login: 'sh' },
   { mode: 'on', host: 'web1', tag: 41, login: 'sh' },
@@ -69,23 +80,13 @@ const CONFIGS = [
 
 describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ mode, host, tag, login }) => {
   const user = () => (login === 'bash' ? BASH_USER : fleet.user);
-  let daemon: DaemonProc;
-  let c: ScoutClient;
+  const d = useDaemon(`${mode}-${login}`, { SCOUT_EXEC_MODE: mode });
   // (tag: fresh sleep arguments per configuration, so pgrep in one never sees another's processes.)
 
-  beforeAll(async () => {
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, `run-${mode}-${login}`, 'scoutd.sock'), SCOUT_EXEC_MODE: mode }));
-    c = await daemon.client();
-  });
-
-  afterAll(async () => {
-    c?.close();
-    await daemon?.kill9();
-  });
 
   /** Run a command; `fast` says whether the fast path must serve it in `on` mode (else it falls back). */
   async function run(command: string, extra: Record<string, unknown> = {}, fast = true): Promise<ExecResult> {
-    const r = await c.call<ExecResult>('ssh.exec', { host, command, ...extra });
+    const r = await d.c.call<ExecResult>('ssh.exec', { host, command, ...extra });
     expect(r.via, command).toBe(mode === 'on' && fast ? 'warm-shell' : 'exec-channel');
     return r;
   }
@@ -135,7 +136,7 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 
   it('streamed output arrives as exec.output notifications that add up to the result', async () => {
     const got = { stdout: '', stderr: '' };
-    const r = await c.call<ExecResult>('ssh.exec', { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
+    const r = await d.c.call<ExecResult>('ssh.exec', { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
       onNotification: (m, params) => {
         if (m === 'exec.output') got[params.stream as 'stdout' | 'stderr'] += params.data as string;
       },
@@ -163,7 +164,7 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     // Detached from stdout, a background child does not hold the call.
     expect(await run(`sleep ${tag}01 >/dev/null 2>&1 & echo detached`, {}, false)).toMatchObject({ stdout: 'detached\n' });
-    await c.call('ssh.exec', { host, command: `pkill -f 'sleep ${tag}01' || true` });
+    await d.c.call('ssh.exec', { host, command: `pkill -f 'sleep ${tag}01' || true` });
   });
 
   it('a command killed by a signal reports the signal', async () => {
@@ -180,16 +181,16 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 
   it('a timeout kills the command and its children and the connection stays usable', async () => {
     const t0 = Date.now();
-    await expectCode(c.call('ssh.exec', { host, command: `sleep ${tag}02 | cat; echo never`, timeoutMs: 500 }), 'COMMAND_TIMEOUT');
+    await expectCode(d.c.call('ssh.exec', { host, command: `sleep ${tag}02 | cat; echo never`, timeoutMs: 500 }), 'COMMAND_TIMEOUT');
     expect(Date.now() - t0).toBeLessThan(5_000);
     await until(async () => (await remoteProcesses(`sleep ${tag}02`, user())).length === 0, 5_000, 'the remote sleep to exit');
     expect(await run('echo ok')).toMatchObject({ stdout: 'ok\n' });
-    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === host)?.created).toBe(1);
+    expect((await d.c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === host)?.created).toBe(1);
   });
 
   it('cancellation kills the command and the next call succeeds', async () => {
     const ac = new AbortController();
-    const p = c.call('ssh.exec', { host, command: `sleep ${tag}03; echo never` }, { signal: ac.signal });
+    const p = d.c.call('ssh.exec', { host, command: `sleep ${tag}03; echo never` }, { signal: ac.signal });
     await until(async () => (await remoteProcesses(`sleep ${tag}03`, user())).length > 0, 5_000, 'the remote sleep to start');
     ac.abort();
     await expectCode(p, 'CANCELLED');
@@ -200,46 +201,36 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
   // More calls at once than resident shells: the rest take exec channels. (Kept within MaxSessions: sshd frees
   // a session slot lazily after the cancels above, so more at once can meet "open failed" in either mode.)
   it('six concurrent calls all succeed with their own output', async () => {
-    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => c.call<ExecResult>('ssh.exec', { host, command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => d.c.call<ExecResult>('ssh.exec', { host, command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
     expect(rs.map((r) => r.stdout)).toEqual(Array.from({ length: 6 }, (_, i) => `n${i}\n`));
     expect(rs.map((r) => r.stderr)).toEqual(Array.from({ length: 6 }, (_, i) => `e${i}\n`));
     expect(rs.filter((r) => r.via === 'warm-shell').length).toBe(mode === 'on' ? 2 : 0);
   });
 
   it('daemon.status counts fast-path hits and fallbacks; a per-call mode overrides the setting', async () => {
-    const before = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    const before = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
     const other = mode === 'on' ? 'off' : 'on';
     await run('true');
-    const r = await c.call<ExecResult>('ssh.exec', { host, command: 'echo x', mode: other });
+    const r = await d.c.call<ExecResult>('ssh.exec', { host, command: 'echo x', mode: other });
     expect(r.via).toBe(other === 'on' ? 'warm-shell' : 'exec-channel');
     await run('sleep 0 & wait', {}, false);
-    const after = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    const after = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
     // Only a call that ran in a resident shell is a hit; a call that chose `off` is not a fallback.
     expect(after.hits).toBe(before.hits + 1);
     expect(after.fallbacks.background ?? 0).toBe((before.fallbacks.background ?? 0) + (mode === 'on' ? 1 : 0));
     expect(after.live).toBeGreaterThanOrEqual(1);
-    expect((await c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
-    const st = await scoutctl(['status'], daemon.env);
+    expect((await d.c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
+    const st = await scoutctl(['status'], d.daemon.env);
     expect(st.stdout).toContain(`warm shells: ${after.live} live, ${after.hits} fast-path call`);
   });
 });
 
 describe('plain commands in a bash login run in the resident shell itself', () => {
-  let daemon: DaemonProc;
-  let c: ScoutClient;
+  const d = useDaemon('plain');
 
-  beforeAll(async () => {
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, 'run-plain', 'scoutd.sock') }));
-    c = await daemon.client();
-  });
 
-  afterAll(async () => {
-    c?.close();
-    await daemon?.kill9();
-  });
-
-  const exec = (command: string, mode?: 'on' | 'off') => c.call<ExecResult>('ssh.exec', { host: 'bash1', command, ...(mode ? { mode } : {}) });
-  const direct = async () => (await c.call<StatusResult>('daemon.status')).warmShell!.direct;
+  const exec = (command: string, mode?: 'on' | 'off') => d.c.call<ExecResult>('ssh.exec', { host: 'bash1', command, ...(mode ? { mode } : {}) });
+  const direct = async () => (await d.c.call<StatusResult>('daemon.status')).warmShell!.direct;
 
   it('give what an exec channel gives, without a subshell', async () => {
     const commands = ['true', 'false', 'ls -d /tmp /nonexistent-9', 'cat /etc/passwd | grep -c root', 'nosuchcommand-8 --flag', 'sleep 0.1; echo out; echo err >&2', 'greet'];
@@ -280,18 +271,8 @@ describe('plain commands in a bash login run in the resident shell itself', () =
 });
 
 describe('resident shell lifecycle (auto mode)', () => {
-  let daemon: DaemonProc;
-  let c: ScoutClient;
+  const d = useDaemon('auto');
 
-  beforeAll(async () => {
-    daemon = await startDaemon(fleet.env({ SCOUT_SOCKET: path.join(fleet.root, 'run-auto', 'scoutd.sock') }));
-    c = await daemon.client();
-  });
-
-  afterAll(async () => {
-    c?.close();
-    await daemon?.kill9();
-  });
 
   /** Pids of this fleet's resident shells: the bootstrap's processes whose parent is not one (subshells are forks). */
   function residentShells(): number[] {
@@ -312,59 +293,59 @@ describe('resident shell lifecycle (auto mode)', () => {
   }
 
   it('killed from the remote side mid-call: that call gets one coded error, the next call succeeds', async () => {
-    expect((await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo warm' })).via).toBe('warm-shell');
-    const call = c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo started; sleep 3174' });
+    expect((await d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo warm' })).via).toBe('warm-shell');
+    const call = d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo started; sleep 3174' });
     await until(async () => (await remoteProcesses('sleep 3174')).length > 0, 5_000, 'the command to start');
     const shells = residentShells();
     expect(shells.length).toBeGreaterThanOrEqual(1);
     for (const pid of shells) process.kill(pid, 'SIGKILL');
     const err = await expectCode(call, 'REMOTE_IO');
     expect(err.details).toMatchObject({ reason: 'shell-exited', ran: true });
-    const next = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo next' });
+    const next = await d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo next' });
     expect(next).toMatchObject({ stdout: 'next\n', exitCode: 0, via: 'warm-shell' });
-    const status = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    const status = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
     expect(status.restarts).toBeGreaterThanOrEqual(1);
-    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
+    expect((await d.c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
     // The dead shell's channel is given back: only live resident shells hold channels now.
     await until(async () => {
-      const web1 = (await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!;
+      const web1 = (await d.c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!;
       return web1.channels.open === web1.warmShells;
     }, 5_000, 'the dead shell\'s channel to be released');
-    await c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
+    await d.c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
   });
 
   it('a call whose timeout ends while its shell still starts times out without running; the shell then serves the next call', async () => {
     const marker = path.join(fleet.root, 'slow-ran');
-    const startedBefore = (await c.call<StatusResult>('daemon.status')).warmShell!.started;
-    await expectCode(c.call('ssh.exec', { host: 'slow', command: `touch ${marker}`, timeoutMs: 300 }), 'COMMAND_TIMEOUT');
+    const startedBefore = (await d.c.call<StatusResult>('daemon.status')).warmShell!.started;
+    await expectCode(d.c.call('ssh.exec', { host: 'slow', command: `touch ${marker}`, timeoutMs: 300 }), 'COMMAND_TIMEOUT');
     const started = startedBefore + 1;
-    await until(async () => (await c.call<StatusResult>('daemon.status')).warmShell!.started === started, 10_000, 'the slow shell to become ready');
+    await until(async () => (await d.c.call<StatusResult>('daemon.status')).warmShell!.started === started, 10_000, 'the slow shell to become ready');
     expect(fs.existsSync(marker)).toBe(false);
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'slow', command: 'echo warm; id -un' });
+    const r = await d.c.call<ExecResult>('ssh.exec', { host: 'slow', command: 'echo warm; id -un' });
     expect(r).toMatchObject({ stdout: `warm\n${fleet.user}\n`, via: 'warm-shell' });
     // Served by the shell that was already up: no new session paid the slow login.
-    expect((await c.call<StatusResult>('daemon.status')).warmShell!.started).toBe(started);
+    expect((await d.c.call<StatusResult>('daemon.status')).warmShell!.started).toBe(started);
   });
 
   it('a login shell that cannot run the loop: calls run on exec channels, and the host is not tried again', async () => {
-    const before = (await c.call<StatusResult>('daemon.status')).warmShell!;
-    expect(await c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo one' })).toMatchObject({ stdout: 'one\n', exitCode: 0, via: 'exec-channel' });
-    expect(await c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo two' })).toMatchObject({ stdout: 'two\n', exitCode: 0, via: 'exec-channel' });
-    const after = (await c.call<StatusResult>('daemon.status')).warmShell!;
+    const before = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
+    expect(await d.c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo one' })).toMatchObject({ stdout: 'one\n', exitCode: 0, via: 'exec-channel' });
+    expect(await d.c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo two' })).toMatchObject({ stdout: 'two\n', exitCode: 0, via: 'exec-channel' });
+    const after = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
     expect(after.fallbacks['start-failed'] ?? 0).toBe((before.fallbacks['start-failed'] ?? 0) + 1);
     expect(after.fallbacks.unavailable ?? 0).toBe((before.fallbacks.unavailable ?? 0) + 1);
     expect(after.started).toBe(before.started);
     // Asked for explicitly, the fast path reports why it cannot serve the call.
-    const err = await expectCode(c.call('ssh.exec', { host: 'noloop', command: 'echo three', mode: 'on' }), 'CHANNEL_FAILED');
+    const err = await expectCode(d.c.call('ssh.exec', { host: 'noloop', command: 'echo three', mode: 'on' }), 'CHANNEL_FAILED');
     expect(err.message).toMatch(/resident shell/);
   });
 
   it('killed between calls: the next call is served by a new resident shell without an error', async () => {
-    await c.call('ssh.exec', { host: 'web1', command: 'true' });
+    await d.c.call('ssh.exec', { host: 'web1', command: 'true' });
     const shells = residentShells();
     expect(shells.length).toBeGreaterThanOrEqual(1);
     for (const pid of shells) process.kill(pid, 'SIGKILL');
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo fine' });
+    const r = await d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo fine' });
     expect(r).toMatchObject({ stdout: 'fine\n', exitCode: 0, via: 'warm-shell' });
   });
 });
