@@ -1,21 +1,15 @@
 // scoutctl reload: re-read ssh config (like SIGHUP); says which hosts were added, removed or changed.
-import { isScoutError } from '../../protocol/errors.js';
 import type { ReloadResult } from '../../protocol/methods/index.js';
-import { ScoutClient } from '../../client/client.js';
+import { connectIfRunning } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { json } from '../output.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   // A daemon that is not running has nothing to reload: the next one reads the config at start.
-  const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl' });
-  try {
-    await client.connect();
-  } catch (err) {
-    if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
-      ctx.io.out(ctx.json ? json({ reloaded: false, running: false }) + '\n' : 'scoutd is not running (it reads the configuration when it starts)\n');
-      return 0;
-    }
-    throw err;
+  const client = await connectIfRunning(ctx);
+  if (!client) {
+    ctx.io.out(ctx.json ? json({ reloaded: false, running: false }) + '\n' : 'scoutd is not running (it reads the configuration when it starts)\n');
+    return 0;
   }
   try {
     const r = await client.call<ReloadResult>('daemon.reload');

@@ -1,6 +1,6 @@
-import { isScoutError } from '../../protocol/errors.js';
 import type { PoolListResult, StatusResult } from '../../protocol/methods/index.js';
-import { ScoutClient } from '../../client/client.js';
+import { defaultSocketPath } from '../../protocol/paths.js';
+import { connectIfRunning } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { ago, bytes, duration, json, table } from '../output.js';
 
@@ -8,17 +8,12 @@ import { ago, bytes, duration, json, table } from '../output.js';
 const EXIT_NOT_RUNNING = 3;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  // status never starts a daemon: it reports what is there.
-  const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl' });
-  try {
-    await client.connect();
-  } catch (err) {
-    if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
-      if (ctx.json) ctx.io.out(json({ running: false, socket: client.socketPath }) + '\n');
-      else ctx.io.out(`scoutd is not running (socket ${client.socketPath})\nstart it with: scoutd   (or 'scoutctl service install' to run it as a service)\n`);
-      return EXIT_NOT_RUNNING;
-    }
-    throw err;
+  const client = await connectIfRunning(ctx);
+  if (!client) {
+    const socket = ctx.socket ?? defaultSocketPath(process.env);
+    if (ctx.json) ctx.io.out(json({ running: false, socket }) + '\n');
+    else ctx.io.out(`scoutd is not running (socket ${socket})\nstart it with: scoutd   (or 'scoutctl service install' to run it as a service)\n`);
+    return EXIT_NOT_RUNNING;
   }
   try {
     const [status, pool] = await Promise.all([client.call<StatusResult>('daemon.status'), client.call<PoolListResult>('pool.list')]);

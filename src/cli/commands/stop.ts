@@ -1,5 +1,4 @@
-import { isScoutError } from '../../protocol/errors.js';
-import { ScoutClient } from '../../client/client.js';
+import { connectIfRunning } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { json } from '../output.js';
 
@@ -7,16 +6,10 @@ import { json } from '../output.js';
 const STOP_WAIT_MS = 30_000;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  // stop never starts a daemon.
-  const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl' });
-  try {
-    await client.connect();
-  } catch (err) {
-    if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
-      ctx.io.out(ctx.json ? json({ stopped: false, running: false }) + '\n' : 'scoutd is not running\n');
-      return 0;
-    }
-    throw err;
+  const client = await connectIfRunning(ctx);
+  if (!client) {
+    ctx.io.out(ctx.json ? json({ stopped: false, running: false }) + '\n' : 'scoutd is not running\n');
+    return 0;
   }
   const pid = client.hello?.pid;
   const closed = Promise.race([client.waitClosed(), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
