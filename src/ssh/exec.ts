@@ -213,12 +213,14 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
  * Send a `signal` channel request. ssh2's `stream.signal()` silently drops the request once stdin has been
  * closed (it requires a writable stream), yet a command whose stdin is at EOF is exactly what we must be able
  * to stop, so the request goes through ssh2's protocol object while the channel itself is still open.
+ * Never after our CHANNEL_CLOSE (state 'closing'): sshd may already have freed the channel, and it answers a
+ * request on an unknown channel by dropping the whole connection (test/channel-signal.test.ts).
  */
 export function trySignal(stream: ClientChannel, name: string): void {
   const ch = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
   try {
-    if (ch.outgoing && ch.outgoing.state !== 'closed' && ch._client?._protocol) ch._client._protocol.signal(ch.outgoing.id, name);
-    else stream.signal(name);
+    if (!ch.outgoing || !ch._client?._protocol) stream.signal(name);
+    else if (ch.outgoing.state === 'open' || ch.outgoing.state === 'eof') ch._client._protocol.signal(ch.outgoing.id, name);
   } catch {
     // The channel is already closing; nothing left to signal.
   }
