@@ -1,15 +1,13 @@
 // The resident-shell engine against a real sshd: every command runs both on an exec channel and through a
 // resident shell of the same connection, and the two outcomes must be the same bytes, codes and errors.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScoutError } from '../src/protocol/errors.js';
 import { SshConnection } from '../src/ssh/connection.js';
 import type { ExecOutcome } from '../src/ssh/exec.js';
 import { newWarmShellCounters, type WarmShellCounters } from '../src/ssh/warm-shells.js';
+import { remoteProcesses, until } from './fixtures/expect.js';
 import { startFleet, type Fleet } from './fixtures/sshd.js';
 
-const pexec = promisify(execFile);
 /** A printf format printing bytes 0…255 in order, as octal escapes (printf turns \045 into a literal %). */
 const ALL_BYTES_FORMAT = Array.from({ length: 256 }, (_, i) => `\\${i.toString(8).padStart(3, '0')}`).join('');
 
@@ -17,7 +15,7 @@ let fleet: Fleet;
 let conn: SshConnection;
 let counters: WarmShellCounters;
 
-async function dial(): Promise<SshConnection> {
+async function dial(limits: { maxSessions?: number; warmShells?: number; warmShellCounters?: WarmShellCounters } = {}): Promise<SshConnection> {
   const s = fleet.server('web1');
   return SshConnection.dial({
     host: 'web1', hostname: '127.0.0.1', port: s.port, username: fleet.user,
@@ -26,6 +24,7 @@ async function dial(): Promise<SshConnection> {
     // The fixture's own throw-away host key: host-key checking is tested elsewhere.
     verifyHostKey: () => ({ ok: true }),
     warmShellCounters: counters,
+    ...limits,
   });
 }
 
@@ -55,24 +54,6 @@ async function both(command: string, extra: Partial<typeof opts> = {}) {
   expect(counters.hits, 'the fast path served the call').toBe(hits + 1);
   expect(viaShell).toEqual(viaChannel);
   return viaShell;
-}
-
-async function remoteProcesses(needle: string): Promise<string[]> {
-  try {
-    const { stdout } = await pexec('pgrep', ['-u', fleet.user, '-f', '-a', needle]);
-    return stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 describe('a resident shell gives what an exec channel gives', () => {
@@ -135,7 +116,7 @@ describe('stopping a command', () => {
     const err = await conn.run('sleep 3171 | cat; echo never', { ...opts, timeoutMs: 300 }, 'on').then(() => undefined, (e: unknown) => e);
     expect(isScoutError(err, 'COMMAND_TIMEOUT')).toBe(true);
     expect(Date.now() - t0).toBeLessThan(5_000);
-    await until(async () => (await remoteProcesses('sleep 3171')).length === 0, 5_000, 'the remote sleep to exit');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 3171')).length === 0, 5_000, 'the remote sleep to exit');
     expect((await conn.run('echo next', opts, 'on')).stdout.toString()).toBe('next\n');
     expect(counters.restarts).toBe(restarts + 1);
   });
@@ -143,11 +124,11 @@ describe('stopping a command', () => {
   it('cancellation does the same', async () => {
     const ac = new AbortController();
     const p = conn.run('sleep 3172', { ...opts, signal: ac.signal }, 'on');
-    await until(async () => (await remoteProcesses('sleep 3172')).length > 0, 5_000, 'the sleep to start');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 3172')).length > 0, 5_000, 'the sleep to start');
     ac.abort();
     const err = await p.then(() => undefined, (e: unknown) => e);
     expect(isScoutError(err, 'CANCELLED')).toBe(true);
-    await until(async () => (await remoteProcesses('sleep 3172')).length === 0, 5_000, 'the remote sleep to exit');
+    await until(async () => (await remoteProcesses(fleet.user, 'sleep 3172')).length === 0, 5_000, 'the remote sleep to exit');
     expect((await conn.run('echo next', opts, 'on')).stdout.toString()).toBe('next\n');
   });
 
@@ -157,5 +138,51 @@ describe('stopping a command', () => {
     expect(calls.map((c) => c.stdout.toString())).toEqual(['1\n', '2\n', '3\n']);
     expect(counters.fallbacks.busy).toBe(fallbacks + 1);
     expect(conn.shells.live).toBe(2);
+  });
+});
+
+describe('when every channel is taken', () => {
+  // One resident shell and two exec channels: the third call that needs a channel has to wait.
+  let small: SshConnection;
+  let own: WarmShellCounters;
+  beforeAll(async () => {
+    own = newWarmShellCounters();
+    small = await dial({ maxSessions: 3, warmShells: 1, warmShellCounters: own });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  /** Fill the connection: a short command on the shell, two long ones on the channels. */
+  function fill() {
+    const settled: string[] = [];
+    const track = (name: string, p: Promise<ExecOutcome>) => p.then((o) => (settled.push(name), o));
+    const shell = track('shell', small.run('sleep 0.3; echo shell', opts, 'on'));
+    const long = [1, 2].map((i) => track(`long${i}`, small.run(`sleep 3; echo long${i}`, opts, 'on')));
+    return { settled, track, shell, long };
+  }
+
+  it('a call that can use the shell takes it as soon as its command ends, not the next free channel', async () => {
+    const { settled, track, shell, long } = fill();
+    await until(() => small.channelsOpen === 3, 5_000, 'the three channels to be taken');
+    const waiting = track('waiting', small.run('echo waiting', opts, 'on'));
+    expect((await waiting).via).toBe('warm-shell');
+    expect((await waiting).stdout.toString()).toBe('waiting\n');
+    expect((await shell).via).toBe('warm-shell');
+    await Promise.all(long);
+    expect(settled).toEqual(['shell', 'waiting', 'long1', 'long2']);
+    expect(own.started, 'the shell was handed on, not closed and restarted').toBe(1);
+    expect(own.restarts).toBe(0);
+  });
+
+  it('a call that cannot use a shell gets the idle shell\'s channel when the shell\'s command ends', async () => {
+    const { settled, track, shell, long } = fill();
+    await until(() => small.channelsOpen === 3, 5_000, 'the three channels to be taken');
+    // Input rules the fast path out: this call needs an exec channel of its own.
+    const waiting = track('waiting', small.run('cat', { ...opts, stdin: Buffer.from('waiting\n') }, 'on'));
+    expect((await waiting).via).toBe('exec-channel');
+    expect((await waiting).stdout.toString()).toBe('waiting\n');
+    await Promise.all([shell, ...long]);
+    expect(settled).toEqual(['shell', 'waiting', 'long1', 'long2']);
   });
 });

@@ -52,18 +52,29 @@ export class ChannelSlots {
     return { limit: this.limit, configuredLimit: this.configuredLimit, open: this.used, queued: this.waiters.length, peak: this.peak, waits: this.waits, waitMs: Math.round(this.waitMs), refused: this.refusedCount };
   }
 
-  /** Wait for a slot; resolves with a release function that must be called exactly once. */
   /** Called when a caller has to queue: holders of optional channels (idle resident shells) give theirs back. */
   onPressure?: () => void;
 
-  acquire(signal?: AbortSignal): Promise<SlotRelease> {
-    if (this.used < this.limit && this.waiters.length === 0) {
+  /** A slot is free now and nobody queues for one: acquire() would not wait. */
+  get free(): boolean {
+    return this.used < this.limit && this.waiters.length === 0;
+  }
+
+  /**
+   * Wait for a slot; resolves with a release function that must be called exactly once. `onGrant` runs
+   * synchronously the moment the slot is taken, for a caller that also waits for something else (a resident
+   * shell) and must know at once which came first.
+   */
+  acquire(signal?: AbortSignal, onGrant?: () => void): Promise<SlotRelease> {
+    if (this.free) {
       this.take();
+      onGrant?.();
       return Promise.resolve(this.releaser());
     }
     if (this.waiters.length >= this.maxQueue) {
       return Promise.reject(new ScoutError('BUSY', `too many requests waiting for a channel (${this.waiters.length} queued)`, { queued: this.waiters.length }));
     }
+    if (signal?.aborted) return Promise.reject(isScoutError(signal.reason) ? signal.reason : new ScoutError('CANCELLED', 'cancelled while waiting for a channel'));
     const queuedAt = performance.now();
     this.waits++;
     return new Promise((resolve, reject) => {
@@ -72,6 +83,7 @@ export class ChannelSlots {
           signal?.removeEventListener('abort', onAbort);
           this.waitMs += performance.now() - queuedAt;
           this.take();
+          onGrant?.();
           resolve(this.releaser());
         },
         reject: (e: Error) => {
@@ -93,7 +105,7 @@ export class ChannelSlots {
 
   /** A slot now if one is free and nobody waits, else undefined (for optional channels that must not queue). */
   tryAcquire(): SlotRelease | undefined {
-    if (this.used >= this.limit || this.waiters.length > 0) return undefined;
+    if (!this.free) return undefined;
     this.take();
     return this.releaser();
   }

@@ -10,7 +10,7 @@ import { planAuth } from './auth.js';
 import { ChannelSlots, type SlotRelease } from './channel-slots.js';
 import { channelOpenFailed, connectionLost, isRefusedOpen, mapConnectError, mapLostError } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
-import { WarmShells, newWarmShellCounters, type ExecMode, type WarmShellCounters } from './warm-shells.js';
+import { WarmShells, newWarmShellCounters, type ExecMode, type ShellRun, type WarmShellCounters } from './warm-shells.js';
 
 const { Client } = ssh2;
 
@@ -163,10 +163,14 @@ export class SshConnection extends EventEmitter {
    * Hold a channel slot around `open`. A refused open gives the slot back (lowering the limit when the
    * server proves to allow fewer; emits `limit`), waits, and tries again, bounded by OPEN_ATTEMPTS.
    */
-  private async onSlot<T>(signal: AbortSignal | undefined, open: (release: SlotRelease) => Promise<T>): Promise<T> {
+  private async onSlot<T>(signal: AbortSignal | undefined, open: (release: SlotRelease) => Promise<T>, held?: SlotRelease): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw connectionLost(this.host, 'already closed', { ran: false });
-      const release = await this.slots.acquire(signal);
+      if (this.closed) {
+        held?.();
+        throw connectionLost(this.host, 'already closed', { ran: false });
+      }
+      const release = held ?? await this.slots.acquire(signal);
+      held = undefined;
       try {
         return await open(release);
       } catch (err) {
@@ -186,9 +190,13 @@ export class SshConnection extends EventEmitter {
   /**
    * Run a command on an exec channel, waiting for a channel slot first. A channel open the server refuses
    * (MaxSessions) waits for a slot and is tried again: the caller never sees it unless it keeps failing.
+   * `slot`: one the caller already holds (given up on the way out if the command cannot use it).
    */
-  async exec(command: string, opts: Omit<ExecOptions, 'lost'>): Promise<ExecOutcome> {
-    if (this.closed) throw connectionLost(this.host, 'already closed', { ran: false });
+  async exec(command: string, opts: Omit<ExecOptions, 'lost'>, slot?: SlotRelease): Promise<ExecOutcome> {
+    if (this.closed) {
+      slot?.();
+      throw connectionLost(this.host, 'already closed', { ran: false });
+    }
     try {
       return await this.onSlot(opts.signal, (release) =>
         runExec(this.client, this.host, command, {
@@ -206,6 +214,7 @@ export class SshConnection extends EventEmitter {
             throw err;
           },
         ),
+        slot,
       );
     } catch (err) {
       this.errors++;
@@ -221,7 +230,7 @@ export class SshConnection extends EventEmitter {
    */
   async run(command: string, opts: Omit<ExecOptions, 'lost'>, mode: ExecMode): Promise<ExecOutcome> {
     if (this.closed) throw connectionLost(this.host, 'already closed');
-    let fast: ExecOutcome | undefined;
+    let fast: ShellRun;
     try {
       fast = await this.shells.run(command, { ...opts, lost: this.lost }, mode);
     } catch (err) {
@@ -230,8 +239,8 @@ export class SshConnection extends EventEmitter {
     } finally {
       this.lastUsed = Date.now();
     }
-    if (fast) return { ...fast, via: 'warm-shell' };
-    return { ...(await this.exec(command, opts)), via: 'exec-channel' };
+    if ('outcome' in fast) return { ...fast.outcome, via: 'warm-shell' };
+    return { ...(await this.exec(command, opts, fast.slot)), via: 'exec-channel' };
   }
 
   private sftpSession: Promise<SFTPWrapper> | undefined;

@@ -192,6 +192,8 @@ export class WarmShell {
   dead = false;
   /** Commands run through this shell. */
   runs = 0;
+  /** Runs synchronously when a call ends and the shell can take the next one (warm-shells.ts hands it on). */
+  onIdle?: () => void;
   private active: ActiveCall | undefined;
   private exitSignal: string | null = null;
 
@@ -312,8 +314,8 @@ export class WarmShell {
         for (const t of timers) clearTimeout(t);
         opts.signal?.removeEventListener('abort', onAbort);
         opts.lost?.removeEventListener('abort', onLost);
-        if (err) return reject(err);
-        resolve({
+        if (err) reject(err);
+        else resolve({
           exitCode: call.out.status,
           signal: null,
           stdout: out.bytes(),
@@ -323,6 +325,7 @@ export class WarmShell {
           truncated: out.truncated || errOut.truncated,
           durationMs: performance.now() - started,
         });
+        if (!this.dead) this.onIdle?.();
       };
       const maybeDone = () => {
         if (call.out.phase === 'done' && call.err.phase === 'done') finish();

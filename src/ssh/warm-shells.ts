@@ -34,9 +34,20 @@ export function newWarmShellCounters(): WarmShellCounters {
   return { hits: 0, direct: 0, fallbacks: {}, started: 0, restarts: 0 };
 }
 
+/** A command started on a shell. */
+interface Running { direct: boolean; outcome: Promise<ExecOutcome> }
+
+/** What `WarmShells.run` gives back: the outcome, or "use an exec channel", maybe with a slot already held. */
+export type ShellRun = { outcome: ExecOutcome } | { slot?: SlotRelease };
+
+/** A call waiting for a shell: takes it (starting its command at once) unless it was served otherwise. */
+type ShellTaker = (shell: WarmShell) => void;
+
 export class WarmShells {
   private readonly shells: WarmShell[] = [];
   private starting = 0;
+  /** Calls that found every shell busy and no channel free: the first shell to finish goes to the first. */
+  private readonly takers: ShellTaker[] = [];
   /** Set when this host's login shell cannot run the resident loop (not POSIX, rc hangs): no more tries. */
   private unavailable: string | undefined;
 
@@ -51,10 +62,7 @@ export class WarmShells {
     // queues, an idle shell closes and its channel slot goes to the caller.
     slots.onPressure = () => {
       const idle = this.shells.find((s) => !s.busy && !s.dead);
-      if (idle) {
-        idle.close();
-        this.retire(idle);
-      }
+      if (idle) this.giveBack(idle);
     };
   }
 
@@ -64,11 +72,13 @@ export class WarmShells {
   }
 
   /**
-   * Run `command` through a resident shell. Resolves with undefined when the caller should use an exec channel
-   * instead (mode off, an ineligible call, all shells busy, no free channel, the shell cannot start in auto).
+   * Run `command` through a resident shell, or say the caller should use an exec channel instead (mode off,
+   * an ineligible call, no free channel for a shell, the shell cannot start in auto). When every shell is busy
+   * and no channel is free either, the call takes whichever frees first: a shell, or a channel slot that it
+   * then holds for its exec channel.
    */
-  async run(command: string, opts: ExecOptions, mode: ExecMode): Promise<ExecOutcome | undefined> {
-    if (mode === 'off') return undefined;
+  async run(command: string, opts: ExecOptions, mode: ExecMode): Promise<ShellRun> {
+    if (mode === 'off') return {};
     const obstacle = fastPathObstacle(command, opts);
     if (obstacle) return this.fallback(obstacle);
     if (this.unavailable && mode === 'auto') return this.fallback('unavailable');
@@ -78,8 +88,15 @@ export class WarmShells {
     for (let attempt = 0; ; attempt++) {
       for (const s of [...this.shells]) if (s.dead && !s.busy) this.retire(s);
       let shell = this.shells.find((s) => !s.busy && !s.dead);
-      if (!shell) {
-        if (this.shells.length + this.starting >= this.max) return this.fallback('busy');
+      let running: Running | undefined;
+      if (shell) running = this.runOn(shell, command, opts, deadline);
+      else if (this.shells.length + this.starting >= this.max) {
+        // All shells busy: a free channel serves the call now; with none free, the first to free up does.
+        if (this.slots.free) return this.fallback('busy');
+        const next = await this.shellOrSlot(command, opts);
+        if ('slot' in next) return { ...this.fallback('busy'), slot: next.slot };
+        ({ shell, running } = next);
+      } else {
         // Keep a channel free for exec channels, SFTP and jobs (a host with MaxSessions 1 runs no resident shell).
         if (this.slots.open + 2 > this.slots.limit) return this.fallback('no-channel');
         const release = this.slots.tryAcquire();
@@ -91,13 +108,13 @@ export class WarmShells {
           if (mode === 'on') throw new ScoutError('CHANNEL_FAILED', `could not start a resident shell on ${this.host}: ${err.reason}`, { host: this.host, ran: false });
           return this.fallback('start-failed');
         }
+        running = this.runOn(shell, command, opts, deadline);
       }
       try {
-        const direct = isPlainCommand(command, shell.inventory);
-        const outcome = await shell.run(command, { ...opts, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) }, direct);
+        const outcome = await running.outcome;
         this.counters.hits++;
-        if (direct) this.counters.direct++;
-        return outcome;
+        if (running.direct) this.counters.direct++;
+        return { outcome };
       } catch (err) {
         if (err instanceof NotStartedError) {
           if (attempt === 0) continue;
@@ -112,6 +129,58 @@ export class WarmShells {
     }
   }
 
+  /** Start the command on an idle shell now (synchronously: nothing else can take the shell in between). */
+  private runOn(shell: WarmShell, command: string, opts: ExecOptions, deadline: number): Running {
+    const direct = isPlainCommand(command, shell.inventory);
+    return { direct, outcome: shell.run(command, { ...opts, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) }, direct) };
+  }
+
+  /**
+   * Wait for the first of: a shell finishing its call (the command starts on it at once), or a channel slot.
+   * Time in this queue does not count against the call's timeout, as time queued for a channel does not.
+   */
+  private shellOrSlot(command: string, opts: ExecOptions): Promise<{ slot: SlotRelease } | { shell: WarmShell; running: Running }> {
+    return new Promise((resolve, reject) => {
+      let decided = false;
+      const stopQueueing = new AbortController();
+      const take: ShellTaker = (shell) => {
+        decided = true;
+        stopQueueing.abort();
+        resolve({ shell, running: this.runOn(shell, command, opts, performance.now() + opts.timeoutMs) });
+      };
+      const leave = () => {
+        decided = true;
+        const i = this.takers.indexOf(take);
+        if (i >= 0) this.takers.splice(i, 1);
+      };
+      this.takers.push(take);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, stopQueueing.signal]) : stopQueueing.signal;
+      this.slots.acquire(signal, leave).then(
+        (slot) => resolve({ slot }),
+        (err: unknown) => {
+          if (decided) return; // a shell took the call
+          leave();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** A shell finished its call: it goes to the first call waiting for one, else back to a caller queued for its slot. */
+  private handOn(shell: WarmShell): void {
+    if (shell.busy || shell.dead) return;
+    const take = this.takers.shift();
+    if (take) take(shell);
+    else if (this.slots.queued > 0) this.giveBack(shell);
+  }
+
+  /** Close an idle shell so that its channel slot goes to a caller that queues for one. Not a restart. */
+  private giveBack(shell: WarmShell): void {
+    shell.close();
+    const i = this.shells.indexOf(shell);
+    if (i >= 0) this.shells.splice(i, 1);
+  }
+
   /**
    * Start a resident shell for this caller. If the caller stops waiting (its deadline or cancel comes first),
    * the shell still joins the set when it is ready, idle for the next call: its rc cost is not wasted.
@@ -123,7 +192,11 @@ export class WarmShells {
     const starting = WarmShell.start(this.client, this.host, release, SHELL_START_TIMEOUT_MS, () => release.established()).then(
       (shell) => {
         this.counters.started++;
-        if (abandoned) this.shells.push(shell);
+        shell.onIdle = () => this.handOn(shell);
+        if (abandoned) {
+          this.shells.push(shell);
+          this.handOn(shell);
+        }
         return shell;
       },
       (err: unknown) => {
@@ -183,8 +256,8 @@ export class WarmShells {
     this.counters.restarts++;
   }
 
-  private fallback(reason: string): undefined {
+  private fallback(reason: string): { slot?: SlotRelease } {
     this.counters.fallbacks[reason] = (this.counters.fallbacks[reason] ?? 0) + 1;
-    return undefined;
+    return {};
   }
 }
