@@ -91,8 +91,10 @@ export class WarmShells {
       let running: Running | undefined;
       if (shell) running = this.runOn(shell, command, opts, deadline);
       else if (this.shells.length + this.starting >= this.max) {
-        // All shells busy: a free channel serves the call now; with none free, the first to free up does.
-        if (this.slots.free) return this.fallback('busy');
+        // All shells busy: a free channel serves the call now (its slot taken here, so that the calls right
+        // behind this one see it gone); with none free, the first to free up does.
+        const slot = this.slots.tryAcquire();
+        if (slot) return { ...this.fallback('busy'), slot };
         const next = await this.shellOrSlot(command, opts);
         if ('slot' in next) return { ...this.fallback('busy'), slot: next.slot };
         ({ shell, running } = next);
