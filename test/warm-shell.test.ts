@@ -183,6 +183,19 @@ describe('when every channel is taken', () => {
     expect(calls.filter((c) => c.via === 'warm-shell').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a call cancelled while it waits for a shell or a channel ends at once with CANCELLED; nothing is held', async () => {
+    const { shell, long } = fill();
+    await until(() => small.channelsOpen === 3, 5_000, 'the three channels to be taken');
+    const abort = new AbortController();
+    const waiting = small.run('echo never', { ...opts, signal: abort.signal }, 'on');
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect((await shell).stdout.toString()).toBe('shell\n');
+    // The shell is free again for the next call; the cancelled one took nothing with it.
+    expect((await small.run('echo after', opts, 'on')).via).toBe('warm-shell');
+    await Promise.all(long);
+  });
+
   it('a call that cannot use a shell gets the idle shell\'s channel when the shell\'s command ends', async () => {
     const { settled, track, shell, long } = fill();
     await until(() => small.channelsOpen === 3, 5_000, 'the three channels to be taken');
