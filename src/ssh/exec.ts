@@ -49,6 +49,32 @@ export interface ExecOutcome {
   via?: 'warm-shell' | 'exec-channel';
 }
 
+/** The outcome of a command that ran to its end, from its captured output. */
+export function outcomeOf(out: CappedBuffer, errOut: CappedBuffer, exitCode: number | null, signal: string | null, started: number): ExecOutcome {
+  return {
+    exitCode,
+    signal,
+    stdout: out.bytes(),
+    stderr: errOut.bytes(),
+    stdoutBytes: out.total,
+    stderrBytes: errOut.total,
+    truncated: out.truncated || errOut.truncated,
+    durationMs: performance.now() - started,
+  };
+}
+
+/**
+ * Stop what runs on `stream`: TERM to its remote process group now, KILL after TERM_GRACE_MS, and `giveUp`
+ * KILL_GRACE_MS later if the channel has not closed by then. The timers go into `timers` (cleared on finish).
+ */
+export function escalate(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp: () => void): void {
+  trySignal(stream, 'TERM');
+  timers.push(setTimeout(() => {
+    trySignal(stream, 'KILL');
+    timers.push(setTimeout(giveUp, KILL_GRACE_MS));
+  }, TERM_GRACE_MS));
+}
+
 /** Keeps at most `cap` bytes of a stream, counting the rest. */
 export class CappedBuffer {
   private chunks: Buffer[] = [];
@@ -124,30 +150,17 @@ export async function runExec(client: Client, host: string, command: string, opt
       opts.signal?.removeEventListener('abort', onAbort);
       opts.lost?.removeEventListener('abort', onLost);
       if (err) return reject(err);
-      resolve({
-        exitCode: exit.code,
-        signal: exit.signal,
-        stdout: out.bytes(),
-        stderr: errOut.bytes(),
-        stdoutBytes: out.total,
-        stderrBytes: errOut.total,
-        truncated: out.truncated || errOut.truncated,
-        durationMs: performance.now() - started,
-      });
+      resolve(outcomeOf(out, errOut, exit.code, exit.signal, started));
     };
 
     // Stop the remote command: TERM to its process group, then KILL, then give up waiting for the close.
     const stop = (reason: ScoutError) => {
       if (stopping || settled) return;
       stopping = reason;
-      trySignal(stream, 'TERM');
-      timers.push(setTimeout(() => {
-        trySignal(stream, 'KILL');
-        timers.push(setTimeout(() => {
-          try { stream.close(); } catch { /* already closed */ }
-          finish(reason);
-        }, KILL_GRACE_MS));
-      }, TERM_GRACE_MS));
+      escalate(stream, timers, () => {
+        try { stream.close(); } catch { /* already closed */ }
+        finish(reason);
+      });
     };
     const onAbort = () => stop(cancelled(host, opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { parseInventory, type ShellInventory } from './plain-command.js';
-import { CappedBuffer, KILL_GRACE_MS, TERM_GRACE_MS, cancelled, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
+import { CappedBuffer, cancelled, escalate, outcomeOf, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
  * Bound on starting a resident shell (channel open + the user's rc files + the ready line). Real rc files with
@@ -315,16 +315,7 @@ export class WarmShell {
         opts.signal?.removeEventListener('abort', onAbort);
         opts.lost?.removeEventListener('abort', onLost);
         if (err) reject(err);
-        else resolve({
-          exitCode: call.out.status,
-          signal: null,
-          stdout: out.bytes(),
-          stderr: errOut.bytes(),
-          stdoutBytes: out.total,
-          stderrBytes: errOut.total,
-          truncated: out.truncated || errOut.truncated,
-          durationMs: performance.now() - started,
-        });
+        else resolve(outcomeOf(out, errOut, call.out.status, null, started));
         if (!this.dead) this.onIdle?.();
       };
       const maybeDone = () => {
@@ -360,14 +351,10 @@ export class WarmShell {
         if (stopping || settled) return;
         stopping = reason;
         this.dead = true;
-        trySignal(this.stream, 'TERM');
-        timers.push(setTimeout(() => {
-          trySignal(this.stream, 'KILL');
-          timers.push(setTimeout(() => {
-            this.close();
-            finish(reason);
-          }, KILL_GRACE_MS));
-        }, TERM_GRACE_MS));
+        escalate(this.stream, timers, () => {
+          this.close();
+          finish(reason);
+        });
       };
       const onAbort = () => stop(cancelled(host, opts.signal));
       const onLost = () => finish(isScoutError(opts.lost?.reason) ? opts.lost.reason : new ScoutError('CONNECTION_LOST', `connection to ${host} was lost`, { host }));
