@@ -83,7 +83,7 @@ export class WarmShells {
     if (obstacle) return this.fallback(obstacle);
     if (this.unavailable && mode === 'auto') return this.fallback('unavailable');
     // The call's timeout covers waiting for a shell to start, as an exec channel's covers the rc files.
-    const deadline = performance.now() + opts.timeoutMs;
+    let deadline = performance.now() + opts.timeoutMs;
     // One retry: a shell found dead before our command started (killed between calls) is replaced.
     for (let attempt = 0; ; attempt++) {
       for (const s of [...this.shells]) if (s.dead && !s.busy) this.retire(s);
@@ -98,6 +98,7 @@ export class WarmShells {
         const next = await this.shellOrSlot(command, opts);
         if ('slot' in next) return { ...this.fallback('busy'), slot: next.slot };
         ({ shell, running } = next);
+        deadline = performance.now() + opts.timeoutMs; // the wait did not count (see shellOrSlot)
       } else {
         // Keep a channel free for exec channels, SFTP and jobs (a host with MaxSessions 1 runs no resident shell).
         if (this.slots.open + 2 > this.slots.limit) return this.fallback('no-channel');
