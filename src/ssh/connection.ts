@@ -190,13 +190,9 @@ export class SshConnection extends EventEmitter {
   /**
    * Run a command on an exec channel, waiting for a channel slot first. A channel open the server refuses
    * (MaxSessions) waits for a slot and is tried again: the caller never sees it unless it keeps failing.
-   * `slot`: one the caller already holds (given up on the way out if the command cannot use it).
+   * `slot`: one the caller already holds (onSlot gives it back if the connection has closed meanwhile).
    */
   async exec(command: string, opts: Omit<ExecOptions, 'lost'>, slot?: SlotRelease): Promise<ExecOutcome> {
-    if (this.closed) {
-      slot?.();
-      throw connectionLost(this.host, 'already closed', { ran: false });
-    }
     try {
       return await this.onSlot(opts.signal, (release) =>
         runExec(this.client, this.host, command, {

@@ -246,10 +246,7 @@ export class WarmShells {
 
   /** Stop the resident shells no call is using (a busy one finishes its call first). */
   closeIdle(): void {
-    for (const s of this.shells.filter((x) => !x.busy)) {
-      s.close();
-      this.shells.splice(this.shells.indexOf(s), 1);
-    }
+    for (const s of this.shells.filter((x) => !x.busy)) this.giveBack(s);
   }
 
   private retire(shell: WarmShell): void {
