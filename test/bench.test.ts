@@ -43,7 +43,12 @@ describe('npm run bench -- --quick', () => {
   it('prints the table and writes JSON with every row measured, every target rated and the load recorded', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-bench-'));
     try {
-      const { stdout } = await pexec(process.execPath, [path.join(ROOT, 'dist-bench', 'bench', 'run.js'), '--quick', '--out', out], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+      // Killed before the test's own timeout, so that a hang fails with the bench's timestamped progress log
+      // (which row it stopped in) instead of a bare timeout, and leaves no bench running behind the suite.
+      const run = pexec(process.execPath, [path.join(ROOT, 'dist-bench', 'bench', 'run.js'), '--quick', '--out', out], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: RUN_TIMEOUT_MS - 15_000 });
+      const { stdout } = await run.catch((err: Error & { stderr?: string }) => {
+        throw new Error(`${err.message}\nbench progress:\n${err.stderr ?? ''}`);
+      });
       const files = fs.readdirSync(out).filter((f) => f.endsWith('-quick.json'));
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{7,}-quick\.json$/);
