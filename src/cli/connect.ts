@@ -1,12 +1,12 @@
 // How every command reaches the daemon: one ScoutClient, named for the audit trail. Commands that do work
 // start a daemon when none runs; status, stop and reload never do (connectIfRunning).
 import { ScoutClient } from '../client/client.js';
-import { isScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { CommandContext } from './main.js';
 
 export async function connect(ctx: CommandContext): Promise<ScoutClient> {
   const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl', autoStart: true });
-  await client.connect();
+  await client.connect().catch(advise);
   return client;
 }
 
@@ -17,10 +17,16 @@ export async function connect(ctx: CommandContext): Promise<ScoutClient> {
 export async function connectIfRunning(ctx: CommandContext): Promise<ScoutClient | undefined> {
   const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl' });
   try {
-    await client.connect();
+    await client.connect().catch(advise);
     return client;
   } catch (err) {
     if (isScoutError(err, 'DAEMON_UNAVAILABLE')) return undefined;
     throw err;
   }
+}
+
+/** A refused socket, told to the person at the terminal: what it may mean, and the flag that avoids it. */
+export function advise(err: unknown): never {
+  if (!isScoutError(err, 'SOCKET_UNTRUSTED')) throw err;
+  throw new ScoutError(err.code, `${err.message}. Nothing was sent to it: if you did not make it, another local user may have, to read your commands; use --socket PATH (or SCOUT_SOCKET) in a directory only you can write`, err.details);
 }

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScoutError } from '../protocol/errors.js';
 import { stateDir } from '../protocol/paths.js';
+import { makeSocketDir, socketDirProblem } from '../protocol/socket-trust.js';
+import { dialTrusted, untrustedSocket } from './dial.js';
 
 /** Bound on a started daemon becoming reachable (it binds its socket and reads ssh config: ~100 ms normally). */
 export const START_WAIT_MS = 10_000;
@@ -36,10 +38,20 @@ export function autoStartLogPath(env: NodeJS.ProcessEnv): string {
   return path.join(stateDir(env), 'scoutd.log');
 }
 
-/** True when something accepts connections on the socket. */
+/**
+ * True when something accepts connections on the socket. Dialled like every client connection, so a socket
+ * that is not ours throws SOCKET_UNTRUSTED rather than being probed (or waited for).
+ */
 export function socketAnswers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(socket);
+  return new Promise((resolve, reject) => {
+    let s: net.Socket;
+    try {
+      s = dialTrusted(socket);
+    } catch (err) {
+      if (err instanceof ScoutError) reject(err);
+      else resolve(false);
+      return;
+    }
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
@@ -66,8 +78,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function ensureDaemon(opts: AutoStartOptions): Promise<void> {
   const lockPath = `${opts.socket}.lock`;
   const dir = path.dirname(opts.socket);
-  // The daemon checks this directory is private and ours; creating it the same way here keeps that true.
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Made (0700) only where no other user could swap it, and judged before anything is written into it (the
+  // lock) or started for it: the daemon applies the same rule, so a refusal here is what it would say.
+  const problem = makeSocketDir(dir) ?? socketDirProblem(dir, fs.lstatSync(dir));
+  if (problem) throw untrustedSocket(opts.socket, problem);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     if (await socketAnswers(opts.socket)) return;
@@ -117,7 +131,10 @@ async function spawnAndWait(opts: AutoStartOptions): Promise<void> {
   try {
     // Detached in its own session with no terminal: it outlives this client (that is the point) and a
     // Ctrl-C in the client's terminal does not reach it.
-    const child = spawn(process.execPath, [scoutd], { detached: true, stdio: ['ignore', logFd, logFd], env: opts.env });
+    // SCOUT_SOCKET names the socket this client will dial (`--socket` included), so the daemon serves exactly
+    // that one rather than its default and the client is not left waiting on a socket nobody binds.
+    const env = { ...opts.env, SCOUT_SOCKET: opts.socket };
+    const child = spawn(process.execPath, [scoutd], { detached: true, stdio: ['ignore', logFd, logFd], env });
     child.once('exit', (code, signal) => (exited = { code, signal }));
     child.once('error', () => (exited = { code: null, signal: null }));
     child.unref();

@@ -8,6 +8,7 @@ import type { HelloResult } from '../protocol/methods/daemon.js';
 import { LineSplitter, encodeLine } from '../protocol/ndjson.js';
 import { defaultSocketPath } from '../protocol/paths.js';
 import { PROTOCOL_VERSION, packageVersion } from '../protocol/version.js';
+import { dialTrusted } from './dial.js';
 
 export interface ClientOptions {
   /** Socket path; defaults to the same discovery as scoutd ($SCOUT_SOCKET, XDG_RUNTIME_DIR, /tmp/scout-$UID). */
@@ -141,7 +142,13 @@ export class ScoutClient {
 
   private dial(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect(this.socketPath);
+      let sock: net.Socket;
+      try {
+        sock = dialTrusted(this.socketPath);
+      } catch (err) {
+        reject(err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err)));
+        return;
+      }
       const splitter = new LineSplitter({
         line: (text) => this.onLine(text),
         oversized: () => { /* the daemon never sends more than it accepts; ignore */ },

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { MAX_SOCKET_PATH } from '../protocol/paths.js';
+import { makeSocketDir, socketDirProblem } from '../protocol/socket-trust.js';
 import { encodeLine } from '../protocol/ndjson.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 
@@ -17,26 +18,15 @@ export class StartupError extends Error {
   }
 }
 
-/** Create or check the socket directory. Refuses directories a different user could tamper with. */
+/**
+ * Create or check the socket directory, by the rule every client applies too (protocol/socket-trust.ts).
+ * Refuses directories a different user could tamper with.
+ */
 export function ensurePrivateDir(dir: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    fs.mkdirSync(dir, { mode: 0o700 });
-    st = fs.lstatSync(dir);
-  }
-  if (st.isSymbolicLink()) throw new StartupError(`socket directory ${dir} is a symlink: refusing to use it (remove it or set SCOUT_SOCKET elsewhere)`);
-  if (!st.isDirectory()) throw new StartupError(`socket directory ${dir} is not a directory`);
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) {
-    throw new StartupError(`socket directory ${dir} is owned by uid ${st.uid}, not by you (uid ${uid}): refusing to use it (set SCOUT_SOCKET to a path in a directory you own)`);
-  }
-  if ((st.mode & 0o077) !== 0) {
-    throw new StartupError(`socket directory ${dir} has mode ${(st.mode & 0o777).toString(8)}: other users could reach the socket; run 'chmod 700 ${dir}' or set SCOUT_SOCKET to a path in a private directory`);
-  }
+  const notMade = makeSocketDir(dir);
+  if (notMade) throw new StartupError(notMade.message);
+  const problem = socketDirProblem(dir, fs.lstatSync(dir));
+  if (problem) throw new StartupError(problem.message);
 }
 
 /** Ask whatever listens on `socketPath` for `daemon.hello`. */

@@ -4,6 +4,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ScoutClient } from '../client/client.js';
+import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
@@ -22,13 +23,19 @@ export class DaemonLink implements Rpc {
   }
 
   async call<R>(method: string, params?: unknown): Promise<R> {
-    await this.client.connect();
+    await this.client.connect().catch(advise);
     return this.client.call<R>(method, params);
   }
 
   close(): void {
     this.client.close();
   }
+}
+
+/** A refused socket, told to the agent and its user: nothing was sent, and where the path is set for this server. */
+function advise(err: unknown): never {
+  if (!isScoutError(err, 'SOCKET_UNTRUSTED')) throw err;
+  throw new ScoutError(err.code, `${err.message}. scout-mcp sent nothing to it: if the user did not make it, another local user may have, to read their commands; set SCOUT_SOCKET in this MCP server's environment to a socket in a directory only the user can write`, err.details);
 }
 
 export function createServer(rpc: Rpc): McpServer {

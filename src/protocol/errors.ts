@@ -36,6 +36,8 @@ export const ScoutCodes = {
   LIMIT_REACHED: -32022,
   /** Client side: no daemon answers on the socket, or it went away mid-call. */
   DAEMON_UNAVAILABLE: -32023,
+  /** Client side: the socket or its directory could belong to another user; nothing was sent to it. */
+  SOCKET_UNTRUSTED: -32024,
 } as const;
 
 export type ScoutCode = keyof typeof ScoutCodes;

@@ -40,6 +40,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   } catch (err) {
     if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
       checks.push({ level: 'fail', name: 'daemon', message: `no scoutd answers on ${client.socketPath}`, hint: "start it with 'scoutd', let any scoutctl command auto-start it, or run 'scoutctl service install'" });
+    } else if (isScoutError(err, 'SOCKET_UNTRUSTED')) {
+      checks.push({ level: 'fail', name: 'socket', message: `not connecting: ${err.message}` });
     } else if (isScoutError(err, 'PROTOCOL_MISMATCH')) {
       checks.push({ level: 'fail', name: 'protocol', message: err.message });
     } else throw err;
