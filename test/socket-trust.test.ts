@@ -168,6 +168,17 @@ describe('a socket directory planted by another user at the default path', () =>
   });
 });
 
+describe('scoutctl doctor with a planted socket directory', () => {
+  it('fails the socket and daemon checks with the reason, without connecting', async () => {
+    const fake = await plant(defaultDir, { dirOwner: NOBODY, dirMode: 0o777, socketOwner: NOBODY });
+    const r = await scoutctlAsVictim(['doctor']);
+    expect(fake.connections).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL\s+socket\s+socket directory \/tmp\/scout-\d+ is owned by uid 65534/m);
+    expect(r.stdout).toMatch(/^FAIL\s+daemon\s+not connecting to \/tmp\/scout-\d+\/scoutd.sock: socket directory/m);
+  });
+});
+
 describe('scoutctl --socket PATH with no daemon running', () => {
   /** A client environment with no SCOUT_SOCKET, whose default socket lies in a private runtime directory. */
   function socketlessEnv(name: string): { env: NodeJS.ProcessEnv; runtime: string } {

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isScoutError } from '../../protocol/errors.js';
+import { socketDirProblem, socketFileProblem } from '../../protocol/socket-trust.js';
 import type { DoctorResult } from '../../protocol/methods/index.js';
 import { packageVersion } from '../../protocol/version.js';
 import { ScoutClient } from '../../client/client.js';
@@ -41,7 +42,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
       checks.push({ level: 'fail', name: 'daemon', message: `no scoutd answers on ${client.socketPath}`, hint: "start it with 'scoutd', let any scoutctl command auto-start it, or run 'scoutctl service install'" });
     } else if (isScoutError(err, 'SOCKET_UNTRUSTED')) {
-      checks.push({ level: 'fail', name: 'socket', message: `not connecting: ${err.message}` });
+      checks.push({ level: 'fail', name: 'daemon', message: `not connecting to ${client.socketPath}: ${err.message}` });
     } else if (isScoutError(err, 'PROTOCOL_MISMATCH')) {
       checks.push({ level: 'fail', name: 'protocol', message: err.message });
     } else throw err;
@@ -73,14 +74,14 @@ function socketChecks(socket: string): Check[] {
     return []; // no socket: the daemon check says so
   }
   const out: Check[] = [];
-  const uid = process.getuid?.();
   const dir = path.dirname(socket);
   const dst = fs.lstatSync(dir);
   const mode = (n: number) => (n & 0o777).toString(8).padStart(4, '0');
+  // The rule every client applies before connecting (protocol/socket-trust.ts), then the socket's own mode.
+  const untrusted = socketDirProblem(dir, dst) ?? socketFileProblem(socket, st);
   if (!st.isSocket()) out.push({ level: 'fail', name: 'socket', message: `${socket} is not a socket` });
+  else if (untrusted) out.push({ level: 'fail', name: 'socket', message: untrusted.message });
   else if ((st.mode & 0o077) !== 0) out.push({ level: 'fail', name: 'socket', message: `${socket} has mode ${mode(st.mode)}: other users can reach scoutd`, hint: `chmod 600 ${socket}, and restart scoutd` });
-  else if ((dst.mode & 0o077) !== 0) out.push({ level: 'fail', name: 'socket', message: `directory ${dir} has mode ${mode(dst.mode)}`, hint: `chmod 700 ${dir}` });
-  else if (uid !== undefined && (st.uid !== uid || dst.uid !== uid)) out.push({ level: 'fail', name: 'socket', message: `${socket} or its directory is owned by uid ${st.uid}/${dst.uid}, not you (${uid})` });
   else out.push({ level: 'ok', name: 'socket', message: `mode ${mode(st.mode)} in a ${mode(dst.mode)} directory, yours` });
   return out;
 }
