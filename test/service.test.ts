@@ -233,7 +233,7 @@ describe('scoutctl service', () => {
       expect(fs.readdirSync(unitDir).sort()).toEqual(['scoutd.service', 'scoutd.socket']);
       const unit = fs.readFileSync(path.join(unitDir, 'scoutd.service'), 'utf8');
       const calls1 = fs.readFileSync(calls, 'utf8');
-      expect(calls1).toBe('--user daemon-reload\n--user enable --now scoutd.socket\n--user enable scoutd.service\n--user restart scoutd.service\n');
+      expect(calls1).toBe('--user show-environment\n--user daemon-reload\n--user enable --now scoutd.socket\n--user enable scoutd.service\n--user restart scoutd.service\n');
 
       const second = await scoutctl(['service', 'install'], env);
       expect(second.code).toBe(0);
@@ -251,6 +251,31 @@ describe('scoutctl service', () => {
       expect(fs.readdirSync(unitDir)).toEqual([]);
       expect(fs.readFileSync(calls, 'utf8')).toBe('--user disable --now scoutd.service scoutd.socket\n--user daemon-reload\n');
       expect((await scoutctl(['service', 'status'], env)).code).toBe(3);
+    } finally {
+      await running.kill9();
+    }
+  });
+  it('install without a reachable user manager changes nothing: the running scoutd keeps serving', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'nobus-'));
+    // A systemctl as on a bare ssh login or in a container: every --user call fails to reach the bus.
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    const calls = path.join(dir, 'systemctl.calls');
+    fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n`, { mode: 0o755 });
+    const socket = path.join(dir, 'run', 'scoutd.sock');
+    const env = isolatedEnv(dir, { SCOUT_SOCKET: socket, PATH: `${bin}:${process.env.PATH}` });
+    const running = await startDaemon(env);
+    try {
+      const r = await scoutctl(['service', 'install'], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("cannot install the service: 'systemctl --user show-environment' failed (exit code 1: Failed to connect to bus: No medium found)");
+      expect(r.stderr).toContain('Nothing was changed and a running scoutd keeps running');
+      expect(r.stderr).toContain('loginctl enable-linger');
+      expect(fs.readFileSync(calls, 'utf8')).toBe('--user show-environment\n');
+      expect(fs.existsSync(path.join(env.HOME!, '.config'))).toBe(false);
+      const status = await scoutctl(['status', '--json'], env);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: running.pid });
     } finally {
       await running.kill9();
     }

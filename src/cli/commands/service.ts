@@ -48,6 +48,7 @@ function shellWord(w: string): string {
 function describe(plan: ServicePlan): string {
   const out: string[] = [`# scoutctl service ${plan.action} (${plan.platform}) — dry run, nothing changed`];
   if (plan.action === 'install') out.push(`# program: ${plan.program.join(' ')}`, `# socket:  ${plan.socket}`, `# logs:    ${plan.logs}`);
+  if (plan.preflight) out.push('', 'would first check:', `  ${plan.preflight.argv.map(shellWord).join(' ')}   # ${plan.preflight.why}`);
   if (plan.stopRunning) out.push('', `would stop a scoutd already running on ${plan.socket} (as 'scoutctl stop' does), so the service can take the socket`);
   const cmd = (c: ServicePlan['commands'][number]) => `  ${c.argv.map(shellWord).join(' ')}${c.mayFail ? '   # may fail: ' : '   # '}${c.why}`;
   const before = plan.commands.filter((c) => c.beforeFiles);
@@ -88,7 +89,20 @@ async function stopRunningDaemon(plan: ServicePlan, ctx: CommandContext): Promis
   if (!ctx.json) ctx.io.out(`stopped the running scoutd (pid ${pid}) so the service can take over ${plan.socket}\n`);
 }
 
+/** The service manager answers, or an error saying nothing changed and how to get one. */
+function checkManager(plan: ServicePlan, ctx: CommandContext): void {
+  if (!plan.preflight) return;
+  const { argv, fix } = plan.preflight;
+  if (!ctx.json) ctx.io.out(`$ ${argv.map(shellWord).join(' ')}\n`);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!r.error && r.status === 0) return;
+  const why = r.error ? (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${argv[0]} not found` : r.error.message : `exit code ${r.status}`;
+  const said = (r.stderr || r.stdout || '').trim().split('\n')[0];
+  throw new Error(`cannot install the service: '${argv.join(' ')}' failed (${why}${said ? `: ${said}` : ''}). Nothing was changed and a running scoutd keeps running (clients auto-start one meanwhile). ${fix}`);
+}
+
 async function carryOut(plan: ServicePlan, ctx: CommandContext): Promise<number> {
+  checkManager(plan, ctx);
   for (const c of plan.commands.filter((x) => x.beforeFiles)) runCommand(c, ctx);
   for (const d of plan.dirs) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   if (plan.stopRunning) await stopRunningDaemon(plan, ctx);

@@ -32,6 +32,12 @@ export interface ServicePlan {
    * uninstall); `mayFail` ones are expected to fail when there is nothing to undo.
    */
   commands: Array<{ argv: string[]; mayFail?: boolean; beforeFiles?: boolean; why: string }>;
+  /**
+   * Run before anything changes (install): the service manager answers. Without a user manager (su, a bare ssh
+   * login, a container) every systemctl --user command fails, and stopping the running scoutd first would
+   * leave the user with no daemon at all; so when this fails nothing is stopped or written.
+   */
+  preflight?: { argv: string[]; why: string; fix: string };
   /** Stop a scoutd already answering on the socket first (an auto-started one would hold the socket). */
   stopRunning: boolean;
   /** Where the daemon's log goes once installed. */
@@ -115,6 +121,11 @@ export function planInstall(opts: PlanOptions): ServicePlan {
       program,
       socket: socketPath,
       dirs: [dir],
+      preflight: {
+        argv: ['systemctl', '--user', 'show-environment'],
+        why: 'check that systemctl --user reaches your user manager before anything is stopped or written',
+        fix: "systemctl --user needs a running user manager (systemd --user) and its bus: run this from a login session (with XDG_RUNTIME_DIR set), or keep one running with 'loginctl enable-linger'",
+      },
       stopRunning: true,
       files: [
         fileState(path.join(dir, `${unit}.service`), systemdService({ execStart: program, socketPath: systemdLiteral(socketPath) })),
@@ -140,6 +151,11 @@ export function planInstall(opts: PlanOptions): ServicePlan {
     program,
     socket,
     dirs: [path.dirname(plist), logDir],
+    preflight: {
+      argv: ['launchctl', 'print', domain],
+      why: `check that launchd's ${domain} domain exists before anything is stopped or written`,
+      fix: `launchd agents live in a GUI login session (${domain}): run this from a logged-in desktop session, not a bare ssh login`,
+    },
     stopRunning: true,
     files: [fileState(plist, launchdPlist({ programArguments: program, logDir, env: { SCOUT_SOCKET: socket } }))],
     commands: [
@@ -157,6 +173,7 @@ export function planUninstall(opts: PlanOptions): ServicePlan {
       ...install,
       action: 'uninstall',
       dirs: [],
+      preflight: undefined,
       stopRunning: false,
       files: install.files.map((f) => removal(f.path)),
       commands: [
@@ -169,6 +186,7 @@ export function planUninstall(opts: PlanOptions): ServicePlan {
     ...install,
     action: 'uninstall',
     dirs: [],
+    preflight: undefined,
     stopRunning: false,
     files: install.files.map((f) => removal(f.path)),
     commands: [{ argv: ['launchctl', 'bootout', `gui/${uid()}/${LAUNCHD_LABEL}`], mayFail: true, beforeFiles: true, why: 'stop scoutd and unload the agent' }],
