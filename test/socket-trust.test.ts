@@ -3,8 +3,7 @@
 // `nobody`, open to all, with a listening socket that records every connection and byte. The victim is the
 // fixture's unprivileged user running the built scoutctl and scout-mcp with no socket settings at all, so
 // they look exactly where a real user's clients look. Both must refuse before connecting: zero connections.
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
