@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
+import { compileGlob, isGlob, type Glob } from '../protocol/glob.js';
 import type { PolicyView } from '../protocol/methods/index.js';
 
 const GlobList = z.array(z.string().min(1).max(4096)).max(1000);
@@ -43,7 +44,12 @@ export interface HostPolicy {
   allow: string[];
   deny: string[];
   roots: string[];
+  /** `allow` and `deny` compiled once, at load: `*` and `?` only (`[` and `\` are common in commands). */
+  allowGlobs: Glob[];
+  denyGlobs: Glob[];
 }
+
+const commandGlob = (g: string): Glob => compileGlob(g, { classes: false });
 
 
 /** Resolves a remote path the way the remote kernel would (`..`, symlinks); used only for hosts with roots. */
@@ -61,6 +67,8 @@ export class Policy {
     /** False when the file does not exist (everything allowed). */
     readonly present: boolean,
     private readonly entries: Array<[string, HostPolicy]>,
+    /** Entry names that are globs (`web*`, `db[12]`: read as fleet patterns are), compiled. */
+    private readonly hostGlobs = new Map<string, Glob>(),
   ) {}
 
   /** Read and validate the file. A missing file is no policy; a malformed one throws an Error naming the field. */
@@ -85,15 +93,24 @@ export class Policy {
     }
     const entries = Object.entries(parsed.data.hosts ?? {}).map(([entry, p]): [string, HostPolicy] => [
       entry,
-      { entry, readOnly: p.readOnly ?? false, allow: p.allow ?? [], deny: p.deny ?? [], roots: (p.roots ?? []).map((r) => path.posix.normalize(r).replace(/(.)\/$/, '$1')) },
+      {
+        entry,
+        readOnly: p.readOnly ?? false,
+        allow: p.allow ?? [],
+        deny: p.deny ?? [],
+        roots: (p.roots ?? []).map((r) => path.posix.normalize(r).replace(/(.)\/$/, '$1')),
+        allowGlobs: (p.allow ?? []).map(commandGlob),
+        denyGlobs: (p.deny ?? []).map(commandGlob),
+      },
     ]);
-    return new Policy(file, true, entries);
+    const globs = entries.flatMap(([name]): Array<[string, Glob]> => (isGlob(name, HOST_GLOB) ? [[name, compileGlob(name, HOST_GLOB)]] : []));
+    return new Policy(file, true, entries, new Map(globs));
   }
 
   /** The policy for a host alias, or undefined when it is unrestricted. */
   forHost(host: string): HostPolicy | undefined {
     const exact = this.entries.find(([name]) => name === host);
-    const hit = exact ?? this.entries.find(([name]) => /[*?]/.test(name) && globMatch(name, host));
+    const hit = exact ?? this.entries.find(([name]) => this.hostGlobs.get(name)?.test(host));
     if (!hit) return undefined;
     const p = hit[1];
     return p.readOnly || p.allow.length || p.deny.length || p.roots.length ? p : undefined;
@@ -113,14 +130,14 @@ export class Policy {
     if (!p) return;
     if (p.readOnly) throw denied(host, p, `host ${host} is read-only by policy: commands are not run`, { reason: 'read-only' });
     const cmd = command.trim();
-    const segments = splitCommands(cmd);
-    const hit = p.deny.find((g) => globMatch(g, cmd) || segments.some((s) => globMatch(g, s)));
+    const ranges = commandRanges(cmd);
+    const hit = p.denyGlobs.find((g) => g.test(cmd) || g.testAnyRange(cmd, ranges))?.source;
     if (hit !== undefined) throw denied(host, p, `command refused by policy on ${host}: it matches deny pattern '${hit}'`, { reason: 'deny', pattern: hit });
     if (p.allow.length) {
       if (SHELL_CONTROL.test(cmd)) {
         throw denied(host, p, `command refused by policy on ${host}: with an allow list, commands may not contain ; & | \` $ ( ) < > or newlines`, { reason: 'shell-control' });
       }
-      if (!p.allow.some((g) => globMatch(g, cmd))) throw denied(host, p, `command refused by policy on ${host}: it matches no allow pattern`, { reason: 'not-allowed' });
+      if (!p.allowGlobs.some((g) => g.test(cmd))) throw denied(host, p, `command refused by policy on ${host}: it matches no allow pattern`, { reason: 'not-allowed' });
     }
   }
 
@@ -156,15 +173,43 @@ export class Policy {
 /** Characters that let one command line carry another (or redirect output to a file). */
 const SHELL_CONTROL = /[;&|`$()<>\n\r]/;
 
-function splitCommands(cmd: string): string[] {
-  return cmd.split(/;|&&|\|\||\||&|\n|\$\(|`|\(|\)/).map((s) => s.trim()).filter(Boolean);
+/**
+ * Where the simple commands of a command line are: [start, end) pairs, trimmed, split at ; && || | & newline
+ * $( ` ( ). One pass by hand and no substrings: `String.split` with the equivalent RegExp took 138 ms of the
+ * daemon's thread for a 1 MiB command of 270,000 pieces.
+ */
+export function commandRanges(cmd: string): Int32Array {
+  // Non-empty pieces are separated by at least one character, so there are at most (n + 1) / 2 of them.
+  const out = new Int32Array(cmd.length + 2);
+  let count = 0;
+  let start = 0;
+  for (let i = 0; i <= cmd.length; i++) {
+    const c = i < cmd.length ? cmd.charCodeAt(i) : 0x3b; // the end closes the last piece
+    // ; \n ` ( ) | &, and `$(` as one separator (`&&` and `||` are two separators with nothing between).
+    const dollarParen = c === 0x24 && cmd.charCodeAt(i + 1) === 0x28;
+    if (!(dollarParen || c === 0x3b || c === 0x0a || c === 0x60 || c === 0x28 || c === 0x29 || c === 0x7c || c === 0x26)) continue;
+    let a = start;
+    let b = i;
+    while (a < b && isSpace(cmd.charCodeAt(a))) a++;
+    while (b > a && isSpace(cmd.charCodeAt(b - 1))) b--;
+    if (a < b) {
+      out[count++] = a;
+      out[count++] = b;
+    }
+    if (dollarParen) i++;
+    start = i + 1;
+  }
+  return out.subarray(0, count);
 }
 
-/** `*` any run of characters (spaces and slashes too), `?` one character; everything else literal; whole string. */
-export function globMatch(glob: string, s: string): boolean {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
-  return new RegExp(`^${re}$`).test(s);
+/** What String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator). */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
+
+/** Policy entry names are host patterns, read like fleet patterns; a class that is not one is text. */
+const HOST_GLOB = { invalidClass: 'literal' } as const;
 
 function inside(p: string, root: string): boolean {
   return root === '/' || p === root || p.startsWith(root + '/');

@@ -2,6 +2,7 @@
 // shows the table and the README documents it. Names follow the Python Scout MCP where it has one.
 import os from 'node:os';
 import path from 'node:path';
+import { compileGlob, type Glob } from '../protocol/glob.js';
 import { defaultSocketPath, stateDir } from '../protocol/paths.js';
 import { configPath as scoutConfigPath } from './policy.js';
 import type { SettingView } from '../protocol/methods/index.js';
@@ -13,20 +14,15 @@ export type ExecMode = 'auto' | 'on' | 'off';
 /** SCOUT_EXEC_MODE: a default mode, optionally followed by per-host modes (`auto,db1=off,web*=on`). */
 export interface ExecModeSetting {
   default: ExecMode;
-  /** Alias patterns (`*` and `?` globs) and their modes; the first match wins. */
-  hosts: Array<{ pattern: string; mode: ExecMode }>;
+  /** Alias patterns (globs, as fleet patterns read them) and their modes; the first match wins. */
+  hosts: Array<{ pattern: string; mode: ExecMode; glob: Glob }>;
 }
 
 /** The mode for one call: the call's own `mode`, else the host's entry in SCOUT_EXEC_MODE, else its default. */
 export function execModeFor(setting: ExecModeSetting, host: string, callMode?: ExecMode): ExecMode {
   if (callMode) return callMode;
-  for (const h of setting.hosts) if (globMatch(h.pattern, host)) return h.mode;
+  for (const h of setting.hosts) if (h.glob.test(host)) return h.mode;
   return setting.default;
-}
-
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(name);
 }
 
 export interface Settings {
@@ -119,7 +115,7 @@ const execMode = (raw: string): ExecModeSetting => {
       out.default = mode;
     } else {
       if (eq === 0) throw bad();
-      out.hosts.push({ pattern: item.slice(0, eq), mode });
+      out.hosts.push({ pattern: item.slice(0, eq), mode, glob: compileGlob(item.slice(0, eq), { invalidClass: 'literal' }) });
     }
   });
   return out;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isScoutError } from '../protocol/errors.js';
-import { globToRegExp } from '../protocol/glob.js';
+import { compileGlob } from '../protocol/glob.js';
 
-describe('globToRegExp (find -name)', () => {
-  const m = (glob: string, name: string) => globToRegExp(glob).test(name);
+describe('compileGlob (find -name)', () => {
+  const m = (glob: string, name: string) => compileGlob(glob).test(name);
 
   it('matches *, ? and classes over the whole name, a leading dot included', () => {
     expect(m('*.log', 'a.log')).toBe(true);
@@ -27,7 +27,7 @@ describe('globToRegExp (find -name)', () => {
 
   it('a pattern that cannot be compiled is INVALID_PARAMS', () => {
     try {
-      globToRegExp('[z-a]');
+      compileGlob('[z-a]');
       throw new Error('expected a throw');
     } catch (err) {
       expect(isScoutError(err, 'INVALID_PARAMS')).toBe(true);

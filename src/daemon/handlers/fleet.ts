@@ -2,7 +2,7 @@
 // its own result or its own coded error; one unreachable host never fails the call.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
-import { globToRegExp } from '../../protocol/glob.js';
+import { compileGlob, type Glob } from '../../protocol/glob.js';
 import { tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
@@ -11,9 +11,9 @@ import { method, type CallContext, type MethodSpec, type Services } from '../con
 import { readRemote, withFiles } from './fs.js';
 import { execResult } from './ssh.js';
 
-/** `web*`, `db[12]`, `app?` → a RegExp over the whole alias; a class that is not one is taken literally. */
-export function hostPattern(glob: string): RegExp {
-  return globToRegExp(glob, { invalidClass: 'literal' });
+/** `web*`, `db[12]`, `app?` over the whole alias; a class that is not one is taken literally. */
+export function hostPattern(glob: string): Glob {
+  return compileGlob(glob, { invalidClass: 'literal' });
 }
 
 /** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */
