@@ -11,6 +11,9 @@ export const KILL_GRACE_MS = 1_000;
 
 export type OutputStream = 'stdout' | 'stderr';
 
+/** Linux's MAX_ARG_STRLEN less the NUL: the longest `$SHELL -c` argument sshd can exec (and far below 256 KiB). */
+export const MAX_EXEC_REQUEST_BYTES = 128 * 1024 - 1;
+
 export interface ExecOptions {
   /** Upper bound on run time; the command is signalled and COMMAND_TIMEOUT is returned. */
   timeoutMs: number;
@@ -131,6 +134,12 @@ function openExec(client: Client, command: string, env: Record<string, string> |
 export async function runExec(client: Client, host: string, command: string, opts: ExecOptions): Promise<ExecOutcome> {
   const started = performance.now();
   if (opts.signal?.aborted) throw cancelled(host, opts.signal);
+  // The last guard for what the schema bounds (MAX_COMMAND_BYTES plus a cwd): an exec request over OpenSSH's
+  // 256 KiB packet limit resets the connection that every other call on this host shares.
+  const bytes = Buffer.byteLength(command);
+  if (bytes > MAX_EXEC_REQUEST_BYTES) {
+    throw new ScoutError('INVALID_PARAMS', `command is ${bytes} bytes; a remote runs at most ${MAX_EXEC_REQUEST_BYTES} bytes as one command: send a longer script on stdin (command "sh -s")`, { host, bytes, limit: MAX_EXEC_REQUEST_BYTES }, -32602);
+  }
   let stream: ClientChannel;
   let exit: ExitInfo;
   ({ stream, exit } = await boundedOpen(client, host, command, opts));

@@ -15,13 +15,22 @@ export const RemotePath = z
   .refine((p) => !p.includes('\0'), 'path must not contain NUL bytes');
 
 /**
+ * Longest command line, in UTF-8 bytes. A remote runs a command as one argument of `$SHELL -c`, and Linux takes
+ * at most 131,071 bytes as one argument (MAX_ARG_STRLEN); OpenSSH drops the whole connection, every other
+ * client's calls and jobs on it included, for a request packet over 256 KiB (a 300 KB command did). 96 KiB
+ * leaves room for the `cd -- 'cwd' &&` a cwd adds. Longer scripts go on stdin (`sh -s`).
+ */
+export const MAX_COMMAND_BYTES = 96 * 1024;
+
+/**
  * A shell command line. NUL is refused: sshd hands the command to the shell as a C string, so everything after
  * a NUL would be silently dropped, and what a policy pattern saw would not be what runs.
  */
 export const Command = z
   .string()
   .min(1, 'command must not be empty')
-  .max(1024 * 1024)
+  .max(MAX_COMMAND_BYTES, `command is longer than ${MAX_COMMAND_BYTES} bytes; send a longer script on stdin (command "sh -s")`)
+  .refine((c) => Buffer.byteLength(c) <= MAX_COMMAND_BYTES, `command is longer than ${MAX_COMMAND_BYTES} bytes (UTF-8); send a longer script on stdin (command "sh -s")`)
   .refine((c) => !c.includes('\0'), 'command must not contain NUL bytes');
 
 /** Environment for a remote command: at most 100 names of at most 256 characters, values up to 64 KiB. */
