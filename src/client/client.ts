@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { ScoutError } from '../protocol/errors.js';
 import type { HelloResult } from '../protocol/methods/daemon.js';
-import { LineSplitter, encodeLine } from '../protocol/ndjson.js';
+import { LineSplitter, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine } from '../protocol/ndjson.js';
 import { defaultSocketPath } from '../protocol/paths.js';
 import { PROTOCOL_VERSION, packageVersion } from '../protocol/version.js';
 import { dialTrusted } from './dial.js';
@@ -107,6 +107,12 @@ export class ScoutClient {
     const sock = this.sock;
     if (!sock || sock.destroyed) return Promise.reject(unavailable(this.socketPath, 'not connected'));
     const id = this.nextId++;
+    // Measured here, where the message is made: the daemon would refuse a longer line, and nothing is sent.
+    const line = encodeLine({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+    if (line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(line) > MAX_LINE_BYTES) {
+      const bytes = Buffer.byteLength(line);
+      return Promise.reject(new ScoutError('TOO_LARGE', `the ${method} request is ${bytes} bytes, over the ${MAX_LINE_BYTES} scoutd takes in one message: send less (transfer.put for large files)`, { method, bytes, limit: MAX_LINE_BYTES }));
+    }
     return new Promise<R>((resolve, reject) => {
       const onAbort = () => this.notify('$/cancel', { id });
       const cleanup = () => opts.signal?.removeEventListener('abort', onAbort);
@@ -115,7 +121,7 @@ export class ScoutClient {
         reject: (e) => { cleanup(); reject(e); },
         onNotification: opts.onNotification,
       });
-      sock.write(encodeLine({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }));
+      sock.write(line);
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -151,8 +157,15 @@ export class ScoutClient {
       }
       const splitter = new LineSplitter({
         line: (text) => this.onLine(text),
-        oversized: () => { /* the daemon never sends more than it accepts; ignore */ },
-      });
+        // The daemon turns any longer answer into TOO_LARGE; a line over the bound means a broken peer, and
+        // whichever call it answered would wait forever: fail them all and hang up.
+        oversized: (bytes) => {
+          const err = new ScoutError('PROTOCOL_MISMATCH', `scoutd sent a message of ${bytes} bytes, over the ${MAX_RESPONSE_BYTES} a client reads; closing the connection`, { bytes, limit: MAX_RESPONSE_BYTES, socket: this.socketPath });
+          for (const p of this.pending.values()) p.reject(err);
+          this.pending.clear();
+          sock.destroy();
+        },
+      }, MAX_RESPONSE_BYTES);
       sock.once('connect', () => {
         sock.removeAllListeners('error');
         sock.on('error', () => { /* reported through close */ });

@@ -20,6 +20,10 @@ export interface CallContext {
   signal: AbortSignal;
   /** Send a notification to this caller (progress, streamed output). */
   notify(method: string, params: Record<string, unknown>): void;
+  /** True while this caller's unread backlog is over the bound: a producer that can pause (a stream) should. */
+  backlogged(): boolean;
+  /** Resolves when the backlog is back under the bound (or the caller is gone). */
+  whenWritable(): Promise<void>;
   /** The client's name from `daemon.hello`. */
   clientName: string;
   /** The JSON-RPC id of this call, for notifications tagged with it. */

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { RpcCode, ScoutError, codeName } from '../protocol/errors.js';
-import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, encodeLine, nestingExceeds } from '../protocol/ndjson.js';
+import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine, idFromHead, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
 import type { Dispatcher } from './rpc.js';
 
@@ -28,10 +28,18 @@ export interface SessionHooks {
  */
 export const DEFAULT_MAX_IN_FLIGHT = 256; // SCOUT_MAX_CLIENT_CALLS overrides it
 /**
- * A client that stops reading while its calls keep answering is cut off once this much output waits in the
- * socket's buffer (the daemon would otherwise hold it all in memory).
+ * Backlog (answers written, not yet taken by the client's socket) above which the session watches the reader:
+ * streaming producers pause (`backlogged`), and a client that takes nothing for STALL_LIMIT_MS is cut off.
+ * A client that keeps reading is never cut for being slower than the daemon (six 12 MiB reads at once were,
+ * when the bound alone decided).
  */
 export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
+/** No byte taken by the client for this long while its backlog is over MAX_UNREAD_BYTES: it has stopped reading. */
+export const STALL_LIMIT_MS = 10_000;
+/** How often a backed-up session looks at whether its client reads. */
+const STALL_CHECK_MS = 1_000;
+/** Backlog that cuts a client off however it reads: the daemon's memory is shared by every client. */
+export const MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
 
 type Id = string | number;
 
@@ -41,16 +49,40 @@ export class Session {
   private readonly inFlight = new Map<Id, { controller: AbortController; done: Promise<void> }>();
   private readonly splitter: LineSplitter;
   private closed = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  /** Bytes the kernel had taken at the last stall check. */
+  private takenAtCheck = 0;
+  private lastProgress = 0;
 
   constructor(readonly id: number, private readonly sock: net.Socket, private readonly hooks: SessionHooks) {
     this.splitter = new LineSplitter({
       line: (text) => this.onLine(text),
-      oversized: (bytes) =>
-        this.sendError(null, RpcCode.INVALID_REQUEST, `message too large: ${bytes} bytes (limit ${hooks.maxLineBytes ?? MAX_LINE_BYTES})`, { bytes }),
+      // Answered with the call's id when its head shows one, so the caller is not left waiting.
+      oversized: (bytes, head) =>
+        this.sendError(idFromHead(head), RpcCode.INVALID_REQUEST, `message too large: ${bytes} bytes (limit ${hooks.maxLineBytes ?? MAX_LINE_BYTES})`, { bytes, limit: hooks.maxLineBytes ?? MAX_LINE_BYTES }),
     }, hooks.maxLineBytes ?? MAX_LINE_BYTES);
     sock.on('data', (chunk: Buffer) => this.splitter.push(chunk));
     sock.on('error', () => { /* reset by peer: handled by close */ });
     sock.on('close', () => this.onClosed());
+    sock.on('drain', () => this.onDrain());
+  }
+
+  /** True while the client's backlog is over MAX_UNREAD_BYTES: producers that can wait should. */
+  get backlogged(): boolean {
+    return this.sock.writableLength > MAX_UNREAD_BYTES;
+  }
+
+  private readonly drainWaiters = new Set<() => void>();
+
+  /** Resolves once the backlog is back under the bound (or the client is gone). */
+  whenWritable(): Promise<void> {
+    if (!this.backlogged || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.add(resolve));
+  }
+
+  private onDrain(): void {
+    for (const w of this.drainWaiters) w();
+    this.drainWaiters.clear();
   }
 
   /** Calls currently running for this client. */
@@ -152,6 +184,8 @@ export class Session {
       rpcId: req.id,
       clientName: this.clientName,
       notify: (method, params) => this.write({ jsonrpc: '2.0', method, params }),
+      backlogged: () => this.backlogged,
+      whenWritable: () => this.whenWritable(),
     };
     if (req.method === 'daemon.hello' && isObject(req.params) && typeof req.params.client === 'string') {
       this.clientName = req.params.client.slice(0, 100);
@@ -183,6 +217,8 @@ export class Session {
   private onClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.stallTimer);
+    this.onDrain();
     // Nobody is left to read the answers: stop the remote work now rather than let it run unowned.
     void this.cancelAll(new ScoutError('CANCELLED', 'client disconnected'));
     this.hooks.onClose(this);
@@ -192,14 +228,66 @@ export class Session {
     this.write(errorResponse(id, code, message, data));
   }
 
+  /**
+   * Send one message. Every answer is measured first: one that cannot be encoded (V8's string limit) or is
+   * over what a client reads (MAX_RESPONSE_BYTES) becomes TOO_LARGE for the same id, never a lost answer.
+   */
   private write(message: unknown): void {
     if (this.closed || this.sock.destroyed) return;
-    if (this.sock.writableLength > MAX_UNREAD_BYTES) {
-      this.hooks.log.warn({ session: this.id, client: this.clientName, unreadBytes: this.sock.writableLength }, 'client does not read its responses: disconnecting it');
-      this.sock.destroy();
-      return;
+    let line: string;
+    try {
+      line = encodeLine(message);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      line = '';
     }
-    this.sock.write(encodeLine(message));
+    if (line === '' || line.length > MAX_RESPONSE_BYTES || (line.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(line) > MAX_RESPONSE_BYTES)) {
+      const m = message as { id?: Id | null; method?: string; params?: { id?: unknown } };
+      if (m.method !== undefined) {
+        this.hooks.log.warn({ session: this.id, method: m.method }, 'notification too large to send: dropped');
+        return;
+      }
+      const bytes = line === '' ? undefined : Buffer.byteLength(line);
+      const e = new ScoutError('TOO_LARGE', `the answer is ${bytes === undefined ? 'too large to encode' : `${bytes} bytes`}, over the ${MAX_RESPONSE_BYTES} a client reads in one message: ask for less (maxOutputBytes, maxBytes, fewer hosts) or use transfer.get`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES });
+      line = encodeLine(errorResponse(m.id ?? null, e.rpcCode, e.message, { ...e.details, code: e.code }));
+    }
+    if (this.sock.writableLength + line.length > MAX_BACKLOG_BYTES) return this.cutOff('client has over 1 GiB of answers waiting');
+    this.sock.write(line);
+    if (this.backlogged) this.watchReader();
+  }
+
+  /** While the backlog is over the bound, check that the client takes bytes; cut it off after STALL_LIMIT_MS without. */
+  private watchReader(): void {
+    if (this.stallTimer) return;
+    this.takenAtCheck = this.taken();
+    this.lastProgress = performance.now();
+    this.stallTimer = setInterval(() => {
+      if (!this.backlogged) {
+        clearInterval(this.stallTimer);
+        this.stallTimer = undefined;
+        return;
+      }
+      const taken = this.taken();
+      if (taken > this.takenAtCheck) {
+        this.takenAtCheck = taken;
+        this.lastProgress = performance.now();
+      } else if (performance.now() - this.lastProgress >= STALL_LIMIT_MS) {
+        this.cutOff(`client took nothing for ${STALL_LIMIT_MS} ms with ${this.sock.writableLength} bytes of answers waiting`);
+      }
+    }, STALL_CHECK_MS);
+    this.stallTimer.unref();
+  }
+
+  /** Bytes the kernel has taken from this socket (bytesWritten counts what is still queued too). */
+  private taken(): number {
+    return this.sock.bytesWritten - this.sock.writableLength;
+  }
+
+  private cutOff(why: string): void {
+    this.hooks.log.warn({ session: this.id, client: this.clientName, unreadBytes: this.sock.writableLength }, `client does not read its responses: disconnecting it (${why})`);
+    clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
+    this.sock.destroy();
   }
 }
 

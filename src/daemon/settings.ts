@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { compileGlob, type Glob } from '../protocol/glob.js';
+import { MAX_OUTPUT_BYTES } from '../protocol/methods/common.js';
 import { defaultSocketPath, stateDir } from '../protocol/paths.js';
 import { configPath as scoutConfigPath } from './policy.js';
 import type { SettingView } from '../protocol/methods/index.js';
@@ -89,9 +90,10 @@ const seconds = (name: string) => (raw: string) => {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
   return Math.round(n * 1000);
 };
-const positiveInt = (name: string) => (raw: string) => {
+const positiveInt = (name: string, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  if (n > max) throw new Error(`${name} is at most ${max}, got '${raw}'`);
   return n;
 };
 const strictMode = (raw: string): StrictMode => {
@@ -131,7 +133,7 @@ const SPECS: Spec[] = [
   { key: 'idleTimeoutMs', env: 'SCOUT_IDLE_TIMEOUT', legacy: 'MCP_CAT_IDLE_TIMEOUT', def: 1_800_000, parse: seconds('SCOUT_IDLE_TIMEOUT'), show: asSeconds },
   { key: 'maxPoolSize', env: 'SCOUT_MAX_POOL_SIZE', def: 100, parse: positiveInt('SCOUT_MAX_POOL_SIZE') },
   { key: 'maxFileSize', env: 'SCOUT_MAX_FILE_SIZE', legacy: 'MCP_CAT_MAX_FILE_SIZE', def: 1_048_576, parse: positiveInt('SCOUT_MAX_FILE_SIZE') },
-  { key: 'maxOutputBytes', env: 'SCOUT_MAX_OUTPUT_BYTES', def: 1_048_576, parse: positiveInt('SCOUT_MAX_OUTPUT_BYTES') },
+  { key: 'maxOutputBytes', env: 'SCOUT_MAX_OUTPUT_BYTES', def: 1_048_576, parse: positiveInt('SCOUT_MAX_OUTPUT_BYTES', MAX_OUTPUT_BYTES) },
   { key: 'strictHostKeyChecking', env: 'SCOUT_STRICT_HOST_KEY_CHECKING', def: 'yes', parse: strictMode },
   { key: 'connectTimeoutMs', env: 'SCOUT_CONNECT_TIMEOUT', def: 10_000, parse: seconds('SCOUT_CONNECT_TIMEOUT'), show: asSeconds },
   // 15 s × (3 + 1) = a dead link is noticed within a minute, at one small packet per interval.

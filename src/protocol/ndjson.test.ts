@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, encodeLine, nestingExceeds } from './ndjson.js';
+import { LineSplitter, encodeLine, idFromHead, nestingExceeds } from './ndjson.js';
 
 function split(chunks: string[], max = 1024) {
   const lines: string[] = [];
@@ -32,6 +32,27 @@ describe('LineSplitter', () => {
     const line = encodeLine({ s: 'a\nb' });
     expect(line.indexOf('\n')).toBe(line.length - 1);
     expect(JSON.parse(line)).toEqual({ s: 'a\nb' });
+  });
+});
+
+describe('idFromHead', () => {
+  it('finds the id of a request that starts as our clients write one, and nothing else', () => {
+    expect(idFromHead('{"jsonrpc":"2.0","id":42,"method":"fs.write","params":{"content":"xxxx')).toBe(42);
+    expect(idFromHead('{ "jsonrpc": "2.0", "id": "a\\"b", "method"')).toBe('a"b');
+    expect(idFromHead('{"id":7}')).toBe(7);
+    // An "id" deeper in the message is not the request's.
+    expect(idFromHead('{"jsonrpc":"2.0","method":"x","params":{"id":3}')).toBeNull();
+    expect(idFromHead('{"jsonrpc":"2.0","id":1.5,')).toBeNull();
+    expect(idFromHead('xxxx')).toBeNull();
+  });
+
+  it('is handed the head of an oversized line', () => {
+    const heads: string[] = [];
+    const s = new LineSplitter({ line: () => {}, oversized: (_n, head) => heads.push(head) }, 64);
+    s.push(Buffer.from('{"jsonrpc":"2.0","id":9,'));
+    s.push(Buffer.from(`"p":"${'x'.repeat(100)}"}\n`));
+    expect(heads).toHaveLength(1);
+    expect(idFromHead(heads[0])).toBe(9);
   });
 });
 

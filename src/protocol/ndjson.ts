@@ -1,13 +1,24 @@
 // Newline-delimited JSON framing. Knows nothing of JSON-RPC or SSH: it turns a byte stream into lines and
 // enforces a line-length bound so one client cannot make the daemon buffer without limit.
 
-/** Default bound on one message: large enough for a 1 MiB file read encoded as base64 plus JSON overhead many times over. */
-export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/**
+ * Bound on one request line (client → daemon): the largest valid request, an fs.write of 12 MiB as base64
+ * (16 MiB) with its JSON around it, fits; the client measures every request before sending it.
+ */
+export const MAX_LINE_BYTES = 20 * 1024 * 1024;
+/**
+ * Bound on one answer line (daemon → client). Every result the schemas allow fits (two 12 MiB output streams
+ * as base64 are 32 MiB; a fleet call's outputs share a budget); the daemon measures each answer and sends
+ * TOO_LARGE for its id instead of anything longer, so a client never meets a line it cannot read.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** How much of an oversized line is kept, to find its id: clients put `jsonrpc` and `id` first. */
+export const OVERSIZED_HEAD_BYTES = 256;
 
 export interface LineHandlers {
   line(text: string): void;
-  /** A line went over the bound; its bytes up to the next newline are discarded. */
-  oversized(bytes: number): void;
+  /** A line went over the bound; its bytes up to the next newline are discarded. `head` is its beginning. */
+  oversized(bytes: number, head: string): void;
 }
 
 /** Splits chunks into lines. Feeding partial chunks is fine; `\r\n` is accepted. */
@@ -16,6 +27,7 @@ export class LineSplitter {
   private size = 0;
   private discarding = false;
   private discarded = 0;
+  private head = '';
 
   constructor(private readonly handlers: LineHandlers, private readonly maxBytes = MAX_LINE_BYTES) {}
 
@@ -42,6 +54,7 @@ export class LineSplitter {
     if (this.size + piece.length > this.maxBytes) {
       this.discarding = true;
       this.discarded = this.size + piece.length;
+      this.head = Buffer.concat([...this.parts, piece].slice(0, 2)).subarray(0, OVERSIZED_HEAD_BYTES).toString('utf8');
       this.parts = [];
       this.size = 0;
       return;
@@ -53,9 +66,11 @@ export class LineSplitter {
   private finishLine(): void {
     if (this.discarding) {
       const n = this.discarded;
+      const head = this.head;
       this.discarding = false;
       this.discarded = 0;
-      this.handlers.oversized(n);
+      this.head = '';
+      this.handlers.oversized(n, head);
       return;
     }
     const buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
@@ -94,4 +109,18 @@ export function nestingExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
 /** One message as a line. JSON.stringify never emits a raw newline, so the framing is safe. */
 export function encodeLine(message: unknown): string {
   return JSON.stringify(message) + '\n';
+}
+
+/**
+ * The id of a request line too large to parse, read from its head when it starts the way every client of ours
+ * writes one (`{"jsonrpc":"2.0","id":…`, or `{"id":…`), so the refusal reaches the call that made it; else null.
+ */
+export function idFromHead(head: string): string | number | null {
+  const m = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(-?\d{1,15}(?![\d.eE])|"(?:[^"\\]|\\.){0,64}")\s*[,}]/.exec(head);
+  if (!m) return null;
+  try {
+    return JSON.parse(m[1]) as string | number;
+  } catch {
+    return null;
+  }
 }

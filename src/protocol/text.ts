@@ -13,8 +13,20 @@ export function completeUtf8Length(buf: Buffer): number {
   return n;
 }
 
-/** Decode if valid UTF-8, else undefined. */
+/**
+ * The bytes as text for the wire, or undefined when they must travel as base64: not valid UTF-8, or so full of
+ * control characters that JSON would carry them larger than base64 does (each becomes `\u00XX`, six bytes: a
+ * 12 MiB read of such "text" would have been a 72 MiB line). Tab, newline and carriage return stay cheap.
+ */
 export function tryUtf8(buf: Buffer): string | undefined {
+  let escaped = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) escaped += 5;
+    else if (b === 0x22 || b === 0x5c) escaped += 1;
+  }
+  // base64 adds a third; JSON escapes added `escaped` bytes.
+  if (escaped * 3 > buf.length) return undefined;
   try {
     return strict.decode(buf);
   } catch {

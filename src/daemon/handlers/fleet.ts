@@ -1,7 +1,7 @@
 // fleet.exec / fleet.read: one operation on many hosts at once, with bounded concurrency. Every host gets
 // its own result or its own coded error; one unreachable host never fails the call.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
-import { FLEET_DEFAULT_CONCURRENCY, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
+import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { compileGlob, type Glob } from '../../protocol/glob.js';
 import { tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
@@ -73,6 +73,8 @@ export function fleetMethods(svc: Services): MethodSpec[] {
   return [
     method('fleet.exec', FleetExecParams, async (p, ctx): Promise<FleetResult<ExecResult>> => {
       const hosts = resolveTargets(svc, p);
+      // Every host's two streams share the call's budget, so the whole answer stays readable in one message.
+      const maxOutputBytes = Math.min(p.maxOutputBytes ?? svc.settings.maxOutputBytes, Math.floor(FLEET_OUTPUT_BUDGET / (2 * hosts.length)));
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => {
         svc.registry.get(host);
         // Policy is per host: a refused host gets its own POLICY_DENIED, the others run.
@@ -80,7 +82,7 @@ export function fleetMethods(svc: Services): MethodSpec[] {
         const command = withCwd(p.command, await svc.policy.execCwd(host, p.cwd, svc.resolveRemote));
         const opts = {
           timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
-          maxOutputBytes: p.maxOutputBytes ?? svc.settings.maxOutputBytes,
+          maxOutputBytes,
           signal: ctx.signal,
           ...(p.stream ? { onOutput: outputNotifier(ctx, host) } : {}),
         };
@@ -101,9 +103,10 @@ export function fleetMethods(svc: Services): MethodSpec[] {
     // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.
     method('fleet.read', FleetReadParams, async (p, ctx): Promise<FleetResult<FsReadResult>> => {
       const hosts = resolveTargets(svc, p);
+      const maxBytes = Math.min(p.maxBytes ?? svc.settings.maxFileSize, Math.max(1, Math.floor(FLEET_OUTPUT_BUDGET / hosts.length)));
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => ({
         ok: true,
-        result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, p), p.path),
+        result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, { ...p, maxBytes }), p.path),
       }));
     }),
   ];

@@ -38,5 +38,17 @@ export const EnvVars = z
   .record(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(64 * 1024).refine((v) => !v.includes('\0'), 'env values must not contain NUL bytes'))
   .refine((e) => Object.keys(e).length <= 100, 'at most 100 env variables');
 
+/**
+ * Most output bytes kept per stream for one result (maxOutputBytes, SCOUT_MAX_OUTPUT_BYTES): two streams of
+ * 12 MiB as base64 are 32 MiB, well inside one answer line (MAX_RESPONSE_BYTES). Beyond a few MiB, stream it
+ * (`scoutctl exec` does) or write it to a file and transfer.get it.
+ */
+export const MAX_OUTPUT_BYTES = 12 * 1024 * 1024;
+/**
+ * Output bytes one fleet call keeps over all its hosts (each host's cap is cut to its share): 1,000 hosts at the
+ * default 1 MiB cap would otherwise be 1 GB in the daemon and an answer no client can read.
+ */
+export const FLEET_OUTPUT_BUDGET = 36 * 1024 * 1024;
+
 export const TimeoutMs = z.number().int().positive().max(24 * 3600 * 1000);
 export const ByteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);

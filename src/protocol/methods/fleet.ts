@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ByteCount, Command, HostName, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, Command, HostName, MAX_OUTPUT_BYTES, RemotePath, TimeoutMs } from './common.js';
 import type { ExecResult } from './ssh.js';
 
 /** Upper bound on hosts worked on at once: each is a connection (and a dial) of its own. */
@@ -22,7 +22,7 @@ export const FleetExecParams = z
     cwd: RemotePath.optional(),
     concurrency: z.number().int().positive().max(FLEET_MAX_CONCURRENCY).optional(),
     timeoutMs: TimeoutMs.optional(),
-    maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
+    maxOutputBytes: ByteCount.max(MAX_OUTPUT_BYTES).optional(),
     /** Send `exec.output` notifications {id, host, stream, data, encoding?} while commands run. */
     stream: z.boolean().optional(),
   })

@@ -6,8 +6,8 @@ import { ByteCount, HostName, RemotePath } from './common.js';
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
 /**
- * Upper bound on one fs.read's `maxBytes` and on one fs.write's decoded content: base64 grows bytes by 4/3
- * and a wire line is limited to 16 MiB (MAX_LINE_BYTES), so 12 MiB always fits. Larger files: transfer.*.
+ * Upper bound on one fs.read's `maxBytes` and on one fs.write's decoded content: as base64 (4/3) that is
+ * 16 MiB, inside one request line (MAX_LINE_BYTES, 20 MiB) and one answer line. Larger files: transfer.*.
  */
 export const MAX_FS_IO_BYTES = 12 * 1024 * 1024;
 /** Default and bound of fs.list entries (optional `maxEntries`): a directory of a million files must not fill the daemon. */
@@ -144,7 +144,8 @@ export const FsWriteParams = z
   .object({
     host: HostName,
     path: RemotePath,
-    content: z.string(),
+    /** At most MAX_FS_IO_BYTES once decoded; as base64 that is 16 MiB of text. */
+    content: z.string().max(MAX_FS_IO_BYTES / 3 * 4),
     encoding: z.enum(['utf8', 'base64']).optional(),
     /** Permission bits; default: the replaced file's, else 0644. */
     mode: z.number().int().min(0).max(0o7777).optional(),

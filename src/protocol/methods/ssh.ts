@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ByteCount, Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, Command, EnvVars, HostName, MAX_OUTPUT_BYTES, RemotePath, TimeoutMs } from './common.js';
 
 export const ExecMode = z.enum(['auto', 'on', 'off']);
 export type ExecMode = z.infer<typeof ExecMode>;
 
-/** stdin travels inside one wire line (16 MiB): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
+/** stdin travels inside one request line (MAX_LINE_BYTES): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
 export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
 
 export const ExecParams = z
@@ -13,7 +13,7 @@ export const ExecParams = z
     command: Command,
     cwd: RemotePath.optional(),
     timeoutMs: TimeoutMs.optional(),
-    maxOutputBytes: ByteCount.max(256 * 1024 * 1024).optional(),
+    maxOutputBytes: ByteCount.max(MAX_OUTPUT_BYTES).optional(),
     /** auto | on: short commands through a resident shell when eligible; off: an exec channel. Default SCOUT_EXEC_MODE. */
     mode: ExecMode.optional(),
     /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
