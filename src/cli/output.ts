@@ -1,7 +1,21 @@
 // Human output helpers: aligned tables, durations, sizes. No colours unless a terminal asks for them.
 
+/**
+ * Client-supplied text (a client's name, a command, a path) made safe for a person's terminal: control
+ * characters (C0, DEL, C1: ESC starts the sequences that clear a screen or retitle a window) and the bidi
+ * overrides that reorder what a reviewer reads are shown as escapes (`\x1b`, `\n`, `\u202e`), never sent raw.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`);
+  });
+}
+
+/** Aligned columns; every cell passes through `visible`, so no cell can write to the terminal itself. */
 export function table(rows: string[][], header: string[]): string {
-  const all = [header, ...rows];
+  const all = [header, ...rows.map((r) => r.map((cell) => visible(cell ?? '')))];
   const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
   return all.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : (cell ?? '').padEnd(widths[c]))).join('  ')).join('\n');
 }

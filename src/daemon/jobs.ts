@@ -178,7 +178,8 @@ export class JobTable {
       this.jobs.delete(job.id);
       throw first;
     }
-    this.deps.log.info({ job: job.id, host: req.host, client: req.client, command: req.command.slice(0, COMMAND_SHOWN_CHARS), cwd: req.cwd }, 'job started');
+    // Never the command or cwd: they may carry secrets; the audit log is where commands are kept.
+    this.deps.log.info({ job: job.id, host: req.host, client: req.client, commandBytes: Buffer.byteLength(req.command) }, 'job started');
     execution.then((o) => this.finished(job, o), (err: unknown) => this.failed(job, err));
     return job;
   }

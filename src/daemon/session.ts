@@ -192,13 +192,13 @@ export class Session {
       ctx.clientName = this.clientName;
     }
     const t0 = performance.now();
-    log.debug({ method: req.method, client: this.clientName, host: hostOf(req.params) }, 'call');
+    log.debug({ method: shownMethod(req.method), client: this.clientName, host: hostOf(req.params) }, 'call');
     try {
       const res = await this.hooks.dispatcher.receive(req, ctx);
       const ms = Math.round((performance.now() - t0) * 100) / 100;
       const outcome = res && 'error' in res && res.error ? String((res.error.data as { code?: string } | undefined)?.code ?? codeName(res.error.code)) : 'ok';
       this.hooks.onCallDone(outcome);
-      log.info({ method: req.method, client: this.clientName, host: hostOf(req.params), ms, outcome }, 'done');
+      log.info({ method: shownMethod(req.method), client: this.clientName, host: hostOf(req.params), ms, outcome }, 'done');
       return res;
     } finally {
       this.inFlight.delete(req.id);
@@ -244,7 +244,7 @@ export class Session {
     if (line === '' || line.length > MAX_RESPONSE_BYTES || (line.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(line) > MAX_RESPONSE_BYTES)) {
       const m = message as { id?: Id | null; method?: string; params?: { id?: unknown } };
       if (m.method !== undefined) {
-        this.hooks.log.warn({ session: this.id, method: m.method }, 'notification too large to send: dropped');
+        this.hooks.log.warn({ session: this.id, method: shownMethod(m.method) }, 'notification too large to send: dropped');
         return;
       }
       const bytes = line === '' ? undefined : Buffer.byteLength(line);
@@ -297,6 +297,11 @@ function errorResponse(id: Id | null, code: number, message: string, data: Recor
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A method name as logged: a client's 4 MiB "name" must not write 8 MiB of log per call. */
+function shownMethod(method: string): string {
+  return method.length > 100 ? `${method.slice(0, 100)}…` : method;
 }
 
 /** The host a call is about, for the log line (never params that may carry secrets). */
