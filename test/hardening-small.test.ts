@@ -1,6 +1,9 @@
 // Issue 17, point 9: the small ways one client could still hurt the daemon or a person reading its output.
+import fs from 'node:fs';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoutClient } from '../src/client/client.js';
 import type { JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
 import { scoutctl } from './fixtures/daemon.js';
@@ -8,6 +11,23 @@ import { until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 const fleet = useFleet(['web1']);
+let dir: string;
+let owner: { uid: number; gid: number };
+
+beforeAll(async () => {
+  const ids = await fleet.runAsUser('id -u; id -g');
+  const [uid, gid] = ids.stdout.trim().split('\n').map(Number);
+  owner = { uid, gid };
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-small-'));
+  fs.chownSync(dir, uid, gid);
+});
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Scout temp files left in a directory. */
+const temps = (d: string) => fs.readdirSync(d).filter((n) => /\.scout-[0-9a-f]{8}\.(tmp|old)$/.test(n));
 
 const ESC = '\x1b';
 
@@ -60,5 +80,45 @@ describe('human output cannot drive the terminal', () => {
     // --json stays exact (JSON escapes the bytes itself).
     const j = await scoutctl(['audit', '--json'], d.env);
     expect(JSON.parse(j.stdout).entries.some((e: { client: string }) => e.client.includes(`${ESC}[2J`))).toBe(true);
+  });
+});
+
+describe('temp files', () => {
+  it('a name of 255 bytes (the most a file system takes) is written by fs.write and transfer.put, leaving no temp', async () => {
+    const d = await fleet.startDaemon();
+    const c = await d.client();
+    const sub = fs.mkdtempSync(path.join(dir, 'long-'));
+    fs.chownSync(sub, owner.uid, owner.gid);
+    const name = `${'é'.repeat(100)}${'n'.repeat(55)}`; // 255 bytes: the temp name beside it used to be 275
+    expect(Buffer.byteLength(name)).toBe(255);
+    await c.call('fs.write', { host: 'web1', path: path.join(sub, name), content: 'written' });
+    expect(fs.readFileSync(path.join(sub, name), 'utf8')).toBe('written');
+    const local = path.join(dir, 'src.txt');
+    fs.writeFileSync(local, 'put');
+    const put = path.join(sub, `${'p'.repeat(254)}x`);
+    await c.call('transfer.put', { host: 'web1', localPath: local, remotePath: put });
+    expect(fs.readFileSync(put, 'utf8')).toBe('put');
+    expect(temps(sub)).toEqual([]);
+  });
+
+  it('a temp a dead daemon left behind is removed by the next copy into its directory; a fresh one is not', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'stale-'));
+    fs.chownSync(sub, owner.uid, owner.gid);
+    const stale = path.join(sub, '.big.iso.scout-0123abcd.tmp');
+    const fresh = path.join(sub, '.other.scout-89abcdef.tmp');
+    const staleTree = path.join(sub, '.tree.scout-00ff00ff.tmp');
+    for (const f of [stale, fresh]) fs.writeFileSync(f, 'partial');
+    fs.mkdirSync(path.join(staleTree, 'inner'), { recursive: true });
+    fs.writeFileSync(path.join(staleTree, 'inner', 'f'), 'x');
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+    for (const f of [stale, staleTree]) fs.utimesSync(f, twoDaysAgo, twoDaysAgo);
+    for (const f of [stale, fresh, staleTree]) fs.chownSync(f, owner.uid, owner.gid);
+    for (const f of [path.join(staleTree, 'inner'), path.join(staleTree, 'inner', 'f')]) fs.chownSync(f, owner.uid, owner.gid);
+    const d = await fleet.startDaemon();
+    const c = await d.client();
+    await c.call('fs.write', { host: 'web1', path: path.join(sub, 'new.txt'), content: 'new' });
+    await until(() => !fs.existsSync(stale) && !fs.existsSync(staleTree), 10_000, 'the stale temps to be removed');
+    expect(fs.existsSync(fresh)).toBe(true);
+    expect(fs.readFileSync(path.join(sub, 'new.txt'), 'utf8')).toBe('new');
   });
 });

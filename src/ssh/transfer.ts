@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
+import { completeUtf8Length } from '../protocol/text.js';
 import { mapLocalError, mapSftpError } from './errors.js';
 
 /**
@@ -26,6 +27,8 @@ export interface EntryStat {
   size: number;
   /** Permission bits (mode & 0o7777). */
   mode: number;
+  /** Last modification, ms since the epoch. */
+  mtimeMs: number;
 }
 
 export interface ReadHandle {
@@ -82,7 +85,7 @@ export class LocalFs implements FileSystem {
   async stat(p: string): Promise<EntryStat | undefined> {
     try {
       const s = await fsp.stat(p);
-      return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777 };
+      return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtimeMs };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw mapLocalError(err, p);
@@ -91,7 +94,7 @@ export class LocalFs implements FileSystem {
 
   async lstat(p: string): Promise<EntryStat> {
     const s = await fsp.lstat(p).catch((err) => { throw mapLocalError(err, p); });
-    return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777 };
+    return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtimeMs };
   }
 
   readdir(p: string): Promise<string[]> {
@@ -218,7 +221,7 @@ export class RemoteFs implements FileSystem {
   async stat(p: string): Promise<EntryStat | undefined> {
     try {
       const s = await this.op<Stats>(p, (cb) => this.sftp.stat(p, cb));
-      return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777 };
+      return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtime * 1000 };
     } catch (err) {
       if (err instanceof ScoutError && err.code === 'REMOTE_NOT_FOUND') return undefined;
       throw err;
@@ -227,7 +230,7 @@ export class RemoteFs implements FileSystem {
 
   async lstat(p: string): Promise<EntryStat> {
     const s = await this.op<Stats>(p, (cb) => this.sftp.lstat(p, cb));
-    return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777 };
+    return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtime * 1000 };
   }
 
   async readdir(p: string): Promise<string[]> {
@@ -417,11 +420,51 @@ export interface TransferOutcome {
   skipped: string[];
 }
 
-/** The temp name beside `target`: hidden, marked as Scout's, unique. */
-export function tempName(fs: FileSystem, target: string, suffix = 'tmp'): string {
+/** Longest file name (bytes) Linux, macOS and the BSDs take: NAME_MAX. */
+const NAME_MAX = 255;
+
+/**
+ * The temp name beside `target`: hidden, marked as Scout's, unique, and never longer than NAME_MAX (the target's
+ * name is cut, at a character boundary, to leave room for the mark: a 240-byte name could not be written).
+ */
+export function tempName(fs: FileSystem, target: string, suffix: 'tmp' | 'old' = 'tmp'): string {
   const dir = fs instanceof LocalFs ? path.dirname(target) : path.posix.dirname(target);
   const base = fs instanceof LocalFs ? path.basename(target) : path.posix.basename(target);
-  return join(fs, dir, `.${base}.scout-${randomBytes(4).toString('hex')}.${suffix}`);
+  const mark = `.scout-${randomBytes(4).toString('hex')}.${suffix}`;
+  const room = NAME_MAX - 1 - mark.length;
+  const bytes = Buffer.from(base);
+  const kept = bytes.length <= room ? base : bytes.subarray(0, completeUtf8Length(bytes.subarray(0, room))).toString();
+  return join(fs, dir, `.${kept}${mark}`);
+}
+
+/** A temp file or tree Scout made (tempName): `.NAME.scout-XXXXXXXX.tmp` or `.old`. */
+const TEMP_NAME = /^\..*\.scout-[0-9a-f]{8}\.(tmp|old)$/s;
+/**
+ * A temp that has not changed for this long was left by a scoutd that died mid-copy (kill -9, a crash, a
+ * reboot): a copy in progress writes to it continuously, and a tree's temp directory gains entries as it fills.
+ * A day is far beyond any pause in a live copy.
+ */
+export const STALE_TEMP_MS = 24 * 3600 * 1000;
+/** Directories larger than this are not swept (reading them costs more than the leftovers do). */
+const SWEEP_MAX_ENTRIES = 10_000;
+
+/**
+ * Remove Scout temp files in `dir` that no copy has touched for STALE_TEMP_MS. Returns what it removed.
+ * Errors are the caller's to ignore: sweeping is housekeeping after a copy that already succeeded.
+ */
+export async function sweepStaleTemps(fs: FileSystem, dir: string, now = Date.now()): Promise<string[]> {
+  const names = await fs.readdir(dir);
+  if (names.length > SWEEP_MAX_ENTRIES) return [];
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!TEMP_NAME.test(name)) continue;
+    const p = join(fs, dir, name);
+    const st = await fs.lstat(p);
+    if (st.type === 'symlink' || now - st.mtimeMs < STALE_TEMP_MS) continue;
+    await fs.remove(p);
+    removed.push(p);
+  }
+  return removed;
 }
 
 /** Copy a file or tree from one side to the other; the destination appears complete or not at all. */

@@ -1,4 +1,5 @@
 // fs.*: remote files on the connection's one SFTP session (opened on first use, reused by every call).
+import path from 'node:path';
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import {
   DEFAULT_FIND_DEPTH, DEFAULT_FIND_RESULTS, DEFAULT_LIST_ENTRIES, DEFAULT_TREE_DEPTH, DEFAULT_TREE_ENTRIES, FIND_MAX_VISITED, MAX_FS_IO_BYTES,
@@ -100,9 +101,11 @@ export function fsMethods(svc: Services): MethodSpec[] {
       }
       svc.registry.get(p.host);
       svc.policy.checkWrite(p.host, 'writes are');
-      return files(p.host, ctx, (f): Promise<FsWriteResult> =>
-        f.writeFile(p.path, data, { mode: p.mode, createDirs: p.createDirs, onLeftover: (tmp) => leftovers.add(p.host, tmp) }),
-      p.path, false);
+      return files(p.host, ctx, async (f): Promise<FsWriteResult> => {
+        const r = await f.writeFile(p.path, data, { mode: p.mode, createDirs: p.createDirs, onLeftover: (tmp) => leftovers.add(p.host, tmp) });
+        leftovers.sweep(f, path.posix.dirname(r.path));
+        return r;
+      }, p.path, false);
     }),
   ];
 }

@@ -5,7 +5,7 @@ import { ScoutError } from '../../protocol/errors.js';
 import { TransferCopyParams, TransferGetParams, TransferPutParams, type TransferResult } from '../../protocol/methods/index.js';
 import type { Pool } from '../../pool/pool.js';
 import type { SshConnection } from '../../ssh/connection.js';
-import { LocalFs, RemoteFs, transfer, type FileSystem } from '../../ssh/transfer.js';
+import { LocalFs, RemoteFs, sweepStaleTemps, transfer, type FileSystem } from '../../ssh/transfer.js';
 import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
 
 /** At most one `transfer.progress` per this interval (plus the final one): ~10 updates a second is smooth for a bar and cheap on the socket. */
@@ -20,8 +20,32 @@ export const LEFTOVER_RETRY_MAX_MS = 30_000;
 export const LEFTOVER_GIVE_UP_MS = 6 * 3600_000;
 
 /** Remote temp files awaiting removal, retried in the background until their host answers again. */
+/** How often one directory is swept for stale temps. */
+const SWEEP_INTERVAL_MS = 3600 * 1000;
+/** Directories remembered as swept (then forgotten all at once: a sweep more is harmless). */
+const SWEPT_REMEMBERED = 10_000;
+
 export class RemoteLeftovers {
+  /** When each directory ("host\0dir") was last swept for stale temps. */
+  private readonly swept = new Map<string, number>();
+
   constructor(private readonly pool: Pool, private readonly log: Services['log']) {}
+
+  /**
+   * After a copy into `dir` succeeded: remove the temps a daemon that died mid-copy left there (a kill -9
+   * left 163 MB behind for good). In the background, at most once per directory per SWEEP_INTERVAL_MS.
+   */
+  sweep(fs: FileSystem, dir: string): void {
+    const key = `${fs.where}\0${dir}`;
+    const now = Date.now();
+    if (now - (this.swept.get(key) ?? 0) < SWEEP_INTERVAL_MS) return;
+    if (this.swept.size >= SWEPT_REMEMBERED) this.swept.clear();
+    this.swept.set(key, now);
+    sweepStaleTemps(fs, dir, now).then(
+      (removed) => removed.length && this.log.info({ host: fs.where, removed }, 'removed temp files left by an earlier scoutd'),
+      () => { /* housekeeping: the copy itself succeeded */ },
+    );
+  }
 
   add(host: string, p: string): void {
     this.log.info({ host, path: p }, 'temp file left behind by a failed transfer; removing it when the host is back');
@@ -91,6 +115,7 @@ export function transferMethods(svc: Services): MethodSpec[] {
         onLeftover: (p) => (dst instanceof RemoteFs ? leftovers.add(dst.where, p) : ctx.log.warn({ path: p }, 'could not remove a local temp file')),
       });
       progress.flush();
+      leftovers.sweep(dst, dst instanceof RemoteFs ? path.posix.dirname(out.path) : path.dirname(out.path));
       if (out.skipped.length) ctx.log.info({ skipped: out.skipped.slice(0, 20), count: out.skipped.length }, 'special files not transferred');
       return { bytes: out.bytes, files: out.files, durationMs: Math.round(performance.now() - started), path: out.path };
     } catch (err) {
