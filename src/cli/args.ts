@@ -9,7 +9,7 @@ export interface Parsed {
 }
 
 /** Flags that take a value (`--socket PATH` or `--socket=PATH`). */
-const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'max-output', 'concurrency', 'host', 'signal', 'stream', 'since', 'limit']);
+const VALUE_FLAGS = new Set(['socket', 'cwd', 'timeout', 'concurrency', 'host', 'signal', 'stream', 'since', 'limit']);
 // fs commands (cat, ls, tree, find, write).
 for (const f of ['max-bytes', 'offset', 'depth', 'max-entries', 'max-results', 'type', 'mode']) VALUE_FLAGS.add(f);
 

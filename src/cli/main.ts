@@ -18,7 +18,7 @@ type Command = { summary: string; usage: string; load: () => Promise<{ run: (ctx
 const COMMANDS: Record<string, Command> = {
   status: { summary: 'show the daemon, its settings and the pool (exit 3 when the daemon is down)', usage: 'status', load: () => import('./commands/status.js') },
   hosts: { summary: 'list hosts from ssh config (--probe checks reachability)', usage: 'hosts [--probe]', load: () => import('./commands/hosts.js') },
-  exec: { summary: 'run a command on a host; exits with its exit code; streams on a terminal, Ctrl-C stops it (--stdin: send ours; --detach: background job)', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
+  exec: { summary: 'run a command on a host; exits with its exit code; streams every byte as it comes, Ctrl-C stops it (--stdin: send ours; --detach: background job)', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
   jobs: { summary: 'background jobs: list; logs ID [-f] (follow, exit with the job\'s code); kill ID [--signal SIG]; forget ID', usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID', load: () => import('./commands/jobs.js') },
   pool: { summary: 'list pooled connections and per-host counters', usage: 'pool', load: () => import('./commands/pool.js') },
   drop: { summary: "close a host's pooled connection", usage: 'drop HOST', load: () => import('./commands/drop.js') },

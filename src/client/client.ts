@@ -26,8 +26,11 @@ export interface ClientOptions {
 export interface CallOptions {
   /** Aborting sends `$/cancel`; the call then ends with the daemon's CANCELLED error. */
   signal?: AbortSignal;
-  /** Notifications tagged with this call's id (streamed output, progress). */
-  onNotification?: (method: string, params: Record<string, unknown>) => void;
+  /**
+   * Notifications tagged with this call's id (streamed output, progress). A promise back means "not now": the
+   * client stops reading the socket until it settles, and the daemon in turn holds the remote command.
+   */
+  onNotification?: (method: string, params: Record<string, unknown>) => unknown;
 }
 
 interface Pending {
@@ -194,8 +197,15 @@ export class ScoutClient {
     if (typeof msg.method === 'string') {
       const id = msg.params?.id;
       const p = typeof id === 'number' ? this.pending.get(id) : undefined;
-      if (p?.onNotification) p.onNotification(msg.method, msg.params ?? {});
-      else this.onNotification?.(msg.method, msg.params);
+      if (p?.onNotification) {
+        const wait = p.onNotification(msg.method, msg.params ?? {});
+        const sock = this.sock;
+        if (wait instanceof Promise && sock) {
+          sock.pause();
+          const go = () => sock.resume();
+          wait.then(go, go);
+        }
+      } else this.onNotification?.(msg.method, msg.params);
       return;
     }
     if (typeof msg.id !== 'number') return;

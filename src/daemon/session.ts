@@ -34,6 +34,11 @@ export const DEFAULT_MAX_IN_FLIGHT = 256; // SCOUT_MAX_CLIENT_CALLS overrides it
  * when the bound alone decided).
  */
 export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
+/**
+ * Backlog at which a stream (`stream: 'only'`) holds its command until the client has read it all: a few
+ * hundred ms of output on loopback, so a slow reader costs the daemon about this much, not the whole stream.
+ */
+export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 /** No byte taken by the client for this long while its backlog is over MAX_UNREAD_BYTES: it has stopped reading. */
 export const STALL_LIMIT_MS = 10_000;
 /** How often a backed-up session looks at whether its client reads. */
@@ -67,16 +72,16 @@ export class Session {
     sock.on('drain', () => this.onDrain());
   }
 
-  /** True while the client's backlog is over MAX_UNREAD_BYTES: producers that can wait should. */
+  /** True while the client's backlog is over STREAM_HIGH_WATER_BYTES: producers that can wait (streams) should. */
   get backlogged(): boolean {
-    return this.sock.writableLength > MAX_UNREAD_BYTES;
+    return this.sock.writableLength > STREAM_HIGH_WATER_BYTES;
   }
 
   private readonly drainWaiters = new Set<() => void>();
 
   /** Resolves once the backlog is back under the bound (or the client is gone). */
   whenWritable(): Promise<void> {
-    if (!this.backlogged || this.closed) return Promise.resolve();
+    if (this.sock.writableLength === 0 || this.closed) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.add(resolve));
   }
 
@@ -253,7 +258,7 @@ export class Session {
     }
     if (this.sock.writableLength + line.length > MAX_BACKLOG_BYTES) return this.cutOff('client has over 1 GiB of answers waiting');
     this.sock.write(line);
-    if (this.backlogged) this.watchReader();
+    if (this.sock.writableLength > MAX_UNREAD_BYTES) this.watchReader();
   }
 
   /** While the backlog is over the bound, check that the client takes bytes; cut it off after STALL_LIMIT_MS without. */
@@ -262,7 +267,7 @@ export class Session {
     this.takenAtCheck = this.taken();
     this.lastProgress = performance.now();
     this.stallTimer = setInterval(() => {
-      if (!this.backlogged) {
+      if (this.sock.writableLength <= MAX_UNREAD_BYTES) {
         clearInterval(this.stallTimer);
         this.stallTimer = undefined;
         return;

@@ -21,8 +21,12 @@ export interface ExecOptions {
   maxOutputBytes: number;
   /** Cancellation: the command is signalled and CANCELLED is returned. */
   signal?: AbortSignal;
-  /** Called with each chunk as it arrives (streaming), before capping. */
-  onOutput?: (stream: OutputStream, chunk: Buffer) => void;
+  /**
+   * Called with each chunk as it arrives (streaming), before capping. A promise back means "not now": the
+   * channel stops reading until it settles, so SSH flow control holds the remote writer (a stream to a slow
+   * reader must not pile up in the daemon).
+   */
+  onOutput?: (stream: OutputStream, chunk: Buffer) => void | Promise<void>;
   /** Bytes to write to the command's stdin, which is then closed. Without it stdin is closed at once. */
   stdin?: Buffer;
   /** Environment variables to request; the server may refuse them (AcceptEnv). */
@@ -77,6 +81,30 @@ export function escalate(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp
     timers.push(setTimeout(giveUp, KILL_GRACE_MS));
   }, TERM_GRACE_MS));
 }
+
+/**
+ * Pause `channel` (stdout and stderr) until `wait` settles. Unread data stops the SSH window from opening, so
+ * the remote writer blocks: backpressure from whoever consumes the output, through the daemon, to the host.
+ */
+export function holdChannel(channel: ClientChannel, wait: Promise<void>): void {
+  const holds = (heldChannels.get(channel) ?? 0) + 1;
+  heldChannels.set(channel, holds);
+  if (holds === 1) {
+    channel.pause();
+    channel.stderr.pause();
+  }
+  const release = () => {
+    const left = (heldChannels.get(channel) ?? 1) - 1;
+    heldChannels.set(channel, left);
+    if (left === 0) {
+      channel.resume();
+      channel.stderr.resume();
+    }
+  };
+  wait.then(release, release);
+}
+/** Holds in force per channel (several chunks may each ask to wait). */
+const heldChannels = new WeakMap<ClientChannel, number>();
 
 /** Keeps at most `cap` bytes of a stream, counting the rest. */
 export class CappedBuffer {
@@ -184,11 +212,13 @@ export async function runExec(client: Client, host: string, command: string, opt
 
     stream.on('data', (chunk: Buffer) => {
       out.push(chunk);
-      opts.onOutput?.('stdout', chunk);
+      const wait = opts.onOutput?.('stdout', chunk);
+      if (wait) holdChannel(stream, wait);
     });
     stream.stderr.on('data', (chunk: Buffer) => {
       errOut.push(chunk);
-      opts.onOutput?.('stderr', chunk);
+      const wait = opts.onOutput?.('stderr', chunk);
+      if (wait) holdChannel(stream, wait);
     });
     stream.on('close', () => {
       if (stopping) return finish(stopping);

@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { parseInventory, type ShellInventory } from './plain-command.js';
-import { CappedBuffer, cancelled, escalate, outcomeOf, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
+import { CappedBuffer, cancelled, escalate, holdChannel, outcomeOf, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
  * Bound on starting a resident shell (channel open + the user's rc files + the ready line). Real rc files with
@@ -322,13 +322,16 @@ export class WarmShell {
         if (call.out.phase === 'done' && call.err.phase === 'done') finish();
       };
       const call: ActiveCall = {
+        // The shell serves only this call while it runs: holding its channel holds just this command.
         out: new FramedStream(nonce, true, (b) => {
           out.push(b);
-          opts.onOutput?.('stdout', b);
+          const wait = opts.onOutput?.('stdout', b);
+          if (wait) holdChannel(this.stream, wait);
         }),
         err: new FramedStream(nonce, false, (b) => {
           errOut.push(b);
-          opts.onOutput?.('stderr', b);
+          const wait = opts.onOutput?.('stderr', b);
+          if (wait) holdChannel(this.stream, wait);
         }),
         onShellGone: (signal) => {
           if (stopping) return finish(stopping);

@@ -5,15 +5,23 @@ import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
 import { json } from '../output.js';
 
+/** exec's own options and the global ones. */
+const EXEC_OPTIONS = new Set(['cwd', 'timeout', 'stdin', 'detach', 'json', 'socket', 'help']);
+
 /** Like ssh: 255 means Scout (not the remote command) failed. */
 const EXIT_SCOUT_ERROR = 255;
 /** What a shell reports for a command stopped by Ctrl-C (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
+/** What a shell reports for a writer whose reader went away (128 + SIGPIPE). */
+const EXIT_BROKEN_PIPE = 141;
 
 export async function run(ctx: CommandContext): Promise<number> {
   const [host, ...words] = ctx.args.positional;
   const argv = ctx.args.rest ?? words;
   if (!host || argv.length === 0) throw new UsageError('exec needs a HOST and a COMMAND');
+  // An option exec does not know is refused, never ignored (`--max-output` once was accepted and did nothing).
+  for (const name of ctx.args.flags.keys()) if (!EXEC_OPTIONS.has(name)) throw new UsageError(`exec has no option --${name}`);
+  if (ctx.args.rest && words.length) throw new UsageError(`exec takes one HOST before --, got '${words.join(' ')}' too`);
   // Like ssh, the words are joined with spaces and interpreted by the remote shell.
   const command = argv.join(' ');
   const timeout = flag(ctx.args, 'timeout');
@@ -44,8 +52,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       ctx.io.out(ctx.json ? json({ jobId }) + '\n' : `${jobId}\n`);
       return 0;
     }
-    // On a terminal, output appears as it arrives; piped or --json, it comes whole at the end.
-    const stream = !ctx.json && process.stdout.isTTY === true;
+    // Output goes out as it arrives, terminal or pipe, every byte (`stream: 'only'`: the daemon keeps none of it
+    // and holds the command while we are slow). --json gives the buffered result, capped, as an API call does.
+    const stream = !ctx.json;
     // Ctrl-C cancels the remote command ($/cancel: TERM, then KILL, to its process group) and waits for the
     // daemon to confirm; a second Ctrl-C leaves at once (the daemon still stops it: we hang up).
     const cancel = new AbortController();
@@ -55,24 +64,40 @@ export async function run(ctx: CommandContext): Promise<number> {
       cancel.abort();
     };
     process.on('SIGINT', onSigint);
+    // A reader that went away (`| head -1`): stop the remote command and leave quietly, as a shell pipeline does.
+    let brokenPipe = false;
+    const onPipeError = (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      brokenPipe = true;
+      cancel.abort();
+    };
+    process.stdout.on('error', onPipeError);
+    process.stderr.on('error', onPipeError);
     let r: ExecResult;
     try {
-      r = await client.call<ExecResult>('ssh.exec', stream ? { ...params, stream: true } : params, {
+      r = await client.call<ExecResult>('ssh.exec', stream ? { ...params, stream: 'only' } : params, {
         signal: cancel.signal,
         ...(stream ? {
           onNotification: (method: string, p: Record<string, unknown>) => {
-            if (method !== 'exec.output') return;
+            if (method !== 'exec.output' || brokenPipe) return;
             const o = p as unknown as ExecOutput;
-            (o.stream === 'stderr' ? process.stderr : process.stdout).write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data);
+            const out = o.stream === 'stderr' ? process.stderr : process.stdout;
+            // Backpressure: when the pipe is full, stop reading the daemon until it drains.
+            if (!out.write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data)) return new Promise<void>((resolve) => {
+              out.once('drain', resolve);
+              out.once('error', () => resolve());
+            });
           },
         } : {}),
       });
     } catch (err) {
+      if (brokenPipe) return EXIT_BROKEN_PIPE;
       if (cancel.signal.aborted && (err as { code?: string }).code === 'CANCELLED') return EXIT_INTERRUPTED;
       throw err;
     } finally {
       process.off('SIGINT', onSigint);
     }
+    if (brokenPipe) return EXIT_BROKEN_PIPE;
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return exitCodeOf(r);
@@ -83,7 +108,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       if (out.length) process.stdout.write(out);
       if (err.length) process.stderr.write(err);
     }
-    if (r.truncated) ctx.io.err(`scoutctl: output truncated (over the per-stream cap; raise it with SCOUT_MAX_OUTPUT_BYTES)\n`);
+    if (r.truncated) ctx.io.err(`scoutctl: output truncated (--json keeps at most SCOUT_MAX_OUTPUT_BYTES per stream; without --json every byte streams)\n`);
     return exitCodeOf(r);
   } catch (err) {
     reportError(err, ctx.io, ctx.json);

@@ -18,17 +18,23 @@ export function execResult(o: ExecOutcome): ExecResult {
 
 /**
  * `exec.output` notifications for one call: UTF-8 text when the bytes are, base64 otherwise; a character
- * split across two chunks is held back until it is whole. At most `cap` bytes per stream are sent, like the
- * result keeps: the socket has no backpressure toward the channel, so an endless stream to a slow reader
- * must not pile up in the daemon.
+ * split across two chunks is held back until it is whole. With a `cap`, at most that many bytes per stream
+ * are sent, like the result keeps. Without one (`stream: 'only'`) every byte is sent, and `push` answers with
+ * a promise while the caller's backlog is over the bound: the exec layer holds the channel until it settles,
+ * so an endless stream to a slow reader waits on the host instead of piling up in the daemon.
  */
 export class OutputNotifier {
   private readonly carry: Record<OutputStream, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
   private readonly sent: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
 
-  constructor(private readonly ctx: CallContext, private readonly cap: number) {}
+  constructor(private readonly ctx: CallContext, private readonly cap = Number.POSITIVE_INFINITY) {}
 
-  push(stream: OutputStream, chunk: Buffer): void {
+  push(stream: OutputStream, chunk: Buffer): Promise<void> | undefined {
+    this.send1(stream, chunk);
+    return this.cap === Number.POSITIVE_INFINITY && this.ctx.backlogged() ? this.ctx.whenWritable() : undefined;
+  }
+
+  private send1(stream: OutputStream, chunk: Buffer): void {
     const room = this.cap - this.sent[stream];
     if (room <= 0) return;
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
@@ -64,8 +70,9 @@ export function sshMethods(svc: Services): MethodSpec[] {
       svc.registry.get(p.host);
       svc.policy.checkExec(p.host, p.command);
       const command = withCwd(p.command, await svc.policy.execCwd(p.host, p.cwd, svc.resolveRemote));
-      const maxOutputBytes = p.maxOutputBytes ?? svc.settings.maxOutputBytes;
-      const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes) : undefined;
+      const only = p.stream === 'only';
+      const maxOutputBytes = only ? 0 : p.maxOutputBytes ?? svc.settings.maxOutputBytes;
+      const notifier = only ? new OutputNotifier(ctx) : p.stream ? new OutputNotifier(ctx, maxOutputBytes) : undefined;
       const opts = {
         timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
         maxOutputBytes,
@@ -78,7 +85,9 @@ export function sshMethods(svc: Services): MethodSpec[] {
       try {
         // Retried (once, on a fresh connection if needed) only when the command never ran: its channel never
         // opened. A connection that died while idle is noticed only when we try to use it.
-        return execResult(await svc.pool.use(p.host, (conn) => conn.run(command, opts, mode), 'unstarted'));
+        const r = execResult(await svc.pool.use(p.host, (conn) => conn.run(command, opts, mode), 'unstarted'));
+        // Streamed whole: nothing was cut, though the result keeps none of it.
+        return only ? { ...r, truncated: false } : r;
       } finally {
         notifier?.flush();
       }

@@ -21,8 +21,12 @@ export const ExecParams = z
     stdinEncoding: z.enum(['utf8', 'base64']).optional(),
     /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
     env: EnvVars.optional(),
-    /** Send `exec.output` notifications as output arrives, before the final result. */
-    stream: z.boolean().optional(),
+    /**
+     * true: send `exec.output` notifications as output arrives (up to maxOutputBytes per stream, like the result),
+     * then the result with the output too. 'only': every byte as notifications, none kept for the result (its
+     * stdout and stderr are empty); the command is held (SSH flow control) while this client is slow to read.
+     */
+    stream: z.union([z.boolean(), z.literal('only')]).optional(),
   })
   .strict();
 export type ExecParams = z.infer<typeof ExecParams>;
@@ -43,7 +47,8 @@ export interface ExecResult {
 /**
  * Notification `exec.output` for a call made with `stream: true`, tagged with the request id. `data` is
  * UTF-8 text, or base64 (`encoding: 'base64'`) for bytes that are not. A character split across chunks is
- * held back until it is whole. Streamed bytes stop at the same per-stream cap as the result (`truncated`).
+ * held back until it is whole. With `stream: true` streamed bytes stop at the same per-stream cap as the result
+ * (`truncated`); with `stream: 'only'` they never stop.
  */
 export interface ExecOutput {
   id: string | number;

@@ -1,0 +1,105 @@
+// Issue 17, item 8: `scoutctl exec` streams what the command writes as it arrives, to a terminal or a pipe,
+// every byte. Before: piped output came only at the end (`tail -f log | grep x` never printed; a timeout lost
+// it all) and was cut at 1 MiB with exit 0 (`seq 1 300000` gave 1,048,576 of 1,988,895 bytes).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SCOUTCTL, type DaemonProc } from './fixtures/daemon.js';
+import { remoteProcesses, until } from './fixtures/expect.js';
+import { useFleet } from './fixtures/suite.js';
+
+const fleet = useFleet(['web1']);
+
+/** scoutctl with its stdout a pipe; `onStdout` sees each chunk as it comes. */
+function run(d: DaemonProc, args: string[], onStdout?: (chunk: Buffer, child: ReturnType<typeof spawn>) => void) {
+  const child = spawn(process.execPath, [SCOUTCTL, ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out.push(c);
+    onStdout?.(c, child);
+  });
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const done = new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
+  return { child, done };
+}
+
+function peakRssMiB(d: DaemonProc): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${d.pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+for (const mode of ['on', 'off'] as const) {
+  describe(`scoutctl exec into a pipe (exec mode ${mode})`, () => {
+    it('shows each line as the command prints it', async () => {
+      const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
+      await run(d, ['exec', 'web1', '--', 'true']).done; // connect first: time the stream, not the handshake
+      const t0 = performance.now();
+      let firstAt = 0;
+      const r = run(d, ['exec', 'web1', '--', 'for i in 1 2 3; do echo $i; sleep 1; done'], () => (firstAt ||= performance.now() - t0));
+      const res = await r.done;
+      const total = performance.now() - t0;
+      console.log(`first line after ${firstAt.toFixed(0)} ms, command ended after ${total.toFixed(0)} ms`);
+      expect(res.stdout.toString()).toBe('1\n2\n3\n');
+      expect(res.code).toBe(0);
+      expect(firstAt).toBeGreaterThan(0);
+      expect(firstAt).toBeLessThan(1_500);
+      expect(total - firstAt).toBeGreaterThan(1_000); // the first line came well before the end
+    });
+
+    it('passes every byte of a large output, exit 0', async () => {
+      const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
+      const res = await run(d, ['exec', 'web1', '--', 'seq', '1', '300000']).done;
+      expect(res.code).toBe(0);
+      expect(res.stdout.length).toBe(1_988_895);
+      expect(res.stdout.equals(spawnSync('seq', ['1', '300000'], { maxBuffer: 16 * 1024 * 1024 }).stdout)).toBe(true);
+      expect(res.stderr).toBe('');
+    });
+
+    it('holds the command while the reader is slow, so 100 MB pass with the daemon\'s memory bounded', async () => {
+      const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
+      const before = peakRssMiB(d);
+      let bytes = 0;
+      let paused = false;
+      const r = run(d, ['exec', 'web1', '--', 'head -c 100000000 /dev/zero'], (c, child) => {
+        bytes += c.length;
+        // Stop reading for a second once, early: everything upstream must wait instead of buffering.
+        if (!paused && bytes > 10_000_000) {
+          paused = true;
+          child.stdout!.pause();
+          setTimeout(() => child.stdout!.resume(), 1_000);
+        }
+      });
+      const res = await r.done;
+      console.log(`100 MB streamed; daemon peak RSS ${before.toFixed(0)} → ${peakRssMiB(d).toFixed(0)} MiB`);
+      expect(res.code).toBe(0);
+      expect(res.stdout.length).toBe(100_000_000);
+      expect(peakRssMiB(d) - before).toBeLessThan(150);
+    });
+
+    it('a timeout keeps what was already printed', async () => {
+      const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
+      const res = await run(d, ['exec', 'web1', '--timeout', '1', '--', 'echo before; sleep 30']).done;
+      expect(res.stdout.toString()).toBe('before\n');
+      expect(res.code).toBe(255);
+      expect(res.stderr).toMatch(/timed out/);
+    });
+
+    it('a reader that goes away stops the remote command; scoutctl exits 141 without a trace', async () => {
+      const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
+      const tag = `epipe-${mode}-${Date.now()}`;
+      const r = run(d, ['exec', 'web1', '--', `seq 1 100000000 | sed s/^/${tag}/`], (_c, child) => child.stdout!.destroy());
+      const res = await r.done;
+      expect(res.code).toBe(141);
+      expect(res.stderr).not.toMatch(/Error|at /);
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 5_000, 'the remote pipeline to be gone');
+    });
+  });
+}
+
+it('scoutctl exec refuses an option it does not have instead of ignoring it', async () => {
+  const d = await fleet.startDaemon();
+  const res = await run(d, ['exec', 'web1', '--max-output', '10', '--', 'echo', 'hi']).done;
+  expect(res.code).not.toBe(0);
+  expect(res.stderr).toMatch(/no option --max-output/);
+});
