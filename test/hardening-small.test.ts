@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoutClient } from '../src/client/client.js';
 import type { JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
 import { scoutctl } from './fixtures/daemon.js';
-import { until } from './fixtures/expect.js';
+import { expectCode, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
-const fleet = useFleet(['web1']);
+const fleet = useFleet(['web1', 'frozen']);
 let dir: string;
 let owner: { uid: number; gid: number };
 
@@ -120,5 +120,33 @@ describe('temp files', () => {
     await until(() => !fs.existsSync(stale) && !fs.existsSync(staleTree), 10_000, 'the stale temps to be removed');
     expect(fs.existsSync(fresh)).toBe(true);
     expect(fs.readFileSync(path.join(sub, 'new.txt'), 'utf8')).toBe('new');
+  });
+});
+
+describe('a call\'s timeout bounds the whole call', () => {
+  it('behind a stopped sshd, a 1.5 s timeout ends at 1.5 s, not after the connect timeout too; cancel ends the wait at once', async () => {
+    const server = fleet.server('frozen');
+    const d = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '20' });
+    const c = await d.client();
+    process.kill(server.pid!, 'SIGSTOP'); // accepts TCP (the kernel does), never answers
+    try {
+      const t0 = performance.now();
+      const err = await expectCode(c.call('ssh.exec', { host: 'frozen', command: 'true', timeoutMs: 1_500 }), 'CONNECT_TIMEOUT');
+      const ms = performance.now() - t0;
+      console.log(`timed out after ${ms.toFixed(0)} ms waiting for a connection`);
+      expect(ms).toBeGreaterThanOrEqual(1_400);
+      expect(ms).toBeLessThan(3_000); // before: the 20 s connect timeout (and its retries) came first
+      expect(err.message).toMatch(/did not run/);
+      const ac = new AbortController();
+      const t1 = performance.now();
+      const cancelled = c.call('ssh.exec', { host: 'frozen', command: 'true', timeoutMs: 60_000 }, { signal: ac.signal });
+      setTimeout(() => ac.abort(), 300);
+      await expectCode(cancelled, 'CANCELLED');
+      expect(performance.now() - t1).toBeLessThan(2_000);
+      // The daemon still serves the other host at once.
+      expect(await c.call('ssh.exec', { host: 'web1', command: 'echo ok' })).toMatchObject({ stdout: 'ok\n' });
+    } finally {
+      process.kill(server.pid!, 'SIGCONT');
+    }
   });
 });

@@ -59,6 +59,13 @@ export interface HostStats {
 /** When a failed call may run again: never, only if it never started (exec, writes), or always (reads). */
 export type RetryRule = 'never' | 'unstarted' | 'idempotent';
 
+/** How long one call may wait for its connection: its own deadline and cancellation. */
+export interface UseLimits {
+  /** performance.now() value by which the call must have its connection (its timeout bounds the whole call). */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
 export interface ConnectionSnapshot {
   host: string;
   id: number;
@@ -161,21 +168,21 @@ export class Pool {
    * 'idempotent' also after the connection was lost mid-call (reads). The retry dials afresh if the
    * connection is gone.
    */
-  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>, retry: RetryRule = 'never'): Promise<T> {
+  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>, retry: RetryRule = 'never', limits: UseLimits = {}): Promise<T> {
     try {
-      return await this.useOnce(host, fn);
+      return await this.useOnce(host, fn, limits);
     } catch (err) {
       if (!retryable(err, retry)) throw err;
       this.statsFor(host).retriedCalls++;
       this.opts.log.debug({ host, code: (err as ScoutError).code }, 'retrying the call once');
-      return this.useOnce(host, fn);
+      return this.useOnce(host, fn, limits);
     }
   }
 
-  private async useOnce<T>(host: string, fn: (conn: SshConnection) => Promise<T>): Promise<T> {
+  private async useOnce<T>(host: string, fn: (conn: SshConnection) => Promise<T>, limits: UseLimits = {}): Promise<T> {
     let conn: SshConnection | undefined;
     try {
-      conn = await this.pick(host);
+      conn = await this.pickWithin(host, limits);
       conn.active++;
       conn.touch();
       this.statsFor(host).uses++;
@@ -191,6 +198,43 @@ export class Pool {
         this.closeIfRetired(conn);
       }
     }
+  }
+
+  /**
+   * pick(), but a caller stops waiting at its deadline or cancellation (the dial goes on for the others that
+   * share it). A 30 s command timeout behind a stopped sshd used to end after 45 s: the connect timeout and
+   * retries came first, then the command's own 30 s.
+   */
+  private pickWithin(host: string, limits: UseLimits): Promise<SshConnection> {
+    const picking = this.pick(host);
+    if (limits.deadline === undefined && !limits.signal) return picking;
+    return new Promise<SshConnection>((resolve, reject) => {
+      let done = false;
+      const settle = (err?: Error, conn?: SshConnection) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        limits.signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          // Given up on: when the connection comes, the call that was counted on it is not there.
+          picking.then((c) => {
+            this.calls.set(c, (this.calls.get(c) ?? 1) - 1);
+            this.closeIfRetired(c);
+          }, () => {});
+          reject(err);
+        } else resolve(conn!);
+      };
+      const wait = limits.deadline === undefined ? undefined : Math.max(0, limits.deadline - performance.now());
+      const timer = wait === undefined ? undefined : setTimeout(() => settle(new ScoutError('CONNECT_TIMEOUT',
+        `no connection to ${host} within the call's timeout (${Math.round(wait)} ms were left); the command did not run`, { host, ran: false })), wait);
+      const onAbort = () => settle(isScoutError(limits.signal?.reason) ? limits.signal!.reason : new ScoutError('CANCELLED', 'cancelled while waiting for a connection', { host, ran: false }));
+      if (limits.signal?.aborted) return onAbort();
+      limits.signal?.addEventListener('abort', onAbort, { once: true });
+      picking.then((c) => {
+        if (done) return;
+        settle(undefined, c);
+      }, (err: Error) => settle(err));
+    });
   }
 
   /**

@@ -9,7 +9,7 @@ import { withCwd } from '../../ssh/quote.js';
 import { execModeFor } from '../settings.js';
 import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
 import { readRemote, withFiles } from './fs.js';
-import { execResult } from './ssh.js';
+import { execResult, left } from './ssh.js';
 
 /** `web*`, `db[12]`, `app?` over the whole alias; a class that is not one is taken literally. */
 export function hostPattern(glob: string): Glob {
@@ -87,7 +87,8 @@ export function fleetMethods(svc: Services): MethodSpec[] {
           ...(p.stream ? { onOutput: outputNotifier(ctx, host) } : {}),
         };
         const mode = execModeFor(svc.settings.execMode, host);
-        const run = () => svc.pool.use(host, (conn) => conn.run(command, opts, mode));
+        const deadline = performance.now() + opts.timeoutMs;
+        const run = () => svc.pool.use(host, (conn) => conn.run(command, { ...opts, timeoutMs: left(deadline) }, mode), 'never', { deadline, signal: ctx.signal });
         let outcome: ExecOutcome;
         try {
           outcome = await run();

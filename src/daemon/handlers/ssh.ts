@@ -64,6 +64,11 @@ export class OutputNotifier {
   }
 }
 
+/** Milliseconds left until `deadline` (a performance.now() value), at least 1. */
+export function left(deadline: number): number {
+  return Math.max(1, Math.round(deadline - performance.now()));
+}
+
 export function sshMethods(svc: Services): MethodSpec[] {
   return [
     method('ssh.exec', ExecParams, async (p, ctx): Promise<ExecResult> => {
@@ -85,7 +90,9 @@ export function sshMethods(svc: Services): MethodSpec[] {
       try {
         // Retried (once, on a fresh connection if needed) only when the command never ran: its channel never
         // opened. A connection that died while idle is noticed only when we try to use it.
-        const r = execResult(await svc.pool.use(p.host, (conn) => conn.run(command, opts, mode), 'unstarted'));
+        // The timeout bounds the whole call: waiting for a connection spends from it, and stops at it.
+        const deadline = performance.now() + opts.timeoutMs;
+        const r = execResult(await svc.pool.use(p.host, (conn) => conn.run(command, { ...opts, timeoutMs: left(deadline) }, mode), 'unstarted', { deadline, signal: ctx.signal }));
         // Streamed whole: nothing was cut, though the result keeps none of it.
         return only ? { ...r, truncated: false } : r;
       } finally {
