@@ -54,9 +54,11 @@ const LAST_PID = '/proc/loadavg';
  */
 export const LEFTOVER_RANGE_MAX = 256;
 
-/** What a leftover check found: `clean`, a process `holds` the shell's output, or it could not tell (`unknown`). */
-export type LeftoverVerdict = 'clean' | 'holds' | 'unknown';
-const VERDICTS: Record<string, LeftoverVerdict> = { 0: 'clean', 1: 'holds', 2: 'unknown' };
+/**
+ * The status a resident shell exits with when the leftover check after a command found a process holding its
+ * output (or could not tell): it retires itself instead of reading the next request.
+ */
+export const LEFTOVER_EXIT = 86;
 
 /**
  * POSIX sh that sets `${VAR}_k` to 0 (no process created since pid `${VAR}_lo` holds the shell's stdout or
@@ -65,8 +67,8 @@ const VERDICTS: Record<string, LeftoverVerdict> = { 0: 'clean', 1: 'holds', 2: '
  * Why: a command can leave a process behind that keeps the channel's stdout or stderr (`setsid -f`, a script
  * that backgrounds, a daemon that double-forks without closing its output). On an exec channel sshd waits
  * for it; in a resident shell its later writes would land in whatever call runs next, on behalf of another
- * client. So after each command the shell looks for such a process, and the daemon retires the shell when
- * one exists (the call's own answer is complete by then).
+ * client. So after each command (its answer already sent) the shell looks for such a process, and exits when
+ * one exists instead of taking another request (LEFTOVER_EXIT).
  *
  * Only processes created during the call can be leftovers, and Linux allocates pids in order: the check looks
  * at the pids allocated since the last check (/proc/loadavg), usually none or a few dead ones (a `true` in a
@@ -120,7 +122,8 @@ export function bootstrap(ready: string): string {
     // A newline without writing one (POSIX sh has no $'\n'); `$(…)` drops trailing newlines, hence the x.
     `${VAR}_nl=$(printf '\\nx'); ${VAR}_nl=\${${VAR}_nl%x};`,
     // Whatever the rc files started is checked like a command's leftovers (pids since the shell's own); the
-    // verdict leads the ready line. No pid counter (not Linux) reads as unknown: the shell is not used.
+    // verdict (0 clean, 1 holds, 2 unknown) leads the ready line. Without the pid counter (not Linux) it is
+    // unknown and the shell is not used.
     `${VAR}_lo=$$; ${leftoverCheck()}`,
     `if [ -n "\${BASH_VERSION-}" ] && [ -z "$(trap -p DEBUG ERR RETURN)" ] && ! shopt -qo posix;`,
     `then printf '%s %s bash\\t%s\\t%s\\n' '${ready}' "$${VAR}_k" "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
@@ -135,9 +138,10 @@ export function bootstrap(ready: string): string {
     // The command's text is unset inside eval's own first line, so the subshell holds no variable of ours.
     `*) ( unset ${VAR}_n ${VAR}_l ${VAR}_s ${VAR}_nl ${VAR}_lo ${VAR}_hi ${VAR}_k ${VAR}_r ${VAR}_f ${VAR}_d ${VAR}_g ${VAR}_seen; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$? ;;`,
     'esac;',
-    // The verdict rides on the end marker, so the daemon knows it before it hands the shell to another call.
-    leftoverCheck(),
-    `printf 'E%s %s %s\\n' "$${VAR}_n" "$${VAR}_s" "$${VAR}_k"; printf 'E%s\\n' "$${VAR}_n" >&9;`,
+    `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&9;`,
+    // After the answer, so the caller does not wait for it: the next request is read only once the check is
+    // done, and a shell that found a leftover exits instead (the daemon then runs that request on another).
+    `${leftoverCheck()} [ "$${VAR}_k" = 0 ] || exit ${LEFTOVER_EXIT};`,
     'done',
   ].join(' ');
 }
@@ -164,9 +168,10 @@ export class NotStartedError extends Error {
   /**
    * `channel`: no channel could be opened (momentary: the server's sessions are full);
    * `shell`: the login shell did not run the loop (it will not next time either: not POSIX, rc hangs);
-   * `gone`: a running shell ended before the command started.
+   * `gone`: a running shell ended before the command started;
+   * `retired`: the shell ended itself after its previous command (see LEFTOVER_EXIT); not a failure.
    */
-  constructor(readonly reason: string, readonly kind: 'channel' | 'shell' | 'gone' = 'gone') {
+  constructor(readonly reason: string, readonly kind: 'channel' | 'shell' | 'gone' | 'retired' = 'gone') {
     super(`resident shell unavailable: ${reason}`);
   }
 }
@@ -213,14 +218,8 @@ export class FramedStream {
     this.end = new MarkerScanner(Buffer.from(withStatus ? `E${nonce} ` : `E${nonce}\n`));
   }
 
-  /** The command's exit status, from the end marker's line `STATUS VERDICT`. */
   get status(): number {
-    return Number(this.statusText.split(' ')[0]);
-  }
-
-  /** What the leftover check after the command found (see leftoverCheck); `unknown` when the line lacks it. */
-  get leftovers(): LeftoverVerdict {
-    return VERDICTS[this.statusText.split(' ')[1]] ?? 'unknown';
+    return Number(this.statusText);
   }
 
   feed(chunk: Buffer): void {
@@ -264,6 +263,8 @@ export class WarmShell {
   onIdle?: () => void;
   private active: ActiveCall | undefined;
   private exitSignal: string | null = null;
+  /** The shell exited by itself after its leftover check (LEFTOVER_EXIT). */
+  private retired = false;
 
   private constructor(
     private readonly stream: ClientChannel,
@@ -273,8 +274,9 @@ export class WarmShell {
   ) {
     stream.on('data', (chunk: Buffer) => this.active?.out.feed(chunk));
     stream.stderr.on('data', (chunk: Buffer) => this.active?.err.feed(chunk));
-    stream.on('exit', (_code: number | null, signalName?: string) => {
+    stream.on('exit', (code: number | null, signalName?: string) => {
       this.exitSignal = signalName ?? null;
+      this.retired = code === LEFTOVER_EXIT;
       // Output sent before the exit may sit in the same read: let it be parsed first.
       setImmediate(() => this.gone());
     });
@@ -334,9 +336,9 @@ export class WarmShell {
           // The line: the leftover check's verdict on what the rc files started, then the inventory.
           const text = line.subarray(0, nl).toString('utf8');
           const sp = text.indexOf(' ');
-          const leftovers = VERDICTS[text.slice(0, sp)] ?? 'unknown';
-          if (leftovers === 'holds') return fail('the login shell\'s rc files left a process holding its output');
-          if (leftovers === 'unknown') return fail('no check for processes a command leaves behind (needs Linux /proc)');
+          const verdict = text.slice(0, sp);
+          if (verdict === '1') return fail('the login shell\'s rc files left a process holding its output');
+          if (verdict !== '0') return fail('no check for processes a command leaves behind (needs Linux /proc)');
           settled = true;
           clearTimeout(timer);
           s.off('close', onEarlyClose);
@@ -361,7 +363,7 @@ export class WarmShell {
    * REMOTE_IO (the shell died while the command ran), or NotStartedError (the command never started).
    */
   run(command: string, opts: ExecOptions, direct = false): Promise<ExecOutcome> {
-    if (this.dead) return Promise.reject(new NotStartedError('the shell has exited'));
+    if (this.dead) return Promise.reject(new NotStartedError('the shell has exited', this.retired ? 'retired' : 'gone'));
     if (this.busy) throw new Error('WarmShell.run while busy'); // a bug in the caller, not a remote condition
     this.busy = true;
     this.runs++;
@@ -389,11 +391,7 @@ export class WarmShell {
         opts.signal?.removeEventListener('abort', onAbort);
         opts.lost?.removeEventListener('abort', onLost);
         if (err) reject(err);
-        else {
-          // A process the command left behind could write into the next call: this shell takes no more.
-          if (call.out.leftovers !== 'clean') this.retire();
-          resolve(outcomeOf(out, errOut, call.out.status, null, started));
-        }
+        else resolve(outcomeOf(out, errOut, call.out.status, null, started));
         if (!this.dead) this.onIdle?.();
       };
       const maybeDone = () => {
@@ -411,7 +409,11 @@ export class WarmShell {
         onShellGone: (signal) => {
           if (stopping) return finish(stopping);
           if (call.out.phase === 'done' && call.err.phase === 'done') return finish();
-          if (call.out.phase === 'before') return finish(new NotStartedError('the shell exited before the command started'));
+          if (call.out.phase === 'before') {
+            return finish(this.retired
+              ? new NotStartedError('the shell retired: its previous command left a process holding its output', 'retired')
+              : new NotStartedError('the shell exited before the command started'));
+          }
           finish(new ScoutError('REMOTE_IO', `the resident shell on ${host} exited while the command ran${signal ? ` (signal ${signal})` : ''}; the command's result is unknown`,
             { host, reason: 'shell-exited', signal, ran: true }));
         },
@@ -454,25 +456,20 @@ export class WarmShell {
     try { this.stream.close(); } catch { /* already closed */ }
   }
 
-  /**
-   * Give up an idle shell whose last command left a process holding its stdout or stderr. Its input is ended
-   * (the loop reads EOF and exits) and the channel closed, so sshd closes its ends of the pipes: the leftover's
-   * later writes fail (EPIPE) instead of blocking on a pipe nobody reads, and whatever arrives before the close
-   * is dropped (no call is active). No signal: the leftover may be meant to outlive the call (`nohup`), and
-   * an exec channel would not kill it either.
-   */
-  private retire(): void {
-    this.dead = true;
-    try { this.stream.end(); } catch { /* already closed */ }
-    try { this.stream.close(); } catch { /* already closed */ }
-  }
-
   private goneOnce = false;
   private gone(): void {
     this.dead = true;
     this.active?.onShellGone(this.exitSignal);
     if (this.goneOnce) return;
     this.goneOnce = true;
+    // Retired after a command left a process holding its output: closing the channel makes sshd close its
+    // ends of the pipes, so the leftover's later writes fail (EPIPE) instead of blocking on a pipe nobody
+    // reads, and what it wrote before is dropped (no call reads it). No signal: the leftover may be meant to
+    // outlive the call (`nohup`), and an exec channel would not kill it either.
+    if (this.retired) {
+      try { this.stream.close(); } catch { /* already closed */ }
+      return;
+    }
     // A killed shell may leave its command running with the channel's pipes open: take the group down and
     // close our side so the channel (and its slot) is given back.
     trySignal(this.stream, 'KILL');
