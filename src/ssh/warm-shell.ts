@@ -21,6 +21,9 @@
 // `( eval "$cmd" ) </dev/null`: the subshell keeps cd, export, umask, traps, functions and `exit` from leaking
 // into the next call, and stdin at EOF is what an exec channel without stdin gives.
 //
+// Leftovers: a process a command leaves behind holding the shell's stdout or stderr would write into later
+// calls; after each answer the shell looks for one and exits when it finds one (leftoverCheck, LEFTOVER_EXIT).
+//
 // Stopping (timeout, cancel): a `signal` request reaches the session's whole process group (sshd killpg's
 // the session leader's group), which is the resident shell together with the command and its children. The
 // shell dies with them and is replaced on the next call: simpler and as thorough as the exec path.
@@ -157,7 +160,8 @@ export function fastPathObstacle(command: string, opts: Pick<ExecOptions, 'stdin
   // resident shell. An exec channel gives the command a shell of its own.
   if (/\$\$|\$\{\$\}/.test(command)) return 'pid-of-shell';
   // A background child that outlives the command keeps an exec channel open until it closes its output (sshd
-  // waits for EOF); in a resident shell it would write into later calls. Any `&` that is not part of `&&`,
+  // waits for EOF), so the caller gets what it prints; a resident shell would be retired (leftoverCheck) and
+  // the caller would not. Any `&` that is not part of `&&`,
   // `>&`, `<&`, `&>` or `|&` is taken as one (conservatively: a quoted `&` also falls back).
   if (/(^|[^&<>|])&(?![&>])/.test(command)) return 'background';
   return undefined;
