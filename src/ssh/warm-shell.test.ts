@@ -1,5 +1,9 @@
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FramedStream, MarkerScanner, fastPathObstacle } from './warm-shell.js';
+import { FramedStream, LEFTOVER_EXIT, MarkerScanner, bootstrap, fastPathObstacle } from './warm-shell.js';
 
 describe('which commands may take the fast path', () => {
   it('redirections and lists are fine; a background & is not', () => {
@@ -60,4 +64,49 @@ describe('framing a reply that arrives in arbitrary pieces', () => {
     expect(s.feed(Buffer.from('RKrest'), (b) => seen.push(b.toString()))?.toString()).toBe('rest');
     expect(seen.join('')).toBe('abc');
   });
+});
+
+describe('the resident loop retires itself after a command that left a process holding its output', () => {
+  /**
+   * Run the loop under `shell` with pipes for stdio and send one request per command; the first starts a
+   * leftover (`setsid -f` + `redirect`) that lives until its FIFO is opened and closed, which is done once the
+   * loop has exited, so that the pipes it may hold close. Resolves with what the loop printed and its status.
+   */
+  function loop(shell: string, redirect: string, more: string[]): Promise<{ stdout: string; code: number | null }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scout-leftover-'));
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const commands = [`setsid -f sh -c 'read x <${fifo}' ${redirect}`, ...more];
+    return new Promise((resolve) => {
+      const p = spawn(shell, ['-c', bootstrap('READY')], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let code: number | null = null;
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.resume();
+      p.on('exit', (c) => {
+        code = c;
+        fs.closeSync(fs.openSync(fifo, 'w')); // the leftover is (or will be) blocked opening it for reading
+      });
+      p.on('close', () => {
+        fs.rmSync(dir, { recursive: true, force: true });
+        resolve({ stdout, code });
+      });
+      p.stdin.end(commands.map((c, i) => `s${i}\n${c}\ns${i}\n`).join(''));
+    });
+  }
+
+  for (const shell of ['/bin/sh', '/bin/bash'].filter((s) => fs.existsSync(s))) {
+    it(`${shell}: a leftover holding stdout, stderr or fd 5 ends the loop; one writing elsewhere does not`, async () => {
+      expect(await loop(shell, '>/dev/null 2>&1', ['echo next'])).toEqual({
+        stdout: expect.stringMatching(/^READY 0 [^\n]*\nSs0\nEs0 0\nSs1\nnext\nEs1 0\n$/),
+        code: 0,
+      });
+      for (const redirect of ['', '>/dev/null', '2>/dev/null', '5>&1 >/dev/null 2>&1']) {
+        expect(await loop(shell, redirect, ['echo never']), redirect).toEqual({
+          stdout: expect.stringMatching(/^READY 0 [^\n]*\nSs0\nEs0 0\n$/),
+          code: LEFTOVER_EXIT,
+        });
+      }
+    });
+  }
 });

@@ -21,6 +21,9 @@
 // `( eval "$cmd" ) </dev/null`: the subshell keeps cd, export, umask, traps, functions and `exit` from leaking
 // into the next call, and stdin at EOF is what an exec channel without stdin gives.
 //
+// Leftovers: a process a command leaves behind holding the shell's stdout or stderr would write into later
+// calls; after each answer the shell looks for one and exits when it finds one (leftoverCheck, LEFTOVER_EXIT).
+//
 // Stopping (timeout, cancel): a `signal` request reaches the session's whole process group (sshd killpg's
 // the session leader's group), which is the resident shell together with the command and its children. The
 // shell dies with them and is replaced on the next call: simpler and as thorough as the exec path.
@@ -42,6 +45,65 @@ export const MAX_FAST_COMMAND_BYTES = 64 * 1024;
 const VAR = '__scout';
 
 /**
+ * Linux shows the last pid it allocated (in the reader's pid namespace) as the fifth field of /proc/loadavg.
+ * Not /proc/sys/kernel/ns_last_pid: dash's `read` takes a byte per read(2), and a sysctl file answers any read
+ * past offset 0 with end-of-file, so dash saw only the first digit.
+ */
+const LAST_PID = '/proc/loadavg';
+
+/**
+ * Above this many pids allocated during one call, a leftover check scans every process instead of each new pid:
+ * a dead or foreign pid costs the loop ~10 µs in dash, a process of the whole /proc listing ~3 µs.
+ */
+export const LEFTOVER_RANGE_MAX = 256;
+
+/**
+ * The status a resident shell exits with when the leftover check after a command found a process holding its
+ * output (or could not tell): it retires itself instead of reading the next request.
+ */
+export const LEFTOVER_EXIT = 86;
+
+/**
+ * POSIX sh that sets `${VAR}_k` to 0 (no process created since pid `${VAR}_lo` holds the shell's stdout or
+ * stderr pipe), 1 (one does) or 2 (the check could not tell), and leaves `${VAR}_lo` at the last pid it covered.
+ *
+ * Why: a command can leave a process behind that keeps the channel's stdout or stderr (`setsid -f`, a script
+ * that backgrounds, a daemon that double-forks without closing its output). On an exec channel sshd waits
+ * for it; in a resident shell its later writes would land in whatever call runs next, on behalf of another
+ * client. So after each command (its answer already sent) the shell looks for such a process, and exits when
+ * one exists instead of taking another request (LEFTOVER_EXIT).
+ *
+ * Only processes created during the call can be leftovers, and Linux allocates pids in order: the check looks
+ * at the pids allocated since the last check (/proc/loadavg), usually none or a few dead ones (a `true` in a
+ * subshell: one), and compares each live one's fds 0–9 with the shell's own pipes (`test -ef`: same device
+ * and inode; a fd of another user's process cannot be read and never matches). The pid counter is read again
+ * after the scan, so a child that a leftover forked meanwhile (a double fork) is looked at in the next round.
+ * When the counter wrapped or moved too far it scans every process instead, through a glob that must see the
+ * shell itself (else `set -f`, GLOBIGNORE or the like hid processes: unknown). Builtins only: no fork. Not
+ * caught: a process that closes its fds 0–9 after moving the pipe to a higher fd, and a non-dumpable or
+ * setuid one (its fds cannot be read), e.g. `sudo` leaving a child behind.
+ */
+function leftoverCheck(): string {
+  // Compare fds 0–9 of the process whose /proc directory is `$dir` with the shell's stdout (1) and stderr (9).
+  const holds = (dir: string) =>
+    `if [ -r ${dir}/fd ]; then for ${VAR}_f in 0 1 2 3 4 5 6 7 8 9; do` +
+    ` if [ ${dir}/fd/$${VAR}_f -ef /proc/$$/fd/1 ] || [ ${dir}/fd/$${VAR}_f -ef /proc/$$/fd/9 ]; then ${VAR}_k=1; fi; done; fi;`;
+  const readLast = `${VAR}_hi=; IFS=" " read -r ${VAR}_f ${VAR}_f ${VAR}_f ${VAR}_f ${VAR}_hi <${LAST_PID} || :;`;
+  return [
+    `${VAR}_k=0; ${VAR}_r=0; ${readLast}`,
+    `while [ "$${VAR}_k" = 0 ] && [ "$${VAR}_hi" != "$${VAR}_lo" ]; do`,
+    `case $${VAR}_hi in ''|*[!0-9]*) ${VAR}_k=2; break;; esac;`,
+    `if [ "$${VAR}_hi" -lt "$${VAR}_lo" ] || [ $((${VAR}_hi - ${VAR}_lo)) -gt ${LEFTOVER_RANGE_MAX} ] || [ "$${VAR}_r" -gt 8 ]; then`,
+    `${VAR}_g=; case $- in *f*) ${VAR}_g=1; set +f;; esac; ${VAR}_seen=0;`,
+    `for ${VAR}_d in /proc/[0-9]*; do if [ "$${VAR}_d" = /proc/$$ ]; then ${VAR}_seen=1; else ${holds(`$${VAR}_d`)} fi; done;`,
+    `[ -z "$${VAR}_g" ] || set -f; [ "$${VAR}_seen" = 1 ] || ${VAR}_k=2; ${VAR}_lo=$${VAR}_hi;`,
+    `else while [ "$${VAR}_lo" -lt "$${VAR}_hi" ]; do ${VAR}_lo=$((${VAR}_lo + 1)); ${holds(`/proc/$${VAR}_lo`)} done; fi;`,
+    `${VAR}_r=$((${VAR}_r + 1)); ${readLast}`,
+    'done;',
+  ].join(' ');
+}
+
+/**
  * The resident loop, POSIX sh. `read -r` with an empty IFS keeps every byte of a line; lines are collected
  * until the nonce line. The loop leaves shell options as the rc set them (the subshell sees them, as a normal
  * exec would) and is written to survive them: every variable is assigned before use (`set -u`) and every
@@ -52,7 +114,7 @@ const VAR = '__scout';
  * its reserved words, so the daemon can tell which commands are safe to run without a subshell. A nonce
  * starting with `d` asks for that; `s` for the subshell.
  */
-function bootstrap(ready: string): string {
+export function bootstrap(ready: string): string {
   // One line, each part ending in its separator: the shells number an eval'd command's lines from the line of
   // the `eval`, so on line 1 an error message names the line an exec channel would (`bash: line 1: …`).
   return [
@@ -62,9 +124,13 @@ function bootstrap(ready: string): string {
     `exec 9>&2 2>/dev/null;`,
     // A newline without writing one (POSIX sh has no $'\n'); `$(…)` drops trailing newlines, hence the x.
     `${VAR}_nl=$(printf '\\nx'); ${VAR}_nl=\${${VAR}_nl%x};`,
+    // Whatever the rc files started is checked like a command's leftovers (pids since the shell's own); the
+    // verdict (0 clean, 1 holds, 2 unknown) leads the ready line. Without the pid counter (not Linux) it is
+    // unknown and the shell is not used.
+    `${VAR}_lo=$$; ${leftoverCheck()}`,
     `if [ -n "\${BASH_VERSION-}" ] && [ -z "$(trap -p DEBUG ERR RETURN)" ] && ! shopt -qo posix;`,
-    `then printf '%s bash\\t%s\\t%s\\n' '${ready}' "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
-    `else printf '%s sh\\n' '${ready}'; fi;`,
+    `then printf '%s %s bash\\t%s\\t%s\\n' '${ready}' "$${VAR}_k" "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
+    `else printf '%s %s sh\\n' '${ready}' "$${VAR}_k"; fi;`,
     `while IFS= read -r ${VAR}_n; do ${VAR}_c=;`,
     `while IFS= read -r ${VAR}_l; do [ "$${VAR}_l" = "$${VAR}_n" ] && break; ${VAR}_c="$${VAR}_c$${VAR}_l$${VAR}_nl"; done;`,
     `printf 'S%s\\n' "$${VAR}_n"; printf 'S%s\\n' "$${VAR}_n" >&9;`,
@@ -73,9 +139,12 @@ function bootstrap(ready: string): string {
     // paths it looked up, as a fresh shell would not know them either (a program installed later is found).
     `d*) eval "$${VAR}_c" </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$?; hash -r ;;`,
     // The command's text is unset inside eval's own first line, so the subshell holds no variable of ours.
-    `*) ( unset ${VAR}_n ${VAR}_l ${VAR}_s ${VAR}_nl; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$? ;;`,
+    `*) ( unset ${VAR}_n ${VAR}_l ${VAR}_s ${VAR}_nl ${VAR}_lo ${VAR}_hi ${VAR}_k ${VAR}_r ${VAR}_f ${VAR}_d ${VAR}_g ${VAR}_seen; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$? ;;`,
     'esac;',
     `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&9;`,
+    // After the answer, so the caller does not wait for it: the next request is read only once the check is
+    // done, and a shell that found a leftover exits instead (the daemon then runs that request on another).
+    `${leftoverCheck()} [ "$${VAR}_k" = 0 ] || exit ${LEFTOVER_EXIT};`,
     'done',
   ].join(' ');
 }
@@ -91,7 +160,8 @@ export function fastPathObstacle(command: string, opts: Pick<ExecOptions, 'stdin
   // resident shell. An exec channel gives the command a shell of its own.
   if (/\$\$|\$\{\$\}/.test(command)) return 'pid-of-shell';
   // A background child that outlives the command keeps an exec channel open until it closes its output (sshd
-  // waits for EOF); in a resident shell it would write into later calls. Any `&` that is not part of `&&`,
+  // waits for EOF), so the caller gets what it prints; a resident shell would be retired (leftoverCheck) and
+  // the caller would not. Any `&` that is not part of `&&`,
   // `>&`, `<&`, `&>` or `|&` is taken as one (conservatively: a quoted `&` also falls back).
   if (/(^|[^&<>|])&(?![&>])/.test(command)) return 'background';
   return undefined;
@@ -102,9 +172,10 @@ export class NotStartedError extends Error {
   /**
    * `channel`: no channel could be opened (momentary: the server's sessions are full);
    * `shell`: the login shell did not run the loop (it will not next time either: not POSIX, rc hangs);
-   * `gone`: a running shell ended before the command started.
+   * `gone`: a running shell ended before the command started;
+   * `retired`: the shell ended itself after its previous command (see LEFTOVER_EXIT); not a failure.
    */
-  constructor(readonly reason: string, readonly kind: 'channel' | 'shell' | 'gone' = 'gone') {
+  constructor(readonly reason: string, readonly kind: 'channel' | 'shell' | 'gone' | 'retired' = 'gone') {
     super(`resident shell unavailable: ${reason}`);
   }
 }
@@ -196,6 +267,8 @@ export class WarmShell {
   onIdle?: () => void;
   private active: ActiveCall | undefined;
   private exitSignal: string | null = null;
+  /** The shell exited by itself after its leftover check (LEFTOVER_EXIT). */
+  private retired = false;
 
   private constructor(
     private readonly stream: ClientChannel,
@@ -205,8 +278,9 @@ export class WarmShell {
   ) {
     stream.on('data', (chunk: Buffer) => this.active?.out.feed(chunk));
     stream.stderr.on('data', (chunk: Buffer) => this.active?.err.feed(chunk));
-    stream.on('exit', (_code: number | null, signalName?: string) => {
+    stream.on('exit', (code: number | null, signalName?: string) => {
       this.exitSignal = signalName ?? null;
+      this.retired = code === LEFTOVER_EXIT;
       // Output sent before the exit may sit in the same read: let it be parsed first.
       setImmediate(() => this.gone());
     });
@@ -262,12 +336,18 @@ export class WarmShell {
           } else line = Buffer.concat([line, chunk]);
           const nl = line.indexOf(0x0a);
           if (nl < 0 || settled) return;
+          s.off('data', onData);
+          // The line: the leftover check's verdict on what the rc files started, then the inventory.
+          const text = line.subarray(0, nl).toString('utf8');
+          const sp = text.indexOf(' ');
+          const verdict = text.slice(0, sp);
+          if (verdict === '1') return fail('the login shell\'s rc files left a process holding its output');
+          if (verdict !== '0') return fail('no check for processes a command leaves behind (needs Linux /proc)');
           settled = true;
           clearTimeout(timer);
-          s.off('data', onData);
           s.off('close', onEarlyClose);
           s.off('exit', onEarlyExit);
-          resolve(new WarmShell(s, host, parseInventory(line.subarray(0, nl).toString('utf8'))));
+          resolve(new WarmShell(s, host, parseInventory(text.slice(sp + 1))));
         };
         const onEarlyExit = (code: number | null, signalName?: string) => fail(`the login shell exited before it was ready (${signalName ?? `status ${code}`})`);
         const onEarlyClose = () => fail('the channel closed before the shell was ready');
@@ -287,7 +367,7 @@ export class WarmShell {
    * REMOTE_IO (the shell died while the command ran), or NotStartedError (the command never started).
    */
   run(command: string, opts: ExecOptions, direct = false): Promise<ExecOutcome> {
-    if (this.dead) return Promise.reject(new NotStartedError('the shell has exited'));
+    if (this.dead) return Promise.reject(new NotStartedError('the shell has exited', this.retired ? 'retired' : 'gone'));
     if (this.busy) throw new Error('WarmShell.run while busy'); // a bug in the caller, not a remote condition
     this.busy = true;
     this.runs++;
@@ -336,7 +416,11 @@ export class WarmShell {
         onShellGone: (signal) => {
           if (stopping) return finish(stopping);
           if (call.out.phase === 'done' && call.err.phase === 'done') return finish();
-          if (call.out.phase === 'before') return finish(new NotStartedError('the shell exited before the command started'));
+          if (call.out.phase === 'before') {
+            return finish(this.retired
+              ? new NotStartedError('the shell retired: its previous command left a process holding its output', 'retired')
+              : new NotStartedError('the shell exited before the command started'));
+          }
           finish(new ScoutError('REMOTE_IO', `the resident shell on ${host} exited while the command ran${signal ? ` (signal ${signal})` : ''}; the command's result is unknown`,
             { host, reason: 'shell-exited', signal, ran: true }));
         },
@@ -385,6 +469,14 @@ export class WarmShell {
     this.active?.onShellGone(this.exitSignal);
     if (this.goneOnce) return;
     this.goneOnce = true;
+    // Retired after a command left a process holding its output: closing the channel makes sshd close its
+    // ends of the pipes, so the leftover's later writes fail (EPIPE) instead of blocking on a pipe nobody
+    // reads, and what it wrote before is dropped (no call reads it). No signal: the leftover may be meant to
+    // outlive the call (`nohup`), and an exec channel would not kill it either.
+    if (this.retired) {
+      try { this.stream.close(); } catch { /* already closed */ }
+      return;
+    }
     // A killed shell may leave its command running with the channel's pipes open: take the group down and
     // close our side so the channel (and its slot) is given back.
     trySignal(this.stream, 'KILL');

@@ -26,7 +26,10 @@ export interface WarmShellCounters {
   fallbacks: Record<string, number>;
   /** Resident shells started. */
   started: number;
-  /** Resident shells that ended while their connection lived (killed, timed out, cancelled) and are replaced on demand. */
+  /**
+   * Resident shells that ended while their connection lived (killed, timed out, cancelled, or retired because a
+   * command left a process holding their output) and are replaced on demand.
+   */
   restarts: number;
 }
 
@@ -120,6 +123,12 @@ export class WarmShells {
         return { outcome };
       } catch (err) {
         if (err instanceof NotStartedError) {
+          // A shell that retired itself after its previous call (a leftover held its output) is not a failure:
+          // try the next. Bounded: each such shell is gone, and a shell retires only after running a command.
+          if (err.kind === 'retired') {
+            attempt--;
+            continue;
+          }
           if (attempt === 0) continue;
           if (mode === 'on') throw new ScoutError('CHANNEL_FAILED', `resident shell on ${this.host} failed twice before the command started`, { host: this.host, ran: false });
           return this.fallback('shell-died');
