@@ -37,7 +37,10 @@ it('a signal after our CHANNEL_CLOSE is not sent: sshd freeing the channel first
     conn.connect({ sock, username: fleet.user, privateKey: fs.readFileSync(fleet.clientKeyPath) });
   });
   try {
-    const stream = await exec(conn, 'sleep 30');
+    // Signalled only once it runs: sshd's killpg fails ("No such process") for a request that arrives before
+    // the session's child has made its process group, and then nothing would ever free the channel.
+    const stream = await exec(conn, 'echo started; sleep 30');
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
     stream.on('data', () => undefined);
     const freed = () => (fs.readFileSync(server.logPath, 'utf8').match(/free: server-session/g) ?? []).length;
     const freedBefore = freed();

@@ -196,7 +196,7 @@ export async function runExec(client: Client, host: string, command: string, opt
       stopping = reason;
       escalate(stream, timers, () => {
         try { stream.close(); } catch { /* already closed */ }
-        finish(reason);
+        finish(unconfirmedStop(reason));
       });
     };
     const onAbort = () => stop(cancelled(host, opts.signal));
@@ -220,8 +220,9 @@ export async function runExec(client: Client, host: string, command: string, opt
       const wait = opts.onOutput?.('stderr', chunk);
       if (wait) holdChannel(stream, wait);
     });
+    // The channel closes once the command and everything holding its output are gone.
     stream.on('close', () => {
-      if (stopping) return finish(stopping);
+      if (stopping) return finish(confirmedStop(stopping));
       finish();
     });
     stream.on('error', (err: Error) => finish(new ScoutError('CONNECTION_LOST', `channel on ${host} failed: ${err.message}`, { host })));
@@ -276,6 +277,21 @@ export function trySignal(stream: ClientChannel, name: string): void {
   } catch {
     // The channel is already closing; nothing left to signal.
   }
+}
+
+/**
+ * The stop error for a command whose end could not be confirmed (its channel never closed after KILL, or the
+ * resident shell's process group could not be checked): it says so instead of "was stopped".
+ */
+export function unconfirmedStop(reason: ScoutError): ScoutError {
+  const message = reason.message.replace(/ and was stopped$/, '') + '; it was signalled (TERM, then KILL) but may still be running';
+  return new ScoutError(reason.code, message, { ...reason.details, stopped: false }, reason.rpcCode);
+}
+
+/** The stop error for a command confirmed gone. */
+export function confirmedStop(reason: ScoutError): ScoutError {
+  const message = /stopped/.test(reason.message) ? reason.message : `${reason.message}; the command was stopped`;
+  return new ScoutError(reason.code, message, { ...reason.details, stopped: true }, reason.rpcCode);
 }
 
 /** The reason a stopped call ends with: the session's own (CANCELLED, SHUTTING_DOWN, …) when it gave one. */

@@ -31,7 +31,12 @@ import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { parseInventory, type ShellInventory } from './plain-command.js';
-import { CappedBuffer, cancelled, escalate, holdChannel, outcomeOf, trySignal, type ExecOptions, type ExecOutcome } from './exec.js';
+import { CappedBuffer, cancelled, confirmedStop, escalate, holdChannel, outcomeOf, runExec, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
+
+/** Tries, bound and pause for the channel that kills and checks a stopped shell's process group. */
+const REAP_ATTEMPTS = 3;
+const REAP_TIMEOUT_MS = 3_000;
+const REAP_RETRY_MS = 100;
 
 /**
  * Bound on starting a resident shell (channel open + the user's rc files + the ready line). Real rc files with
@@ -129,8 +134,8 @@ export function bootstrap(ready: string): string {
     // unknown and the shell is not used.
     `${VAR}_lo=$$; ${leftoverCheck()}`,
     `if [ -n "\${BASH_VERSION-}" ] && [ -z "$(trap -p DEBUG ERR RETURN)" ] && ! shopt -qo posix;`,
-    `then printf '%s %s bash\\t%s\\t%s\\n' '${ready}' "$${VAR}_k" "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
-    `else printf '%s %s sh\\n' '${ready}' "$${VAR}_k"; fi;`,
+    `then printf '%s %s %s bash\\t%s\\t%s\\n' '${ready}' "$${VAR}_k" "$$" "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
+    `else printf '%s %s %s sh\\n' '${ready}' "$${VAR}_k" "$$"; fi;`,
     `while IFS= read -r ${VAR}_n; do ${VAR}_c=;`,
     `while IFS= read -r ${VAR}_l; do [ "$${VAR}_l" = "$${VAR}_n" ] && break; ${VAR}_c="$${VAR}_c$${VAR}_l$${VAR}_nl"; done;`,
     `printf 'S%s\\n' "$${VAR}_n"; printf 'S%s\\n' "$${VAR}_n" >&9;`,
@@ -275,6 +280,10 @@ export class WarmShell {
     readonly host: string,
     /** What the shell said about itself: decides which commands may skip the subshell. */
     readonly inventory: ShellInventory,
+    /** The connection, for the channel that makes sure a stopped command's process group is gone. */
+    private readonly client?: Client,
+    /** The shell's pid: its session's process group (sshd makes the session's first process a group leader). */
+    readonly pid?: number,
   ) {
     stream.on('data', (chunk: Buffer) => this.active?.out.feed(chunk));
     stream.stderr.on('data', (chunk: Buffer) => this.active?.err.feed(chunk));
@@ -337,17 +346,21 @@ export class WarmShell {
           const nl = line.indexOf(0x0a);
           if (nl < 0 || settled) return;
           s.off('data', onData);
-          // The line: the leftover check's verdict on what the rc files started, then the inventory.
+          // The line: the leftover check's verdict on what the rc files started, the shell's pid (its session's
+          // process group), then the inventory.
           const text = line.subarray(0, nl).toString('utf8');
           const sp = text.indexOf(' ');
           const verdict = text.slice(0, sp);
+          const sp2 = text.indexOf(' ', sp + 1);
+          const pid = Number(text.slice(sp + 1, sp2));
           if (verdict === '1') return fail('the login shell\'s rc files left a process holding its output');
           if (verdict !== '0') return fail('no check for processes a command leaves behind (needs Linux /proc)');
           settled = true;
           clearTimeout(timer);
           s.off('close', onEarlyClose);
           s.off('exit', onEarlyExit);
-          resolve(new WarmShell(s, host, parseInventory(text.slice(sp + 1))));
+          if (!Number.isInteger(pid) || pid <= 1) return fail('the shell did not report its pid');
+          resolve(new WarmShell(s, host, parseInventory(text.slice(sp2 + 1)), client, pid));
         };
         const onEarlyExit = (code: number | null, signalName?: string) => fail(`the login shell exited before it was ready (${signalName ?? `status ${code}`})`);
         const onEarlyClose = () => fail('the channel closed before the shell was ready');
@@ -414,7 +427,7 @@ export class WarmShell {
           if (wait) holdChannel(this.stream, wait);
         }),
         onShellGone: (signal) => {
-          if (stopping) return finish(stopping);
+          if (stopping) return reapThenFinish(stopping);
           if (call.out.phase === 'done' && call.err.phase === 'done') return finish();
           if (call.out.phase === 'before') {
             return finish(this.retired
@@ -433,15 +446,23 @@ export class WarmShell {
       call.err.feed = (c) => { feedErr(c); maybeDone(); };
       this.active = call;
 
-      // The group signal ends the shell too (see the header); it is replaced on the next call.
+      // The group signal ends the shell too (see the header); it is replaced on the next call. Once the shell
+      // has exited, sshd can no longer signal the session (it signals the session's own pid), so a command
+      // that ignored TERM would run on as an orphan while we said "stopped": the group is killed and checked
+      // through a channel of its own (reapGroup), and the error says what that found.
+      let reaping = false;
+      const reapThenFinish = (reason: ScoutError) => {
+        if (reaping || settled) return;
+        reaping = true;
+        for (const t of timers) clearTimeout(t);
+        this.close();
+        void this.reapGroup().then((gone) => finish(gone ? confirmedStop(reason) : unconfirmedStop(reason)));
+      };
       const stop = (reason: ScoutError) => {
         if (stopping || settled) return;
         stopping = reason;
         this.dead = true;
-        escalate(this.stream, timers, () => {
-          this.close();
-          finish(reason);
-        });
+        escalate(this.stream, timers, () => reapThenFinish(reason));
       };
       const onAbort = () => stop(cancelled(host, opts.signal));
       const onLost = () => finish(isScoutError(opts.lost?.reason) ? opts.lost.reason : new ScoutError('CONNECTION_LOST', `connection to ${host} was lost`, { host }));
@@ -454,6 +475,35 @@ export class WarmShell {
       const text = command.endsWith('\n') ? command : `${command}\n`;
       this.stream.write(`${nonce}\n${text}${nonce}\n`);
     });
+  }
+
+  /**
+   * KILL what is left of the shell's process group and check that nothing is: through a new exec channel,
+   * since sshd signals only a session whose first process still runs. True when the group is confirmed gone.
+   */
+  private async reapGroup(): Promise<boolean> {
+    if (!this.client || !this.pid) return false;
+    const g = this.pid;
+    // kill -0 fails once no process is left in the group; the short loop waits for KILL to land.
+    // No `--`: dash's kill takes `-SIG -PGID` but reads `--` as a number and fails. Alive means a process of
+    // the group that is not a zombie (an orphan's zombie waits for init, which may be slow to reap it; kill -0
+    // counts it). Field 3 after the command name in /proc/PID/stat is the process group; warm shells run only
+    // where /proc is (leftoverCheck).
+    const script = [
+      `kill -KILL -${g} 2>/dev/null; i=0;`,
+      `alive() { for f in /proc/[0-9]*/stat; do read -r l < "$f" 2>/dev/null || continue; set -- \${l##*) }; [ "$1" != Z ] && [ "$3" = ${g} ] && return 0; done; return 1; };`,
+      `while alive; do i=$((i+1)); [ $i -gt 50 ] && exit 1; kill -KILL -${g} 2>/dev/null; sleep 0.02; done; exit 0`,
+    ].join(' ');
+    for (let attempt = 0; attempt < REAP_ATTEMPTS; attempt++) {
+      try {
+        const o = await runExec(this.client, this.host, script, { timeoutMs: REAP_TIMEOUT_MS, maxOutputBytes: 1024 });
+        return o.exitCode === 0;
+      } catch {
+        // sshd frees a session slot lazily: the shell's own channel may still count against MaxSessions.
+        await new Promise((r) => setTimeout(r, REAP_RETRY_MS));
+      }
+    }
+    return false;
   }
 
   /** Stop the shell: kill its process group and close the channel. */
