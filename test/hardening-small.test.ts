@@ -1,11 +1,12 @@
 // Issue 17, point 9: the small ways one client could still hurt the daemon or a person reading its output.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoutClient } from '../src/client/client.js';
-import type { JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
+import type { FsListResult, JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
 import { scoutctl } from './fixtures/daemon.js';
 import { expectCode, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -147,6 +148,32 @@ describe('a call\'s timeout bounds the whole call', () => {
       expect(await c.call('ssh.exec', { host: 'web1', command: 'echo ok' })).toMatchObject({ stdout: 'ok\n' });
     } finally {
       process.kill(server.pid!, 'SIGCONT');
+    }
+  });
+});
+
+describe('names that are not UTF-8', () => {
+  it('are flagged in listings, and get -r of their folder copies the rest and says what it left', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'bytes-'));
+    for (const raw of [Buffer.from('bad\xffname', 'latin1'), Buffer.from('bad\xfename', 'latin1')]) {
+      fs.writeFileSync(Buffer.concat([Buffer.from(`${sub}/`), raw]), 'raw');
+    }
+    fs.writeFileSync(path.join(sub, 'good.txt'), 'good');
+    spawnSync('chown', ['-R', `${owner.uid}:${owner.gid}`, sub]);
+    const d = await fleet.startDaemon();
+    const c = await d.client();
+    const list = await c.call<FsListResult>('fs.list', { host: 'web1', path: sub });
+    expect(list.entries.filter((e) => e.undecodable)).toHaveLength(2);
+    expect(list.entries.find((e) => e.name === 'good.txt')?.undecodable).toBeUndefined();
+    const local = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bytes-get-'));
+    try {
+      // Before: the two names decoded alike and could not be read, so the whole get -r failed.
+      const r = await scoutctl(['get', '-r', `web1:${sub}`, path.join(local, 'copy')], d.env);
+      expect(r.code).toBe(0);
+      expect(fs.readFileSync(path.join(local, 'copy', 'good.txt'), 'utf8')).toBe('good');
+      expect(r.stderr).toMatch(/not copied.*not UTF-8/);
+    } finally {
+      fs.rmSync(local, { recursive: true, force: true });
     }
   });
 });

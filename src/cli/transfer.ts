@@ -5,7 +5,7 @@ import type { TransferResult } from '../protocol/methods/index.js';
 import { UsageError } from './args.js';
 import { connect } from './connect.js';
 import { reportError, type CommandContext } from './main.js';
-import { bytes, duration, json } from './output.js';
+import { bytes, duration, json, visible } from './output.js';
 
 export interface RemoteSpec {
   host: string;
@@ -55,6 +55,7 @@ export async function runTransfer(ctx: CommandContext, method: string, params: R
     else {
       const rate = r.durationMs > 0 ? `, ${bytes(Math.round((r.bytes / r.durationMs) * 1000))}/s` : '';
       ctx.io.err(`${label} → ${destHost ? `${destHost}:` : ''}${r.path}: ${bytes(r.bytes)} in ${r.files} file${r.files === 1 ? '' : 's'}, ${duration(r.durationMs)}${rate}\n`);
+      if (r.skipped?.length) ctx.io.err(`scoutctl: not copied (special files, or names that are not UTF-8): ${r.skipped.slice(0, 20).map(visible).join(', ')}${r.skipped.length > 20 ? `, and ${r.skipped.length - 20} more` : ''}\n`);
     }
     return 0;
   } catch (err) {

@@ -30,6 +30,8 @@ export interface FileInfo {
   /** ISO 8601. */
   mtime: string;
   linkTarget?: string;
+  /** The name on disk is not valid UTF-8: `name` shows it with U+FFFD and cannot be used to read it. */
+  undecodable?: true;
 }
 
 export interface TreeNode {
@@ -203,7 +205,7 @@ export class RemoteFiles extends RemoteFs {
     const { entries, truncated } = await this.readdirEntries(p, limit);
     const shown = all ? entries : entries.filter((e) => !e.filename.startsWith('.'));
     const infos = await Promise.all(shown.map(async (e): Promise<FileInfo> => {
-      const info: FileInfo = { name: e.filename, type: typeOf(e.attrs), size: e.attrs.size, mode: e.attrs.mode & 0o7777, mtime: iso(e.attrs.mtime) };
+      const info: FileInfo = { name: e.filename, type: typeOf(e.attrs), size: e.attrs.size, mode: e.attrs.mode & 0o7777, mtime: iso(e.attrs.mtime), ...(e.filename.includes('\ufffd') ? { undecodable: true as const } : {}) };
       if (info.type === 'symlink') info.linkTarget = await this.readlink(path.posix.join(p, e.filename)).catch(() => undefined);
       if (info.linkTarget === undefined) delete info.linkTarget;
       return info;

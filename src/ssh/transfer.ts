@@ -377,6 +377,12 @@ export async function planTransfer(src: FileSystem, root: string, recursive: boo
     const names = (await src.readdir(join(src, root, rel))).sort();
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
+      // ssh2 decodes SFTP names as UTF-8, replacing what is not with U+FFFD: such a name no longer names the
+      // file (two of them even name the same one), so it is skipped and reported rather than failing the tree.
+      if (src instanceof RemoteFs && name.includes('\ufffd')) {
+        plan.skipped.push(r);
+        continue;
+      }
       const full = join(src, root, r);
       const st = await src.lstat(full);
       if (st.type === 'file') {

@@ -117,7 +117,7 @@ export function transferMethods(svc: Services): MethodSpec[] {
       progress.flush();
       leftovers.sweep(dst, dst instanceof RemoteFs ? path.posix.dirname(out.path) : path.dirname(out.path));
       if (out.skipped.length) ctx.log.info({ skipped: out.skipped.slice(0, 20), count: out.skipped.length }, 'special files not transferred');
-      return { bytes: out.bytes, files: out.files, durationMs: Math.round(performance.now() - started), path: out.path };
+      return { bytes: out.bytes, files: out.files, durationMs: Math.round(performance.now() - started), path: out.path, ...(out.skipped.length ? { skipped: out.skipped } : {}) };
     } catch (err) {
       // A cancelled call ends with the session's CANCELLED reason, not the I/O error it caused.
       if (ctx.signal.aborted && ctx.signal.reason instanceof ScoutError) throw ctx.signal.reason;

@@ -77,6 +77,11 @@ export interface FsEntry {
   mode: number;
   mtime: string;
   linkTarget?: string;
+  /**
+   * The name on disk is not valid UTF-8. SFTP names reach Scout decoded (ssh2), with U+FFFD for what is not
+   * UTF-8, so `name` cannot be used to read the entry, and two such names may look alike.
+   */
+  undecodable?: true;
 }
 
 export interface FsListResult {

@@ -34,6 +34,11 @@ export interface TransferResult {
   durationMs: number;
   /** The path that was written (differs from the requested one when that was an existing directory). */
   path: string;
+  /**
+   * Entries of a tree that were not copied, relative to its root: special files (FIFOs, sockets, devices), and
+   * names that are not valid UTF-8 (SFTP names reach Scout decoded, so such a name cannot be asked for again).
+   */
+  skipped?: string[];
 }
 
 /** Notification `transfer.progress`, tagged with the request id; `bytes` only grows and ends at `totalBytes`. */
