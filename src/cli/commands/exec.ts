@@ -1,9 +1,13 @@
 import { constants } from 'node:os';
+import { MAX_STDIN_CHARS } from '../../protocol/limits.js';
 import type { ExecOutput, ExecResult, JobStartResult } from '../../protocol/methods/index.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
 import { json } from '../output.js';
+
+/** Bytes --stdin can send: MAX_STDIN_CHARS of base64. */
+const MAX_STDIN_BYTES = (MAX_STDIN_CHARS / 4) * 3;
 
 /** exec's own options and the global ones. */
 const EXEC_OPTIONS = new Set(['cwd', 'timeout', 'stdin', 'detach', 'json', 'socket', 'help']);
@@ -35,7 +39,16 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (ctx.args.flags.has('stdin')) {
     // Opt-in, unlike ssh: a scoutctl inside a `while read` loop must not swallow the loop's input.
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      // Said before reading (or sending) the rest: it travels inside one request, as base64.
+      if (size > MAX_STDIN_BYTES) {
+        ctx.io.err(`scoutctl: --stdin takes at most ${MAX_STDIN_BYTES / 1024 / 1024} MiB; for more, copy it first (scoutctl put FILE HOST:PATH) and read the file remotely\n`);
+        return EXIT_SCOUT_ERROR;
+      }
+    }
     Object.assign(params, { stdin: Buffer.concat(chunks).toString('base64'), stdinEncoding: 'base64' });
   }
   let client;

@@ -4,8 +4,9 @@ import { ByteCount, Command, EnvVars, HostName, MAX_OUTPUT_BYTES, RemotePath, Ti
 export const ExecMode = z.enum(['auto', 'on', 'off']);
 export type ExecMode = z.infer<typeof ExecMode>;
 
-/** stdin travels inside one request line (MAX_LINE_BYTES): 12 MiB of base64 is 9 MiB of bytes. Larger inputs: transfer.put a file. */
-export const MAX_STDIN_CHARS = 12 * 1024 * 1024;
+import { MAX_STDIN_CHARS } from '../limits.js';
+
+export { MAX_STDIN_CHARS };
 
 export const ExecParams = z
   .object({
