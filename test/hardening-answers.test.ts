@@ -106,12 +106,15 @@ describe('every call ends with one answer', () => {
     expect(peakRssMiB(d)).toBeLessThan(1024);
   });
 
-  it('output dense with control characters travels as base64 rather than six bytes a character', async () => {
+  it('output dense with control characters travels as base64 rather than six bytes a character; colored output stays text', async () => {
     const d = await fleet.startDaemon();
     const c = await d.client();
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'head -c 1000 /dev/zero | tr "\\0" "\\001"' });
+    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'head -c 100000 /dev/zero | tr "\\0" "\\001"' });
     expect(r.encoding).toBe('base64');
-    expect(Buffer.from(r.stdout, 'base64').equals(Buffer.alloc(1000, 1))).toBe(true);
+    expect(Buffer.from(r.stdout, 'base64').equals(Buffer.alloc(100_000, 1))).toBe(true);
+    const colored = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'printf "\\033[01;34mdir\\033[0m\\n"' });
+    expect(colored).toMatchObject({ stdout: '\x1b[01;34mdir\x1b[0m\n' });
+    expect(colored.encoding).toBeUndefined();
   });
 });
 

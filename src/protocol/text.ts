@@ -1,6 +1,9 @@
 // Bytes → wire text. Output that is valid UTF-8 travels as a string; anything else as base64 so no byte is lost.
 const strict = new TextDecoder('utf-8', { fatal: true });
 
+/** Bytes JSON escaping may add before dense control characters switch a text to base64. */
+const ESCAPE_SLACK = 64 * 1024;
+
 /** Length of `buf` without a multi-byte UTF-8 sequence cut off at its end (a cap can split a character). */
 export function completeUtf8Length(buf: Buffer): number {
   const n = buf.length;
@@ -15,8 +18,9 @@ export function completeUtf8Length(buf: Buffer): number {
 
 /**
  * The bytes as text for the wire, or undefined when they must travel as base64: not valid UTF-8, or so full of
- * control characters that JSON would carry them larger than base64 does (each becomes `\u00XX`, six bytes: a
- * 12 MiB read of such "text" would have been a 72 MiB line). Tab, newline and carriage return stay cheap.
+ * control characters that JSON would carry them much larger than base64 does (each becomes `\u00XX`, six
+ * bytes: a 12 MiB read of such "text" would have been a 72 MiB line). Tab, newline and carriage return stay
+ * cheap, and below ESCAPE_SLACK extra bytes text stays text: colored output (ESC sequences) reads as text.
  */
 export function tryUtf8(buf: Buffer): string | undefined {
   let escaped = 0;
@@ -26,7 +30,7 @@ export function tryUtf8(buf: Buffer): string | undefined {
     else if (b === 0x22 || b === 0x5c) escaped += 1;
   }
   // base64 adds a third; JSON escapes added `escaped` bytes.
-  if (escaped * 3 > buf.length) return undefined;
+  if (escaped > ESCAPE_SLACK && escaped * 3 > buf.length) return undefined;
   try {
     return strict.decode(buf);
   } catch {
