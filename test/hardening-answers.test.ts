@@ -9,11 +9,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScoutClient } from '../src/client/client.js';
 import { MAX_FS_IO_BYTES, MAX_OUTPUT_BYTES, type ExecResult, type FleetResult, type FsReadResult, type FsWriteResult } from '../src/protocol/methods/index.js';
 import { STALL_LIMIT_MS } from '../src/daemon/session.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
-import { expectCode, until } from './fixtures/expect.js';
+import { expectCode, until, worstStatusWhile } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 const ALIASES = Array.from({ length: 17 }, (_, i) => `a${i + 1}`);
@@ -40,19 +39,6 @@ function peakRssMiB(d: DaemonProc): number {
   return Number(m![1]) / 1024;
 }
 
-/** Time `daemon.status` from another client while `work` runs: the slowest answer, in ms. */
-async function worstStatusWhile(other: ScoutClient, work: Promise<unknown>): Promise<number> {
-  let done = false;
-  const finished = work.then(() => (done = true), () => (done = true));
-  let worst = 0;
-  do {
-    const t0 = performance.now();
-    await other.call('daemon.status');
-    worst = Math.max(worst, performance.now() - t0);
-  } while (!done);
-  await finished;
-  return worst;
-}
 
 describe('every call ends with one answer', () => {
   it('fleet.exec over 17 hosts × 1 MiB answers, with every host its output', async () => {

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScoutClient } from '../src/client/client.js';
 import type { FsFindResult } from '../src/protocol/methods/index.js';
+import { worstStatusWhile } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 let dir: string;
@@ -32,19 +32,6 @@ afterAll(() => {
   fs.rmSync(configDir, { recursive: true, force: true });
 });
 
-/** Time `daemon.status` calls from a second client while `work` runs: the worst one, in ms. */
-async function worstStatusWhile(other: ScoutClient, work: Promise<unknown>): Promise<number> {
-  let done = false;
-  const finished = work.finally(() => (done = true));
-  let worst = 0;
-  do {
-    const t0 = performance.now();
-    await other.call('daemon.status');
-    worst = Math.max(worst, performance.now() - t0);
-  } while (!done);
-  await finished;
-  return worst;
-}
 
 describe('patterns cost linear time', () => {
   it('a 100-character pathological find pattern over a 100-character name answers at once, and other clients are served meanwhile', async () => {
