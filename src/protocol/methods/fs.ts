@@ -1,5 +1,5 @@
 // fs.*: remote files over SFTP. Exact metadata, reads bounded by a byte cap, walks bounded by entry caps,
-// atomic writes. Result shapes are the shared contract (/work/prompts/contracts.md); optional extras only.
+// atomic writes. Result shapes are the contract daemon and clients share; new fields are optional extras only.
 import { z } from 'zod';
 import { ByteCount, HostName, RemotePath } from './common.js';
 
