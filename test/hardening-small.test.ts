@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoutClient } from '../src/client/client.js';
+import { KILL_GRACE_MS, TERM_GRACE_MS } from '../src/ssh/exec.js';
 import type { FsListResult, JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
 import { scoutctl } from './fixtures/daemon.js';
 import { expectCode, until } from './fixtures/expect.js';
@@ -148,6 +149,40 @@ describe('a call\'s timeout bounds the whole call', () => {
       expect(await c.call('ssh.exec', { host: 'web1', command: 'echo ok' })).toMatchObject({ stdout: 'ok\n' });
     } finally {
       process.kill(server.pid!, 'SIGCONT');
+    }
+  });
+  it('a pooled connection whose sshd stops mid-way: a 1.5 s call ends with COMMAND_TIMEOUT within its timeout plus the stop ladder', async () => {
+    const server = fleet.server('frozen');
+    const d = await fleet.startDaemon();
+    const c = await d.client();
+    await c.call('ssh.exec', { host: 'frozen', command: 'true' }); // the connection is pooled and warm
+    // The connection's own sshd processes (the listener's descendants), not the listener: the link is up, the peer mute.
+    const tree = (pid: number): number[] => {
+      const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      return kids.flatMap((k) => [k, ...tree(k)]);
+    };
+    const stopped = tree(server.pid!);
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    try {
+      const ended = async (mode: 'auto' | 'off') => {
+        const t0 = performance.now();
+        const err = await expectCode(c.call('ssh.exec', { host: 'frozen', command: 'true', timeoutMs: 1_500, mode }), 'COMMAND_TIMEOUT');
+        const ms = performance.now() - t0;
+        console.log(`mode ${mode}: COMMAND_TIMEOUT after ${ms.toFixed(0)} ms: ${err.message}`);
+        return { ms, message: err.message };
+      };
+      // Exec channel: the open is bounded by the timeout, and the command never ran.
+      const exec = await ended('off');
+      expect(exec.ms).toBeLessThan(1_500 + 1_500);
+      expect(exec.message).toMatch(/no channel opened/);
+      // Resident shell: the command was sent, so the stop ladder (TERM, KILL) and one bounded try to reap its
+      // group follow, and a mute host confirms nothing. Before: 12.8 s (each of 3 reap tries waited 3 s).
+      const shell = await ended('auto');
+      expect(shell.ms).toBeLessThan(1_500 + TERM_GRACE_MS + KILL_GRACE_MS + 3_000 + 1_500);
+      expect(shell.message).toMatch(/may still be running/);
+    } finally {
+      for (const pid of stopped) try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
     }
   });
 });

@@ -33,7 +33,11 @@ import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { parseInventory, type ShellInventory } from './plain-command.js';
 import { CappedBuffer, cancelled, confirmedStop, escalate, holdChannel, outcomeOf, runExec, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
 
-/** Tries, bound and pause for the channel that kills and checks a stopped shell's process group. */
+/**
+ * Tries, bound and pause for the channel that kills and checks a stopped shell's process group. The bound is
+ * for all tries together: behind a stopped sshd each try waited its own 3 s, so a 1.5 s call answered after
+ * 12.8 s (timeout, the 2 s stop ladder, then 3 × 3 s of reaping); now 6.5 s.
+ */
 const REAP_ATTEMPTS = 3;
 const REAP_TIMEOUT_MS = 3_000;
 const REAP_RETRY_MS = 100;
@@ -494,9 +498,10 @@ export class WarmShell {
       `alive() { for f in /proc/[0-9]*/stat; do read -r l < "$f" 2>/dev/null || continue; set -- \${l##*) }; [ "$1" != Z ] && [ "$3" = ${g} ] && return 0; done; return 1; };`,
       `while alive; do i=$((i+1)); [ $i -gt 50 ] && exit 1; kill -KILL -${g} 2>/dev/null; sleep 0.02; done; exit 0`,
     ].join(' ');
-    for (let attempt = 0; attempt < REAP_ATTEMPTS; attempt++) {
+    const deadline = performance.now() + REAP_TIMEOUT_MS;
+    for (let attempt = 0; attempt < REAP_ATTEMPTS && performance.now() < deadline; attempt++) {
       try {
-        const o = await runExec(this.client, this.host, script, { timeoutMs: REAP_TIMEOUT_MS, maxOutputBytes: 1024 });
+        const o = await runExec(this.client, this.host, script, { timeoutMs: Math.max(1, Math.round(deadline - performance.now())), maxOutputBytes: 1024 });
         return o.exitCode === 0;
       } catch {
         // sshd frees a session slot lazily: the shell's own channel may still count against MaxSessions.
