@@ -33,10 +33,27 @@ export const Command = z
   .refine((c) => Buffer.byteLength(c) <= MAX_COMMAND_BYTES, `command is longer than ${MAX_COMMAND_BYTES} bytes (UTF-8); send a longer script on stdin (command "sh -s")`)
   .refine((c) => !c.includes('\0'), 'command must not contain NUL bytes');
 
-/** Environment for a remote command: at most 100 names of at most 256 characters, values up to 64 KiB. */
+/**
+ * Longest env value, and most env bytes in one call, in UTF-8 bytes. Each variable is one SSH `env` request
+ * (far below OpenSSH's 256 KiB packet limit), but the remote shell gets them as `NAME=value` strings: one over
+ * MAX_ARG_STRLEN (131,071 bytes) or all of them past ARG_MAX (2 MiB with an 8 MiB stack) and the exec fails
+ * with "Argument list too long", which read as the command's own failure (measured: 65,536 '€' = 192 KiB).
+ */
+export const MAX_ENV_VALUE_BYTES = 64 * 1024;
+export const MAX_ENV_BYTES = 256 * 1024;
+
+/** Environment for a remote command: at most 100 names of at most 256 characters, values up to 64 KiB (bytes). */
 export const EnvVars = z
-  .record(z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(64 * 1024).refine((v) => !v.includes('\0'), 'env values must not contain NUL bytes'))
-  .refine((e) => Object.keys(e).length <= 100, 'at most 100 env variables');
+  .record(
+    z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'),
+    z
+      .string()
+      .max(MAX_ENV_VALUE_BYTES)
+      .refine((v) => Buffer.byteLength(v) <= MAX_ENV_VALUE_BYTES, `env values are at most ${MAX_ENV_VALUE_BYTES} bytes (UTF-8); send longer data on stdin`)
+      .refine((v) => !v.includes('\0'), 'env values must not contain NUL bytes'),
+  )
+  .refine((e) => Object.keys(e).length <= 100, 'at most 100 env variables')
+  .refine((e) => Object.entries(e).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0) <= MAX_ENV_BYTES, `env is at most ${MAX_ENV_BYTES} bytes in all (UTF-8); send longer data on stdin`);
 
 /**
  * Most output bytes kept per stream for one result (maxOutputBytes, SCOUT_MAX_OUTPUT_BYTES): two streams of
