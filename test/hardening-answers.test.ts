@@ -11,6 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FS_IO_BYTES, MAX_OUTPUT_BYTES, type ExecResult, type FleetResult, type FsReadResult, type FsWriteResult } from '../src/protocol/methods/index.js';
 import { STALL_LIMIT_MS } from '../src/daemon/session.js';
+import { ScoutClient } from '../src/client/client.js';
+import { MAX_RESPONSE_BYTES } from '../src/protocol/ndjson.js';
+import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, until, worstStatusWhile } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -101,6 +104,40 @@ describe('every call ends with one answer', () => {
     const colored = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'printf "\\033[01;34mdir\\033[0m\\n"' });
     expect(colored).toMatchObject({ stdout: '\x1b[01;34mdir\x1b[0m\n' });
     expect(colored.encoding).toBeUndefined();
+  });
+});
+
+describe('no line is dropped silently by the client', () => {
+  it('an answer over what the client reads fails the pending call with a coded error instead of leaving it waiting', async () => {
+    // A peer that answers hello, then sends one line over the client's bound: scoutd never would (it sends
+    // TOO_LARGE instead), so this stands for a broken or foreign daemon.
+    const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bigline-'));
+    const socket = path.join(sockDir, 'scoutd.sock');
+    const server = net.createServer((conn) => {
+      let buf = '';
+      conn.on('error', () => {});
+      conn.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+          const req = JSON.parse(buf.slice(0, nl)) as { id: number; method: string };
+          buf = buf.slice(nl + 1);
+          if (req.method === 'daemon.hello') conn.write(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { protocol: PROTOCOL_VERSION } }) + '\n');
+          else conn.write(`{"jsonrpc":"2.0","id":${req.id},"result":"${'x'.repeat(MAX_RESPONSE_BYTES)}"}\n`);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      const c = new ScoutClient({ socket });
+      await c.connect();
+      // Before, the client's line reader dropped the line without a word and this call waited forever.
+      const e = await expectCode(c.call('daemon.status'), 'PROTOCOL_MISMATCH');
+      expect(e.message).toMatch(/over the \d+ a client reads/);
+      c.close();
+    } finally {
+      server.close();
+      fs.rmSync(sockDir, { recursive: true, force: true });
+    }
   });
 });
 

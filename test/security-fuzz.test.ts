@@ -264,12 +264,12 @@ describe('hostile RPC input', () => {
     conn.send('x'.repeat(21 * 1024 * 1024));
     conn.send(JSON.stringify({ jsonrpc: '2.0', id: 'after', method: 'daemon.status' }));
     await conn.until(() => conn.responses.some((r) => r.id === 'after'), 'the call after an oversized line');
-    expect(conn.responses[0]).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(conn.responses[0]).toMatchObject({ id: null, error: { code: -32013, data: { code: 'TOO_LARGE' } } });
     expect((conn.responses[0].error as { message: string }).message).toMatch(/message too large/);
     // A request too large to parse still gets its answer by id when it starts as requests do.
     conn.send(`{"jsonrpc":"2.0","id":"big","method":"fs.write","params":{"content":"${'x'.repeat(21 * 1024 * 1024)}"}}`);
     await conn.until(() => conn.responses.some((r) => r.id === 'big'), 'the answer to the oversized request, by its id');
-    expect(conn.responses.find((r) => r.id === 'big')).toMatchObject({ error: { code: -32600, data: { code: 'INVALID_REQUEST', limit: 20 * 1024 * 1024 } } });
+    expect(conn.responses.find((r) => r.id === 'big')).toMatchObject({ error: { code: -32013, data: { code: 'TOO_LARGE', limit: 20 * 1024 * 1024 } } });
     // 10 MiB of '[' is under the line limit: refused by its depth before JSON.parse spends seconds on it.
     conn.send('['.repeat(10 * 1024 * 1024));
     conn.send(JSON.stringify({ jsonrpc: '2.0', id: 'after-deep', method: 'daemon.status' }));

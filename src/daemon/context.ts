@@ -18,11 +18,14 @@ export interface CallContext {
   log: Logger;
   /** Aborted when the caller sends `$/cancel`, disconnects, or the daemon shuts down; `reason` says which. */
   signal: AbortSignal;
-  /** Send a notification to this caller (progress, streamed output). */
-  notify(method: string, params: Record<string, unknown>): void;
+  /**
+   * Send a notification to this caller (progress, streamed output). Returns false when the caller's unread
+   * backlog is over the bound (as `backlogged()`): a producer that can pause should await `whenWritable()`.
+   */
+  notify(method: string, params: Record<string, unknown>): boolean;
   /** True while this caller's unread backlog is over the bound: a producer that can pause (a stream) should. */
   backlogged(): boolean;
-  /** Resolves when the backlog is back under the bound (or the caller is gone). */
+  /** Resolves at once when the backlog is under the bound, else when the caller has read it all (or is gone). */
   whenWritable(): Promise<void>;
   /** The client's name from `daemon.hello`. */
   clientName: string;

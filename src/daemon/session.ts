@@ -62,9 +62,13 @@ export class Session {
   constructor(readonly id: number, private readonly sock: net.Socket, private readonly hooks: SessionHooks) {
     this.splitter = new LineSplitter({
       line: (text) => this.onLine(text),
-      // Answered with the call's id when its head shows one, so the caller is not left waiting.
-      oversized: (bytes, head) =>
-        this.sendError(idFromHead(head), RpcCode.INVALID_REQUEST, `message too large: ${bytes} bytes (limit ${hooks.maxLineBytes ?? MAX_LINE_BYTES})`, { bytes, limit: hooks.maxLineBytes ?? MAX_LINE_BYTES }),
+      // Answered with the call's id when its head shows one, so the caller is not left waiting, and with the
+      // code our own client gives the same request before sending it (TOO_LARGE), so callers see one answer.
+      oversized: (bytes, head) => {
+        const limit = hooks.maxLineBytes ?? MAX_LINE_BYTES;
+        const e = new ScoutError('TOO_LARGE', `message too large: ${bytes} bytes (limit ${limit}); send less (transfer.put for large files)`, { bytes, limit });
+        this.sendError(idFromHead(head), e.rpcCode, e.message, { ...e.details, code: e.code });
+      },
     }, hooks.maxLineBytes ?? MAX_LINE_BYTES);
     sock.on('data', (chunk: Buffer) => this.splitter.push(chunk));
     sock.on('error', () => { /* reset by peer: handled by close */ });
@@ -79,9 +83,13 @@ export class Session {
 
   private readonly drainWaiters = new Set<() => void>();
 
-  /** Resolves once the backlog is back under the bound (or the client is gone). */
+  /**
+   * Resolves at once when the backlog is under STREAM_HIGH_WATER_BYTES (or the client is gone), else once the
+   * client has taken everything waiting ('drain'). Over the bound a write has returned false, so 'drain' comes;
+   * under it there may never be one (a few bytes left, no write refused): waiting for it then could be forever.
+   */
   whenWritable(): Promise<void> {
-    if (this.sock.writableLength === 0 || this.closed) return Promise.resolve();
+    if (!this.backlogged || this.closed) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.add(resolve));
   }
 
@@ -188,7 +196,10 @@ export class Session {
       signal: controller.signal,
       rpcId: req.id,
       clientName: this.clientName,
-      notify: (method, params) => this.write({ jsonrpc: '2.0', method, params }),
+      notify: (method, params) => {
+        this.write({ jsonrpc: '2.0', method, params });
+        return !this.backlogged;
+      },
       backlogged: () => this.backlogged,
       whenWritable: () => this.whenWritable(),
     };

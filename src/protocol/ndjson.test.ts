@@ -54,6 +54,15 @@ describe('idFromHead', () => {
     expect(heads).toHaveLength(1);
     expect(idFromHead(heads[0])).toBe(9);
   });
+
+  it('is handed the whole head of an oversized line that arrived a few bytes at a time', () => {
+    const heads: string[] = [];
+    const s = new LineSplitter({ line: () => {}, oversized: (_n, head) => heads.push(head) }, 64);
+    for (const piece of ['{"js', 'onrpc"', ':"2.0",', '"id":', '12', '3,"p":"']) s.push(Buffer.from(piece));
+    s.push(Buffer.from(`${'x'.repeat(100)}"}\n`));
+    expect(heads).toHaveLength(1);
+    expect(idFromHead(heads[0])).toBe(123);
+  });
 });
 
 describe('nestingExceeds', () => {

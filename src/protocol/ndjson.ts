@@ -54,7 +54,7 @@ export class LineSplitter {
     if (this.size + piece.length > this.maxBytes) {
       this.discarding = true;
       this.discarded = this.size + piece.length;
-      this.head = Buffer.concat([...this.parts, piece].slice(0, 2)).subarray(0, OVERSIZED_HEAD_BYTES).toString('utf8');
+      this.head = headOf([...this.parts, piece]);
       this.parts = [];
       this.size = 0;
       return;
@@ -80,6 +80,18 @@ export class LineSplitter {
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim().length > 0) this.handlers.line(text);
   }
+}
+
+/** The first OVERSIZED_HEAD_BYTES of a line held in pieces, however small the first pieces were. */
+function headOf(pieces: Buffer[]): string {
+  const first: Buffer[] = [];
+  let n = 0;
+  for (const p of pieces) {
+    if (n >= OVERSIZED_HEAD_BYTES) break;
+    first.push(p);
+    n += p.length;
+  }
+  return Buffer.concat(first).subarray(0, OVERSIZED_HEAD_BYTES).toString('utf8');
 }
 
 /**
