@@ -107,6 +107,38 @@ describe('every call ends with one answer', () => {
   });
 });
 
+describe('a batch whose answers together are too large', () => {
+  it('answers every call of it by its own id: as many as fit, the largest as TOO_LARGE', async () => {
+    const content = randomBytes(MAX_FS_IO_BYTES);
+    const file = path.join(dir, 'twelve-batch.bin');
+    fs.writeFileSync(file, content);
+    const d = await fleet.startDaemon();
+    const sock = net.connect(d.socket);
+    await new Promise((r) => sock.once('connect', r));
+    const chunks: Buffer[] = [];
+    let gotLine = false;
+    sock.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if (c.includes(0x0a)) gotLine = true;
+    });
+    // Six 12 MiB reads are 96 MiB of base64, over the 64 MiB one answer line may be.
+    const batch = Array.from({ length: 6 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'fs.read', params: { host: 'web1', path: file, maxBytes: MAX_FS_IO_BYTES } }));
+    sock.write(JSON.stringify(batch) + '\n');
+    await until(() => gotLine, 60_000, 'the answer to the batch');
+    sock.destroy();
+    const text = Buffer.concat(chunks).toString('utf8');
+    type Answer = { id: number | null; result?: FsReadResult; error?: { data: { code: string; limit: number } } };
+    const line = JSON.parse(text.slice(0, text.indexOf('\n'))) as Answer[] | Answer;
+    const answers = Array.isArray(line) ? line : [line];
+    // Before: one error with id null, which answers none of the six.
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    const ok = answers.filter((a) => a.result);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const a of ok) expect(Buffer.from(a.result!.content, 'base64').equals(content)).toBe(true);
+    for (const a of answers.filter((x) => !x.result)) expect(a.error?.data).toMatchObject({ code: 'TOO_LARGE', limit: MAX_RESPONSE_BYTES });
+  });
+});
+
 describe('no line is dropped silently by the client', () => {
   it('an answer over what the client reads fails the pending call with a coded error instead of leaving it waiting', async () => {
     // A peer that answers hello, then sends one line over the client's bound: scoutd never would (it sends

@@ -250,22 +250,18 @@ export class Session {
    */
   private write(message: unknown): void {
     if (this.closed || this.sock.destroyed) return;
-    let line: string;
-    try {
-      line = encodeLine(message);
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      line = '';
-    }
-    if (line === '' || line.length > MAX_RESPONSE_BYTES || (line.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(line) > MAX_RESPONSE_BYTES)) {
+    let line = encodedWithin(message, MAX_RESPONSE_BYTES);
+    if (typeof line !== 'string') {
+      const bytes = line.bytes;
       const m = message as { id?: Id | null; method?: string; params?: { id?: unknown } };
-      if (m.method !== undefined) {
+      if (Array.isArray(message)) {
+        // A batch is answered in one line: the largest answers in it become TOO_LARGE by their own ids until the
+        // rest fits, so no call of the batch is left waiting (one error with id null would have answered none).
+        line = encodeLine(fitBatch(message as JSONRPCResponse[], MAX_RESPONSE_BYTES));
+      } else if (m.method !== undefined) {
         this.hooks.log.warn({ session: this.id, method: shownMethod(m.method) }, 'notification too large to send: dropped');
         return;
-      }
-      const bytes = line === '' ? undefined : Buffer.byteLength(line);
-      const e = new ScoutError('TOO_LARGE', `the answer is ${bytes === undefined ? 'too large to encode' : `${bytes} bytes`}, over the ${MAX_RESPONSE_BYTES} a client reads in one message: ask for less (maxOutputBytes, maxBytes, fewer hosts) or use transfer.get`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES });
-      line = encodeLine(errorResponse(m.id ?? null, e.rpcCode, e.message, { ...e.details, code: e.code }));
+      } else line = encodeLine(tooLargeAnswer(m.id ?? null, bytes));
     }
     if (this.sock.writableLength + line.length > MAX_BACKLOG_BYTES) return this.cutOff('client has over 1 GiB of answers waiting');
     this.sock.write(line);
@@ -305,6 +301,46 @@ export class Session {
     this.stallTimer = undefined;
     this.sock.destroy();
   }
+}
+
+/** `message` as a line when it encodes within `limit` bytes; else its size (undefined: too large to encode at all). */
+function encodedWithin(message: unknown, limit: number): string | { bytes: number | undefined } {
+  let line: string;
+  try {
+    line = encodeLine(message);
+  } catch (err) {
+    // JSON.stringify throws RangeError past V8's longest string (~512 MiB).
+    if (!(err instanceof RangeError)) throw err;
+    return { bytes: undefined };
+  }
+  if (line.length > limit) return { bytes: Buffer.byteLength(line) };
+  if (line.length * 3 > limit) {
+    const bytes = Buffer.byteLength(line);
+    if (bytes > limit) return { bytes };
+  }
+  return line;
+}
+
+/** The answer sent for a call whose own answer is over what a client reads in one message. */
+function tooLargeAnswer(id: Id | null, bytes: number | undefined): JSONRPCResponse {
+  const e = new ScoutError('TOO_LARGE', `the answer is ${bytes === undefined ? 'too large to encode' : `${bytes} bytes`}, over the ${MAX_RESPONSE_BYTES} a client reads in one message: ask for less (maxOutputBytes, maxBytes, fewer hosts) or use transfer.get`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES });
+  return errorResponse(id, e.rpcCode, e.message, { ...e.details, code: e.code });
+}
+
+/** A batch's answers with the largest replaced by TOO_LARGE (each by its own id) until the whole fits `limit`. */
+export function fitBatch(responses: JSONRPCResponse[], limit: number): JSONRPCResponse[] {
+  const out = [...responses];
+  const sizes = out.map((r) => {
+    const l = encodedWithin(r, limit);
+    return typeof l === 'string' ? Buffer.byteLength(l) : Number.POSITIVE_INFINITY;
+  });
+  const total = () => sizes.reduce((a, b) => a + b, 2);
+  for (const i of sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a])) {
+    if (total() <= limit) break;
+    out[i] = tooLargeAnswer(out[i].id ?? null, Number.isFinite(sizes[i]) ? sizes[i] : undefined);
+    sizes[i] = Buffer.byteLength(encodeLine(out[i]));
+  }
+  return out;
 }
 
 function errorResponse(id: Id | null, code: number, message: string, data: Record<string, unknown> = {}): JSONRPCResponse {
