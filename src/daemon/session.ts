@@ -328,11 +328,11 @@ function tooLargeAnswer(id: Id | null, bytes: number | undefined): JSONRPCRespon
 }
 
 /** A batch's answers with the largest replaced by TOO_LARGE (each by its own id) until the whole fits `limit`. */
-export function fitBatch(responses: JSONRPCResponse[], limit: number): JSONRPCResponse[] {
+function fitBatch(responses: JSONRPCResponse[], limit: number): JSONRPCResponse[] {
   const out = [...responses];
   const sizes = out.map((r) => {
     const l = encodedWithin(r, limit);
-    return typeof l === 'string' ? Buffer.byteLength(l) : Number.POSITIVE_INFINITY;
+    return typeof l === 'string' ? Buffer.byteLength(l) : l.bytes ?? Number.POSITIVE_INFINITY;
   });
   const total = () => sizes.reduce((a, b) => a + b, 2);
   for (const i of sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a])) {
