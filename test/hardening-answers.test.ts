@@ -36,6 +36,14 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** A local file of fs.read's largest size (MAX_FS_IO_BYTES) of random bytes, readable by the remote user. */
+function maxFile(name: string): { file: string; content: Buffer } {
+  const content = randomBytes(MAX_FS_IO_BYTES);
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content);
+  return { file, content };
+}
+
 /** The daemon's peak resident memory (VmHWM), in MiB. */
 function peakRssMiB(d: DaemonProc): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${d.pid}/status`, 'utf8'));
@@ -109,9 +117,7 @@ describe('every call ends with one answer', () => {
 
 describe('a batch whose answers together are too large', () => {
   it('answers every call of it by its own id: as many as fit, the largest as TOO_LARGE', async () => {
-    const content = randomBytes(MAX_FS_IO_BYTES);
-    const file = path.join(dir, 'twelve-batch.bin');
-    fs.writeFileSync(file, content);
+    const { file, content } = maxFile('twelve-batch.bin');
     const d = await fleet.startDaemon();
     const sock = net.connect(d.socket);
     await new Promise((r) => sock.once('connect', r));
@@ -175,9 +181,7 @@ describe('no line is dropped silently by the client', () => {
 
 describe('backpressure judged by progress', () => {
   it('six concurrent 12 MiB reads by a client that reads continuously are all answered, byte-exact', async () => {
-    const content = randomBytes(MAX_FS_IO_BYTES);
-    const file = path.join(dir, 'twelve.bin');
-    fs.writeFileSync(file, content);
+    const { file, content } = maxFile('twelve.bin');
     const d = await fleet.startDaemon();
     const c = await d.client();
     const reads = await Promise.all(Array.from({ length: 6 }, () => c.call<FsReadResult>('fs.read', { host: 'web1', path: file, maxBytes: MAX_FS_IO_BYTES })));
@@ -188,8 +192,7 @@ describe('backpressure judged by progress', () => {
   });
 
   it('a client that stops reading with a backlog over the bound is cut off, and the daemon serves others meanwhile', async () => {
-    const file = path.join(dir, 'twelve-stall.bin');
-    fs.writeFileSync(file, randomBytes(MAX_FS_IO_BYTES));
+    const { file } = maxFile('twelve-stall.bin');
     const d = await fleet.startDaemon();
     const other = await d.client();
     const sock = net.connect(d.socket);
