@@ -242,7 +242,7 @@ async function interleave(blocks: number, kinds: Array<{ total: number; run: () 
 
 /** `ssh.exec true`; `inDaemon` collects the daemon's own durationMs (channel open to close, in scoutd). */
 async function scoutExec(client: ScoutClient, host: string, inDaemon?: number[]): Promise<void> {
-  const r = await client.call<ExecResult>('ssh.exec', { host, command: 'true' });
+  const r = await client.call('ssh.exec', { host, command: 'true' });
   if (r.exitCode !== 0) throw new Error(`ssh.exec true on ${host} exited ${r.exitCode}`);
   inDaemon?.push(r.durationMs);
 }
@@ -306,11 +306,11 @@ async function files(ctx: Ctx): Promise<void> {
     if (r.code !== 0) throw new Error(`preparing ${file(k)}: ${r.stderr}`);
   }
   const stat = async () => {
-    const r = await ctx.client.call<FsStatResult>('fs.stat', { host: 'b1', path: file('1k') });
+    const r = await ctx.client.call('fs.stat', { host: 'b1', path: file('1k') });
     if (r.size !== sizes['1k']) throw new Error(`fs.stat: size ${r.size}`);
   };
   const read = (k: '1k' | '1m') => async () => {
-    const r = await ctx.client.call<FsReadResult>('fs.read', { host: 'b1', path: file(k), maxBytes: sizes[k] });
+    const r = await ctx.client.call('fs.read', { host: 'b1', path: file(k), maxBytes: sizes[k] });
     if (r.bytes !== sizes[k] || r.truncated) throw new Error(`fs.read ${k}: ${r.bytes} bytes, truncated ${r.truncated}`);
   };
   const mux = (cmd: string) => () => runProc('ssh', [...ctx.mux, 'b1', cmd]);
@@ -339,11 +339,11 @@ async function concurrency(ctx: Ctx): Promise<void> {
   let failed = 0;
   let rawRefused = 0;
   let rawRetried = 0;
-  const refusedOpens = async () => (await ctx.client.call<PoolListResult>('pool.list', {})).connections.find((c) => c.host === 'b1')?.refusedOpens ?? 0;
+  const refusedOpens = async () => (await ctx.client.call('pool.list', {})).connections.find((c) => c.host === 'b1')?.refusedOpens ?? 0;
   const refusedBefore = await refusedOpens();
   for (let round = 0; round < ctx.plan.concurrencyRounds; round++) {
     scoutMs.push(await timed(async () => {
-      const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => ctx.client.call<ExecResult>('ssh.exec', { host: 'b1', command: 'true' })));
+      const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => ctx.client.call('ssh.exec', { host: 'b1', command: 'true' })));
       for (const o of outcomes) {
         if (o.status === 'fulfilled' && o.value.exitCode === 0) continue;
         failed++;
@@ -394,7 +394,7 @@ async function fanout(ctx: Ctx): Promise<void> {
   ctx.log(`8. fleet.exec \`true\` on ${FLEET_SIZE} hosts vs one host`);
   const all = ctx.fleet.servers.map((s) => s.name);
   const run = async (hosts: string[]) => {
-    const r = await ctx.client.call<FleetExecResult>('fleet.exec', { hosts, command: 'true' });
+    const r = await ctx.client.call('fleet.exec', { hosts, command: 'true' });
     if (r.summary.ok !== hosts.length) throw new Error(`fleet.exec: ${r.summary.failed} of ${hosts.length} failed: ${JSON.stringify(r.results.find((x) => !x.ok))}`);
   };
   await run(all); // every connection warm
@@ -473,7 +473,7 @@ async function remoteSize(ctx: Ctx, file: string, size: number): Promise<void> {
 async function warmShell(ctx: Ctx): Promise<void> {
   ctx.log('11. `ssh.exec true` fast path (mode on) vs exec channel (mode off) vs ControlMaster, clean user and slow-rc user');
   const exec = (host: string, mode: 'on' | 'off', inDaemon?: number[]) => async () => {
-    const r = await ctx.client.call<ExecResult>('ssh.exec', { host, command: 'true', mode });
+    const r = await ctx.client.call('ssh.exec', { host, command: 'true', mode });
     const via = mode === 'on' ? 'warm-shell' : 'exec-channel';
     if (r.exitCode !== 0 || r.via !== via) throw new Error(`ssh.exec true mode ${mode} on ${host}: expected exit 0 via ${via}, got exit ${r.exitCode} via ${r.via}`);
     inDaemon?.push(r.durationMs);
@@ -496,7 +496,7 @@ async function warmShell(ctx: Ctx): Promise<void> {
     }
     // The right user, and (slow rc) the rc really runs on an exec channel: else the rows measure nothing.
     const t = performance.now();
-    const probe = await ctx.client.call<ExecResult>('ssh.exec', { host: u.host, command: 'id -un', mode: 'off' });
+    const probe = await ctx.client.call('ssh.exec', { host: u.host, command: 'id -un', mode: 'off' });
     const probeMs = performance.now() - t;
     const expectUser = u.key === 'clean' ? ctx.fleet.user : SLOW_RC_USER;
     if (probe.stdout.trim() !== expectUser) throw new Error(`${u.host}: logged in as '${probe.stdout.trim()}', expected ${expectUser}`);
@@ -561,7 +561,7 @@ async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
         const aliases = Array.from({ length: step - open }, (_, i) => `p${open + i + 1}`);
         await Promise.all(aliases.map((h) => scoutExec(client, h)));
         open = step;
-        const pool = await client.call<PoolListResult>('pool.list', {});
+        const pool = await client.call('pool.list', {});
         const ready = pool.connections.filter((c) => c.state === 'ready').length;
         if (ready !== step) throw new Error(`expected ${step} pooled connections, pool.list shows ${ready}`);
         rss[step] = await settledRss(daemon.pid, ctx.plan);

@@ -88,7 +88,7 @@ describe('scoutctl exec on a terminal', () => {
   it('streams output as it arrives, and Ctrl-C stops the remote command (exit 130)', async () => {
     const c = await daemon.client();
     // The SFTP session of the tests above holds a channel of its own; the command's channel comes and goes.
-    const open = async () => (await c.call<PoolListResult>('pool.list')).connections.reduce((n, x) => n + x.channels.open, 0);
+    const open = async () => (await c.call('pool.list')).connections.reduce((n, x) => n + x.channels.open, 0);
     const before = await open();
     // script(1) gives scoutctl a pseudo-terminal; ^C written to it is delivered as SIGINT, as a keyboard would.
     const cmd = [process.execPath, SCOUTCTL, 'exec', 'web1', '--', 'echo started; sleep 603'].map(shellQuote).join(' ');

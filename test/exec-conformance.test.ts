@@ -86,7 +86,7 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 
   /** Run a command; `fast` says whether the fast path must serve it in `on` mode (else it falls back). */
   async function run(command: string, extra: Record<string, unknown> = {}, fast = true): Promise<ExecResult> {
-    const r = await d.c.call<ExecResult>('ssh.exec', { host, command, ...extra });
+    const r = await d.c.call('ssh.exec', { host, command, ...extra });
     expect(r.via, command).toBe(mode === 'on' && fast ? 'warm-shell' : 'exec-channel');
     return r;
   }
@@ -136,7 +136,7 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 
   it('streamed output arrives as exec.output notifications that add up to the result', async () => {
     const got = { stdout: '', stderr: '' };
-    const r = await d.c.call<ExecResult>('ssh.exec', { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
+    const r = await d.c.call('ssh.exec', { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
       onNotification: (m, params) => {
         if (m === 'exec.output') got[params.stream as 'stdout' | 'stderr'] += params.data as string;
       },
@@ -185,7 +185,7 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
     expect(Date.now() - t0).toBeLessThan(5_000);
     await until(async () => (await remoteProcesses(`sleep ${tag}02`, user())).length === 0, 5_000, 'the remote sleep to exit');
     expect(await run('echo ok')).toMatchObject({ stdout: 'ok\n' });
-    expect((await d.c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === host)?.created).toBe(1);
+    expect((await d.c.call('pool.list')).hosts.find((h) => h.host === host)?.created).toBe(1);
   });
 
   it('cancellation kills the command and the next call succeeds', async () => {
@@ -201,25 +201,25 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
   // More calls at once than resident shells: the rest take exec channels. (Kept within MaxSessions: sshd frees
   // a session slot lazily after the cancels above, so more at once can meet "open failed" in either mode.)
   it('six concurrent calls all succeed with their own output', async () => {
-    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => d.c.call<ExecResult>('ssh.exec', { host, command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => d.c.call('ssh.exec', { host, command: `sleep 0.2; echo n${i}; echo e${i} >&2` })));
     expect(rs.map((r) => r.stdout)).toEqual(Array.from({ length: 6 }, (_, i) => `n${i}\n`));
     expect(rs.map((r) => r.stderr)).toEqual(Array.from({ length: 6 }, (_, i) => `e${i}\n`));
     expect(rs.filter((r) => r.via === 'warm-shell').length).toBe(mode === 'on' ? 2 : 0);
   });
 
   it('daemon.status counts fast-path hits and fallbacks; a per-call mode overrides the setting', async () => {
-    const before = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
+    const before = (await d.c.call('daemon.status')).warmShell!;
     const other = mode === 'on' ? 'off' : 'on';
     await run('true');
-    const r = await d.c.call<ExecResult>('ssh.exec', { host, command: 'echo x', mode: other });
+    const r = await d.c.call('ssh.exec', { host, command: 'echo x', mode: other });
     expect(r.via).toBe(other === 'on' ? 'warm-shell' : 'exec-channel');
     await run('sleep 0 & wait', {}, false);
-    const after = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
+    const after = (await d.c.call('daemon.status')).warmShell!;
     // Only a call that ran in a resident shell is a hit; a call that chose `off` is not a fallback.
     expect(after.hits).toBe(before.hits + 1);
     expect(after.fallbacks.background ?? 0).toBe((before.fallbacks.background ?? 0) + (mode === 'on' ? 1 : 0));
     expect(after.live).toBeGreaterThanOrEqual(1);
-    expect((await d.c.call<StatusResult>('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
+    expect((await d.c.call('daemon.status')).settings.find((s) => s.env === 'SCOUT_EXEC_MODE')?.value).toBe(mode);
     const st = await scoutctl(['status'], d.daemon.env);
     expect(st.stdout).toContain(`warm shells: ${after.live} live, ${after.hits} fast-path call`);
   });
@@ -229,8 +229,8 @@ describe('plain commands in a bash login run in the resident shell itself', () =
   const d = useDaemon('plain');
 
 
-  const exec = (command: string, mode?: 'on' | 'off') => d.c.call<ExecResult>('ssh.exec', { host: 'bash1', command, ...(mode ? { mode } : {}) });
-  const direct = async () => (await d.c.call<StatusResult>('daemon.status')).warmShell!.direct;
+  const exec = (command: string, mode?: 'on' | 'off') => d.c.call('ssh.exec', { host: 'bash1', command, ...(mode ? { mode } : {}) });
+  const direct = async () => (await d.c.call('daemon.status')).warmShell!.direct;
 
   it('give what an exec channel gives, without a subshell', async () => {
     const commands = ['true', 'false', 'ls -d /tmp /nonexistent-9', 'cat /etc/passwd | grep -c root', 'nosuchcommand-8 --flag', 'sleep 0.1; echo out; echo err >&2', 'greet'];
@@ -293,22 +293,22 @@ describe('resident shell lifecycle (auto mode)', () => {
   }
 
   it('killed from the remote side mid-call: that call gets one coded error, the next call succeeds', async () => {
-    expect((await d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo warm' })).via).toBe('warm-shell');
-    const call = d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo started; sleep 3174' });
+    expect((await d.c.call('ssh.exec', { host: 'web1', command: 'echo warm' })).via).toBe('warm-shell');
+    const call = d.c.call('ssh.exec', { host: 'web1', command: 'echo started; sleep 3174' });
     await until(async () => (await remoteProcesses('sleep 3174')).length > 0, 5_000, 'the command to start');
     const shells = residentShells();
     expect(shells.length).toBeGreaterThanOrEqual(1);
     for (const pid of shells) process.kill(pid, 'SIGKILL');
     const err = await expectCode(call, 'REMOTE_IO');
     expect(err.details).toMatchObject({ reason: 'shell-exited', ran: true });
-    const next = await d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo next' });
+    const next = await d.c.call('ssh.exec', { host: 'web1', command: 'echo next' });
     expect(next).toMatchObject({ stdout: 'next\n', exitCode: 0, via: 'warm-shell' });
-    const status = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
+    const status = (await d.c.call('daemon.status')).warmShell!;
     expect(status.restarts).toBeGreaterThanOrEqual(1);
-    expect((await d.c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
+    expect((await d.c.call('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
     // The dead shell's channel is given back: only live resident shells hold channels now.
     await until(async () => {
-      const web1 = (await d.c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!;
+      const web1 = (await d.c.call('pool.list')).connections.find((x) => x.host === 'web1')!;
       return web1.channels.open === web1.warmShells;
     }, 5_000, 'the dead shell\'s channel to be released');
     await d.c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
@@ -316,22 +316,22 @@ describe('resident shell lifecycle (auto mode)', () => {
 
   it('a call whose timeout ends while its shell still starts times out without running; the shell then serves the next call', async () => {
     const marker = path.join(fleet.root, 'slow-ran');
-    const startedBefore = (await d.c.call<StatusResult>('daemon.status')).warmShell!.started;
+    const startedBefore = (await d.c.call('daemon.status')).warmShell!.started;
     await expectCode(d.c.call('ssh.exec', { host: 'slow', command: `touch ${marker}`, timeoutMs: 300 }), 'COMMAND_TIMEOUT');
     const started = startedBefore + 1;
-    await until(async () => (await d.c.call<StatusResult>('daemon.status')).warmShell!.started === started, 10_000, 'the slow shell to become ready');
+    await until(async () => (await d.c.call('daemon.status')).warmShell!.started === started, 10_000, 'the slow shell to become ready');
     expect(fs.existsSync(marker)).toBe(false);
-    const r = await d.c.call<ExecResult>('ssh.exec', { host: 'slow', command: 'echo warm; id -un' });
+    const r = await d.c.call('ssh.exec', { host: 'slow', command: 'echo warm; id -un' });
     expect(r).toMatchObject({ stdout: `warm\n${fleet.user}\n`, via: 'warm-shell' });
     // Served by the shell that was already up: no new session paid the slow login.
-    expect((await d.c.call<StatusResult>('daemon.status')).warmShell!.started).toBe(started);
+    expect((await d.c.call('daemon.status')).warmShell!.started).toBe(started);
   });
 
   it('a login shell that cannot run the loop: calls run on exec channels, and the host is not tried again', async () => {
-    const before = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
-    expect(await d.c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo one' })).toMatchObject({ stdout: 'one\n', exitCode: 0, via: 'exec-channel' });
-    expect(await d.c.call<ExecResult>('ssh.exec', { host: 'noloop', command: 'echo two' })).toMatchObject({ stdout: 'two\n', exitCode: 0, via: 'exec-channel' });
-    const after = (await d.c.call<StatusResult>('daemon.status')).warmShell!;
+    const before = (await d.c.call('daemon.status')).warmShell!;
+    expect(await d.c.call('ssh.exec', { host: 'noloop', command: 'echo one' })).toMatchObject({ stdout: 'one\n', exitCode: 0, via: 'exec-channel' });
+    expect(await d.c.call('ssh.exec', { host: 'noloop', command: 'echo two' })).toMatchObject({ stdout: 'two\n', exitCode: 0, via: 'exec-channel' });
+    const after = (await d.c.call('daemon.status')).warmShell!;
     expect(after.fallbacks['start-failed'] ?? 0).toBe((before.fallbacks['start-failed'] ?? 0) + 1);
     expect(after.fallbacks.unavailable ?? 0).toBe((before.fallbacks.unavailable ?? 0) + 1);
     expect(after.started).toBe(before.started);
@@ -345,7 +345,7 @@ describe('resident shell lifecycle (auto mode)', () => {
     const shells = residentShells();
     expect(shells.length).toBeGreaterThanOrEqual(1);
     for (const pid of shells) process.kill(pid, 'SIGKILL');
-    const r = await d.c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo fine' });
+    const r = await d.c.call('ssh.exec', { host: 'web1', command: 'echo fine' });
     expect(r).toMatchObject({ stdout: 'fine\n', exitCode: 0, via: 'warm-shell' });
   });
 });

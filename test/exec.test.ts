@@ -20,7 +20,7 @@ let daemon: DaemonProc;
 let c: ScoutClient;
 
 async function channelsOpen(host: string): Promise<number> {
-  const pool = await c.call<PoolListResult>('pool.list');
+  const pool = await c.call('pool.list');
   return pool.connections.filter((x) => x.host === host).reduce((n, x) => n + x.channels.open, 0);
 }
 
@@ -31,13 +31,13 @@ beforeAll(async () => {
 
 describe('ssh.exec input', () => {
   it('feeds stdin (text and base64) and passes env the server accepts', async () => {
-    const text = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'wc -c; echo', stdin: 'héllo\n' });
+    const text = await c.call('ssh.exec', { host: 'web1', command: 'wc -c; echo', stdin: 'héllo\n' });
     expect(text.stdout.trim()).toBe('7');
     const bin = randomBytes(300_000);
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'sha256sum', stdin: bin.toString('base64'), stdinEncoding: 'base64' });
+    const r = await c.call('ssh.exec', { host: 'web1', command: 'sha256sum', stdin: bin.toString('base64'), stdinEncoding: 'base64' });
     const { createHash } = await import('node:crypto');
     expect(r.stdout.split(' ')[0]).toBe(createHash('sha256').update(bin).digest('hex'));
-    const env = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'printf "%s|%s" "$SCOUT_T_A" "$OTHER_VAR"', env: { SCOUT_T_A: "it's $(not) run", OTHER_VAR: 'refused by AcceptEnv' } });
+    const env = await c.call('ssh.exec', { host: 'web1', command: 'printf "%s|%s" "$SCOUT_T_A" "$OTHER_VAR"', env: { SCOUT_T_A: "it's $(not) run", OTHER_VAR: 'refused by AcceptEnv' } });
     expect(env.stdout).toBe("it's $(not) run|");
   });
 });
@@ -45,16 +45,16 @@ describe('ssh.exec input', () => {
 describe('ssh.exec output', () => {
   it('a command printing 50 MB returns the capped output with truncated, and daemon RSS grows by less than 64 MB', async () => {
     const total = 50 * 1024 * 1024;
-    const before = (await c.call<StatusResult>('daemon.status')).rssBytes;
+    const before = (await c.call('daemon.status')).rssBytes;
     let peak = before;
     let done = false;
-    const call = c.call<ExecResult>('ssh.exec', { host: 'web1', command: `yes 0123456789abcde | head -c ${total}; echo tail >&2` }).finally(() => (done = true));
+    const call = c.call('ssh.exec', { host: 'web1', command: `yes 0123456789abcde | head -c ${total}; echo tail >&2` }).finally(() => (done = true));
     while (!done) {
-      peak = Math.max(peak, (await c.call<StatusResult>('daemon.status')).rssBytes);
+      peak = Math.max(peak, (await c.call('daemon.status')).rssBytes);
       await new Promise((r) => setTimeout(r, 20));
     }
     const r = await call;
-    peak = Math.max(peak, (await c.call<StatusResult>('daemon.status')).rssBytes);
+    peak = Math.max(peak, (await c.call('daemon.status')).rssBytes);
     console.log(`daemon rss: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(peak / 2 ** 20).toFixed(1)} MiB peak while a command printed 50 MiB`);
     expect(r.exitCode).toBe(0);
     expect(r.truncated).toBe(true);
@@ -66,7 +66,7 @@ describe('ssh.exec output', () => {
   it('stream: true delivers output as it arrives, before the command ends, then the whole result', async () => {
     const events: Array<{ kind: 'output'; n: ExecOutput } | { kind: 'result' }> = [];
     const r = await c
-      .call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo a; sleep 1; echo b; echo err >&2', stream: true }, {
+      .call('ssh.exec', { host: 'web1', command: 'echo a; sleep 1; echo b; echo err >&2', stream: true }, {
         onNotification: (method, params) => {
           expect(method).toBe('exec.output');
           events.push({ kind: 'output', n: params as unknown as ExecOutput });
@@ -89,7 +89,7 @@ describe('ssh.exec output', () => {
   it('streamed bytes that are not UTF-8 arrive as base64, a character split across chunks whole', async () => {
     const chunks: ExecOutput[] = [];
     // é is 0xC3 0xA9: printed in two writes a second apart, so it reaches the daemon in two chunks.
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: "printf 'x\\303'; sleep 0.5; printf '\\251y'; sleep 0.5; printf '\\377'", stream: true }, {
+    const r = await c.call('ssh.exec', { host: 'web1', command: "printf 'x\\303'; sleep 0.5; printf '\\251y'; sleep 0.5; printf '\\377'", stream: true }, {
       onNotification: (_m, p) => chunks.push(p as unknown as ExecOutput),
     });
     expect(r.encoding).toBe('base64');
@@ -149,14 +149,14 @@ describe('hostile names', () => {
         const f = path.join(d, name);
         await c.call('fs.write', { host: 'web1', path: f, content: name, createDirs: true });
         expect(fs.readFileSync(f, 'utf8')).toBe(name);
-        expect((await c.call<FsReadResult>('fs.read', { host: 'web1', path: f })).content).toBe(name);
-        expect((await c.call<FsStatResult>('fs.stat', { host: 'web1', path: d })).type).toBe('dir');
-        expect((await c.call<FsListResult>('fs.list', { host: 'web1', path: d })).entries.map((e) => e.name)).toEqual([name]);
+        expect((await c.call('fs.read', { host: 'web1', path: f })).content).toBe(name);
+        expect((await c.call('fs.stat', { host: 'web1', path: d })).type).toBe('dir');
+        expect((await c.call('fs.list', { host: 'web1', path: d })).entries.map((e) => e.name)).toEqual([name]);
         // cwd reaches a shell (`cd -- DIR && …`): it must arrive as one literal word.
-        const pwd = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'pwd; ls', cwd: d });
+        const pwd = await c.call('ssh.exec', { host: 'web1', command: 'pwd; ls', cwd: d });
         expect(pwd).toMatchObject({ exitCode: 0, stdout: `${d}\n${name}\n` });
       }
-      const found = await c.call<FsFindResult>('fs.find', { host: 'web1', path: base, pattern: '*', type: 'file' });
+      const found = await c.call('fs.find', { host: 'web1', path: base, pattern: '*', type: 'file' });
       expect(found.paths.sort()).toEqual(NAMES.map((n) => path.join(base, n, n)).sort());
       // Nothing ran: no PWNED anywhere a shell could have been sitting.
       for (const where of [base, home, os.tmpdir(), ...NAMES.map((n) => path.join(base, n))]) expect(fs.existsSync(path.join(where, 'PWNED')), where).toBe(false);

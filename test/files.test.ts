@@ -73,22 +73,22 @@ describe('fs.write then fs.read', () => {
   it('text and binary files round-trip byte-exact, atomically, with modes kept or set', async () => {
     const text = 'héllo wörld ✓ 日本語\nline two\r\nno newline at the end';
     const textPath = path.join(dir, 'text.txt');
-    const w = await c.call<FsWriteResult>('fs.write', { host: 'web1', path: textPath, content: text });
+    const w = await c.call('fs.write', { host: 'web1', path: textPath, content: text });
     expect(w).toEqual({ path: textPath, bytes: Buffer.byteLength(text) });
     expect(fs.readFileSync(textPath, 'utf8')).toBe(text);
     expect(fs.statSync(textPath).mode & 0o7777).toBe(0o644);
-    const r = await c.call<FsReadResult>('fs.read', { host: 'web1', path: textPath });
+    const r = await c.call('fs.read', { host: 'web1', path: textPath });
     expect(r).toEqual({ path: textPath, content: text, encoding: 'utf8', size: Buffer.byteLength(text), bytes: Buffer.byteLength(text), offset: 0, truncated: false });
 
     // Every byte value, NULs included, and more than one chunk's worth (several writes in flight).
     const bin = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(700_000)]);
     const binPath = path.join(dir, 'deep', 'er', 'blob.bin');
     await expectCode(c.call('fs.write', { host: 'web1', path: binPath, content: bin.toString('base64'), encoding: 'base64' }), 'REMOTE_NOT_FOUND');
-    await c.call<FsWriteResult>('fs.write', { host: 'web1', path: binPath, content: bin.toString('base64'), encoding: 'base64', mode: 0o600, createDirs: true });
+    await c.call('fs.write', { host: 'web1', path: binPath, content: bin.toString('base64'), encoding: 'base64', mode: 0o600, createDirs: true });
     expect(fs.readFileSync(binPath).equals(bin)).toBe(true);
     expect(fs.statSync(binPath).mode & 0o7777).toBe(0o600);
     expect(fs.statSync(path.dirname(binPath)).mode & 0o7777).toBe(0o755);
-    const rb = await c.call<FsReadResult>('fs.read', { host: 'web1', path: binPath });
+    const rb = await c.call('fs.read', { host: 'web1', path: binPath });
     expect(rb.encoding).toBe('base64');
     expect(rb).toMatchObject({ size: bin.length, bytes: bin.length, truncated: false });
     expect(Buffer.from(rb.content, 'base64').equals(bin)).toBe(true);
@@ -102,7 +102,7 @@ describe('fs.write then fs.read', () => {
     expect(temps(path.dirname(binPath))).toEqual([]);
 
     // One SFTP session serves every call: one connection, one channel held open.
-    const pool = await c.call<PoolListResult>('pool.list');
+    const pool = await c.call('pool.list');
     expect(pool.connections.filter((x) => x.host === 'web1')).toHaveLength(1);
     expect(pool.connections.find((x) => x.host === 'web1')?.channels.open).toBe(1);
   });
@@ -112,21 +112,21 @@ describe('fs.write then fs.read', () => {
     // 16-byte lines: the first MiB is a known, checkable text.
     const made = await fleet.runAsUser(`yes 0123456789abcde | head -c ${100 * 1024 * 1024} > '${big}'`);
     expect(made.code, made.stderr).toBe(0);
-    const before = (await c.call<StatusResult>('daemon.status')).rssBytes;
-    const r = await c.call<FsReadResult>('fs.read', { host: 'web1', path: big });
-    const after = (await c.call<StatusResult>('daemon.status')).rssBytes;
+    const before = (await c.call('daemon.status')).rssBytes;
+    const r = await c.call('fs.read', { host: 'web1', path: big });
+    const after = (await c.call('daemon.status')).rssBytes;
     expect(r).toMatchObject({ encoding: 'utf8', size: 100 * 1024 * 1024, bytes: 1024 * 1024, offset: 0, truncated: true });
     expect(r.content).toBe('0123456789abcde\n'.repeat(65536));
     console.log(`daemon rss: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after a capped read of 100 MiB`);
     expect(after - before).toBeLessThan(64 * 1024 * 1024);
     // offset + maxBytes: the tail, not truncated.
-    const tail = await c.call<FsReadResult>('fs.read', { host: 'web1', path: big, offset: 100 * 1024 * 1024 - 20, maxBytes: 100 });
+    const tail = await c.call('fs.read', { host: 'web1', path: big, offset: 100 * 1024 * 1024 - 20, maxBytes: 100 });
     expect(tail).toMatchObject({ content: 'abcde\n0123456789abcde\n'.slice(-20), bytes: 20, offset: 100 * 1024 * 1024 - 20, truncated: false });
     fs.rmSync(big);
   });
 
   it('a file whose size says nothing (/proc) is read to its end', async () => {
-    const r = await c.call<FsReadResult>('fs.read', { host: 'web1', path: '/proc/self/status' });
+    const r = await c.call('fs.read', { host: 'web1', path: '/proc/self/status' });
     expect(r.size).toBe(0);
     expect(r.content).toMatch(/^Name:\s+\S+/);
     expect(r.truncated).toBe(false);
@@ -159,7 +159,7 @@ describe('listings', () => {
   });
 
   it('fs.list returns the exact entries, directories first, dot entries only with all', async () => {
-    const r = await c.call<FsListResult>('fs.list', { host: 'web1', path: tree });
+    const r = await c.call('fs.list', { host: 'web1', path: tree });
     const mtime = (n: string) => new Date(Math.floor(fs.lstatSync(path.join(tree, n)).mtimeMs / 1000) * 1000).toISOString();
     const dirMode = fs.statSync(path.join(tree, 'sub')).mode & 0o7777;
     expect(r.truncated).toBe(false);
@@ -171,21 +171,21 @@ describe('listings', () => {
       { name: 'dirlink', type: 'symlink', size: 3, mode: 0o777, mtime: mtime('dirlink'), linkTarget: 'sub' },
       { name: 'link', type: 'symlink', size: 5, mode: 0o777, mtime: mtime('link'), linkTarget: 'a.txt' },
     ]);
-    const all = await c.call<FsListResult>('fs.list', { host: 'web1', path: tree, all: true });
+    const all = await c.call('fs.list', { host: 'web1', path: tree, all: true });
     expect(all.entries.map((e) => e.name)).toEqual(['b-dir', 'sub', HOSTILE, '.hidden', 'a.txt', 'dirlink', 'link']);
-    const capped = await c.call<FsListResult>('fs.list', { host: 'web1', path: tree, maxEntries: 2, all: true });
+    const capped = await c.call('fs.list', { host: 'web1', path: tree, maxEntries: 2, all: true });
     expect(capped.entries).toHaveLength(2);
     expect(capped.truncated).toBe(true);
 
-    const st = await c.call<FsStatResult>('fs.stat', { host: 'web1', path: path.join(tree, 'link') });
+    const st = await c.call('fs.stat', { host: 'web1', path: path.join(tree, 'link') });
     expect(st).toEqual({ path: path.join(tree, 'link'), type: 'symlink', size: 5, mode: 0o777, mtime: mtime('link'), linkTarget: 'a.txt' });
-    const hostile = await c.call<FsReadResult>('fs.read', { host: 'web1', path: path.join(tree, HOSTILE) });
+    const hostile = await c.call('fs.read', { host: 'web1', path: path.join(tree, HOSTILE) });
     expect(hostile.content).toBe('hostile');
     expect(fs.existsSync(path.join(tree, 'PWNED'))).toBe(false);
   });
 
   it('fs.tree nests entries to the depth, counts them, and says when the cap cut it', async () => {
-    const r = await c.call<FsTreeResult>('fs.tree', { host: 'web1', path: tree, depth: 2 });
+    const r = await c.call('fs.tree', { host: 'web1', path: tree, depth: 2 });
     expect(r).toEqual({
       path: tree,
       entries: 8,
@@ -206,10 +206,10 @@ describe('listings', () => {
         ],
       },
     });
-    const deep = await c.call<FsTreeResult>('fs.tree', { host: 'web1', path: tree });
+    const deep = await c.call('fs.tree', { host: 'web1', path: tree });
     expect(deep.entries).toBe(9);
     expect(deep.root.children![1].children![0].children).toEqual([{ name: 'two.log', type: 'file', size: 2 }]);
-    const capped = await c.call<FsTreeResult>('fs.tree', { host: 'web1', path: tree, maxEntries: 3 });
+    const capped = await c.call('fs.tree', { host: 'web1', path: tree, maxEntries: 3 });
     expect(capped.entries).toBe(3);
     expect(capped.truncated).toBe(true);
     // Breadth first: the cap keeps the top level.
@@ -217,15 +217,15 @@ describe('listings', () => {
   });
 
   it('fs.find matches a glob on names, by type, within a depth, without following links', async () => {
-    const logs = await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '*.log' });
+    const logs = await c.call('fs.find', { host: 'web1', path: tree, pattern: '*.log' });
     expect(logs).toEqual({ paths: [path.join(tree, 'sub', 'one.log'), path.join(tree, 'sub', 'deep', 'two.log')], truncated: false });
-    expect((await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '*.log', depth: 2 })).paths).toEqual([path.join(tree, 'sub', 'one.log')]);
-    expect((await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '*', type: 'symlink' })).paths).toEqual([path.join(tree, 'dirlink'), path.join(tree, 'link')]);
-    expect((await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '*', type: 'dir' })).paths).toEqual(['b-dir', 'sub', 'sub/deep'].map((p) => path.join(tree, p)));
-    expect((await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '-n*$(touch*' })).paths).toEqual([path.join(tree, HOSTILE)]);
-    expect((await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '[ab].*' })).paths).toEqual([path.join(tree, 'a.txt')]);
-    expect((await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '.h*' })).paths).toEqual([path.join(tree, '.hidden')]);
-    const capped = await c.call<FsFindResult>('fs.find', { host: 'web1', path: tree, pattern: '*', maxResults: 2 });
+    expect((await c.call('fs.find', { host: 'web1', path: tree, pattern: '*.log', depth: 2 })).paths).toEqual([path.join(tree, 'sub', 'one.log')]);
+    expect((await c.call('fs.find', { host: 'web1', path: tree, pattern: '*', type: 'symlink' })).paths).toEqual([path.join(tree, 'dirlink'), path.join(tree, 'link')]);
+    expect((await c.call('fs.find', { host: 'web1', path: tree, pattern: '*', type: 'dir' })).paths).toEqual(['b-dir', 'sub', 'sub/deep'].map((p) => path.join(tree, p)));
+    expect((await c.call('fs.find', { host: 'web1', path: tree, pattern: '-n*$(touch*' })).paths).toEqual([path.join(tree, HOSTILE)]);
+    expect((await c.call('fs.find', { host: 'web1', path: tree, pattern: '[ab].*' })).paths).toEqual([path.join(tree, 'a.txt')]);
+    expect((await c.call('fs.find', { host: 'web1', path: tree, pattern: '.h*' })).paths).toEqual([path.join(tree, '.hidden')]);
+    const capped = await c.call('fs.find', { host: 'web1', path: tree, pattern: '*', maxResults: 2 });
     expect(capped).toEqual({ paths: [path.join(tree, 'b-dir'), path.join(tree, 'sub')], truncated: true });
     expect(fs.existsSync(path.join(tree, 'PWNED'))).toBe(false);
   });
@@ -241,9 +241,9 @@ describe('listings', () => {
     await expectCode(c.call('fs.read', { host: 'web1', path: path.join(closed, 'secret') }), 'REMOTE_PERMISSION_DENIED');
     await expectCode(c.call('fs.read', { host: 'web1', path: path.join(dir, 'unreadable.txt') }), 'REMOTE_PERMISSION_DENIED');
     // A walk skips what it cannot read, as find does, and says so.
-    const t = await c.call<FsTreeResult>('fs.tree', { host: 'web1', path: dir, depth: 2 });
+    const t = await c.call('fs.tree', { host: 'web1', path: dir, depth: 2 });
     expect(t.root.children!.find((n) => n.name === 'closed')).toEqual({ name: 'closed', type: 'dir', size: expect.any(Number), error: 'REMOTE_PERMISSION_DENIED' });
-    const f = await c.call<FsFindResult>('fs.find', { host: 'web1', path: dir, pattern: 'secret' });
+    const f = await c.call('fs.find', { host: 'web1', path: dir, pattern: 'secret' });
     expect(f).toEqual({ paths: [], truncated: false, skipped: [closed] });
 
     const isDir = await expectCode(c.call('fs.read', { host: 'web1', path: path.join(dir, 'tree') }), 'REMOTE_IO');
@@ -259,12 +259,12 @@ describe('fleet.read', () => {
     const p = path.join(dir, 'fleet.txt');
     fs.writeFileSync(p, 'same file, two hosts\n');
     own(p);
-    const r = await c.call<FleetResult<FsReadResult>>('fleet.read', { hosts: ['quota', 'web1', 'nosuch'], path: p, maxBytes: 4 });
+    const r = await c.call('fleet.read', { hosts: ['quota', 'web1', 'nosuch'], path: p, maxBytes: 4 });
     expect(r.summary).toEqual({ ok: 2, failed: 1, total: 3 });
     expect(r.results.map((x) => x.host)).toEqual(['quota', 'web1', 'nosuch']);
     for (const x of r.results.slice(0, 2)) expect(x).toMatchObject({ ok: true, result: { path: p, content: 'same', bytes: 4, size: 21, truncated: true } });
     expect(r.results[2]).toMatchObject({ ok: false, error: { code: 'UNKNOWN_HOST' } });
-    const gone = await c.call<FleetResult<FsReadResult>>('fleet.read', { pattern: '*', path: path.join(dir, 'absent') });
+    const gone = await c.call('fleet.read', { pattern: '*', path: path.join(dir, 'absent') });
     expect(gone.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([['web1', false, 'REMOTE_NOT_FOUND'], ['quota', false, 'REMOTE_NOT_FOUND']]);
   });
 });

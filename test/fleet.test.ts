@@ -22,7 +22,7 @@ describe('fleet.exec', () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const started = Date.now();
-    const r = await client.call<FleetResult<ExecResult>>('fleet.exec', { pattern: 'web*', command: `sleep ${COMMAND_SECONDS}; echo up` });
+    const r = await client.call('fleet.exec', { pattern: 'web*', command: `sleep ${COMMAND_SECONDS}; echo up` });
     const elapsed = Date.now() - started;
     expect(r.results.map((h) => h.host)).toEqual(HOSTS);
     for (const h of r.results.filter((x) => x.host !== 'web3')) {
@@ -40,7 +40,7 @@ describe('fleet.exec', () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const chunks: Array<{ host: string; stream: string; data: string }> = [];
-    const r = await client.call<FleetResult<ExecResult>>(
+    const r = await client.call(
       'fleet.exec',
       { hosts: ['web5', 'nosuch', 'web1'], command: 'echo out-$((1+1)); echo err >&2; test -e /nonexistent-flag', stream: true, concurrency: 2 },
       { onNotification: (m, p) => m === 'exec.output' && chunks.push(p as never) },

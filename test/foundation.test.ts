@@ -36,7 +36,7 @@ describe('exec through the pool', () => {
     expect(r.stderr).toBe('err');
     expect(r.code).toBe(7);
     const c = await daemon.client();
-    const res = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'id -un; pwd', cwd: '/tmp' });
+    const res = await c.call('ssh.exec', { host: 'web1', command: 'id -un; pwd', cwd: '/tmp' });
     expect(res.stdout).toBe(`${fleet.user}\n/tmp\n`);
     expect(res.exitCode).toBe(0);
     expect(res.signal).toBeNull();
@@ -99,10 +99,10 @@ describe('connection lifecycle', () => {
     daemon = await fleet.startDaemon({ SCOUT_IDLE_TIMEOUT: '1' });
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
-    await until(async () => (await c.call<PoolListResult>('pool.list')).connections.length === 0, 10_000, 'the idle connection to be reaped');
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo again' });
+    await until(async () => (await c.call('pool.list')).connections.length === 0, 10_000, 'the idle connection to be reaped');
+    const r = await c.call('ssh.exec', { host: 'web1', command: 'echo again' });
     expect(r.stdout).toBe('again\n');
-    const pool = await c.call<PoolListResult>('pool.list');
+    const pool = await c.call('pool.list');
     expect(pool.hosts.find((h) => h.host === 'web1')).toMatchObject({ created: 2, closed: 1 });
     c.close();
   });
@@ -115,7 +115,7 @@ describe('connection lifecycle', () => {
     const down = await c.call('ssh.exec', { host: 'web2', command: 'true' }).then(() => undefined, (e: ScoutError) => e);
     expect(down?.code).toMatch(/^(CONNECT_FAILED|CONNECTION_LOST|CONNECT_TIMEOUT)$/);
     await fleet.server('web2').start();
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'web2', command: 'echo back' });
+    const r = await c.call('ssh.exec', { host: 'web2', command: 'echo back' });
     expect(r.stdout).toBe('back\n');
     expect(daemon.proc.exitCode).toBeNull();
     c.close();
@@ -129,8 +129,8 @@ describe('connection lifecycle', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 3171')).length === 0, 3_000, 'the remote sleep to exit');
     // The shared connection survives the timeout of one call.
-    expect((await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo ok' })).stdout).toBe('ok\n');
-    expect((await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
+    expect((await c.call('ssh.exec', { host: 'web1', command: 'echo ok' })).stdout).toBe('ok\n');
+    expect((await c.call('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
     c.close();
   });
 });
@@ -156,7 +156,7 @@ describe('the wire protocol', () => {
     raw.write('{"jsonrpc":"2.0","id":3,"method":"ssh.exec","params":{"host":"web1","command":42}}\n');
     raw.write('{"jsonrpc":"2.0","id":4,"method":"ssh.exec","params":{"host":"web1"}}\n');
     raw.write('"just a string"\n');
-    const during = good.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo served' });
+    const during = good.call('ssh.exec', { host: 'web1', command: 'echo served' });
     raw.write('{"jsonrpc":"2.0","id":5,"method":"daemon.hello","params":{"client":"raw","protocol":1}}\n');
     await until(() => replies.length >= 6, 5_000, 'six replies');
     const byId = (id: unknown) => replies.find((r) => r.id === id);
@@ -209,7 +209,7 @@ describe('daemon lifecycle and the socket', () => {
     expect(await second.exited).not.toBe(0);
     expect(second.logs()).toContain(`pid ${daemon.pid}`);
     const c = await daemon.client();
-    expect((await c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo still' })).stdout).toBe('still\n');
+    expect((await c.call('ssh.exec', { host: 'web1', command: 'echo still' })).stdout).toBe('still\n');
     c.close();
   });
 

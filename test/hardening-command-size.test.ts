@@ -15,8 +15,8 @@ describe('long commands', () => {
   it('a 300 KB command is refused cleanly, one at the bound runs, and other clients and jobs on the host carry on', async () => {
     const daemon = await fleet.startDaemon();
     const [a, b, c] = await Promise.all([daemon.client(), daemon.client(), daemon.client()]);
-    const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: 'sleep 2; echo job-done' });
-    const other = b.call<ExecResult>('ssh.exec', { host: 'web1', command: 'sleep 1; echo B', mode: 'off' });
+    const { jobId } = await c.call('jobs.start', { host: 'web1', command: 'sleep 2; echo job-done' });
+    const other = b.call('ssh.exec', { host: 'web1', command: 'sleep 1; echo B', mode: 'off' });
 
     for (const mode of ['on', 'off'] as const) {
       const err = await expectCode(a.call('ssh.exec', { host: 'web1', command: `true ${'x'.repeat(300_000)}`, mode }), 'INVALID_PARAMS');
@@ -25,14 +25,14 @@ describe('long commands', () => {
       await expectCode(a.call('ssh.exec', { host: 'web1', command: `true ${'é'.repeat(60_000)}`, mode }), 'INVALID_PARAMS');
       const atBound = `echo ok #${'x'.repeat(MAX_COMMAND_BYTES - 9)}`;
       expect(Buffer.byteLength(atBound)).toBe(MAX_COMMAND_BYTES);
-      const r = await a.call<ExecResult>('ssh.exec', { host: 'web1', command: atBound, cwd: '/tmp', mode });
+      const r = await a.call('ssh.exec', { host: 'web1', command: atBound, cwd: '/tmp', mode });
       expect(r).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
     }
     await expectCode(a.call('jobs.start', { host: 'web1', command: `true ${'x'.repeat(300_000)}` }), 'INVALID_PARAMS');
     await expectCode(a.call('fleet.exec', { hosts: ['web1'], command: `true ${'x'.repeat(300_000)}` }), 'INVALID_PARAMS');
 
     expect(await other).toMatchObject({ exitCode: 0, stdout: 'B\n' });
-    const job = await c.call<JobInfo>('jobs.wait', { jobId, timeoutMs: 10_000 });
+    const job = await c.call('jobs.wait', { jobId, timeoutMs: 10_000 });
     expect(job).toMatchObject({ state: 'exited', exitCode: 0 });
   });
 });
@@ -51,11 +51,11 @@ describe('long env values', () => {
       await expectCode(a.call('ssh.exec', { host: 'web1', command: 'true', env: many, mode }), 'INVALID_PARAMS');
 
       // At the bounds: one value of 64 KiB (2-byte characters), and 256 KiB in all.
-      const wide = await a.call<ExecResult>('ssh.exec', { host: 'web1', command: 'printf %s "$SCOUT_E" | wc -c', env: { SCOUT_E: 'é'.repeat(MAX_ENV_VALUE_BYTES / 2) }, mode });
+      const wide = await a.call('ssh.exec', { host: 'web1', command: 'printf %s "$SCOUT_E" | wc -c', env: { SCOUT_E: 'é'.repeat(MAX_ENV_VALUE_BYTES / 2) }, mode });
       expect(wide).toMatchObject({ exitCode: 0, stdout: `${MAX_ENV_VALUE_BYTES}\n` });
       const full = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`SCOUT_V${i}`, 'x'.repeat(MAX_ENV_VALUE_BYTES - 10)]));
       expect(Object.entries(full).reduce((n, [k, v]) => n + k.length + v.length + 2, 0)).toBe(MAX_ENV_BYTES);
-      const r = await a.call<ExecResult>('ssh.exec', { host: 'web1', command: 'printf "%s %s" "${#SCOUT_V0}" "${#SCOUT_V3}"', env: full, mode });
+      const r = await a.call('ssh.exec', { host: 'web1', command: 'printf "%s %s" "${#SCOUT_V0}" "${#SCOUT_V3}"', env: full, mode });
       expect(r).toMatchObject({ exitCode: 0, stdout: `${MAX_ENV_VALUE_BYTES - 10} ${MAX_ENV_VALUE_BYTES - 10}` });
     }
     await expectCode(a.call('jobs.start', { host: 'web1', command: 'true', env: { SCOUT_V: '€'.repeat(MAX_ENV_VALUE_BYTES / 2) } }), 'INVALID_PARAMS');

@@ -54,8 +54,8 @@ describe('logs stay bounded and free of commands', () => {
     const d = await fleet.startDaemon({ SCOUT_LOG_LEVEL: 'trace' });
     const c = await d.client();
     const secret = 'hunter2-job-secret';
-    const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web1', command: `echo ${secret} >/dev/null`, cwd: `/tmp` });
-    await c.call<JobInfo>('jobs.wait', { jobId, timeoutMs: 10_000 });
+    const { jobId } = await c.call('jobs.start', { host: 'web1', command: `echo ${secret} >/dev/null`, cwd: `/tmp` });
+    await c.call('jobs.wait', { jobId, timeoutMs: 10_000 });
     expect(d.logs()).toMatch(/job started/);
     expect(d.logs()).not.toContain(secret);
   });
@@ -67,7 +67,7 @@ describe('human output cannot drive the terminal', () => {
     const evil = new ScoutClient({ socket: d.socket, clientName: `evil${ESC}[2J${ESC}]0;owned\x07`, env: d.env });
     await evil.connect();
     try {
-      const { jobId } = await evil.call<JobStartResult>('jobs.start', { host: 'web1', command: `printf '${ESC}[2J' # ${ESC}[31mred\u202e` });
+      const { jobId } = await evil.call('jobs.start', { host: 'web1', command: `printf '${ESC}[2J' # ${ESC}[31mred\u202e` });
       await evil.call('jobs.wait', { jobId, timeoutMs: 10_000 });
     } finally {
       evil.close();
@@ -197,7 +197,7 @@ describe('names that are not UTF-8', () => {
     spawnSync('chown', ['-R', `${owner.uid}:${owner.gid}`, sub]);
     const d = await fleet.startDaemon();
     const c = await d.client();
-    const list = await c.call<FsListResult>('fs.list', { host: 'web1', path: sub });
+    const list = await c.call('fs.list', { host: 'web1', path: sub });
     expect(list.entries.filter((e) => e.undecodable)).toHaveLength(2);
     expect(list.entries.find((e) => e.name === 'good.txt')?.undecodable).toBeUndefined();
     const local = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-bytes-get-'));

@@ -36,7 +36,7 @@ fleet.cleanupEach(() => proxy.close());
 const hostMetrics = async (d: DaemonProc, host: string) => {
   const c = await d.client();
   try {
-    return (await c.call<PoolListResult>('pool.list')).hosts.find((h) => h.host === host)!;
+    return (await c.call('pool.list')).hosts.find((h) => h.host === host)!;
   } finally {
     c.close();
   }
@@ -58,15 +58,15 @@ describe('liveness', () => {
     expect(detectedMs).toBeGreaterThanOrEqual(KEEPALIVE_BOUND_MS - 500);
     expect(detectedMs).toBeLessThan(KEEPALIVE_BOUND_MS + SLACK_MS);
     // The dead connection left the pool at once.
-    expect((await c.call<PoolListResult>('pool.list')).connections).toEqual([]);
+    expect((await c.call('pool.list')).connections).toEqual([]);
 
     proxy.pass();
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'echo alive' });
+    const r = await c.call('ssh.exec', { host: 'flaky', command: 'echo alive' });
     expect(r.stdout).toBe('alive\n');
     const m = await hostMetrics(daemon, 'flaky');
     expect(m).toMatchObject({ created: 2, reconnects: 1, keepaliveFailures: 1 });
     expect(m.errors.CONNECTION_LOST).toBe(1);
-    const status = await c.call<StatusResult>('daemon.status');
+    const status = await c.call('daemon.status');
     expect(status.pool.keepaliveFailures).toBe(1);
     c.close();
   });
@@ -75,7 +75,7 @@ describe('liveness', () => {
     daemon = await fleet.startDaemon({ SCOUT_KEEPALIVE_INTERVAL: String(KEEPALIVE_S), SCOUT_KEEPALIVE_COUNT_MAX: String(KEEPALIVE_COUNT) });
     const c = await daemon.client();
     proxy.delay(100);
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'sleep 3; echo slow' });
+    const r = await c.call('ssh.exec', { host: 'flaky', command: 'sleep 3; echo slow' });
     expect(r.stdout).toBe('slow\n');
     expect((await hostMetrics(daemon, 'flaky')).keepaliveFailures).toBe(0);
     c.close();
@@ -88,7 +88,7 @@ describe('liveness', () => {
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 32')).length > 0, 10_000, 'the remote sleep to run');
     proxy.drop();
     await expectCode(inFlight, 'CONNECTION_LOST');
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'echo again' });
+    const r = await c.call('ssh.exec', { host: 'flaky', command: 'echo again' });
     expect(r.stdout).toBe('again\n');
     c.close();
   });
@@ -99,7 +99,7 @@ describe('connect retries', () => {
     await proxy.refuse();
     daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '10' });
     const c = await daemon.client();
-    const call = c.call<ExecResult>('ssh.exec', { host: 'flaky', command: 'echo up' });
+    const call = c.call('ssh.exec', { host: 'flaky', command: 'echo up' });
     const retries = () => daemon!.logLines().filter((l) => l.msg === 'connect failed, retrying');
     await until(() => retries().length >= 2, 10_000, 'two refused connects');
     await proxy.listen();
@@ -119,7 +119,7 @@ describe('connect retries', () => {
     await proxy.refuse();
     daemon = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '10' });
     const c = await daemon.client();
-    const calls = Array.from({ length: 10 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'flaky', command: `echo ${i}` }));
+    const calls = Array.from({ length: 10 }, (_, i) => c.call('ssh.exec', { host: 'flaky', command: `echo ${i}` }));
     await until(() => daemon!.logLines().some((l) => l.msg === 'connect failed, retrying'), 10_000, 'a refused connect');
     await proxy.listen();
     const results = await Promise.all(calls);

@@ -15,11 +15,11 @@ describe('channel slots', () => {
     const logins = fleet.server('web1').acceptedLogins();
     const clients = await Promise.all(Array.from({ length: 4 }, (_, i) => daemon!.client(`load-${i}`)));
     const calls = Array.from({ length: 100 }, (_, i) =>
-      clients[i % clients.length].call<ExecResult>('ssh.exec', { host: 'web1', command: `sleep 0.2; echo call-${i}` }));
+      clients[i % clients.length].call('ssh.exec', { host: 'web1', command: `sleep 0.2; echo call-${i}` }));
     const results = await Promise.all(calls);
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 100 }, (_, i) => `call-${i}\n`));
     expect(results.every((r) => r.exitCode === 0)).toBe(true);
-    const pool = await clients[0].call<PoolListResult>('pool.list');
+    const pool = await clients[0].call('pool.list');
     const [conn] = pool.connections;
     expect(pool.connections).toHaveLength(1);
     // Slots held at once, counted at the moment each channel was asked for.
@@ -41,9 +41,9 @@ describe('channel slots', () => {
     daemon = await fleet.startDaemon({ SCOUT_MAX_CONNECTIONS_PER_HOST: '3' });
     const logins = fleet.server('web3').acceptedLogins();
     const c = await daemon.client();
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'web3', command: `sleep 1; echo burst-${i}` })));
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.call('ssh.exec', { host: 'web3', command: `sleep 1; echo burst-${i}` })));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 30 }, (_, i) => `burst-${i}\n`));
-    const pool = await c.call<PoolListResult>('pool.list');
+    const pool = await c.call('pool.list');
     const conns = pool.connections.filter((x) => x.host === 'web3');
     expect(conns).toHaveLength(3);
     expect(conns.filter((x) => x.overflow)).toHaveLength(2);
@@ -58,10 +58,10 @@ describe('channel slots', () => {
     daemon = await fleet.startDaemon({ SCOUT_MAX_SESSIONS: '1', SCOUT_CHANNEL_QUEUE: '2' });
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
-    const held = c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'sleep 1.5; echo held' });
-    await until(async () => (await c.call<PoolListResult>('pool.list')).connections[0]?.channels.open === 1, 10_000, 'the first call to hold the only slot');
-    const queued = [c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo q1' }), c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'echo q2' })];
-    await until(async () => (await c.call<PoolListResult>('pool.list')).connections[0]?.channels.queued === 2, 10_000, 'two calls to queue');
+    const held = c.call('ssh.exec', { host: 'web1', command: 'sleep 1.5; echo held' });
+    await until(async () => (await c.call('pool.list')).connections[0]?.channels.open === 1, 10_000, 'the first call to hold the only slot');
+    const queued = [c.call('ssh.exec', { host: 'web1', command: 'echo q1' }), c.call('ssh.exec', { host: 'web1', command: 'echo q2' })];
+    await until(async () => (await c.call('pool.list')).connections[0]?.channels.queued === 2, 10_000, 'two calls to queue');
     const t0 = Date.now();
     const busy = await expectCode(c.call('ssh.exec', { host: 'web1', command: 'echo q3' }), 'BUSY');
     // At once: long before the held call (1.5 s) frees the slot.
@@ -77,7 +77,7 @@ describe('eviction', () => {
   it('with SCOUT_MAX_POOL_SIZE=2, touching a third host closes the least recently used idle one; a busy one is never evicted', async () => {
     daemon = await fleet.startDaemon({ SCOUT_MAX_POOL_SIZE: '2' });
     const c = await daemon.client();
-    const hosts = async () => (await c.call<PoolListResult>('pool.list')).connections.map((x) => x.host).sort();
+    const hosts = async () => (await c.call('pool.list')).connections.map((x) => x.host).sort();
     await c.call('ssh.exec', { host: 'web1', command: 'true' });
     await c.call('ssh.exec', { host: 'web2', command: 'true' });
     await c.call('ssh.exec', { host: 'web1', command: 'true' }); // web2 is now the least recently used
@@ -85,12 +85,12 @@ describe('eviction', () => {
     expect(await hosts()).toEqual(['web1', 'web3']);
 
     // web1 is the LRU now, but busy: web3 goes instead when web2 comes back.
-    const busy = c.call<ExecResult>('ssh.exec', { host: 'web1', command: 'sleep 33; echo still' , timeoutMs: 60_000 });
+    const busy = c.call('ssh.exec', { host: 'web1', command: 'sleep 33; echo still' , timeoutMs: 60_000 });
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 33')).length > 0, 10_000, 'the busy call to run');
     await c.call('ssh.exec', { host: 'web3', command: 'true' });
     await c.call('ssh.exec', { host: 'web2', command: 'true' });
     expect(await hosts()).toEqual(['web1', 'web2']);
-    const pool = await c.call<PoolListResult>('pool.list');
+    const pool = await c.call('pool.list');
     expect(pool.hosts.find((h) => h.host === 'web2')).toMatchObject({ created: 2, closed: 1, reconnects: 1 });
     expect(pool.hosts.find((h) => h.host === 'web3')).toMatchObject({ created: 1, closed: 1 });
     // The busy call was not disturbed.
@@ -107,7 +107,7 @@ describe('metrics', () => {
     const c = await daemon.client();
     await Promise.all(Array.from({ length: 6 }, () => c.call('ssh.exec', { host: 'web2', command: 'sleep 0.2' })));
     await expectCode(c.call('ssh.exec', { host: 'web2', command: 'sleep 5', timeoutMs: 300 }), 'COMMAND_TIMEOUT');
-    const status = await c.call<StatusResult>('daemon.status');
+    const status = await c.call('daemon.status');
     expect(status.pool).toMatchObject({ connections: 1, created: 1, uses: 7, reconnects: 0, keepaliveFailures: 0, queued: 0, errors: { COMMAND_TIMEOUT: 1 } });
     expect(status.pool.channelWaits).toBeGreaterThanOrEqual(4);
     // Every call has finished: the status call does not count itself.

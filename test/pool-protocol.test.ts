@@ -37,11 +37,11 @@ describe('protocol faults', () => {
     const server = await fake({ maxSessions: 3, commandMs: 100 });
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.call<ExecResult>('ssh.exec', { host: 'fake', command: `job-${i}` })));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.call('ssh.exec', { host: 'fake', command: `job-${i}` })));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `job-${i}\n`));
     expect(server.refused).toBeGreaterThan(0);
     expect(server.maxConcurrent).toBe(3);
-    const pool = await c.call<PoolListResult>('pool.list');
+    const pool = await c.call('pool.list');
     expect(pool.connections[0].channels).toMatchObject({ limit: 3, configuredLimit: 10 });
     expect(pool.hosts[0].refusedOpens).toBe(server.refused);
     expect(pool.hosts[0].errors).toEqual({});
@@ -57,13 +57,13 @@ describe('protocol faults', () => {
     await fake({ ignoreOpen: 2 });
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
-    expect((await c.call<ExecResult>('ssh.exec', { host: 'fake', command: 'first' })).stdout).toBe('first\n');
+    expect((await c.call('ssh.exec', { host: 'fake', command: 'first' })).stdout).toBe('first\n');
     const t0 = Date.now();
     const e = await expectCode(c.call('ssh.exec', { host: 'fake', command: 'second', timeoutMs: 1_000 }), 'COMMAND_TIMEOUT');
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(e.message).toContain('no channel opened');
-    expect((await c.call<ExecResult>('ssh.exec', { host: 'fake', command: 'third' })).stdout).toBe('third\n');
-    const pool = await c.call<PoolListResult>('pool.list');
+    expect((await c.call('ssh.exec', { host: 'fake', command: 'third' })).stdout).toBe('third\n');
+    const pool = await c.call('pool.list');
     expect(pool.hosts[0].created).toBe(1);
     expect(pool.connections[0].channels.open).toBe(0);
     c.close();
@@ -75,7 +75,7 @@ describe('protocol faults', () => {
     const c = await daemon.client();
     await expectCode(c.call('ssh.exec', { host: 'fake', command: 'die' }), 'CONNECTION_LOST');
     expect(server.connections).toBe(1); // the command had run: never run again
-    expect((await c.call<ExecResult>('ssh.exec', { host: 'fake', command: 'next' })).stdout).toBe('next\n');
+    expect((await c.call('ssh.exec', { host: 'fake', command: 'next' })).stdout).toBe('next\n');
     expect(server.connections).toBe(2);
     c.close();
   });

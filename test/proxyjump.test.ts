@@ -26,13 +26,13 @@ describe('ProxyJump', () => {
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
     const [a, b] = await Promise.all([
-      c.call<ExecResult>('ssh.exec', { host: 'inner1', command: 'echo one' }),
-      c.call<ExecResult>('ssh.exec', { host: 'inner2', command: 'echo two' }),
+      c.call('ssh.exec', { host: 'inner1', command: 'echo one' }),
+      c.call('ssh.exec', { host: 'inner2', command: 'echo two' }),
     ]);
     expect([a.stdout, b.stdout]).toEqual(['one\n', 'two\n']);
     // Nothing ran on the bastion itself: its one login is the tunnel both targets went through.
     expect(fleet.server('bastion').acceptedLogins() - bastionLogins).toBe(1);
-    const pool = await c.call<PoolListResult>('pool.list');
+    const pool = await c.call('pool.list');
     expect(pool.connections.map((x) => x.host).sort()).toEqual(['bastion', 'inner1', 'inner2']);
     expect(pool.hosts.find((h) => h.host === 'bastion')!.created).toBe(1);
     // The CLI shows the route.
@@ -46,7 +46,7 @@ describe('ProxyJump', () => {
     const before = { bastion: fleet.server('bastion').acceptedLogins(), inner1: fleet.server('inner1').acceptedLogins() };
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'deep', command: 'echo deep' });
+    const r = await c.call('ssh.exec', { host: 'deep', command: 'echo deep' });
     expect(r.stdout).toBe('deep\n');
     expect(fleet.server('bastion').acceptedLogins() - before.bastion).toBe(1);
     expect(fleet.server('inner1').acceptedLogins() - before.inner1).toBe(1);
@@ -57,16 +57,16 @@ describe('ProxyJump', () => {
     fleet.writeConfig({ inner1: ['ProxyJump bastion'], deep: aliasOf('inner2', ['ProxyJump bastion,inner1']) });
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
-    for (const host of ['inner1', 'deep']) expect((await c.call<ExecResult>('ssh.exec', { host, command: 'echo a' })).stdout).toBe('a\n');
-    const before = await c.call<PoolListResult>('pool.list');
+    for (const host of ['inner1', 'deep']) expect((await c.call('ssh.exec', { host, command: 'echo a' })).stdout).toBe('a\n');
+    const before = await c.call('pool.list');
     const ids = (p: PoolListResult) => Object.fromEntries(p.connections.map((x) => [x.host, x.id]));
     expect(Object.keys(ids(before)).sort()).toEqual(['bastion', 'deep', 'inner1']);
 
     // Only the bastion's own block changes; inner1 and deep (reached through it) must not keep the old route.
     fleet.writeConfig({ bastion: ['ServerAliveInterval 7'], inner1: ['ProxyJump bastion'], deep: aliasOf('inner2', ['ProxyJump bastion,inner1']) });
     expect(await c.call('daemon.reload')).toMatchObject({ changed: ['bastion'] });
-    for (const host of ['inner1', 'deep']) expect((await c.call<ExecResult>('ssh.exec', { host, command: 'echo b' })).stdout).toBe('b\n');
-    const after = await c.call<PoolListResult>('pool.list');
+    for (const host of ['inner1', 'deep']) expect((await c.call('ssh.exec', { host, command: 'echo b' })).stdout).toBe('b\n');
+    const after = await c.call('pool.list');
     const live = ids({ ...after, connections: after.connections.filter((x) => !x.retiring) });
     for (const host of ['bastion', 'inner1', 'deep']) expect(live[host], host).not.toBe(ids(before)[host]);
     expect(after.connections.find((x) => x.host === 'bastion' && !x.retiring)?.keepalive.intervalMs).toBe(7_000);
@@ -86,7 +86,7 @@ describe('ProxyJump', () => {
     } finally {
       await fleet.server('bastion').start();
     }
-    const r = await c.call<ExecResult>('ssh.exec', { host: 'inner1', command: 'echo back' });
+    const r = await c.call('ssh.exec', { host: 'inner1', command: 'echo back' });
     expect(r.stdout).toBe('back\n');
     c.close();
   });

@@ -27,9 +27,9 @@ describe('reload', () => {
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
     try {
-      expect((await c.call<HostInfo[]>('hosts.list')).map((h) => h.name)).toEqual(['web1', 'web2']);
-      for (const host of ['web1', 'web2']) expect((await c.call<{ stdout: string }>('ssh.exec', { host, command: 'echo hi' })).stdout).toBe('hi\n');
-      const before = await c.call<PoolListResult>('pool.list');
+      expect((await c.call('hosts.list')).map((h) => h.name)).toEqual(['web1', 'web2']);
+      for (const host of ['web1', 'web2']) expect((await c.call('ssh.exec', { host, command: 'echo hi' })).stdout).toBe('hi\n');
+      const before = await c.call('pool.list');
       const web1Conn = before.connections.find((x) => x.host === 'web1')!.id;
 
       // web3 appears; web2 now points at web3's sshd (another port, same known_hosts file).
@@ -39,15 +39,15 @@ describe('reload', () => {
       const reloaded = daemon.logLines().find((l) => l.msg === 'configuration reloaded')!;
       expect(reloaded).toMatchObject({ added: ['web3'], changed: ['web2'], removed: [] });
 
-      expect((await c.call<HostInfo[]>('hosts.list')).map((h) => [h.name, h.port])).toEqual([
+      expect((await c.call('hosts.list')).map((h) => [h.name, h.port])).toEqual([
         ['web1', fleet.server('web1').port],
         ['web2', fleet.server('web3').port],
         ['web3', fleet.server('web3').port],
       ]);
-      await until(async () => !(await c.call<PoolListResult>('pool.list')).connections.some((x) => x.host === 'web2'), RELOAD_WAIT_MS, "web2's old connection to close");
+      await until(async () => !(await c.call('pool.list')).connections.some((x) => x.host === 'web2'), RELOAD_WAIT_MS, "web2's old connection to close");
 
-      for (const host of ['web1', 'web2']) expect((await c.call<{ stdout: string }>('ssh.exec', { host, command: 'echo again' })).stdout).toBe('again\n');
-      const after = await c.call<PoolListResult>('pool.list');
+      for (const host of ['web1', 'web2']) expect((await c.call('ssh.exec', { host, command: 'echo again' })).stdout).toBe('again\n');
+      const after = await c.call('pool.list');
       const stats = (h: string) => after.hosts.find((x) => x.host === h)!;
       // web1: the very same connection, still one login on its sshd.
       expect(after.connections.find((x) => x.host === 'web1')!.id).toBe(web1Conn);
@@ -60,8 +60,8 @@ describe('reload', () => {
 
       // daemon.reload says what changed: removing web3 again.
       writeConfigWithout(['web3'], { web2: [`Port ${fleet.server('web3').port}`] });
-      expect(await c.call<ReloadResult>('daemon.reload')).toEqual({ hosts: 2, added: [], removed: ['web3'], changed: [] });
-      expect(after.connections.find((x) => x.host === 'web1')!.id).toBe((await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!.id);
+      expect(await c.call('daemon.reload')).toEqual({ hosts: 2, added: [], removed: ['web3'], changed: [] });
+      expect(after.connections.find((x) => x.host === 'web1')!.id).toBe((await c.call('pool.list')).connections.find((x) => x.host === 'web1')!.id);
 
       // scoutctl reload, after web2 goes back to its own port.
       writeConfigWithout(['web3']);
@@ -84,29 +84,29 @@ describe('reload', () => {
     const gated = (name: string) => `touch ${dir}/${name}; while [ ! -e ${gate} ]; do sleep 0.05; done; echo ${name} done`;
     try {
       const logins = { web2: fleet.server('web2').acceptedLogins(), web3: fleet.server('web3').acceptedLogins() };
-      const call = c.call<ExecResult>('ssh.exec', { host: 'web2', command: gated('call') });
-      const { jobId } = await c.call<JobStartResult>('jobs.start', { host: 'web2', command: gated('job') });
+      const call = c.call('ssh.exec', { host: 'web2', command: gated('call') });
+      const { jobId } = await c.call('jobs.start', { host: 'web2', command: gated('job') });
       await until(() => fs.existsSync(`${dir}/call`) && fs.existsSync(`${dir}/job`), RELOAD_WAIT_MS, 'the call and the job to start');
-      const old = (await c.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web2')!;
+      const old = (await c.call('pool.list')).connections.find((x) => x.host === 'web2')!;
 
       // web2 now points at web3's sshd.
       writeConfigWithout([], { web2: [`Port ${fleet.server('web3').port}`] });
-      expect(await c.call<ReloadResult>('daemon.reload')).toMatchObject({ changed: ['web2'] });
-      const during = (await c.call<PoolListResult>('pool.list')).connections.filter((x) => x.host === 'web2');
+      expect(await c.call('daemon.reload')).toMatchObject({ changed: ['web2'] });
+      const during = (await c.call('pool.list')).connections.filter((x) => x.host === 'web2');
       expect(during).toEqual([expect.objectContaining({ id: old.id, retiring: true })]);
       expect((await scoutctl(['pool'], daemon.env)).stdout).toMatch(new RegExp(`web2 +${old.id} +retiring `));
 
       // A new call dials the new settings; the running ones are untouched.
-      expect(await c.call<ExecResult>('ssh.exec', { host: 'web2', command: 'echo new' })).toMatchObject({ stdout: 'new\n', exitCode: 0 });
+      expect(await c.call('ssh.exec', { host: 'web2', command: 'echo new' })).toMatchObject({ stdout: 'new\n', exitCode: 0 });
       expect(fleet.server('web3').acceptedLogins()).toBe(logins.web3 + 1);
       expect(fleet.server('web2').acceptedLogins()).toBe(logins.web2 + 1);
 
       fs.writeFileSync(gate, '');
       expect(await call).toMatchObject({ stdout: 'call done\n', exitCode: 0 });
-      expect(await c.call<JobInfo>('jobs.wait', { jobId, timeoutMs: RELOAD_WAIT_MS })).toMatchObject({ state: 'exited', exitCode: 0 });
+      expect(await c.call('jobs.wait', { jobId, timeoutMs: RELOAD_WAIT_MS })).toMatchObject({ state: 'exited', exitCode: 0 });
       // With its last user gone, the retired connection closes; the new one stays.
-      await until(async () => !(await c.call<PoolListResult>('pool.list')).connections.some((x) => x.id === old.id), RELOAD_WAIT_MS, 'the retired connection to close');
-      expect((await c.call<PoolListResult>('pool.list')).connections.filter((x) => x.host === 'web2').map((x) => x.retiring ?? false)).toEqual([false]);
+      await until(async () => !(await c.call('pool.list')).connections.some((x) => x.id === old.id), RELOAD_WAIT_MS, 'the retired connection to close');
+      expect((await c.call('pool.list')).connections.filter((x) => x.host === 'web2').map((x) => x.retiring ?? false)).toEqual([false]);
     } finally {
       c.close();
     }

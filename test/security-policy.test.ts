@@ -62,7 +62,7 @@ async function denied(p: Promise<unknown>, reason?: string): Promise<ScoutError>
 }
 
 const remoteExists = (p: string) => fleet.runAsUser(`test -e ${p}`).then((r) => r.code === 0);
-const exec = (host: string, command: string, extra: Record<string, unknown> = {}) => client.call<ExecResult>('ssh.exec', { host, command, ...extra });
+const exec = (host: string, command: string, extra: Record<string, unknown> = {}) => client.call('ssh.exec', { host, command, ...extra });
 
 describe('readOnly', () => {
   it('refuses exec, jobs and uploads on the host and runs nothing; reads still work', async () => {
@@ -79,7 +79,7 @@ describe('readOnly', () => {
   });
 
   it('fleet.exec refuses the read-only host alone; the others run', async () => {
-    const r = await client.call<FleetExecResult>('fleet.exec', { hosts: ['web2', 'web1'], command: 'echo hi' });
+    const r = await client.call('fleet.exec', { hosts: ['web2', 'web1'], command: 'echo hi' });
     expect(r.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([['web2', false, 'POLICY_DENIED'], ['web1', true, undefined]]);
     expect(r.results[1].result?.stdout).toBe('hi\n');
   });
@@ -141,7 +141,7 @@ describe('roots', () => {
     fs.mkdirSync(tree, { recursive: true });
     fs.writeFileSync(path.join(tree, 'key.txt'), 'overwritten?\n');
     try {
-      const r = await client.call<{ path: string }>('transfer.put', { host: 'web1', localPath: tree, remotePath: `${R}/app`, recursive: true });
+      const r = await client.call('transfer.put', { host: 'web1', localPath: tree, remotePath: `${R}/app`, recursive: true });
       expect(r.path).toBe(`${R}/app/escape`);
       expect((await fleet.runAsUser(`cat ${R}/secret/key.txt; ls ${R}/secret; test -L ${R}/app/escape || cat ${R}/app/escape/key.txt`)).stdout).toBe('top-secret\nkey.txt\noverwritten?\n');
     } finally {
@@ -162,8 +162,8 @@ describe('roots', () => {
 
 describe('fs.* under policy', () => {
   it('roots: reads inside, refuses ../ and a symlink leading out; readOnly and roots refuse writes', async () => {
-    expect((await client.call<{ content: string }>('fs.read', { host: 'web1', path: `${R}/app/file.txt` })).content).toBe('app-data\n');
-    expect((await client.call<{ entries: unknown[] }>('fs.list', { host: 'web1', path: `${R}/app/inside` })).entries).toHaveLength(1);
+    expect((await client.call('fs.read', { host: 'web1', path: `${R}/app/file.txt` })).content).toBe('app-data\n');
+    expect((await client.call('fs.list', { host: 'web1', path: `${R}/app/inside` })).entries).toHaveLength(1);
     await denied(client.call('fs.read', { host: 'web1', path: `${R}/app/escape/key.txt` }), 'outside-roots');
     await denied(client.call('fs.read', { host: 'web1', path: `${R}/app/../secret/key.txt` }), 'outside-roots');
     await denied(client.call('fs.list', { host: 'web1', path: `${R}/app/..` }), 'outside-roots');
@@ -177,7 +177,7 @@ describe('fs.* under policy', () => {
     expect(await remoteExists(`${R}/secret/new.txt`)).toBe(false);
     expect(await remoteExists(`${R}/app/new2.txt`)).toBe(false);
     // Reads on the read-only host still work.
-    expect((await client.call<{ content: string }>('fs.read', { host: 'web2', path: `${R}/secret/key.txt` })).content).toBe('top-secret\n');
+    expect((await client.call('fs.read', { host: 'web2', path: `${R}/secret/key.txt` })).content).toBe('top-secret\n');
   });
 });
 

@@ -84,17 +84,17 @@ afterAll(() => {
 let session: Promise<void> | undefined;
 function runSession(): Promise<void> {
   return (session ??= (async () => {
-    const cat = await client.call<ExecResult>('ssh.exec', { host: 'web1', command: `cat ${R}/secret.txt` });
+    const cat = await client.call('ssh.exec', { host: 'web1', command: `cat ${R}/secret.txt` });
     expect(cat.stdout).toBe(`${FILE_MARKER}\n`);
-    const read = await client.call<{ content: string }>('fs.read', { host: 'web1', path: `${R}/secret.txt` });
+    const read = await client.call('fs.read', { host: 'web1', path: `${R}/secret.txt` });
     expect(read.content).toBe(`${FILE_MARKER}\n`);
-    const piped = await client.call<ExecResult>('ssh.exec', { host: 'web1', command: 'cat; printf %s "$SECRET_VAR"', stdin: `${STDIN_MARKER}-exec`, env: { SECRET_VAR: `${ENV_MARKER}-exec` } });
+    const piped = await client.call('ssh.exec', { host: 'web1', command: 'cat; printf %s "$SECRET_VAR"', stdin: `${STDIN_MARKER}-exec`, env: { SECRET_VAR: `${ENV_MARKER}-exec` } });
     expect(piped.stdout).toBe(`${STDIN_MARKER}-exec${ENV_MARKER}-exec`);
     await client.call('fs.write', { host: 'web1', path: `${R}/written.txt`, content: `${UPLOAD_MARKER}-write` });
-    const job = await client.call<{ jobId: string }>('jobs.start', { host: 'web1', command: `cat > ${R}/stdin.txt; printf %s "$SECRET_VAR" > ${R}/env.txt`, stdin: STDIN_MARKER, env: { SECRET_VAR: ENV_MARKER } });
-    const done = await client.call<{ state: string; exitCode: number }>('jobs.wait', { jobId: job.jobId, timeoutMs: 20_000 });
+    const job = await client.call('jobs.start', { host: 'web1', command: `cat > ${R}/stdin.txt; printf %s "$SECRET_VAR" > ${R}/env.txt`, stdin: STDIN_MARKER, env: { SECRET_VAR: ENV_MARKER } });
+    const done = await client.call('jobs.wait', { jobId: job.jobId, timeoutMs: 20_000 });
     expect(done).toMatchObject({ state: 'exited', exitCode: 0 });
-    const out = await client.call<{ data: string }>('jobs.output', { jobId: job.jobId });
+    const out = await client.call('jobs.output', { jobId: job.jobId });
     expect(out.data).toBe('');
     expect((await fleet.runAsUser(`cat ${R}/stdin.txt ${R}/env.txt`)).stdout).toBe(STDIN_MARKER + ENV_MARKER);
     await client.call('transfer.get', { host: 'web1', remotePath: `${R}/secret.txt`, localPath: path.join(fleet.root, 'got.txt') });
@@ -103,7 +103,7 @@ function runSession(): Promise<void> {
     // Failures are audited with their code, and their error data echoes no contents either.
     const missing = await client.call('transfer.get', { host: 'web1', remotePath: `${R}/nope.txt`, localPath: path.join(fleet.root, 'nope.txt') }).catch((e: unknown) => e);
     expect(isScoutError(missing, 'REMOTE_NOT_FOUND')).toBe(true);
-    const failing = await client.call<ExecResult>('ssh.exec', { host: 'web1', command: `cat ${R}/secret.txt >&2; exit 3` });
+    const failing = await client.call('ssh.exec', { host: 'web1', command: `cat ${R}/secret.txt >&2; exit 3` });
     expect(failing).toMatchObject({ exitCode: 3, stderr: `${FILE_MARKER}\n` });
   })());
 }

@@ -42,7 +42,7 @@ describe('accept-new', () => {
     writeKnownHosts(['# hand-written comment without a trailing newline']);
     fs.writeFileSync(fleet.knownHostsPath, fs.readFileSync(fleet.knownHostsPath, 'utf8').trimEnd());
     const hosts = fleet.servers.map((s) => s.name);
-    const results = await Promise.all(hosts.map((host) => trust.client.call<{ stdout: string }>('ssh.exec', { host, command: 'echo ok' })));
+    const results = await Promise.all(hosts.map((host) => trust.client.call('ssh.exec', { host, command: 'echo ok' })));
     expect(results.map((r) => r.stdout)).toEqual(hosts.map(() => 'ok\n'));
     const lines = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(lines).toHaveLength(10);

@@ -58,12 +58,12 @@ describe('100 MB files', () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const onHost = path.join(remote, 'big-put.bin');
-    const put = await client.call<TransferResult>('transfer.put', { host: 'src1', localPath: bigFile, remotePath: onHost });
+    const put = await client.call('transfer.put', { host: 'src1', localPath: bigFile, remotePath: onHost });
     expect(put).toMatchObject({ bytes: BIG, files: 1, path: onHost });
     expect(await sha256(onHost)).toBe(bigSha);
 
     const back = path.join(local, 'big-get.bin');
-    const get = await client.call<TransferResult>('transfer.get', { host: 'src1', remotePath: onHost, localPath: back });
+    const get = await client.call('transfer.get', { host: 'src1', remotePath: onHost, localPath: back });
     expect(get).toMatchObject({ bytes: BIG, files: 1, path: back });
     expect(await sha256(back)).toBe(bigSha);
 
@@ -74,7 +74,7 @@ describe('100 MB files', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, vmRssBytes(daemon!.pid))), 20);
     let copy: TransferResult;
     try {
-      copy = await client.call<TransferResult>('transfer.copy', { from: { host: 'src1', path: onHost }, to: { host: 'dst1', path: copied } });
+      copy = await client.call('transfer.copy', { from: { host: 'src1', path: onHost }, to: { host: 'dst1', path: copied } });
     } finally {
       clearInterval(sampler);
     }
@@ -91,7 +91,7 @@ describe('100 MB files', () => {
     const client = await daemon.client();
     const events: TransferProgress[] = [];
     const dest = path.join(remote, 'big-progress.bin');
-    const r = await client.call<TransferResult>('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
+    const r = await client.call('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
       onNotification: (m, p) => {
         if (m === 'transfer.progress') events.push(p as unknown as TransferProgress);
       },
@@ -123,7 +123,7 @@ describe('trees', () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const onHost = path.join(remote, 'tree');
-    const put = await client.call<TransferResult>('transfer.put', { host: 'src1', localPath: tree, remotePath: onHost, recursive: true });
+    const put = await client.call('transfer.put', { host: 'src1', localPath: tree, remotePath: onHost, recursive: true });
     expect(put).toMatchObject({ files: 3, path: onHost });
     // On the host, as the remote user wrote it.
     expect(fs.statSync(path.join(onHost, 'secret')).mode & 0o777).toBe(0o600);
@@ -131,7 +131,7 @@ describe('trees', () => {
     expect((await fleet.runAsUser(`cat ${onHost}/link`)).stdout).toBe('deep\n');
 
     const back = path.join(local, 'tree-back');
-    await client.call<TransferResult>('transfer.get', { host: 'src1', remotePath: onHost, localPath: back, recursive: true });
+    await client.call('transfer.get', { host: 'src1', remotePath: onHost, localPath: back, recursive: true });
     const describeTree = (root: string) => {
       const out: string[] = [];
       const walk = (rel: string) => {
@@ -155,7 +155,7 @@ describe('trees', () => {
     // Put into the parent directory (like cp -r): the existing remote tree is replaced as a whole, so a file
     // removed locally is gone remotely too.
     fs.rmSync(path.join(tree, 'run.sh'));
-    const again = await client.call<TransferResult>('transfer.put', { host: 'src1', localPath: tree, remotePath: remote, recursive: true });
+    const again = await client.call('transfer.put', { host: 'src1', localPath: tree, remotePath: remote, recursive: true });
     expect(again.path).toBe(onHost);
     expect(fs.existsSync(path.join(onHost, 'run.sh'))).toBe(false);
     expect(fs.readFileSync(path.join(onHost, 'secret'), 'utf8')).toBe('key material\n');

@@ -24,8 +24,8 @@ beforeAll(async () => {
   b = await daemon.client('client-b');
 });
 
-const exec = (c: ScoutClient, command: string) => c.call<ExecResult>('ssh.exec', { host: 'web1', command, timeoutMs: 20_000 });
-const warmShell = async () => (await a.call<StatusResult>('daemon.status')).warmShell!;
+const exec = (c: ScoutClient, command: string) => c.call('ssh.exec', { host: 'web1', command, timeoutMs: 20_000 });
+const warmShell = async () => (await a.call('daemon.status')).warmShell!;
 
 let runs = 0;
 /** A fresh directory the remote user can write, holding `late.sh`: the leftover's body. */
@@ -116,7 +116,7 @@ describe('the cost of a leftover', () => {
     // Its next write after the close fails with SIGPIPE.
     await until(async () => (await remoteProcesses(fleet.user, 'tick-3176')).length === 0, 5_000, 'the leftover writer to end');
     await until(async () => {
-      const web1 = (await a.call<PoolListResult>('pool.list')).connections.find((x) => x.host === 'web1')!;
+      const web1 = (await a.call('pool.list')).connections.find((x) => x.host === 'web1')!;
       return web1.channels.open === web1.warmShells;
     }, 5_000, 'the retired shell\'s channel to be released');
     expect((await exec(b, 'echo after')).stdout).toBe('after\n');

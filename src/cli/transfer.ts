@@ -1,6 +1,7 @@
 // What scoutctl get, put and cp share: HOST:PATH parsing, local paths made absolute (scoutd's working
 // directory is not ours), the progress bar and the summary line.
 import path from 'node:path';
+import type { CallOptions, ScoutClient } from '../client/client.js';
 import type { TransferResult } from '../protocol/methods/index.js';
 import { UsageError } from './args.js';
 import { connect } from './connect.js';
@@ -39,15 +40,20 @@ export function transferArgs(ctx: CommandContext): { words: string[]; recursive:
   return { words, recursive };
 }
 
-/** `destHost` prefixes the written path in the summary (`web1:/srv/x`); a get writes locally and has none. */
-export async function runTransfer(ctx: CommandContext, method: string, params: Record<string, unknown>, label: string, destHost?: string): Promise<number> {
+type TransferMethod = 'transfer.get' | 'transfer.put' | 'transfer.copy';
+
+/**
+ * `start` makes the call (`client.call('transfer.get', …, opts)`), so its params are checked against the table.
+ * `destHost` prefixes the written path in the summary (`web1:/srv/x`); a get writes locally and has none.
+ */
+export async function runTransfer(ctx: CommandContext, start: (client: ScoutClient, opts: CallOptions<TransferMethod>) => Promise<TransferResult>, label: string, destHost?: string): Promise<number> {
   const client = await connect(ctx);
   const stderr = process.stderr;
   const bar = !ctx.json && stderr.isTTY ? new (await import('./progress.js')).ProgressBar(stderr, label) : undefined;
   try {
-    const r = await client.call<TransferResult>(method, params, {
+    const r = await start(client, {
       onNotification: (m, p) => {
-        if (m === 'transfer.progress') bar?.update(p.bytes as number, p.totalBytes as number, p.bytes === p.totalBytes);
+        if (m === 'transfer.progress') bar?.update(p.bytes, p.totalBytes, p.bytes === p.totalBytes);
       },
     });
     bar?.end();

@@ -7,6 +7,7 @@ import { ScoutError } from '../protocol/errors.js';
 import type { HelloResult } from '../protocol/methods/daemon.js';
 import { LineSplitter, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine } from '../protocol/ndjson.js';
 import { defaultSocketPath } from '../protocol/paths.js';
+import type { MethodName, NotificationArgs, ParamsOf, ResultOf } from '../protocol/table.js';
 import { PROTOCOL_VERSION, packageVersion } from '../protocol/version.js';
 import { dialTrusted } from './dial.js';
 
@@ -23,20 +24,32 @@ export interface ClientOptions {
   autoStart?: boolean;
 }
 
-export interface CallOptions {
+export interface CallOptions<M extends MethodName = MethodName> {
   /** Aborting sends `$/cancel`; the call then ends with the daemon's CANCELLED error. */
   signal?: AbortSignal;
   /**
-   * Notifications tagged with this call's id (streamed output, progress). A promise back means "not now": the
-   * client stops reading the socket until it settles, and the daemon in turn holds the remote command.
+   * Notifications tagged with this call's id (streamed output, progress): the ones the table says M sends.
+   * A promise back means "not now": the client stops reading the socket until it settles, and the daemon in
+   * turn holds the remote command.
    */
+  onNotification?: (...args: NotificationArgs<M>) => unknown;
+}
+
+/** `client.call`'s arguments after the name: params may be left out only where the method takes none. */
+export type CallArgs<M extends MethodName> = undefined extends ParamsOf<M>
+  ? [params?: ParamsOf<M>, opts?: CallOptions<M>]
+  : [params: ParamsOf<M>, opts?: CallOptions<M>];
+
+/** What `send` takes: notifications untyped, as they come off the wire. */
+interface SendOptions {
+  signal?: AbortSignal;
   onNotification?: (method: string, params: Record<string, unknown>) => unknown;
 }
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onNotification?: CallOptions['onNotification'];
+  onNotification?: SendOptions['onNotification'];
 }
 
 export class ScoutClient {
@@ -86,7 +99,7 @@ export class ScoutClient {
       await this.dial();
     }
     try {
-      this.hello = await this.call<HelloResult>('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
+      this.hello = await this.call('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
     } catch (err) {
       // Without a hello the connection is of no use; left open it would keep a CLI process alive forever.
       this.close();
@@ -105,8 +118,23 @@ export class ScoutClient {
       { ...err.details, clientProtocol: PROTOCOL_VERSION, socket: this.socketPath });
   }
 
-  /** Call a method. Rejects with a ScoutError carrying the daemon's code, message and data. */
-  call<R = unknown>(method: string, params?: unknown, opts: CallOptions = {}): Promise<R> {
+  /**
+   * Call a method of the protocol table: params and result are the table's for that name (a misspelt name or
+   * param fails tsc). Rejects with a ScoutError carrying the daemon's code, message and data.
+   */
+  call<M extends MethodName>(method: M, ...[params, opts]: CallArgs<M>): Promise<ResultOf<M>> {
+    return this.send(method, params, (opts ?? {}) as SendOptions) as Promise<ResultOf<M>>;
+  }
+
+  /**
+   * Send any method name with any params: for tests that probe what the daemon does with wrong input, and
+   * for generic tools (a JSON-RPC console). Everything else uses `call`.
+   */
+  callUnchecked(method: string, params?: unknown, opts: SendOptions = {}): Promise<unknown> {
+    return this.send(method, params, opts);
+  }
+
+  private send(method: string, params: unknown, opts: SendOptions): Promise<unknown> {
     const sock = this.sock;
     if (!sock || sock.destroyed) return Promise.reject(unavailable(this.socketPath, 'not connected'));
     const id = this.nextId++;
@@ -116,11 +144,11 @@ export class ScoutClient {
       const bytes = Buffer.byteLength(line);
       return Promise.reject(new ScoutError('TOO_LARGE', `the ${method} request is ${bytes} bytes, over the ${MAX_LINE_BYTES} scoutd takes in one message: send less (transfer.put for large files)`, { method, bytes, limit: MAX_LINE_BYTES }));
     }
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const onAbort = () => this.notify('$/cancel', { id });
       const cleanup = () => opts.signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
-        resolve: (v) => { cleanup(); resolve(v as R); },
+        resolve: (v) => { cleanup(); resolve(v); },
         reject: (e) => { cleanup(); reject(e); },
         onNotification: opts.onNotification,
       });

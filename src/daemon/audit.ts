@@ -3,6 +3,7 @@
 // field that carries data (stdin, content, env values) can never reach the file, whatever a method adds later.
 import fs from 'node:fs';
 import path from 'node:path';
+import { METHODS } from '../protocol/table.js';
 import type { AuditEntry, AuditQueryResult, JobInfo } from '../protocol/methods/index.js';
 
 /** Commands and paths longer than this are cut in the log (with a note); a 1 MiB command line is data, not a name. */
@@ -10,13 +11,8 @@ const MAX_FIELD_CHARS = 4096;
 /** `audit.query` reads at most this much of the end of the file: the newest entries are the ones asked for. */
 const MAX_QUERY_BYTES = 32 * 1024 * 1024;
 
-/** Methods that touch a host. Everything else (hello, status, jobs.output…) is not audited. */
-const AUDITED = new Set([
-  'ssh.exec', 'fleet.exec', 'fleet.read', 'jobs.start', 'jobs.signal',
-  'transfer.get', 'transfer.put', 'transfer.copy',
-  'fs.read', 'fs.list', 'fs.stat', 'fs.tree', 'fs.find', 'fs.write',
-  'pool.drop', 'hosts.trust', 'hosts.hostKey',
-]);
+/** Methods that touch a host, as the protocol table says. Everything else (hello, status, jobs.output…) is not audited. */
+export const AUDITED: ReadonlySet<string> = new Set(Object.entries(METHODS).filter(([, e]) => e.touchesHost).map(([name]) => name));
 
 export class AuditLog {
   private fd: number | undefined;

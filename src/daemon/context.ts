@@ -1,7 +1,6 @@
 // What a method handler sees: its validated params and a context (request id, logger, cancellation,
 // notifications back to the caller). Handlers never touch sockets or JSON-RPC framing.
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
@@ -9,6 +8,7 @@ import type { JobTable } from './jobs.js';
 import type { Policy, RemoteResolver } from './policy.js';
 import type { AuditLog } from './audit.js';
 import type { HostKeyResult, HostTrustResult, SettingView } from '../protocol/methods/index.js';
+import type { MethodName, NotificationName, Notifications, ResultOf, ValidParamsOf } from '../protocol/table.js';
 import type { Settings } from './settings.js';
 import type { WarmShellCounters } from '../ssh/warm-shells.js';
 
@@ -22,7 +22,7 @@ export interface CallContext {
    * Send a notification to this caller (progress, streamed output). Returns false when the caller's unread
    * backlog is over the bound (as `backlogged()`): a producer that can pause should await `whenWritable()`.
    */
-  notify(method: string, params: Record<string, unknown>): boolean;
+  notify<N extends NotificationName>(method: N, params: Notifications[N]): boolean;
   /** True while this caller's unread backlog is over the bound: a producer that can pause (a stream) should. */
   backlogged(): boolean;
   /** Resolves at once when the backlog is under the bound, else when the caller has read it all (or is gone). */
@@ -68,13 +68,11 @@ export interface Services {
   };
 }
 
-export interface MethodSpec<S extends z.ZodType = z.ZodType> {
-  name: string;
-  params: S;
-  handler: (params: z.infer<S>, ctx: CallContext) => unknown | Promise<unknown>;
-}
+/** The handler of method M: its validated params in, the table's result type out. */
+export type Handler<M extends MethodName> = (params: ValidParamsOf<M>, ctx: CallContext) => ResultOf<M> | Promise<ResultOf<M>>;
 
-/** Typed helper so each handler file reads as a list of methods. */
-export function method<S extends z.ZodType>(name: string, params: S, handler: (params: z.infer<S>, ctx: CallContext) => unknown | Promise<unknown>): MethodSpec<S> {
-  return { name, params, handler };
-}
+/** Handlers for some methods of the table (one file's share); a name the table lacks fails tsc. */
+export type Handlers<K extends MethodName> = { [M in K]: Handler<M> };
+
+/** One handler for every method of the table: what the daemon registers. A missing one fails tsc. */
+export type HandlerTable = Handlers<MethodName>;

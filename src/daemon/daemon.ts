@@ -11,19 +11,19 @@ import { packageVersion } from '../protocol/version.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { Dialer } from './dialer.js';
 import { newWarmShellCounters } from '../ssh/warm-shells.js';
-import type { Services } from './context.js';
-import { daemonMethods } from './handlers/daemon.js';
-import { hostsMethods } from './handlers/hosts.js';
-import { jobsMethods } from './handlers/jobs.js';
-import { poolMethods } from './handlers/pool.js';
-import { sshMethods } from './handlers/ssh.js';
-import { transferMethods } from './handlers/transfer.js';
-import { fleetMethods } from './handlers/fleet.js';
-import { fsMethods } from './handlers/fs.js';
+import type { HandlerTable, Services } from './context.js';
+import { daemonHandlers } from './handlers/daemon.js';
+import { hostsHandlers } from './handlers/hosts.js';
+import { jobsHandlers } from './handlers/jobs.js';
+import { poolHandlers } from './handlers/pool.js';
+import { sshHandlers } from './handlers/ssh.js';
+import { transferHandlers } from './handlers/transfer.js';
+import { fleetHandlers } from './handlers/fleet.js';
+import { fsHandlers } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
 import { Policy } from './policy.js';
 import { AuditLog } from './audit.js';
-import { auditMethods } from './handlers/audit.js';
+import { auditHandlers } from './handlers/audit.js';
 import { RemoteFs } from '../ssh/transfer.js';
 import { Dispatcher } from './rpc.js';
 import { Session } from './session.js';
@@ -127,11 +127,12 @@ export class Daemon {
       resolveRemote: (host, p) => this.pool.use(host, async (conn) => new RemoteFs(await conn.sftp(), host, conn.lost).realpath(p)),
     };
     this.services = services;
-    for (const methods of [daemonMethods, hostsMethods, poolMethods, sshMethods]) this.dispatcher.register(methods(services));
-    for (const methods of [transferMethods, fleetMethods]) this.dispatcher.register(methods(services));
-    this.dispatcher.register(jobsMethods(services));
-    this.dispatcher.register(auditMethods(services));
-    this.dispatcher.register(fsMethods(services));
+    // One handler per method of the protocol table: a missing or extra one fails tsc.
+    const handlers: HandlerTable = {
+      ...daemonHandlers(services), ...hostsHandlers(services), ...poolHandlers(services), ...sshHandlers(services),
+      ...transferHandlers(services), ...fleetHandlers(services), ...jobsHandlers(services), ...auditHandlers(services), ...fsHandlers(services),
+    };
+    this.dispatcher.register(handlers);
     this.server = net.createServer((sock) => this.accept(sock));
   }
 

@@ -3,9 +3,10 @@
 import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import { z } from 'zod';
 import { RpcCode, ScoutError, isScoutError } from '../protocol/errors.js';
-import type { CallContext, MethodSpec } from './context.js';
+import { METHODS, type MethodName } from '../protocol/table.js';
+import type { CallContext, HandlerTable } from './context.js';
 
-/** The method table. Registering a name twice is a programming error and throws at start-up. */
+/** Dispatch over the protocol's method table (protocol/table.ts). */
 export class Dispatcher {
   // errorListener: the library would console.warn every error a handler throws (UNKNOWN_HOST, POLICY_DENIED…)
   // with its stack, on stderr, outside our logger. Every outcome is already logged once by the session (code,
@@ -24,26 +25,28 @@ export class Dispatcher {
     };
   }
 
-  register(specs: MethodSpec[]): void {
-    for (const spec of specs) {
-      if (this.names.has(spec.name)) throw new Error(`method ${spec.name} registered twice`);
-      this.names.add(spec.name);
-      this.server.addMethod(spec.name, async (raw, ctx) => {
-        const parsed = spec.params.safeParse(raw ?? undefined);
-        if (!parsed.success) throw invalidParams(spec.name, parsed.error);
+  /** Register every method of the table with its handler; params are validated with the table's schema. */
+  register(handlers: HandlerTable): void {
+    for (const name of Object.keys(METHODS) as MethodName[]) {
+      const schema: z.ZodType = METHODS[name].params;
+      const handler = handlers[name] as (p: unknown, ctx: CallContext) => unknown;
+      this.names.add(name);
+      this.server.addMethod(name, async (raw, ctx) => {
+        const parsed = schema.safeParse(raw ?? undefined);
+        if (!parsed.success) throw invalidParams(name, parsed.error);
         const t0 = performance.now();
         let outcome = 'ok';
         let result: unknown;
         try {
-          result = (await spec.handler(parsed.data, ctx)) ?? null;
+          result = (await handler(parsed.data, ctx)) ?? null;
           return result;
         } catch (err) {
           outcome = toScoutError(err).code;
           // A bug, not a refusal: keep its stack (the library's own listener is silenced above).
-          if (outcome === 'INTERNAL_ERROR') ctx.log.error({ method: spec.name, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error in a handler');
+          if (outcome === 'INTERNAL_ERROR') ctx.log.error({ method: name, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error in a handler');
           throw err;
         } finally {
-          this.onCall?.(spec.name, parsed.data, ctx, outcome, performance.now() - t0, result);
+          this.onCall?.(name, parsed.data, ctx, outcome, performance.now() - t0, result);
         }
       });
     }

@@ -44,7 +44,7 @@ export interface JobsArgs {
 
 /** `query` with `background: true`: start the job and answer at once with how to follow it. */
 export async function startBackground(rpc: Rpc, t: Target, command: string): Promise<ToolOutcome> {
-  const { jobId } = await rpc.call<JobStartResult>('jobs.start', { host: t.host, command, cwd: t.path });
+  const { jobId } = await rpc.call('jobs.start', { host: t.host, command, cwd: t.path });
   const text = `Started background job ${jobId} on ${t.host} (cwd ${t.path}): ${command}\n` +
     `Read its output with scout_jobs(job_id="${jobId}", wait_seconds=30), then again with offset=<next_offset> for what is new.`;
   return { text, structured: { mode: 'background', jobId, host: t.host, cwd: t.path, command } };
@@ -55,22 +55,22 @@ export async function runJobs(rpc: Rpc, a: JobsArgs): Promise<ToolOutcome> {
   try {
     const action = a.action ?? 'output';
     if (action === 'list') {
-      const r = await rpc.call<JobListResult>('jobs.list', a.host ? { host: a.host } : {});
+      const r = await rpc.call('jobs.list', a.host ? { host: a.host } : {});
       return { text: listText(r.jobs), structured: { mode: 'jobs', jobs: r.jobs } };
     }
     if (!a.job_id) throw new ScoutError('INVALID_PARAMS', `action=${action} needs job_id (see action="list")`);
     const jobId = a.job_id;
     const waitMs = Math.round((a.wait_seconds ?? 0) * 1000);
     if (action === 'stop') {
-      const r = await rpc.call<JobSignalResult>('jobs.signal', { jobId, signal: a.signal ?? 'TERM' });
+      const r = await rpc.call('jobs.signal', { jobId, signal: a.signal ?? 'TERM' });
       const text = r.sent ? `Sent ${r.signal} to job ${jobId}; read its last output with scout_jobs(job_id="${jobId}", offset=-2000, wait_seconds=5).` : `Job ${jobId} had already ended (${r.state}).`;
       return { text, structured: { mode: 'job_stop', ...r } };
     }
     if (action === 'wait') {
-      const info = await rpc.call<JobInfo>('jobs.wait', { jobId, timeoutMs: waitMs });
+      const info = await rpc.call('jobs.wait', { jobId, timeoutMs: waitMs });
       return { text: `${stateLine(info)} — ${sizeText(info.bytes)} of output`, structured: { mode: 'job_wait', ...info } };
     }
-    const r = await rpc.call<JobOutputResult>('jobs.output', { jobId, offset: a.offset ?? 0, maxBytes: a.max_bytes ?? MCP_JOB_READ_BYTES, waitMs });
+    const r = await rpc.call('jobs.output', { jobId, offset: a.offset ?? 0, maxBytes: a.max_bytes ?? MCP_JOB_READ_BYTES, waitMs });
     return { text: outputText(r), structured: { mode: 'job_output', ...r } };
   } catch (err) {
     return errorOutcome(err);

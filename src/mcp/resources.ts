@@ -46,7 +46,7 @@ function checkName(kind: string, name: string, re: RegExp): string {
  * their output and exit code as text: they are what the agent asked to see.
  */
 async function runView(rpc: Rpc, host: string, script: string, missing: string): Promise<string> {
-  const r = await rpc.call<ExecResult>('ssh.exec', { host, command: script });
+  const r = await rpc.call('ssh.exec', { host, command: script });
   if (r.exitCode === EXIT_NOT_FOUND) return `${missing} on ${host}.`;
   return execText(r);
 }
@@ -57,29 +57,29 @@ const need = (tool: string) => `command -v ${tool} >/dev/null 2>&1 || exit ${EXI
 const COMPOSE = `if docker compose version >/dev/null 2>&1; then dc='docker compose'; elif command -v docker-compose >/dev/null 2>&1; then dc=docker-compose; else exit ${EXIT_NOT_FOUND}; fi; `;
 
 export function registerResources(server: McpServer, rpc: Rpc): void {
-  const hostList = () => rpc.call<HostInfo[]>('hosts.list');
+  const hostList = () => rpc.call('hosts.list');
   const perHost = (suffix: string, what: string) => async () => ({
     resources: (await hostList()).map((h) => ({ uri: `${h.name}://${suffix}`, name: `${h.name} ${what}`, mimeType: 'text/plain' })),
   });
 
   server.registerResource('hosts', 'hosts://list', { title: 'SSH hosts', description: 'Hosts from ~/.ssh/config with online status and the resource URIs for each', mimeType: 'text/plain' }, async (uri) => {
-    const hosts = await rpc.call<HostInfo[]>('hosts.list', { probe: true });
+    const hosts = await rpc.call('hosts.list', { probe: true });
     const cheats = hosts.map((h) => `  ${h.name}: scout://${h.name}/etc/hostname  ${h.name}://docker  ${h.name}://compose  ${h.name}://zfs  ${h.name}://syslog`);
     return text(uri, `${hostsText(hosts)}${hosts.length ? `\n\nResources per host:\n${cheats.join('\n')}` : ''}`);
   });
 
   const readPath = async (uri: URL, host: string, path: string): Promise<ReadResourceResult> => {
-    const st = await rpc.call<FsStatResult>('fs.stat', { host, path });
+    const st = await rpc.call('fs.stat', { host, path });
     if (st.type !== 'dir') {
       try {
-        const r = await rpc.call<FsReadResult>('fs.read', { host, path });
+        const r = await rpc.call('fs.read', { host, path });
         if (r.encoding === 'base64' && !r.truncated) return { contents: [{ uri: uri.href, mimeType: 'application/octet-stream', blob: r.content }] };
         return text(uri, fileText(r));
       } catch (err) {
         if (!(err instanceof ScoutError && err.code === 'REMOTE_IO' && err.details.reason === 'is-directory')) throw err;
       }
     }
-    const r = await rpc.call<FsListResult>('fs.list', { host, path });
+    const r = await rpc.call('fs.list', { host, path });
     return text(uri, listingText(`${host}:${path}`, r.entries));
   };
 

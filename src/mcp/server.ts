@@ -1,6 +1,8 @@
 // scout-mcp: an MCP server on stdio that holds no SSH state. Every tool call and resource read becomes one or
 // a few RPC calls to scoutd through ScoutClient, so every agent session shares the daemon's warm, verified
 // pool. The daemon is found like every client finds it and started when none answers (client/autostart.ts).
+import type { CallArgs } from '../client/client.js';
+import type { MethodName, ResultOf } from '../protocol/table.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ScoutClient } from '../client/client.js';
@@ -22,9 +24,9 @@ export class DaemonLink implements Rpc {
     this.client = new ScoutClient({ socket: opts.socket, env: opts.env, clientName: 'scout-mcp', autoStart: true });
   }
 
-  async call<R>(method: string, params?: unknown): Promise<R> {
+  async call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
     await this.client.connect().catch(advise);
-    return this.client.call<R>(method, params);
+    return this.client.call(method, ...args);
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 // The `scout` tool: Scout MCP's one tool, same parameters and meanings, every mode one or a few daemon calls.
 // Dispatch order follows Scout MCP (beam conflicts → remote-to-remote beam → targets → target: hosts, beam,
 // find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
+import type { CallArgs } from '../client/client.js';
+import type { MethodName, ResultOf } from '../protocol/table.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -14,8 +16,9 @@ import {
 import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, TransferResult } from '../protocol/methods/index.js';
 
 /** How the shim reaches the daemon: one RPC per call (connection, reconnection and auto-start live behind it). */
+/** The shim's line to the daemon: `ScoutClient.call`'s typed contract, nothing more. */
 export interface Rpc {
-  call<R>(method: string, params?: unknown): Promise<R>;
+  call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>>;
 }
 
 /** Depth of `tree` (Scout MCP's fixed `tree -L 3`). */
@@ -136,41 +139,41 @@ async function dispatch(rpc: Rpc, a: ScoutArgs): Promise<ToolOutcome> {
 }
 
 async function hosts(rpc: Rpc): Promise<ToolOutcome> {
-  const list = await rpc.call<HostInfo[]>('hosts.list', { probe: true });
+  const list = await rpc.call('hosts.list', { probe: true });
   return { text: hostsText(list), structured: { mode: 'hosts', hosts: list } };
 }
 
 /** A file's contents or a directory's listing, decided by what the remote path is. */
 export async function readOrList(rpc: Rpc, t: Target): Promise<ToolOutcome> {
-  const st = await rpc.call<FsStatResult>('fs.stat', t);
+  const st = await rpc.call('fs.stat', t);
   if (st.type !== 'dir') {
     try {
-      const r = await rpc.call<FsReadResult>('fs.read', t);
+      const r = await rpc.call('fs.read', t);
       return { text: fileText(r), structured: { mode: 'read', host: t.host, ...r } };
     } catch (err) {
       // A symlink to a directory: lstat said "symlink", the read says "directory".
       if (!(isScoutError(err, 'REMOTE_IO') && err.details.reason === 'is-directory')) throw err;
     }
   }
-  const r = await rpc.call<FsListResult>('fs.list', t);
+  const r = await rpc.call('fs.list', t);
   return { text: listingText(label(t), r.entries), structured: { mode: 'list', host: t.host, ...r } };
 }
 
 async function query(rpc: Rpc, t: Target, command: string): Promise<ToolOutcome> {
   if (!command.trim()) throw invalid('query must not be empty');
-  const r = await rpc.call<ExecResult>('ssh.exec', { host: t.host, command, cwd: t.path });
+  const r = await rpc.call('ssh.exec', { host: t.host, command, cwd: t.path });
   return { text: execText(r), structured: { mode: 'query', host: t.host, cwd: t.path, command, ...r } };
 }
 
 async function tree(rpc: Rpc, t: Target): Promise<ToolOutcome> {
-  const r = await rpc.call<FsTreeResult>('fs.tree', { ...t, depth: TREE_DEPTH });
+  const r = await rpc.call('fs.tree', { ...t, depth: TREE_DEPTH });
   return { text: treeText({ ...r, path: label(t) }, TREE_DEPTH), structured: { mode: 'tree', host: t.host, ...r } };
 }
 
 async function find(rpc: Rpc, t: Target, pattern: string, depth: number): Promise<ToolOutcome> {
   if (!Number.isInteger(depth) || depth < 1 || depth > FIND_MAX_DEPTH) throw invalid(`depth must be 1-${FIND_MAX_DEPTH}, got ${depth}`);
   if (!pattern) throw invalid('find needs a glob pattern, e.g. "*.log"');
-  const r = await rpc.call<FsFindResult>('fs.find', { ...t, pattern, depth });
+  const r = await rpc.call('fs.find', { ...t, pattern, depth });
   const text = r.paths.length === 0
     ? `No files matching '${pattern}' found in ${t.path}`
     : `${r.paths.join('\n')}\n\n${r.paths.length} match${r.paths.length === 1 ? '' : 'es'} for '${pattern}' in ${label(t)} (depth ${depth})${r.truncated ? ' [truncated: result cap reached]' : ''}`;
@@ -178,7 +181,7 @@ async function find(rpc: Rpc, t: Target, pattern: string, depth: number): Promis
 }
 
 async function readText(rpc: Rpc, t: Target): Promise<{ text: string; r: FsReadResult }> {
-  const r = await rpc.call<FsReadResult>('fs.read', t);
+  const r = await rpc.call('fs.read', t);
   if (r.encoding === 'base64') throw new ScoutError('REMOTE_IO', `${label(t)} is a binary file: a text diff cannot show it`, { reason: 'binary', host: t.host, path: t.path });
   return { text: r.content, r };
 }
@@ -209,16 +212,16 @@ async function beam(rpc: Rpc, t: Target, local: string): Promise<ToolOutcome> {
   const localPath = path.resolve(local);
   // recursive: a file transfers as a file and a directory as a tree, so one beam works for both.
   if (fs.existsSync(localPath)) {
-    const r = await rpc.call<TransferResult>('transfer.put', { host: t.host, localPath, remotePath: t.path, recursive: true });
+    const r = await rpc.call('transfer.put', { host: t.host, localPath, remotePath: t.path, recursive: true });
     const to = r.path ? `${t.host}:${r.path}` : label(t);
     return { text: transferText('Uploaded', localPath, to, r), structured: { mode: 'upload', host: t.host, localPath, remotePath: t.path, ...r } };
   }
-  const r = await rpc.call<TransferResult>('transfer.get', { host: t.host, remotePath: t.path, localPath, recursive: true });
+  const r = await rpc.call('transfer.get', { host: t.host, remotePath: t.path, localPath, recursive: true });
   return { text: transferText('Downloaded', label(t), r.path ?? localPath, r), structured: { mode: 'download', host: t.host, localPath, remotePath: t.path, ...r } };
 }
 
 async function copyRemote(rpc: Rpc, from: Target, to: Target): Promise<ToolOutcome> {
-  const r = await rpc.call<TransferResult>('transfer.copy', { from, to, recursive: true });
+  const r = await rpc.call('transfer.copy', { from, to, recursive: true });
   const dst = r.path ? `${to.host}:${r.path}` : label(to);
   return { text: `${transferText('Copied', label(from), dst, r)} (remote to remote, streamed through this machine)`, structured: { mode: 'copy', from: label(from), to: label(to), ...r } };
 }
@@ -253,7 +256,7 @@ async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Pro
   await Promise.all(groups.map(async (g) => {
     let res: FleetExecResult;
     try {
-      res = await rpc.call<FleetExecResult>('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
+      res = await rpc.call('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
     } catch (err) {
       for (const x of g.items) rows[x.i] = errorRow(x.t, err);
       return;

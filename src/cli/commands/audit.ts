@@ -25,7 +25,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const params = { ...(host ? { host } : {}), ...(sinceRaw ? { since: parseSince(sinceRaw) } : {}), ...(limit ? { limit } : {}) };
   const client = await connect(ctx);
   try {
-    const r = await client.call<AuditQueryResult>('audit.query', params);
+    const r = await client.call('audit.query', params);
     if (ctx.json) ctx.io.out(json(r) + '\n');
     else if (r.entries.length === 0) ctx.io.out(`No audit entries${host ? ` for ${host}` : ''}${sinceRaw ? ` since ${sinceRaw}` : ''} (${r.file}).\n`);
     else {

@@ -7,5 +7,5 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (words.length !== 2) throw new UsageError('cp needs two HOST:PATH arguments (use get or put for local paths)');
   const from = requireRemote(words[0], 'the source');
   const to = requireRemote(words[1], 'the destination');
-  return runTransfer(ctx, 'transfer.copy', { from, to, ...(recursive ? { recursive } : {}) }, `${from.host}:${from.path}`, to.host);
+  return runTransfer(ctx, (client, opts) => client.call('transfer.copy', { from, to, ...(recursive ? { recursive } : {}) }, opts), `${from.host}:${from.path}`, to.host);
 }

@@ -37,7 +37,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     checks.push(hello.version === packageVersion()
       ? { level: 'ok', name: 'protocol', message: `protocol ${hello.protocol}, same version as this scoutctl` }
       : { level: 'warn', name: 'protocol', message: `protocol ${hello.protocol} matches, but scoutd is ${hello.version} and scoutctl ${packageVersion()}`, hint: "restart the daemon to run the installed version: 'scoutctl stop' (or 'systemctl --user restart scoutd')" });
-    result = await client.call<DoctorResult>('daemon.doctor', { probe });
+    result = await client.call('daemon.doctor', { probe });
   } catch (err) {
     if (isScoutError(err, 'DAEMON_UNAVAILABLE')) {
       checks.push({ level: 'fail', name: 'daemon', message: `no scoutd answers on ${client.socketPath}`, hint: "start it with 'scoutd', let any scoutctl command auto-start it, or run 'scoutctl service install'" });

@@ -9,7 +9,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!host) throw new UsageError('drop needs a HOST');
   const client = await connect(ctx);
   try {
-    const r = await client.call<PoolDropResult>('pool.drop', { host });
+    const r = await client.call('pool.drop', { host });
     ctx.io.out(ctx.json ? json(r) + '\n' : r.closed ? `closed ${r.closed} connection to ${host}\n` : `no pooled connection to ${host}\n`);
     return 0;
   } finally {

@@ -61,7 +61,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   try {
     if (ctx.args.flags.has('detach')) {
       // A background job: the daemon owns it from here on; this process only prints its id.
-      const { jobId } = await client.call<JobStartResult>('jobs.start', params);
+      const { jobId } = await client.call('jobs.start', params);
       ctx.io.out(ctx.json ? json({ jobId }) + '\n' : `${jobId}\n`);
       return 0;
     }
@@ -88,12 +88,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     process.stderr.on('error', onPipeError);
     let r: ExecResult;
     try {
-      r = await client.call<ExecResult>('ssh.exec', stream ? { ...params, stream: 'only' } : params, {
+      r = await client.call('ssh.exec', stream ? { ...params, stream: 'only' } : params, {
         signal: cancel.signal,
         ...(stream ? {
-          onNotification: (method: string, p: Record<string, unknown>) => {
+          onNotification: (method, o) => {
             if (method !== 'exec.output' || brokenPipe) return;
-            const o = p as unknown as ExecOutput;
             const out = o.stream === 'stderr' ? process.stderr : process.stdout;
             // Backpressure: when the pipe is full, stop reading the daemon until it drains.
             if (!out.write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data)) return new Promise<void>((resolve) => {

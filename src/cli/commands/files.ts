@@ -67,7 +67,7 @@ export async function cat(ctx: CommandContext): Promise<number> {
   const maxBytes = intFlag(ctx, 'max-bytes', 1);
   const offset = intFlag(ctx, 'offset');
   return withClient(ctx, async (client) => {
-    const r = await client.call<FsReadResult>('fs.read', { ...t, ...(maxBytes ? { maxBytes } : {}), ...(offset ? { offset } : {}) });
+    const r = await client.call('fs.read', { ...t, ...(maxBytes ? { maxBytes } : {}), ...(offset ? { offset } : {}) });
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return 0;
@@ -83,7 +83,7 @@ export async function ls(ctx: CommandContext): Promise<number> {
   const t = target(ctx, words, 'ls');
   const all = short.has('-a') || ctx.args.flags.has('all');
   return withClient(ctx, async (client) => {
-    const r = await client.call<FsListResult>('fs.list', { ...t, ...(all ? { all } : {}) });
+    const r = await client.call('fs.list', { ...t, ...(all ? { all } : {}) });
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return 0;
@@ -102,7 +102,7 @@ export async function ls(ctx: CommandContext): Promise<number> {
 export async function stat(ctx: CommandContext): Promise<number> {
   const t = target(ctx, ctx.args.positional, 'stat');
   return withClient(ctx, async (client) => {
-    const r = await client.call<FsStatResult>('fs.stat', t);
+    const r = await client.call('fs.stat', t);
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return 0;
@@ -126,7 +126,7 @@ export async function tree(ctx: CommandContext): Promise<number> {
   const maxEntries = intFlag(ctx, 'max-entries', 1);
   const all = short.has('-a') || ctx.args.flags.has('all');
   return withClient(ctx, async (client) => {
-    const r = await client.call<FsTreeResult>('fs.tree', { ...t, ...(depth ? { depth } : {}), ...(maxEntries ? { maxEntries } : {}), ...(all ? { all } : {}) });
+    const r = await client.call('fs.tree', { ...t, ...(depth ? { depth } : {}), ...(maxEntries ? { maxEntries } : {}), ...(all ? { all } : {}) });
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return 0;
@@ -159,7 +159,7 @@ export async function find(ctx: CommandContext): Promise<number> {
   const depth = intFlag(ctx, 'depth', 1);
   const maxResults = intFlag(ctx, 'max-results', 1);
   return withClient(ctx, async (client) => {
-    const r = await client.call<FsFindResult>('fs.find', { ...t, pattern, ...(type ? { type } : {}), ...(depth ? { depth } : {}), ...(maxResults ? { maxResults } : {}) });
+    const r = await client.call('fs.find', { ...t, pattern, ...(type ? { type } : {}), ...(depth ? { depth } : {}), ...(maxResults ? { maxResults } : {}) });
     if (ctx.json) {
       ctx.io.out(json(r) + '\n');
       return 0;
@@ -190,7 +190,7 @@ export async function write(ctx: CommandContext): Promise<number> {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(data);
   const asText = Buffer.from(text, 'utf8').equals(data);
   return withClient(ctx, async (client) => {
-    const r = await client.call<FsWriteResult>('fs.write', {
+    const r = await client.call('fs.write', {
       ...t,
       content: asText ? text : data.toString('base64'),
       ...(asText ? {} : { encoding: 'base64' }),

@@ -39,7 +39,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     for (const l of lines) write(`${host}: ${l}\n`);
   };
   try {
-    const r = await client.call<FleetResult<ExecResult>>('fleet.exec', params, {
+    const r = await client.call('fleet.exec', params, {
       onNotification: (m, p) => {
         if (m !== 'exec.output') return;
         const data = p.encoding === 'base64' ? Buffer.from(p.data as string, 'base64').toString('utf8') : (p.data as string);

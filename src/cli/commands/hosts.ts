@@ -7,7 +7,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const client = await connect(ctx);
   try {
     const probe = ctx.args.flags.has('probe');
-    const hosts = await client.call<HostInfo[]>('hosts.list', probe ? { probe: true } : {});
+    const hosts = await client.call('hosts.list', probe ? { probe: true } : {});
     if (ctx.json) {
       ctx.io.out(json(hosts) + '\n');
       return 0;

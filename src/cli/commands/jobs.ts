@@ -21,7 +21,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     switch (sub) {
       case 'list': {
         const host = flag(ctx.args, 'host');
-        const r = await client.call<JobListResult>('jobs.list', host ? { host } : {});
+        const r = await client.call('jobs.list', host ? { host } : {});
         if (ctx.json) ctx.io.out(json(r) + '\n');
         else if (r.jobs.length === 0) ctx.io.out('No jobs.\n');
         else ctx.io.out(table(r.jobs.map(row), ['ID', 'HOST', 'STATE', 'EXIT', 'STARTED', 'OUTPUT', 'COMMAND']) + '\n');
@@ -31,13 +31,13 @@ export async function run(ctx: CommandContext): Promise<number> {
         return await logs(ctx, client, id);
       case 'kill': {
         const signal = flag(ctx.args, 'signal') ?? 'TERM';
-        const r = await client.call<JobSignalResult>('jobs.signal', { jobId: id, signal });
+        const r = await client.call('jobs.signal', { jobId: id, signal });
         if (ctx.json) ctx.io.out(json(r) + '\n');
         else ctx.io.out(r.sent ? `sent ${r.signal} to job ${r.jobId}\n` : `job ${r.jobId} has already ended (${r.state})\n`);
         return 0;
       }
       case 'forget': {
-        const r = await client.call<JobForgetResult>('jobs.forget', { jobId: id });
+        const r = await client.call('jobs.forget', { jobId: id });
         if (ctx.json) ctx.io.out(json(r) + '\n');
         else ctx.io.out(`forgot job ${r.jobId}\n`);
         return 0;
@@ -57,7 +57,7 @@ async function logs(ctx: CommandContext, client: Awaited<ReturnType<typeof conne
   if (stream !== undefined && stream !== 'stdout' && stream !== 'stderr') throw new UsageError('--stream takes stdout or stderr');
   let offset = 0;
   for (;;) {
-    const r = await client.call<JobOutputResult>('jobs.output', { jobId, offset, maxBytes: READ_BYTES, ...(stream ? { stream } : {}), ...(follow ? { waitMs: FOLLOW_WAIT_MS } : {}) });
+    const r = await client.call('jobs.output', { jobId, offset, maxBytes: READ_BYTES, ...(stream ? { stream } : {}), ...(follow ? { waitMs: FOLLOW_WAIT_MS } : {}) });
     if (r.dropped > 0) ctx.io.err(`scoutctl: ${r.dropped} bytes of older output were dropped (raise SCOUT_JOB_BUFFER to keep more)\n`);
     if (r.data.length) await write(r.encoding === 'base64' ? Buffer.from(r.data, 'base64') : r.data);
     offset = r.nextOffset;

@@ -6,7 +6,7 @@ import { ago, json, table } from '../output.js';
 export async function run(ctx: CommandContext): Promise<number> {
   const client = await connect(ctx);
   try {
-    const pool = await client.call<PoolListResult>('pool.list');
+    const pool = await client.call('pool.list');
     if (ctx.json) {
       ctx.io.out(json(pool) + '\n');
       return 0;

@@ -7,5 +7,5 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (words.length !== 2) throw new UsageError('put needs a LOCAL path and HOST:PATH');
   const from = localPath(words[0], 'the local source');
   const to = requireRemote(words[1], 'the destination');
-  return runTransfer(ctx, 'transfer.put', { host: to.host, localPath: from, remotePath: to.path, ...(recursive ? { recursive } : {}) }, from, to.host);
+  return runTransfer(ctx, (client, opts) => client.call('transfer.put', { host: to.host, localPath: from, remotePath: to.path, ...(recursive ? { recursive } : {}) }, opts), from, to.host);
 }

@@ -12,7 +12,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0;
   }
   try {
-    const r = await client.call<ReloadResult>('daemon.reload');
+    const r = await client.call('daemon.reload');
     if (ctx.json) ctx.io.out(json({ reloaded: true, ...r }) + '\n');
     else {
       const list = (xs: string[]) => (xs.length ? xs.join(', ') : '-');

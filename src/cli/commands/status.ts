@@ -16,7 +16,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     return EXIT_NOT_RUNNING;
   }
   try {
-    const [status, pool] = await Promise.all([client.call<StatusResult>('daemon.status'), client.call<PoolListResult>('pool.list')]);
+    const [status, pool] = await Promise.all([client.call('daemon.status'), client.call('pool.list')]);
     if (ctx.json) {
       ctx.io.out(json({ running: true, ...status, connections: pool.connections }) + '\n');
       return 0;

@@ -12,7 +12,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const yes = ctx.args.flags.has('yes');
   const client = await connect(ctx);
   try {
-    const key = await client.call<HostKeyResult>('hosts.hostKey', { host });
+    const key = await client.call('hosts.hostKey', { host });
     const type = key.keyType.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ECDSA').replace(/^rsa-sha2-.*/, 'RSA').toUpperCase();
     switch (key.status) {
       case 'known':
@@ -43,7 +43,7 @@ Are you sure you want to trust it (yes/no/[fingerprint])? `);
         return 1;
       }
     }
-    const r = await client.call<HostTrustResult>('hosts.trust', { host, fingerprint: key.fingerprint });
+    const r = await client.call('hosts.trust', { host, fingerprint: key.fingerprint });
     if (ctx.json) ctx.io.out(json(r) + '\n');
     else ctx.io.out(`Recorded ${type} key ${r.fingerprint} for ${host} as ${r.knownAs} in ${r.knownHosts}\n`);
     return 0;

@@ -1,20 +1,20 @@
 import { ScoutError } from '../../protocol/errors.js';
 import { DoctorParams, HelloParams, NoParams, type DoctorResult, type HelloResult, type ReloadResult, type StatusResult } from '../../protocol/methods/index.js';
 import { PROTOCOL_VERSION, packageVersion } from '../../protocol/version.js';
-import { method, type MethodSpec, type Services } from '../context.js';
+import { type Handlers, type Services } from '../context.js';
 import { diagnose } from '../doctor.js';
 
-export function daemonMethods(svc: Services): MethodSpec[] {
-  return [
-    method('daemon.hello', HelloParams, (p): HelloResult => {
+export function daemonHandlers(svc: Services): Handlers<'daemon.hello' | 'daemon.status' | 'daemon.reload' | 'daemon.doctor' | 'daemon.shutdown'> {
+  return {
+    'daemon.hello': (p): HelloResult => {
       if (p.protocol !== PROTOCOL_VERSION) {
         throw new ScoutError('PROTOCOL_MISMATCH',
           `scoutd speaks protocol ${PROTOCOL_VERSION} (version ${packageVersion()}), the client speaks ${p.protocol}: restart scoutd (scoutctl stop) or upgrade the client`,
           { daemonProtocol: PROTOCOL_VERSION, clientProtocol: p.protocol, daemonVersion: packageVersion() });
       }
       return { daemon: 'scoutd', version: packageVersion(), protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: svc.startedAt.toISOString() };
-    }),
-    method('daemon.status', NoParams, (): StatusResult => {
+    },
+    'daemon.status': (): StatusResult => {
       const s = svc.stats();
       return {
         version: packageVersion(),
@@ -42,12 +42,12 @@ export function daemonMethods(svc: Services): MethodSpec[] {
         warnings: svc.warnings,
         policy: { file: svc.policy.file, present: svc.policy.present, hosts: svc.policy.view(svc.registry.aliases()) },
       };
-    }),
-    method('daemon.reload', NoParams, (): ReloadResult => svc.reload()),
-    method('daemon.doctor', DoctorParams, (p, ctx): Promise<DoctorResult> => diagnose(svc, { probe: p?.probe === true, signal: ctx.signal })),
-    method('daemon.shutdown', NoParams, () => {
+    },
+    'daemon.reload': (): ReloadResult => svc.reload(),
+    'daemon.doctor': (p, ctx): Promise<DoctorResult> => diagnose(svc, { probe: p?.probe === true, signal: ctx.signal }),
+    'daemon.shutdown': () => {
       svc.requestShutdown('daemon.shutdown request');
       return { ok: true };
-    }),
-  ];
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
 import { execModeFor } from '../settings.js';
-import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { type CallContext, type Handlers, type Services } from '../context.js';
 import { readRemote, withFiles } from './fs.js';
 import { execResult, left } from './ssh.js';
 
@@ -69,9 +69,9 @@ function outputNotifier(ctx: CallContext, host: string) {
   };
 }
 
-export function fleetMethods(svc: Services): MethodSpec[] {
-  return [
-    method('fleet.exec', FleetExecParams, async (p, ctx): Promise<FleetResult<ExecResult>> => {
+export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.read'> {
+  return {
+    'fleet.exec': async (p, ctx): Promise<FleetResult<ExecResult>> => {
       const hosts = resolveTargets(svc, p);
       // Every host's two streams share the call's budget, so the whole answer stays readable in one message.
       const maxOutputBytes = Math.min(p.maxOutputBytes ?? svc.settings.maxOutputBytes, Math.floor(FLEET_OUTPUT_BUDGET / (2 * hosts.length)));
@@ -100,15 +100,15 @@ export function fleetMethods(svc: Services): MethodSpec[] {
         const result = execResult(outcome);
         return { ok: result.exitCode === 0, result };
       });
-    }),
+    },
     // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.
-    method('fleet.read', FleetReadParams, async (p, ctx): Promise<FleetResult<FsReadResult>> => {
+    'fleet.read': async (p, ctx): Promise<FleetResult<FsReadResult>> => {
       const hosts = resolveTargets(svc, p);
       const maxBytes = Math.min(p.maxBytes ?? svc.settings.maxFileSize, Math.max(1, Math.floor(FLEET_OUTPUT_BUDGET / hosts.length)));
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => ({
         ok: true,
         result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, { ...p, maxBytes }), p.path),
       }));
-    }),
-  ];
+    },
+  };
 }

@@ -8,7 +8,7 @@ import {
 } from '../../protocol/methods/index.js';
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import { RemoteFiles } from '../../ssh/files.js';
-import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { type CallContext, type Handlers, type Services } from '../context.js';
 import { RemoteLeftovers } from './transfer.js';
 
 /** Bytes → wire text: UTF-8 when the bytes are valid UTF-8 without NUL (text), else base64 (no byte lost). */
@@ -54,44 +54,40 @@ export async function withFiles<T>(svc: Services, host: string, ctx: CallContext
   }
 }
 
-export function fsMethods(svc: Services): MethodSpec[] {
+export function fsHandlers(svc: Services): Handlers<'fs.stat' | 'fs.read' | 'fs.list' | 'fs.tree' | 'fs.find' | 'fs.write'> {
   const leftovers = new RemoteLeftovers(svc.pool, svc.log.child({ component: 'fs' }));
 
   const files = <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true): Promise<T> =>
     withFiles(svc, host, ctx, fn, policyPath, readOnly);
 
-  return [
-    method('fs.stat', FsStatParams, (p, ctx) =>
+  return {
+    'fs.stat': (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsStatResult> => {
         const { name: _name, ...info } = await f.info(p.path);
         return { path: p.path, ...info };
       }, p.path),
-    ),
 
-    method('fs.read', FsReadParams, (p, ctx) => files(p.host, ctx, (f) => readRemote(f, svc, p), p.path)),
+    'fs.read': (p, ctx) => files(p.host, ctx, (f) => readRemote(f, svc, p), p.path),
 
-    method('fs.list', FsListParams, (p, ctx) =>
+    'fs.list': (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsListResult> => {
         const r = await f.list(p.path, p.all ?? false, p.maxEntries ?? DEFAULT_LIST_ENTRIES);
         return { path: p.path, entries: r.entries, truncated: r.truncated };
       }, p.path),
-    ),
 
-    method('fs.tree', FsTreeParams, (p, ctx) =>
+    'fs.tree': (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsTreeResult> => {
         const r = await f.tree(p.path, p.depth ?? DEFAULT_TREE_DEPTH, p.maxEntries ?? DEFAULT_TREE_ENTRIES, p.all ?? false);
         return { path: p.path, ...r };
       }, p.path),
-    ),
 
-    method('fs.find', FsFindParams, (p, ctx) =>
+    'fs.find': (p, ctx) =>
       files(p.host, ctx, async (f): Promise<FsFindResult> => {
         const r = await f.find(p.path, p.pattern, p.type, p.depth ?? DEFAULT_FIND_DEPTH, p.maxResults ?? DEFAULT_FIND_RESULTS, FIND_MAX_VISITED);
         return { paths: r.paths, truncated: r.truncated, ...(r.skipped.length ? { skipped: r.skipped.slice(0, 100) } : {}) };
       }, p.path),
-    ),
 
-    method('fs.write', FsWriteParams, (p, ctx) => {
+    'fs.write': (p, ctx) => {
       const data = Buffer.from(p.content, p.encoding === 'base64' ? 'base64' : 'utf8');
       if (data.length > MAX_FS_IO_BYTES) {
         throw new ScoutError('TOO_LARGE', `content for ${p.host}:${p.path} is ${data.length} bytes; fs.write takes at most ${MAX_FS_IO_BYTES} (use transfer.put for larger files)`, { host: p.host, path: p.path, bytes: data.length, limit: MAX_FS_IO_BYTES });
@@ -106,8 +102,8 @@ export function fsMethods(svc: Services): MethodSpec[] {
         leftovers.sweep(f, path.posix.dirname(r.path));
         return r;
       }, p.path, false);
-    }),
-  ];
+    },
+  };
 }
 
 /** Node's base64 decoder skips junk silently; a write must not store something other than what was meant. */

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { HostKeyParams, HostTrustParams, HostsListParams, type HostInfo, type HostKeyResult, type HostTrustResult } from '../../protocol/methods/index.js';
-import { method, type MethodSpec, type Services } from '../context.js';
+import { type Handlers, type Services } from '../context.js';
 
 /** Bound on a reachability probe: a host that does not accept TCP within this is reported offline. */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -19,9 +19,9 @@ function probe(hostname: string, port: number): Promise<{ online: boolean; laten
   });
 }
 
-export function hostsMethods(svc: Services): MethodSpec[] {
-  return [
-    method('hosts.list', HostsListParams, async (p): Promise<HostInfo[]> => {
+export function hostsHandlers(svc: Services): Handlers<'hosts.list' | 'hosts.hostKey' | 'hosts.trust'> {
+  return {
+    'hosts.list': async (p): Promise<HostInfo[]> => {
       const hosts = svc.registry.aliases().map((name): HostInfo => {
         const e = svc.registry.get(name);
         return { name, hostname: e.hostname, user: e.user, port: e.port, proxyJump: e.proxyJump ?? null, connected: svc.pool.peek(name) !== undefined };
@@ -33,8 +33,8 @@ export function hostsMethods(svc: Services): MethodSpec[] {
         if (h.proxyJump) return h;
         return { ...h, ...(await probe(h.hostname, h.port)) };
       }));
-    }),
-    method('hosts.hostKey', HostKeyParams, (p): Promise<HostKeyResult> => svc.hostKeys.inspect(p.host)),
-    method('hosts.trust', HostTrustParams, (p): Promise<HostTrustResult> => svc.hostKeys.trust(p.host, p.fingerprint)),
-  ];
+    },
+    'hosts.hostKey': (p): Promise<HostKeyResult> => svc.hostKeys.inspect(p.host),
+    'hosts.trust': (p): Promise<HostTrustResult> => svc.hostKeys.trust(p.host, p.fingerprint),
+  };
 }

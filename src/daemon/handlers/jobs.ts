@@ -16,15 +16,15 @@ import {
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { Job } from '../jobs.js';
 import type { OutputRead } from '../job-output.js';
-import { method, type MethodSpec, type Services } from '../context.js';
+import { type Handlers, type Services } from '../context.js';
 
 /** `jobs.wait` returns after this long by default, the job still running. */
 const DEFAULT_JOB_WAIT_MS = 30_000;
 
-export function jobsMethods(svc: Services): MethodSpec[] {
+export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.output' | 'jobs.list' | 'jobs.signal' | 'jobs.wait' | 'jobs.forget'> {
   const jobs = svc.jobs;
-  return [
-    method('jobs.start', JobStartParams, async (p, ctx): Promise<JobStartResult> => {
+  return {
+    'jobs.start': async (p, ctx): Promise<JobStartResult> => {
       svc.registry.get(p.host);
       svc.policy.checkExec(p.host, p.command);
       const cwd = await svc.policy.execCwd(p.host, p.cwd, svc.resolveRemote);
@@ -39,8 +39,8 @@ export function jobsMethods(svc: Services): MethodSpec[] {
         client: ctx.clientName,
       });
       return { jobId: job.id };
-    }),
-    method('jobs.output', JobOutputParams, async (p, ctx): Promise<JobOutputResult> => {
+    },
+    'jobs.output': async (p, ctx): Promise<JobOutputResult> => {
       const job = jobs.get(p.jobId);
       let result!: JobOutputResult;
       await jobs.read(
@@ -53,23 +53,23 @@ export function jobsMethods(svc: Services): MethodSpec[] {
         },
       );
       return result;
-    }),
-    method('jobs.list', JobListParams, (p): JobListResult => ({ jobs: jobs.list(p?.host ?? undefined).map((j) => j.info()) })),
-    method('jobs.signal', JobSignalParams, (p): JobSignalResult => {
+    },
+    'jobs.list': (p): JobListResult => ({ jobs: jobs.list(p?.host ?? undefined).map((j) => j.info()) }),
+    'jobs.signal': (p): JobSignalResult => {
       const job = jobs.get(p.jobId);
       const sent = jobs.signal(job, p.signal);
       return { jobId: job.id, signal: p.signal, sent, state: job.state };
-    }),
-    method('jobs.wait', JobWaitParams, async (p, ctx): Promise<JobInfo> => {
+    },
+    'jobs.wait': async (p, ctx): Promise<JobInfo> => {
       const job = jobs.get(p.jobId);
       await jobs.wait(job, p.timeoutMs ?? DEFAULT_JOB_WAIT_MS, ctx.signal);
       return job.info();
-    }),
-    method('jobs.forget', JobForgetParams, (p): JobForgetResult => {
+    },
+    'jobs.forget': (p): JobForgetResult => {
       jobs.forget(jobs.get(p.jobId));
       return { jobId: p.jobId, forgotten: true };
-    }),
-  ];
+    },
+  };
 }
 
 /**

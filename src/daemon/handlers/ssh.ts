@@ -2,7 +2,7 @@ import { ExecParams, type ExecResult } from '../../protocol/methods/index.js';
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
-import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { type CallContext, type Handlers, type Services } from '../context.js';
 import { execModeFor } from '../settings.js';
 
 /** Wire form of an outcome: UTF-8 text when both streams are valid UTF-8, else base64 (no byte lost). */
@@ -69,9 +69,9 @@ export function left(deadline: number): number {
   return Math.max(1, Math.round(deadline - performance.now()));
 }
 
-export function sshMethods(svc: Services): MethodSpec[] {
-  return [
-    method('ssh.exec', ExecParams, async (p, ctx): Promise<ExecResult> => {
+export function sshHandlers(svc: Services): Handlers<'ssh.exec'> {
+  return {
+    'ssh.exec': async (p, ctx): Promise<ExecResult> => {
       svc.registry.get(p.host);
       svc.policy.checkExec(p.host, p.command);
       const command = withCwd(p.command, await svc.policy.execCwd(p.host, p.cwd, svc.resolveRemote));
@@ -98,6 +98,6 @@ export function sshMethods(svc: Services): MethodSpec[] {
       } finally {
         notifier?.flush();
       }
-    }),
-  ];
+    },
+  };
 }

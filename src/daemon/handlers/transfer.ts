@@ -6,7 +6,7 @@ import { TransferCopyParams, TransferGetParams, TransferPutParams, type Transfer
 import type { Pool } from '../../pool/pool.js';
 import type { SshConnection } from '../../ssh/connection.js';
 import { LocalFs, RemoteFs, sweepStaleTemps, transfer, type FileSystem } from '../../ssh/transfer.js';
-import { method, type CallContext, type MethodSpec, type Services } from '../context.js';
+import { type CallContext, type Handlers, type Services } from '../context.js';
 
 /** At most one `transfer.progress` per this interval (plus the final one): ~10 updates a second is smooth for a bar and cheap on the socket. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -95,7 +95,7 @@ function requireAbsolute(p: string): void {
   }
 }
 
-export function transferMethods(svc: Services): MethodSpec[] {
+export function transferHandlers(svc: Services): Handlers<'transfer.get' | 'transfer.put' | 'transfer.copy'> {
   const leftovers = new RemoteLeftovers(svc.pool, svc.log.child({ component: 'transfer' }));
 
   const remote = async (conn: SshConnection, ctx: CallContext): Promise<RemoteFs> => new RemoteFs(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal);
@@ -125,21 +125,21 @@ export function transferMethods(svc: Services): MethodSpec[] {
     }
   };
 
-  return [
-    method('transfer.get', TransferGetParams, async (p, ctx) => {
+  return {
+    'transfer.get': async (p, ctx) => {
       svc.registry.get(p.host);
       requireAbsolute(p.localPath);
       await svc.policy.checkPath(p.host, p.remotePath, svc.resolveRemote);
       return svc.pool.use(p.host, async (conn) => run(ctx, await remote(conn, ctx), p.remotePath, new LocalFs(), p.localPath, p.recursive ?? false));
-    }),
-    method('transfer.put', TransferPutParams, async (p, ctx) => {
+    },
+    'transfer.put': async (p, ctx) => {
       svc.registry.get(p.host);
       requireAbsolute(p.localPath);
       svc.policy.checkWrite(p.host, 'uploads are');
       await svc.policy.checkPath(p.host, p.remotePath, svc.resolveRemote);
       return svc.pool.use(p.host, async (conn) => run(ctx, new LocalFs(), p.localPath, await remote(conn, ctx), p.remotePath, p.recursive ?? false));
-    }),
-    method('transfer.copy', TransferCopyParams, async (p, ctx) => {
+    },
+    'transfer.copy': async (p, ctx) => {
       svc.registry.get(p.from.host);
       svc.registry.get(p.to.host);
       svc.policy.checkWrite(p.to.host, 'copies to it are');
@@ -148,6 +148,6 @@ export function transferMethods(svc: Services): MethodSpec[] {
       return svc.pool.use(p.from.host, (from) =>
         svc.pool.use(p.to.host, async (to) => run(ctx, await remote(from, ctx), p.from.path, await remote(to, ctx), p.to.path, p.recursive ?? false)),
       );
-    }),
-  ];
+    },
+  };
 }

@@ -53,6 +53,8 @@ export interface ExecResult {
  */
 export interface ExecOutput {
   id: string | number;
+  /** fleet.exec: the host this output came from. */
+  host?: string;
   stream: 'stdout' | 'stderr';
   data: string;
   encoding?: 'base64';
