@@ -58,6 +58,44 @@ describe('fleet.exec', () => {
     client.close();
   });
 
+  // A character split across two SSH data chunks: the remote pauses between the bytes of é (c3 a9) and of
+  // ✓ (e2 9c 93), so they arrive apart. Before, each chunk was decoded alone and the client got U+FFFD.
+  const SPLIT = "printf '\\303'; sleep 0.3; printf '\\251\\342\\234'; sleep 0.3; printf '\\223\\n'";
+
+  it('streams a multi-byte character split across chunks intact, and holds streamed bytes to the per-stream cap', async () => {
+    daemon = await fleet.startDaemon();
+    const client = await daemon.client();
+    const chunks: Array<{ host?: string; data: string; encoding?: string }> = [];
+    const r = await client.call('fleet.exec', { hosts: ['web1', 'web2'], command: SPLIT, stream: true }, { onNotification: (m, p) => { chunks.push(p); } });
+    for (const host of ['web1', 'web2']) {
+      const mine = chunks.filter((c) => c.host === host);
+      expect(mine.every((c) => c.encoding === undefined)).toBe(true);
+      expect(mine.map((c) => c.data).join('')).toBe('é✓\n');
+      // The split did happen: the text came in more than one notification.
+      expect(mine.length).toBeGreaterThan(1);
+    }
+    expect(r.results.map((h) => h.result?.stdout)).toEqual(['é✓\n', 'é✓\n']);
+
+    // 100 KB per stream, capped at 1,000 bytes: notifications stop at the cap, as the result does.
+    const capped: Array<{ host?: string; stream: string; data: string }> = [];
+    const big = await client.call('fleet.exec', { hosts: ['web1', 'web2'], command: 'head -c 100000 /dev/zero | tr "\\0" x; head -c 100000 /dev/zero | tr "\\0" y >&2', stream: true, maxOutputBytes: 1000 }, { onNotification: (m, p) => { capped.push(p); } });
+    for (const host of ['web1', 'web2']) {
+      for (const stream of ['stdout', 'stderr']) {
+        const sent = capped.filter((c) => c.host === host && c.stream === stream).map((c) => c.data).join('');
+        expect(sent.length).toBe(1000);
+      }
+      expect(big.results.find((h) => h.host === host)?.result).toMatchObject({ truncated: true });
+    }
+    client.close();
+  });
+
+  it('scoutctl fleet exec prints a split character whole', async () => {
+    const d = await fleet.startDaemon();
+    const r = await scoutctl(['fleet', 'exec', 'web1,web2', '--', SPLIT], d.env);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['web1: é✓', 'web2: é✓']);
+    expect(r.code).toBe(0);
+  });
+
   it('a pattern that matches nothing is an error, not an empty success', async () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();

@@ -11,7 +11,7 @@ import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { JobInfo, JobState } from '../protocol/methods/jobs.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { KILL_GRACE_MS, TERM_GRACE_MS, type ExecControl, type ExecOutcome, type OutputStream } from '../ssh/exec.js';
-import { withCwd } from '../ssh/quote.js';
+import type { StartedCommand } from './remote/exec.js';
 import { JobOutput, type OutputRead } from './job-output.js';
 
 /** Extra time, beyond exec's TERM → KILL ladder, that shutdown waits for a stopped job's channel to close. */
@@ -32,12 +32,11 @@ export interface JobLimits {
   defaultTimeoutMs: number;
 }
 
+/** What a job is, as listed (the command itself is started by the caller's `launch`). */
 export interface JobStartRequest {
   host: string;
   command: string;
   cwd?: string;
-  env?: Record<string, string>;
-  stdin?: Buffer;
   timeoutMs?: number;
   client: string;
 }
@@ -138,49 +137,28 @@ export class JobTable {
     private readonly limits: JobLimits,
   ) {}
 
-  /** Start a job; resolves with it once its command runs (the exec channel is open). */
-  async start(req: JobStartRequest): Promise<Job> {
+  /**
+   * Start a job; resolves with it once its command runs (the exec channel is open). `launch` starts the
+   * command (remote/exec.ts's startCommand: admission, policy, retry) with the job's stop signal and output ring.
+   */
+  async start(req: JobStartRequest, launch: (job: Job, timeoutMs: number) => Promise<StartedCommand>): Promise<Job> {
     if (this.closing) throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host: req.host });
     this.deps.registry.get(req.host);
     this.makeRoom(req.host);
     const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
     this.jobs.set(job.id, job);
-    let onStarted!: () => void;
-    const started = new Promise<void>((r) => (onStarted = r));
-    let ran = false;
-    const command = withCwd(req.command, req.cwd);
-    const opts = {
-      timeoutMs: req.timeoutMs ?? this.limits.defaultTimeoutMs,
-      // Nothing is kept by exec itself: every chunk goes to the job's ring through onOutput.
-      maxOutputBytes: 0,
-      signal: job.abort.signal,
-      onOutput: (stream: OutputStream, chunk: Buffer) => job.push(stream, chunk),
-      ...(req.stdin ? { stdin: req.stdin } : {}),
-      ...(req.env ? { env: req.env } : {}),
-      onStarted: (control: ExecControl) => {
-        ran = true;
-        job.control = control;
-        onStarted();
-      },
-    };
-    // pool.use holds the connection active for the job's whole life, so the reaper never closes it under us.
-    const run = () => this.deps.pool.use(req.host, (conn) => {
-      job.conn = conn;
-      return conn.exec(command, opts);
-    });
-    const execution = run().catch((err: unknown) => {
-      // Safe to retry only when the command never ran (as ssh.exec: a stale connection is noticed on use).
-      if (!ran && (isScoutError(err, 'CHANNEL_FAILED') || (isScoutError(err, 'CONNECTION_LOST') && err.details.ran === false))) return run();
-      throw err;
-    });
-    const first = await Promise.race([started.then(() => 'started' as const), execution.then(() => 'started' as const, (err: unknown) => err)]);
-    if (first !== 'started') {
+    let started: StartedCommand;
+    try {
+      started = await launch(job, req.timeoutMs ?? this.limits.defaultTimeoutMs);
+    } catch (err) {
       this.jobs.delete(job.id);
-      throw first;
+      throw err;
     }
+    job.control = started.control;
+    job.conn = started.conn;
     // Never the command or cwd: they may carry secrets; the audit log is where commands are kept.
     this.deps.log.info({ job: job.id, host: req.host, client: req.client, commandBytes: Buffer.byteLength(req.command) }, 'job started');
-    execution.then((o) => this.finished(job, o), (err: unknown) => this.failed(job, err));
+    started.outcome.then((o) => this.finished(job, o), (err: unknown) => this.failed(job, err));
     return job;
   }
 

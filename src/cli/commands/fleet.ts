@@ -56,6 +56,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       for (const h of r.results) {
         if (h.error) ctx.io.err(`${h.host}: error: ${h.error.message} [${h.error.code}]\n`);
         else if (h.result && !h.ok) ctx.io.err(`${h.host}: exit ${h.result.exitCode ?? `signal ${h.result.signal}`}\n`);
+        if (h.result?.truncated) ctx.io.err(`${h.host}: output cut at its share of the call's output cap (stream more with 'scoutctl exec ${h.host}' or write it to a file)\n`);
       }
       ctx.io.err(`${r.summary.ok}/${r.summary.total} hosts ok${r.summary.failed ? `, ${r.summary.failed} failed` : ''}\n`);
     }

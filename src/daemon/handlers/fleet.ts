@@ -3,13 +3,9 @@
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { compileGlob, type Glob } from '../../protocol/glob.js';
-import { tryUtf8 } from '../../protocol/text.js';
-import type { ExecOutcome, OutputStream } from '../../ssh/exec.js';
-import { withCwd } from '../../ssh/quote.js';
-import { execModeFor } from '../settings.js';
 import { type CallContext, type Handlers, type Services } from '../context.js';
-import { readRemote, withFiles } from './fs.js';
-import { execResult, left } from './ssh.js';
+import { readRemote, withFiles } from '../remote/files.js';
+import { OutputNotifier, execResult, runCommand } from '../remote/exec.js';
 
 /** `web*`, `db[12]`, `app?` over the whole alias; a class that is not one is taken literally. */
 export function hostPattern(glob: string): Glob {
@@ -61,14 +57,6 @@ function errorOf(err: unknown): { code: string; message: string } {
   return { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
 }
 
-/** `exec.output` for one chunk, tagged with the request id and the host. */
-function outputNotifier(ctx: CallContext, host: string) {
-  return (stream: OutputStream, chunk: Buffer) => {
-    const text = tryUtf8(chunk);
-    ctx.notify('exec.output', { id: ctx.rpcId, host, stream, ...(text !== undefined ? { data: text } : { data: chunk.toString('base64'), encoding: 'base64' }) });
-  };
-}
-
 export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.read'> {
   return {
     'fleet.exec': async (p, ctx): Promise<FleetResult<ExecResult>> => {
@@ -76,29 +64,23 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
       // Every host's two streams share the call's budget, so the whole answer stays readable in one message.
       const maxOutputBytes = Math.min(p.maxOutputBytes ?? svc.settings.maxOutputBytes, Math.floor(FLEET_OUTPUT_BUDGET / (2 * hosts.length)));
       return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => {
-        svc.registry.get(host);
-        // Policy is per host: a refused host gets its own POLICY_DENIED, the others run.
-        svc.policy.checkExec(host, p.command);
-        const command = withCwd(p.command, await svc.policy.execCwd(host, p.cwd, svc.resolveRemote));
-        const opts = {
-          timeoutMs: p.timeoutMs ?? svc.settings.commandTimeoutMs,
-          maxOutputBytes,
-          signal: ctx.signal,
-          ...(p.stream ? { onOutput: outputNotifier(ctx, host) } : {}),
-        };
-        const mode = execModeFor(svc.settings.execMode, host);
-        const deadline = performance.now() + opts.timeoutMs;
-        const run = () => svc.pool.use(host, (conn) => conn.run(command, { ...opts, timeoutMs: left(deadline) }, mode), 'never', { deadline, signal: ctx.signal });
-        let outcome: ExecOutcome;
+        // Policy is per host: a refused host gets its own POLICY_DENIED, the others run. Streamed output is
+        // capped per stream like the result, and tagged with its host.
+        const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes, host) : undefined;
         try {
-          outcome = await run();
-        } catch (err) {
-          // As ssh.exec: retry once only when the command never ran (a pooled connection died while idle).
-          if (isScoutError(err, 'CHANNEL_FAILED') || (isScoutError(err, 'CONNECTION_LOST') && err.details.ran === false)) outcome = await run();
-          else throw err;
+          const result = execResult(await runCommand(svc, {
+            host,
+            command: p.command,
+            cwd: p.cwd,
+            timeoutMs: p.timeoutMs,
+            maxOutputBytes,
+            signal: ctx.signal,
+            ...(notifier ? { onOutput: notifier.push } : {}),
+          }));
+          return { ok: result.exitCode === 0, result };
+        } finally {
+          notifier?.flush();
         }
-        const result = execResult(outcome);
-        return { ok: result.exitCode === 0, result };
       });
     },
     // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.

@@ -17,6 +17,7 @@ import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { Job } from '../jobs.js';
 import type { OutputRead } from '../job-output.js';
 import { type Handlers, type Services } from '../context.js';
+import { admitExec, startCommand } from '../remote/exec.js';
 
 /** `jobs.wait` returns after this long by default, the job still running. */
 const DEFAULT_JOB_WAIT_MS = 30_000;
@@ -25,19 +26,16 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
   const jobs = svc.jobs;
   return {
     'jobs.start': async (p, ctx): Promise<JobStartResult> => {
-      svc.registry.get(p.host);
-      svc.policy.checkExec(p.host, p.command);
-      const cwd = await svc.policy.execCwd(p.host, p.cwd, svc.resolveRemote);
-      // Deliberately not ctx.signal: the job belongs to the daemon and outlives this call and its client.
-      const job = await jobs.start({
-        host: p.host,
-        command: p.command,
-        cwd,
-        env: p.env,
-        stdin: p.stdin === undefined ? undefined : Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8'),
-        timeoutMs: p.timeoutMs,
-        client: ctx.clientName,
-      });
+      const cmd = await admitExec(svc, p.host, p.command, p.cwd);
+      const job = await jobs.start({ host: p.host, command: p.command, cwd: cmd.cwd, timeoutMs: p.timeoutMs, client: ctx.clientName }, (j, timeoutMs) =>
+        startCommand(svc, cmd, {
+          timeoutMs,
+          // Deliberately not ctx.signal: the job belongs to the daemon and outlives this call and its client.
+          signal: j.abort.signal,
+          onOutput: (stream, chunk) => j.push(stream, chunk),
+          ...(p.env ? { env: p.env } : {}),
+          ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
+        }));
       return { jobId: job.id };
     },
     'jobs.output': async (p, ctx): Promise<JobOutputResult> => {
