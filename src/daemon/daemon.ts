@@ -157,7 +157,11 @@ export class Daemon {
   /** Re-read ssh config; connections to removed or changed hosts retire (close once idle), others stay warm. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] } {
     // The policy first: a broken file keeps the previous policy and configuration (the error says why).
-    this.services.policy = Policy.load(this.settings.configPath);
+    try {
+      this.services.policy = Policy.load(this.settings.configPath);
+    } catch (err) {
+      throw new ScoutError('CONFIG_INVALID', `${(err as Error).message}; the policy in force is unchanged`, { file: this.settings.configPath });
+    }
     // Every pooled connection whose route (its host entry or any jump hop's) the new config changes retires:
     // calls and jobs already on it finish there, new ones dial with the new settings.
     const dialer = this.dialerFor();

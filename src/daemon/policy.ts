@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
-import { compileGlob, isGlob, type Glob } from '../protocol/glob.js';
+import { DIALECTS, compileGlob, isGlob, type Glob } from '../protocol/glob.js';
 import type { PolicyView } from '../protocol/methods/index.js';
 
 const GlobList = z.array(z.string().min(1).max(4096)).max(1000);
@@ -49,7 +49,7 @@ export interface HostPolicy {
   denyGlobs: Glob[];
 }
 
-const commandGlob = (g: string): Glob => compileGlob(g, { classes: false });
+const commandGlob = (g: string): Glob => compileGlob(g, DIALECTS.command);
 
 
 /** Resolves a remote path the way the remote kernel would (`..`, symlinks); used only for hosts with roots. */
@@ -103,7 +103,14 @@ export class Policy {
         denyGlobs: (p.deny ?? []).map(commandGlob),
       },
     ]);
-    const globs = entries.flatMap(([name]): Array<[string, Glob]> => (isGlob(name, HOST_GLOB) ? [[name, compileGlob(name, HOST_GLOB)]] : []));
+    const globs = entries.flatMap(([name]): Array<[string, Glob]> => {
+      try {
+        return isGlob(name, HOST_GLOB) ? [[name, compileGlob(name, HOST_GLOB)]] : [];
+      } catch {
+        // Refused, never read as text: `db[z-a]` would protect no host and say nothing.
+        throw new Error(`Scout config ${file}: host entry '${name}' is not a valid pattern (a class such as [z-a] is reversed); write the aliases it should cover, e.g. db[1-2] or db*`);
+      }
+    });
     return new Policy(file, true, entries, new Map(globs));
   }
 
@@ -209,7 +216,7 @@ function isSpace(c: number): boolean {
 }
 
 /** Policy entry names are host patterns, read like fleet patterns; a class that is not one is text. */
-const HOST_GLOB = { invalidClass: 'literal' } as const;
+const HOST_GLOB = DIALECTS.hostSetting;
 
 function inside(p: string, root: string): boolean {
   return root === '/' || p === root || p.startsWith(root + '/');

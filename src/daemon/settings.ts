@@ -2,7 +2,7 @@
 // shows the table and the README documents it. Names follow the Python Scout MCP where it has one.
 import os from 'node:os';
 import path from 'node:path';
-import { compileGlob, type Glob } from '../protocol/glob.js';
+import { DIALECTS, compileGlob, type Glob } from '../protocol/glob.js';
 import { MAX_OUTPUT_BYTES } from '../protocol/methods/common.js';
 import { defaultSocketPath, stateDir } from '../protocol/paths.js';
 import { configPath as scoutConfigPath } from './policy.js';
@@ -117,7 +117,14 @@ const execMode = (raw: string): ExecModeSetting => {
       out.default = mode;
     } else {
       if (eq === 0) throw bad();
-      out.hosts.push({ pattern: item.slice(0, eq), mode, glob: compileGlob(item.slice(0, eq), { invalidClass: 'literal' }) });
+      const pattern = item.slice(0, eq);
+      let glob: Glob;
+      try {
+        glob = compileGlob(pattern, DIALECTS.hostSetting);
+      } catch {
+        throw new Error(`SCOUT_EXEC_MODE: '${pattern}' is not a valid host pattern (a class such as [z-a] is reversed), got '${raw}'`);
+      }
+      out.hosts.push({ pattern, mode, glob });
     }
   });
   return out;

@@ -16,6 +16,7 @@
 //   5. nothing matches                              → unknown
 // The key type always comes from the blob itself (its first length-prefixed string), never from the caller.
 // Malformed lines (bad base64, type field disagreeing with the blob, unknown marker) are skipped, as ssh does.
+import { globIn } from '../protocol/glob.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { constants as fsc, promises as fsp, readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -164,9 +165,9 @@ function patternListMatches(list: string, name: string): boolean {
   return matched;
 }
 
+/** OpenSSH patterns (`*`, `?`), in protocol/glob.ts's one matcher: linear, whatever a line holds. */
 function wildcard(pattern: string, subject: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(subject);
+  return globIn('openssh', pattern).test(subject);
 }
 
 /** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as written by `ssh-keygen -H` / HashKnownHosts. */

@@ -20,6 +20,7 @@
 //   - `UserKnownHostsFile none` resolves to ['/dev/null'] so "no file" stays distinguishable from "not set".
 //   - A relative IdentityFile is made absolute against the home directory (OpenSSH uses its working directory,
 //     which for a daemon is meaningless).
+import { globIn, type Glob } from '../protocol/glob.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -230,7 +231,7 @@ function globFiles(pattern: string): string[] {
 
 function expandSegment(dir: string, segment: string): string[] {
   if (!/[*?[]/.test(segment)) return [path.join(dir, segment)];
-  const re = segmentRegExp(segment);
+  const re = segmentGlob(segment);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -242,20 +243,8 @@ function expandSegment(dir: string, segment: string): string[] {
     .map((n) => path.join(dir, n));
 }
 
-function segmentRegExp(segment: string): RegExp {
-  let re = '';
-  for (let i = 0; i < segment.length; i++) {
-    const ch = segment[i];
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[' && segment.indexOf(']', i + 2) > i) {
-      const end = segment.indexOf(']', i + 2);
-      const body = segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-      re += `[${body}]`;
-      i = end;
-    } else re += ch.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
+function segmentGlob(segment: string): Glob {
+  return globIn('file', segment);
 }
 
 function isRegularFile(p: string): boolean {
@@ -430,10 +419,9 @@ function patternListMatches(list: string, subject: string, caseless: boolean): b
   return matched;
 }
 
-/** OpenSSH patterns: `*` any run, `?` exactly one character, everything else literal. */
+/** OpenSSH patterns: `*` any run, `?` exactly one character, everything else literal (protocol/glob.ts). */
 function wildcardMatch(pattern: string, subject: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(subject);
+  return globIn('openssh', pattern).test(subject);
 }
 
 // ---------------------------------------------------------------------------------------------------------

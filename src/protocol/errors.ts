@@ -38,6 +38,8 @@ export const ScoutCodes = {
   DAEMON_UNAVAILABLE: -32023,
   /** Client side: the socket or its directory could belong to another user; nothing was sent to it. */
   SOCKET_UNTRUSTED: -32024,
+  /** A reload found a configuration file it cannot honour; what was in force stays. */
+  CONFIG_INVALID: -32025,
 } as const;
 
 export type ScoutCode = keyof typeof ScoutCodes;

@@ -37,6 +37,49 @@ type Token =
   | { kind: 'char'; cp: number }
   | { kind: 'class'; negate: boolean; ranges: Array<[number, number]> };
 
+/**
+ * The dialects Scout reads patterns in, each named for where it is written. One matcher serves them all; they
+ * differ only in what is special and what happens to a class that is not one.
+ */
+export const DIALECTS = {
+  /** fleet.exec / fleet.read `pattern` over host aliases: classes; a class that is not one is text, as in a shell word. */
+  fleet: { classes: true, invalidClass: 'literal' },
+  /**
+   * Host entries of the policy file and SCOUT_EXEC_MODE: read as fleet patterns (`db[12]` is db1 and db2), but
+   * a pattern that is not one is refused when the file or setting is loaded: a protection must never be text
+   * that silently matches nothing.
+   */
+  hostSetting: { classes: true, invalidClass: 'error' },
+  /** fs.find names (fnmatch): classes; an invalid one is INVALID_PARAMS. */
+  name: { classes: true, invalidClass: 'error' },
+  /** Policy deny/allow command patterns: `*` and `?` only (`[` and `\` are common in commands). */
+  command: { classes: false },
+  /**
+   * OpenSSH's own patterns (match.c): ssh_config `Host`, known_hosts host fields: `*` and `?` only. known_hosts
+   * is case-insensitive: its caller lowercases both sides.
+   */
+  openssh: { classes: false },
+  /** Include paths in ssh_config, per path segment (glob(3)): classes; an invalid one is text. */
+  file: { classes: true, invalidClass: 'literal' },
+} as const satisfies Record<string, GlobOptions>;
+export type Dialect = keyof typeof DIALECTS;
+
+const cache = new Map<string, Glob>();
+/** Most patterns kept compiled (config files re-match the same few patterns for every lookup). */
+const CACHE_MAX = 4096;
+
+/** A pattern in a named dialect, compiled once and cached: for the hot, repeated matching of config files. */
+export function globIn(dialect: Dialect, source: string): Glob {
+  const key = `${dialect}\0${source}`;
+  let g = cache.get(key);
+  if (!g) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    g = compileGlob(source, DIALECTS[dialect]);
+    cache.set(key, g);
+  }
+  return g;
+}
+
 /** Compile `glob`; throws INVALID_PARAMS for an invalid class unless `invalidClass: 'literal'`. */
 export function compileGlob(glob: string, opts: GlobOptions = {}): Glob {
   return new GlobMatcher(glob, parse(glob, opts));

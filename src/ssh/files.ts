@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Stats } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
-import { compileGlob } from '../protocol/glob.js';
+import { DIALECTS, compileGlob } from '../protocol/glob.js';
 import { CHUNK_BYTES, REQUESTS_IN_FLIGHT, RemoteFs, tempName, type EntryType } from './transfer.js';
 
 /** SFTP status EOF (draft-ietf-secsh-filexfer-02 §7): the normal end of a directory listing. */
@@ -291,7 +291,7 @@ export class RemoteFiles extends RemoteFs {
   async find(p: string, pattern: string, type: EntryType | undefined, depth: number, maxResults: number, maxVisited: number): Promise<{ paths: string[]; truncated: boolean; skipped: string[] }> {
     const st = await this.rawStat(p, true);
     if (!st.isDirectory()) throw this.fail(p, 'not-a-directory', 'is not a directory');
-    const re = compileGlob(pattern);
+    const re = compileGlob(pattern, DIALECTS.name);
     const paths: string[] = [];
     const skipped: string[] = [];
     let visited = 0;

@@ -2,14 +2,14 @@
 // its own result or its own coded error; one unreachable host never fails the call.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
-import { compileGlob, type Glob } from '../../protocol/glob.js';
+import { DIALECTS, compileGlob, type Glob } from '../../protocol/glob.js';
 import { type CallContext, type Handlers, type Services } from '../context.js';
 import { readRemote, withFiles } from '../remote/files.js';
 import { OutputNotifier, execResult, runCommand } from '../remote/exec.js';
 
-/** `web*`, `db[12]`, `app?` over the whole alias; a class that is not one is taken literally. */
+/** `web*`, `db[12]`, `app?` over the whole alias, in the fleet dialect (protocol/glob.ts). */
 export function hostPattern(glob: string): Glob {
-  return compileGlob(glob, { invalidClass: 'literal' });
+  return compileGlob(glob, DIALECTS.fleet);
 }
 
 /** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */
