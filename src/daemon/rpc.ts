@@ -1,8 +1,8 @@
 // JSON-RPC dispatch: the method table, param validation, and error mapping. Framing lives in session.ts,
 // the work in handlers/. Every error leaves here as {code, message, data: {code: NAME, …}}.
-import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import { z } from 'zod';
-import { RpcCode, ScoutError, isScoutError } from '../protocol/errors.js';
+import { RpcCode, ScoutError, codeName, invalidParams, isScoutError } from '../protocol/errors.js';
 import { METHODS, type MethodName } from '../protocol/table.js';
 import type { CallContext, HandlerTable } from './context.js';
 
@@ -20,8 +20,7 @@ export class Dispatcher {
    */
   constructor(private readonly onCall?: (method: string, params: unknown, ctx: CallContext, outcome: string, durationMs: number, result: unknown) => void) {
     this.server.mapErrorToJSONRPCErrorResponse = (id, error) => {
-      const se = toScoutError(error);
-      return createJSONRPCErrorResponse(id, se.rpcCode, se.message, { ...se.details, code: se.code });
+      return errorResponse(id, toScoutError(error));
     };
   }
 
@@ -33,7 +32,7 @@ export class Dispatcher {
       this.names.add(name);
       this.server.addMethod(name, async (raw, ctx) => {
         const parsed = schema.safeParse(raw ?? undefined);
-        if (!parsed.success) throw invalidParams(name, parsed.error);
+        if (!parsed.success) throw schemaError(name, parsed.error);
         const t0 = performance.now();
         let outcome = 'ok';
         let result: unknown;
@@ -62,26 +61,26 @@ export class Dispatcher {
     // our own table (never an object lookup that could find '__proto__' or 'toString').
     if (!this.names.has(req.method)) {
       const shown = req.method.length > 100 ? `${req.method.slice(0, 100)}…` : req.method;
-      return Promise.resolve(createJSONRPCErrorResponse(req.id ?? null, RpcCode.METHOD_NOT_FOUND, `method not found: '${shown}'`, { code: 'METHOD_NOT_FOUND', method: shown }));
+      return Promise.resolve(errorResponse(req.id ?? null, new ScoutError('METHOD_NOT_FOUND', `method not found: '${shown}'`, { method: shown })));
     }
     return this.server.receive(req, ctx);
   }
 }
 
-function invalidParams(method: string, err: z.ZodError): ScoutError {
+function schemaError(method: string, err: z.ZodError): ScoutError {
   const issues = err.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
   const first = issues[0];
-  const where = first?.path ? `'${first.path}'` : 'params';
-  return new ScoutError('INVALID_PARAMS', `invalid params for ${method}: ${where} ${first?.message ?? 'is invalid'}`, { method, issues }, RpcCode.INVALID_PARAMS);
+  return invalidParams(method, first?.path || undefined, first?.message ?? 'is invalid', { issues });
 }
 
 /** Any thrown value → ScoutError. Unknown errors become INTERNAL_ERROR without leaking a stack. */
 export function toScoutError(error: unknown): ScoutError {
   if (isScoutError(error)) return error;
-  if (error instanceof JSONRPCErrorException) return new ScoutError(codeNameOf(error.code), error.message, {}, error.code);
-  return new ScoutError('INTERNAL_ERROR', `internal error: ${(error as Error)?.message ?? String(error)}`, {}, RpcCode.INTERNAL_ERROR);
+  if (error instanceof JSONRPCErrorException) return new ScoutError(codeName(error.code), error.message);
+  return new ScoutError('INTERNAL_ERROR', `internal error: ${(error as Error)?.message ?? String(error)}`);
 }
 
-function codeNameOf(code: number): string {
-  return Object.entries(RpcCode).find(([, v]) => v === code)?.[0] ?? 'INTERNAL_ERROR';
+/** Every error answer the daemon sends is made here, from a ScoutError's one serializer. */
+export function errorResponse(id: string | number | null, e: ScoutError): JSONRPCErrorResponse {
+  return { jsonrpc: '2.0', id, error: e.toJSON() };
 }

@@ -4,10 +4,10 @@
 import type net from 'node:net';
 import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import { RpcCode, ScoutError, codeName } from '../protocol/errors.js';
+import { RpcCode, ScoutError, codeName, cancelled } from '../protocol/errors.js';
 import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine, idFromHead, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
-import type { Dispatcher } from './rpc.js';
+import { errorResponse, type Dispatcher } from './rpc.js';
 
 export interface SessionHooks {
   dispatcher: Dispatcher;
@@ -67,7 +67,7 @@ export class Session {
       oversized: (bytes, head) => {
         const limit = hooks.maxLineBytes ?? MAX_LINE_BYTES;
         const e = new ScoutError('TOO_LARGE', `message too large: ${bytes} bytes (limit ${limit}); send less (transfer.put for large files)`, { bytes, limit });
-        this.sendError(idFromHead(head), e.rpcCode, e.message, { ...e.details, code: e.code });
+        this.sendError(idFromHead(head), e);
       },
     }, hooks.maxLineBytes ?? MAX_LINE_BYTES);
     sock.on('data', (chunk: Buffer) => this.splitter.push(chunk));
@@ -122,14 +122,14 @@ export class Session {
 
   private onLine(text: string): void {
     if (nestingExceeds(text)) {
-      this.sendError(null, RpcCode.INVALID_REQUEST, `invalid request: nested deeper than ${MAX_JSON_DEPTH} levels`, { limit: MAX_JSON_DEPTH });
+      this.sendError(null, new ScoutError('INVALID_REQUEST', `invalid request: nested deeper than ${MAX_JSON_DEPTH} levels`, { limit: MAX_JSON_DEPTH }));
       return;
     }
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch (err) {
-      this.sendError(null, RpcCode.PARSE_ERROR, `parse error: ${(err as Error).message}`);
+      this.sendError(null, new ScoutError('PARSE_ERROR', `parse error: ${(err as Error).message}`));
       return;
     }
     if (Array.isArray(msg)) {
@@ -141,12 +141,12 @@ export class Session {
 
   private async onBatch(batch: unknown[]): Promise<void> {
     if (batch.length === 0) {
-      this.sendError(null, RpcCode.INVALID_REQUEST, 'invalid request: empty batch');
+      this.sendError(null, new ScoutError('INVALID_REQUEST', 'invalid request: empty batch'));
       return;
     }
     const max = this.hooks.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     if (batch.length > max) {
-      this.sendError(null, RpcCode.INVALID_REQUEST, `invalid request: a batch of ${batch.length} messages is over the limit of ${max}`, { limit: max });
+      this.sendError(null, new ScoutError('INVALID_REQUEST', `invalid request: a batch of ${batch.length} messages is over the limit of ${max}`, { limit: max }));
       return;
     }
     const responses = (await Promise.all(batch.map((m) => this.onMessage(m)))).filter((r): r is JSONRPCResponse => r !== null);
@@ -154,13 +154,13 @@ export class Session {
   }
 
   private async onMessage(msg: unknown): Promise<JSONRPCResponse | null> {
-    if (!isObject(msg)) return errorResponse(null, RpcCode.INVALID_REQUEST, 'invalid request: expected a JSON-RPC object');
+    if (!isObject(msg)) return errorResponse(null, new ScoutError('INVALID_REQUEST', 'invalid request: expected a JSON-RPC object'));
     const id = msg.id;
     const validId = id === undefined || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
     if (msg.jsonrpc !== '2.0' || typeof msg.method !== 'string' || !validId) {
       // A response from the client (it has no method) is not something we asked for: ignore it.
       if (msg.method === undefined && ('result' in msg || 'error' in msg)) return null;
-      return errorResponse(validId && id !== undefined ? (id as Id) : null, RpcCode.INVALID_REQUEST, 'invalid request: need jsonrpc "2.0", a string method and a string or number id');
+      return errorResponse(validId && id !== undefined ? (id as Id) : null, new ScoutError('INVALID_REQUEST', 'invalid request: need jsonrpc "2.0", a string method and a string or number id'));
     }
     if (msg.method === '$/cancel') {
       this.cancel(isObject(msg.params) ? msg.params.id : undefined);
@@ -169,16 +169,16 @@ export class Session {
     }
     if (id === undefined) return null; // other notifications carry nothing we act on
     if (this.inFlight.has(id as Id)) {
-      return errorResponse(id as Id, RpcCode.INVALID_REQUEST, `invalid request: id ${JSON.stringify(id)} is already in use by a call in flight`);
+      return errorResponse(id as Id, new ScoutError('INVALID_REQUEST', `invalid request: id ${JSON.stringify(id)} is already in use by a call in flight`));
     }
     const max = this.hooks.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     if (this.inFlight.size >= max) {
       const e = new ScoutError('BUSY', `too many calls in flight on this connection (limit ${max}); wait for some to finish`, { limit: max });
-      return errorResponse(id as Id, e.rpcCode, e.message, { ...e.details, code: e.code });
+      return errorResponse(id as Id, e);
     }
     if (this.hooks.shuttingDown()) {
       const e = new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down; retry in a moment');
-      return errorResponse(id as Id, e.rpcCode, e.message, { code: e.code });
+      return errorResponse(id as Id, e);
     }
     return this.call(msg as unknown as JSONRPCRequest & { id: Id });
   }
@@ -227,7 +227,7 @@ export class Session {
     const f = this.inFlight.get(id);
     if (!f) return;
     this.hooks.log.debug({ req: `${this.id}.${id}` }, 'cancel requested');
-    f.controller.abort(new ScoutError('CANCELLED', 'cancelled by the client'));
+    f.controller.abort(cancelled('the call', { by: 'client' }));
   }
 
   private onClosed(): void {
@@ -236,12 +236,12 @@ export class Session {
     clearInterval(this.stallTimer);
     this.onDrain();
     // Nobody is left to read the answers: stop the remote work now rather than let it run unowned.
-    void this.cancelAll(new ScoutError('CANCELLED', 'client disconnected'));
+    void this.cancelAll(cancelled('the call', { by: 'disconnect' }));
     this.hooks.onClose(this);
   }
 
-  private sendError(id: Id | null, code: number, message: string, data: Record<string, unknown> = {}): void {
-    this.write(errorResponse(id, code, message, data));
+  private sendError(id: Id | null, e: ScoutError): void {
+    this.write(errorResponse(id, e));
   }
 
   /**
@@ -324,7 +324,7 @@ function encodedWithin(message: unknown, limit: number): string | { bytes: numbe
 /** The answer sent for a call whose own answer is over what a client reads in one message. */
 function tooLargeAnswer(id: Id | null, bytes: number | undefined): JSONRPCResponse {
   const e = new ScoutError('TOO_LARGE', `the answer is ${bytes === undefined ? 'too large to encode' : `${bytes} bytes`}, over the ${MAX_RESPONSE_BYTES} a client reads in one message: ask for less (maxOutputBytes, maxBytes, fewer hosts) or use transfer.get`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES });
-  return errorResponse(id, e.rpcCode, e.message, { ...e.details, code: e.code });
+  return errorResponse(id, e);
 }
 
 /** A batch's answers with the largest replaced by TOO_LARGE (each by its own id) until the whole fits `limit`. */
@@ -343,9 +343,6 @@ function fitBatch(responses: JSONRPCResponse[], limit: number): JSONRPCResponse[
   return out;
 }
 
-function errorResponse(id: Id | null, code: number, message: string, data: Record<string, unknown> = {}): JSONRPCResponse {
-  return { jsonrpc: '2.0', id, error: { code, message, data: { ...data, code: (data.code as string) ?? codeName(code) } } } as JSONRPCResponse;
-}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

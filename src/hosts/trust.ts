@@ -1,7 +1,7 @@
 // Host-key trust: the decision a first `ssh` login would make, from known_hosts and the strictness mode.
 // Files are read on every connect (a cold path), so an edit to known_hosts applies without a reload.
 import path from 'node:path';
-import { ScoutError } from '../protocol/errors.js';
+import { ScoutError, type ErrorCode } from '../protocol/errors.js';
 import { KnownHosts, appendKnownHost, fingerprint, hostPatternName, keyTypeOfBlob } from './known-hosts.js';
 import type { HostEntry, StrictMode } from './ssh-config.js';
 import type { HostKeyResult } from '../protocol/methods/index.js';
@@ -87,7 +87,7 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
   };
 }
 
-function refuse(code: string, message: string, data: Record<string, unknown>): HostKeyDecision {
+function refuse(code: ErrorCode, message: string, data: Record<string, unknown>): HostKeyDecision {
   return { ok: false, error: new ScoutError(code, message, data) };
 }
 

@@ -4,7 +4,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { SshConnection } from '../ssh/connection.js';
 import { isTransientConnectError } from '../ssh/errors.js';
-import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
 import { DEFAULT_BACKOFF, withRetry, type BackoffPolicy } from './backoff.js';
 
 export interface PoolOptions {
@@ -227,7 +227,7 @@ export class Pool {
       const wait = limits.deadline === undefined ? undefined : Math.max(0, limits.deadline - performance.now());
       const timer = wait === undefined ? undefined : setTimeout(() => settle(new ScoutError('CONNECT_TIMEOUT',
         `no connection to ${host} within the call's timeout (${Math.round(wait)} ms were left); the command did not run`, { host, ran: false })), wait);
-      const onAbort = () => settle(isScoutError(limits.signal?.reason) ? limits.signal!.reason : new ScoutError('CANCELLED', 'cancelled while waiting for a connection', { host, ran: false }));
+      const onAbort = () => settle(abortReason(limits.signal, `the wait for a connection to ${host}`, { host, ran: false }));
       if (limits.signal?.aborted) return onAbort();
       limits.signal?.addEventListener('abort', onAbort, { once: true });
       picking.then((c) => {

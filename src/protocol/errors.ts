@@ -44,22 +44,20 @@ export const ScoutCodes = {
 
 export type ScoutCode = keyof typeof ScoutCodes;
 
-/** Names for the standard codes, so every error has a name in `data.code`. */
-const standardNames: Record<number, string> = {
-  [RpcCode.PARSE_ERROR]: 'PARSE_ERROR',
-  [RpcCode.INVALID_REQUEST]: 'INVALID_REQUEST',
-  [RpcCode.METHOD_NOT_FOUND]: 'METHOD_NOT_FOUND',
-  [RpcCode.INVALID_PARAMS]: 'INVALID_PARAMS',
-  [RpcCode.INTERNAL_ERROR]: 'INTERNAL_ERROR',
-};
+/** Every code an error can carry: Scout's and the standard ones. A closed union: a typo fails tsc. */
+export type ErrorCode = ScoutCode | keyof typeof RpcCode;
 
-const namesByNumber: Record<number, string> = Object.fromEntries(
-  Object.entries(ScoutCodes).map(([name, num]) => [num, name]),
-);
+/** Numeric JSON-RPC code of every name, standard ones included: INVALID_PARAMS is -32602 by itself. */
+const NUMBERS: Record<ErrorCode, number> = { ...RpcCode, ...ScoutCodes };
+const NAMES: Record<number, ErrorCode> = Object.fromEntries(Object.entries(NUMBERS).map(([name, num]) => [num, name as ErrorCode]));
 
-/** The stable name of a numeric code (`-32006` → `HOST_KEY_MISMATCH`). */
-export function codeName(code: number): string {
-  return namesByNumber[code] ?? standardNames[code] ?? 'ERROR';
+/** The stable name of a numeric code (`-32006` → `HOST_KEY_MISMATCH`); an unknown number is INTERNAL_ERROR. */
+export function codeName(code: number): ErrorCode {
+  return NAMES[code] ?? 'INTERNAL_ERROR';
+}
+
+function isErrorCode(name: unknown): name is ErrorCode {
+  return typeof name === 'string' && Object.hasOwn(NUMBERS, name);
 }
 
 /** Structured details that cross the wire in `error.data`. `code` is always the stable name. */
@@ -68,38 +66,67 @@ export interface ScoutErrorData {
   [key: string]: unknown;
 }
 
+/** The `error` member of a JSON-RPC response, as every Scout error leaves the daemon. */
+export interface WireError {
+  code: number;
+  message: string;
+  data: ScoutErrorData;
+}
+
 /** An error with a stable code, a message a person can act on, and structured data. */
 export class ScoutError extends Error {
   /** Stable name, e.g. `UNKNOWN_HOST` or `INVALID_PARAMS`. */
-  readonly code: string;
-  /** Numeric JSON-RPC code. */
-  readonly rpcCode: number;
+  readonly code: ErrorCode;
   /** Extra structured details (host, path, fingerprints…). Never secrets. */
   readonly details: Record<string, unknown>;
 
-  constructor(code: ScoutCode | string, message: string, details: Record<string, unknown> = {}, rpcCode?: number) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ScoutError';
     this.code = code;
-    this.rpcCode = rpcCode ?? (ScoutCodes as Record<string, number>)[code] ?? RpcCode.INTERNAL_ERROR;
     this.details = details;
   }
 
-  /** The `error` member of a JSON-RPC response. */
-  toJSON(): { code: number; message: string; data: ScoutErrorData } {
+  /** Numeric JSON-RPC code, from the name. */
+  get rpcCode(): number {
+    return NUMBERS[this.code];
+  }
+
+  /** The one serializer: the `error` member of a JSON-RPC response. */
+  toJSON(): WireError {
     return { code: this.rpcCode, message: this.message, data: { ...this.details, code: this.code } };
   }
 
   /** Rebuild from a JSON-RPC error object received on the wire. */
   static fromRpc(err: { code: number; message: string; data?: unknown }): ScoutError {
     const data = (err.data && typeof err.data === 'object' ? err.data : {}) as Record<string, unknown>;
-    const name = typeof data.code === 'string' ? data.code : codeName(err.code);
-    const { code: _ignored, ...details } = data;
-    return new ScoutError(name, err.message, details, err.code);
+    const { code: name, ...details } = data;
+    return new ScoutError(isErrorCode(name) ? name : codeName(err.code), err.message, details);
   }
 }
 
 /** True when `err` is a ScoutError, optionally with the given code. */
-export function isScoutError(err: unknown, code?: ScoutCode | string): err is ScoutError {
+export function isScoutError(err: unknown, code?: ErrorCode): err is ScoutError {
   return err instanceof ScoutError && (code === undefined || err.code === code);
+}
+
+// Constructors for the codes raised in many places, so each says the same thing the same way.
+
+/** INVALID_PARAMS for `method`: `'field' message`, as the dispatcher words schema failures. */
+export function invalidParams(method: string, field: string | undefined, message: string, details: Record<string, unknown> = {}): ScoutError {
+  return new ScoutError('INVALID_PARAMS', `invalid params for ${method}: ${field ? `'${field}'` : 'params'} ${message}`, { method, ...details });
+}
+
+/** CANCELLED: `what` was cancelled (by its caller, or because the caller went away). */
+export function cancelled(what: string, details: Record<string, unknown> = {}): ScoutError {
+  return new ScoutError('CANCELLED', `${what} was cancelled`, details);
+}
+
+/**
+ * Why an aborted operation ended: the abort's own reason when it is a ScoutError (CANCELLED by the client,
+ * SHUTTING_DOWN, a timeout), else CANCELLED for `what`.
+ */
+export function abortReason(signal: AbortSignal | undefined, what: string, details: Record<string, unknown> = {}): ScoutError {
+  const r: unknown = signal?.reason;
+  return r instanceof ScoutError ? r : cancelled(what, details);
 }

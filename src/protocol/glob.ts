@@ -107,7 +107,7 @@ function parse(glob: string, opts: GlobOptions): Token[] {
       const cls = end < 0 ? undefined : classOf(cps.slice(i + 1, end));
       if (cls === undefined) {
         if (end >= 0 && opts.invalidClass !== 'literal') {
-          throw new ScoutError('INVALID_PARAMS', `invalid glob pattern '${glob}'`, { pattern: glob }, -32602);
+          throw new ScoutError('INVALID_PARAMS', `invalid glob pattern '${glob}'`, { pattern: glob });
         }
         tokens.push({ kind: 'char', cp: OPEN });
         continue;

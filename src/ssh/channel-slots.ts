@@ -1,7 +1,7 @@
 // Channel slots: how many channels one connection may have open at once. OpenSSH's MaxSessions defaults
 // to 10; opening more makes the server refuse with "open failed", so callers beyond the limit wait here in
 // FIFO order instead of failing. The limit is lowered when a server proves to allow fewer (see `refused`).
-import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
 
 /** Releases a slot (idempotent). `established()` says the channel really opened (feeds the learned limit). */
 export type SlotRelease = (() => void) & { established(): void };
@@ -74,7 +74,7 @@ export class ChannelSlots {
     if (this.waiters.length >= this.maxQueue) {
       return Promise.reject(new ScoutError('BUSY', `too many requests waiting for a channel (${this.waiters.length} queued)`, { queued: this.waiters.length }));
     }
-    if (signal?.aborted) return Promise.reject(isScoutError(signal.reason) ? signal.reason : new ScoutError('CANCELLED', 'cancelled while waiting for a channel'));
+    if (signal?.aborted) return Promise.reject(abortReason(signal, 'the wait for a channel'));
     const queuedAt = performance.now();
     this.waits++;
     return new Promise((resolve, reject) => {
@@ -95,7 +95,7 @@ export class ChannelSlots {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        waiter.reject(isScoutError(signal?.reason) ? signal.reason : new ScoutError('CANCELLED', 'cancelled while waiting for a channel'));
+        waiter.reject(abortReason(signal, 'the wait for a channel'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
@@ -138,7 +138,7 @@ export class ChannelSlots {
       const onAbort = () => {
         clearTimeout(timer);
         this.releaseListeners.delete(done);
-        reject(isScoutError(signal?.reason) ? signal.reason : new ScoutError('CANCELLED', 'cancelled while waiting for a channel'));
+        reject(abortReason(signal, 'the wait for a channel'));
       };
       const timer = setTimeout(done, maxWaitMs);
       this.releaseListeners.add(done);

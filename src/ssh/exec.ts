@@ -2,7 +2,7 @@
 // remote process. Closing an exec channel alone does not stop its command (sshd keeps it running and the
 // close never completes); a `signal` request reaches the command's whole process group, pipes included.
 import type { Client, ClientChannel } from 'ssh2';
-import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
 import { channelOpenFailed } from './errors.js';
 
 /** Time a command gets to exit after SIGTERM before SIGKILL, and after SIGKILL before we stop waiting. */
@@ -161,12 +161,12 @@ function openExec(client: Client, command: string, env: Record<string, string> |
  */
 export async function runExec(client: Client, host: string, command: string, opts: ExecOptions): Promise<ExecOutcome> {
   const started = performance.now();
-  if (opts.signal?.aborted) throw cancelled(host, opts.signal);
+  if (opts.signal?.aborted) throw stoppedBy(host, opts.signal);
   // The last guard for what the schema bounds (MAX_COMMAND_BYTES plus a cwd): an exec request over OpenSSH's
   // 256 KiB packet limit resets the connection that every other call on this host shares.
   const bytes = Buffer.byteLength(command);
   if (bytes > MAX_EXEC_REQUEST_BYTES) {
-    throw new ScoutError('INVALID_PARAMS', `command is ${bytes} bytes; a remote runs at most ${MAX_EXEC_REQUEST_BYTES} bytes as one command: send a longer script on stdin (command "sh -s")`, { host, bytes, limit: MAX_EXEC_REQUEST_BYTES }, -32602);
+    throw new ScoutError('INVALID_PARAMS', `command is ${bytes} bytes; a remote runs at most ${MAX_EXEC_REQUEST_BYTES} bytes as one command: send a longer script on stdin (command "sh -s")`, { host, bytes, limit: MAX_EXEC_REQUEST_BYTES });
   }
   let stream: ClientChannel;
   let exit: ExitInfo;
@@ -199,7 +199,7 @@ export async function runExec(client: Client, host: string, command: string, opt
         finish(unconfirmedStop(reason));
       });
     };
-    const onAbort = () => stop(cancelled(host, opts.signal));
+    const onAbort = () => stop(stoppedBy(host, opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     // Nothing can be signalled on a dead link; the remote sshd ends the session itself.
     const onLost = () => finish(isScoutError(opts.lost?.reason) ? opts.lost.reason : new ScoutError('CONNECTION_LOST', `connection to ${host} was lost`, { host }));
@@ -256,7 +256,7 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
       reject(err);
     });
     const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `no channel opened on ${host} within ${opts.timeoutMs} ms`, { host, timeoutMs: opts.timeoutMs, opened: false })), opts.timeoutMs);
-    const onAbort = () => giveUp(cancelled(host, opts.signal));
+    const onAbort = () => giveUp(stoppedBy(host, opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     opening.then((r) => settle(() => resolve(r)), (err: unknown) => settle(() => reject(channelOpenFailed(host, 'a channel', err))));
   });
@@ -285,18 +285,16 @@ export function trySignal(stream: ClientChannel, name: string): void {
  */
 export function unconfirmedStop(reason: ScoutError): ScoutError {
   const message = reason.message.replace(/ and was stopped$/, '') + '; it was signalled (TERM, then KILL) but may still be running';
-  return new ScoutError(reason.code, message, { ...reason.details, stopped: false }, reason.rpcCode);
+  return new ScoutError(reason.code, message, { ...reason.details, stopped: false });
 }
 
 /** The stop error for a command confirmed gone. */
 export function confirmedStop(reason: ScoutError): ScoutError {
   const message = /stopped/.test(reason.message) ? reason.message : `${reason.message}; the command was stopped`;
-  return new ScoutError(reason.code, message, { ...reason.details, stopped: true }, reason.rpcCode);
+  return new ScoutError(reason.code, message, { ...reason.details, stopped: true });
 }
 
-/** The reason a stopped call ends with: the session's own (CANCELLED, SHUTTING_DOWN, …) when it gave one. */
-export function cancelled(host: string, signal?: AbortSignal): ScoutError {
-  const reason = signal?.reason;
-  if (reason instanceof ScoutError) return reason;
-  return new ScoutError('CANCELLED', `command on ${host} was cancelled`, { host });
+/** The reason a stopped command ends with: the session's own (CANCELLED, SHUTTING_DOWN, …) when it gave one. */
+export function stoppedBy(host: string, signal?: AbortSignal): ScoutError {
+  return abortReason(signal, `command on ${host}`, { host });
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
-import { ScoutError } from '../protocol/errors.js';
+import { ScoutError, abortReason } from '../protocol/errors.js';
 import { completeUtf8Length } from '../protocol/text.js';
 import { mapLocalError, mapSftpError } from './errors.js';
 
@@ -184,7 +184,7 @@ export class RemoteFs implements FileSystem {
   // long-lived connection's `lost` signal does not collect a listener per transfer.
   private readonly onAbort = (ev: Event): void => {
     const s = ev.target as AbortSignal;
-    const reason = s.reason instanceof ScoutError ? s.reason : new ScoutError('CANCELLED', 'cancelled');
+    const reason = abortReason(s, 'the transfer');
     const all = [...this.pending];
     this.pending.clear();
     for (const sig of this.signals) sig.removeEventListener('abort', this.onAbort);
@@ -194,7 +194,7 @@ export class RemoteFs implements FileSystem {
   protected op<T>(p: string, start: (cb: Callback<T>) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       for (const s of this.signals) {
-        if (s.aborted) return reject(s.reason instanceof ScoutError ? s.reason : new ScoutError('CANCELLED', 'cancelled'));
+        if (s.aborted) return reject(abortReason(s, 'the transfer'));
       }
       const fail = (err: ScoutError) => reject(err);
       if (this.pending.size === 0) for (const s of this.signals) s.addEventListener('abort', this.onAbort);

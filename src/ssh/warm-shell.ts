@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { parseInventory, type ShellInventory } from './plain-command.js';
-import { CappedBuffer, cancelled, confirmedStop, escalate, holdChannel, outcomeOf, runExec, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
+import { CappedBuffer, confirmedStop, escalate, holdChannel, outcomeOf, runExec, stoppedBy, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
  * Tries, bound and pause for the channel that kills and checks a stopped shell's process group. The bound is
@@ -468,9 +468,9 @@ export class WarmShell {
         this.dead = true;
         escalate(this.stream, timers, () => reapThenFinish(reason));
       };
-      const onAbort = () => stop(cancelled(host, opts.signal));
+      const onAbort = () => stop(stoppedBy(host, opts.signal));
       const onLost = () => finish(isScoutError(opts.lost?.reason) ? opts.lost.reason : new ScoutError('CONNECTION_LOST', `connection to ${host} was lost`, { host }));
-      if (opts.signal?.aborted) return finish(cancelled(host, opts.signal));
+      if (opts.signal?.aborted) return finish(stoppedBy(host, opts.signal));
       if (opts.lost?.aborted) return onLost();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.lost?.addEventListener('abort', onLost, { once: true });

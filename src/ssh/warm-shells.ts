@@ -2,7 +2,7 @@
 // slots while it lives, shared by every call and client. Decides per call whether the fast path applies and
 // counts hits, fallbacks (by reason) and restarts for daemon.status.
 import type { Client } from 'ssh2';
-import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
 import type { ChannelSlots, SlotRelease } from './channel-slots.js';
 import type { ExecOptions, ExecOutcome } from './exec.js';
 import { isPlainCommand } from './plain-command.js';
@@ -225,7 +225,7 @@ export class WarmShells {
         starting.catch(() => undefined);
         reject(err);
       };
-      const onAbort = () => giveUp(isScoutError(signal?.reason) ? signal.reason : new ScoutError('CANCELLED', `command on ${this.host} was cancelled`, { host: this.host }));
+      const onAbort = () => giveUp(abortReason(signal, `command on ${this.host}`, { host: this.host }));
       const waitMs = Math.max(0, deadline - performance.now());
       const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `command on ${this.host} timed out after waiting ${Math.round(waitMs)} ms for a resident shell to start; it did not run`, { host: this.host, ran: false })), waitMs);
       if (signal?.aborted) return onAbort();

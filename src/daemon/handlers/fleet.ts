@@ -1,6 +1,6 @@
 // fleet.exec / fleet.read: one operation on many hosts at once, with bounded concurrency. Every host gets
 // its own result or its own coded error; one unreachable host never fails the call.
-import { ScoutError, isScoutError } from '../../protocol/errors.js';
+import { ScoutError, isScoutError, type ErrorCode } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { DIALECTS, compileGlob, type Glob } from '../../protocol/glob.js';
 import { type CallContext, type Handlers, type Services } from '../context.js';
@@ -52,7 +52,7 @@ export async function forEachHost<R>(
   return { results, summary: { ok, failed: results.length - ok, total: results.length }, durationMs: Math.round(performance.now() - started) };
 }
 
-function errorOf(err: unknown): { code: string; message: string } {
+function errorOf(err: unknown): { code: ErrorCode; message: string } {
   if (isScoutError(err)) return { code: err.code, message: err.message };
   return { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
 }

@@ -1,6 +1,6 @@
 // fs.*: remote files on the connection's one SFTP session (opened on first use, reused by every call).
 import path from 'node:path';
-import { ScoutError, isScoutError } from '../../protocol/errors.js';
+import { ScoutError, invalidParams } from '../../protocol/errors.js';
 import {
   DEFAULT_FIND_DEPTH, DEFAULT_FIND_RESULTS, DEFAULT_LIST_ENTRIES, DEFAULT_TREE_DEPTH, DEFAULT_TREE_ENTRIES, FIND_MAX_VISITED, MAX_FS_IO_BYTES,
   FsFindParams, FsListParams, FsReadParams, FsStatParams, FsTreeParams, FsWriteParams,
@@ -51,7 +51,7 @@ export function fsHandlers(svc: Services): Handlers<'fs.stat' | 'fs.read' | 'fs.
         throw new ScoutError('TOO_LARGE', `content for ${p.host}:${p.path} is ${data.length} bytes; fs.write takes at most ${MAX_FS_IO_BYTES} (use transfer.put for larger files)`, { host: p.host, path: p.path, bytes: data.length, limit: MAX_FS_IO_BYTES });
       }
       if (p.encoding === 'base64' && !isBase64(p.content)) {
-        throw new ScoutError('INVALID_PARAMS', "invalid params for fs.write: 'content' is not valid base64", { method: 'fs.write' }, -32602);
+        throw invalidParams('fs.write', 'content', 'is not valid base64');
       }
       svc.registry.get(p.host);
       svc.policy.checkWrite(p.host, 'writes are');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import { ByteCount, Command, HostName, MAX_OUTPUT_BYTES, RemotePath, TimeoutMs } from './common.js';
 import type { ExecResult } from './ssh.js';
 
@@ -47,7 +48,7 @@ export interface FleetHostResult<R> {
   ok: boolean;
   result?: R;
   /** Present when the work did not happen on this host (could not connect, unknown host, …). */
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 export interface FleetResult<R> {

@@ -1,6 +1,7 @@
 // Background jobs: a command that outlives the call and the client that started it, owned by scoutd, with its
 // output kept in a bounded buffer and read by cursor (absolute byte offsets into the job's combined output).
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import { Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
 import { MAX_STDIN_CHARS } from '../limits.js';
 
@@ -69,7 +70,7 @@ export interface JobOutputResult {
   state: JobState;
   exitCode?: number | null;
   signal?: string | null;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 export const JobListParams = z.object({ host: HostName.optional() }).strict().optional().nullable();
@@ -97,7 +98,7 @@ export interface JobInfo {
   /** The signal that ended the command, as ssh.exec reports it (`SIGTERM`). */
   signal: string | null;
   /** Why a `failed` or `lost` job ended (COMMAND_TIMEOUT, CONNECTION_LOST, SHUTTING_DOWN…). */
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 export interface JobListResult {
   jobs: JobInfo[];
