@@ -13,9 +13,7 @@ Forwards every call to scoutd ($SCOUT_SOCKET, else $XDG_RUNTIME_DIR/scout/scoutd
   process.exit(0);
 }
 if (args.includes('--version') || args.includes('-V')) {
-  const { packageVersion } = await import('../protocol/version.js');
-  process.stdout.write(`scout-mcp ${packageVersion()}\n`);
-  process.exit(0);
+  (await import('../protocol/version.js')).exitWithVersion('scout-mcp');
 }
 const { runStdio } = await import('../mcp/server.js');
 await runStdio();

@@ -15,9 +15,7 @@ Settings are environment variables; see README.md or 'scoutctl status' for each 
   process.exit(0);
 }
 if (args.includes('--version') || args.includes('-V')) {
-  const { packageVersion } = await import('../protocol/version.js');
-  process.stdout.write(`scoutd ${packageVersion()}\n`);
-  process.exit(0);
+  (await import('../protocol/version.js')).exitWithVersion('scoutd');
 }
 
 const { Daemon } = await import('../daemon/daemon.js');

@@ -16,7 +16,7 @@
 //   5. nothing matches                              → unknown
 // The key type always comes from the blob itself (its first length-prefixed string), never from the caller.
 // Malformed lines (bad base64, type field disagreeing with the blob, unknown marker) are skipped, as ssh does.
-import { globIn } from '../protocol/glob.js';
+import { matchOpensshList } from '../protocol/glob.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { constants as fsc, promises as fsp, readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -156,19 +156,9 @@ function patternsMatch(patterns: string, name: string): boolean {
 
 /** OpenSSH match_hostname: case-insensitive; a matching negated pattern excludes the line outright. */
 function patternListMatches(list: string, name: string): boolean {
-  let matched = false;
-  for (const raw of list.toLowerCase().split(',')) {
-    if (raw.startsWith('!')) {
-      if (wildcard(raw.slice(1), name)) return false;
-    } else if (wildcard(raw, name)) matched = true;
-  }
-  return matched;
+  return matchOpensshList(list.toLowerCase().split(','), name);
 }
 
-/** OpenSSH patterns (`*`, `?`), in protocol/glob.ts's one matcher: linear, whatever a line holds. */
-function wildcard(pattern: string, subject: string): boolean {
-  return globIn('openssh', pattern).test(subject);
-}
 
 /** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as written by `ssh-keygen -H` / HashKnownHosts. */
 function hashedMatch(field: string, name: string): boolean {

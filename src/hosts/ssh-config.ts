@@ -20,7 +20,7 @@
 //   - `UserKnownHostsFile none` resolves to ['/dev/null'] so "no file" stays distinguishable from "not set".
 //   - A relative IdentityFile is made absolute against the home directory (OpenSSH uses its working directory,
 //     which for a daemon is meaningless).
-import { globIn, type Glob } from '../protocol/glob.js';
+import { globIn, matchOpensshList, type Glob } from '../protocol/glob.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -358,13 +358,7 @@ function setOption(settings: Settings, key: string, args: string[]): void {
 /** `Host` patterns are matched one by one against the alias as typed (case-sensitive, like ssh); a matching
  *  negated pattern rules the whole line out. */
 function hostLineMatches(patterns: string[], alias: string): boolean {
-  let matched = false;
-  for (const p of patterns) {
-    if (p.startsWith('!')) {
-      if (wildcardMatch(p.slice(1), alias)) return false;
-    } else if (wildcardMatch(p, alias)) matched = true;
-  }
-  return matched;
+  return matchOpensshList(patterns, alias);
 }
 
 function matchLineMatches(args: string[], alias: string, settings: Settings, opts: SshConfigOptions): boolean {
@@ -408,20 +402,7 @@ function currentHostname(alias: string, settings: Settings): string {
 
 /** OpenSSH's match_pattern_list: comma-separated, `!` negates and vetoes. */
 function patternListMatches(list: string, subject: string, caseless: boolean): boolean {
-  const s = caseless ? subject.toLowerCase() : subject;
-  let matched = false;
-  for (const raw of list.split(',')) {
-    const p = caseless ? raw.toLowerCase() : raw;
-    if (p.startsWith('!')) {
-      if (wildcardMatch(p.slice(1), s)) return false;
-    } else if (wildcardMatch(p, s)) matched = true;
-  }
-  return matched;
-}
-
-/** OpenSSH patterns: `*` any run, `?` exactly one character, everything else literal (protocol/glob.ts). */
-function wildcardMatch(pattern: string, subject: string): boolean {
-  return globIn('openssh', pattern).test(subject);
+  return caseless ? matchOpensshList(list.toLowerCase().split(','), subject.toLowerCase()) : matchOpensshList(list.split(','), subject);
 }
 
 // ---------------------------------------------------------------------------------------------------------

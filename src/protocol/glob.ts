@@ -80,6 +80,20 @@ export function globIn(dialect: Dialect, source: string): Glob {
   return g;
 }
 
+/**
+ * OpenSSH's match_pattern_list over `patterns` (already split: `Host` words, or a comma list): true when one
+ * matches and no matching `!pattern` vetoes. Case-sensitive; lowercase both sides for known_hosts and Match.
+ */
+export function matchOpensshList(patterns: Iterable<string>, subject: string): boolean {
+  let matched = false;
+  for (const p of patterns) {
+    if (p.startsWith('!')) {
+      if (globIn('openssh', p.slice(1)).test(subject)) return false;
+    } else if (globIn('openssh', p).test(subject)) matched = true;
+  }
+  return matched;
+}
+
 /** Compile `glob`; throws INVALID_PARAMS for an invalid class unless `invalidClass: 'literal'`. */
 export function compileGlob(glob: string, opts: GlobOptions = {}): Glob {
   return new GlobMatcher(glob, parse(glob, opts));

@@ -24,3 +24,9 @@ export function packageVersion(): string {
   }
   return cached;
 }
+
+/** `--version` / `-V` for a binary: print `name version` and exit. Shared by scoutd, scoutctl and scout-mcp. */
+export function exitWithVersion(name: string): never {
+  process.stdout.write(`${name} ${packageVersion()}\n`);
+  process.exit(0);
+}

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Stats } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
 import { DIALECTS, compileGlob } from '../protocol/glob.js';
-import { CHUNK_BYTES, REQUESTS_IN_FLIGHT, RemoteFs, tempName, type EntryType } from './transfer.js';
+import type { FsEntry, TreeNode } from '../protocol/methods/fs.js';
+import { CHUNK_BYTES, REQUESTS_IN_FLIGHT, RemoteFs, tempName, typeOf, unlessMissing, type EntryType } from './transfer.js';
 
 /** SFTP status EOF (draft-ietf-secsh-filexfer-02 §7): the normal end of a directory listing. */
 const SFTP_EOF = 1;
@@ -21,27 +22,10 @@ export const WALK_CONCURRENCY = 8;
  */
 export const WALK_MAX_DIR_ENTRIES = 100_000;
 
-export interface FileInfo {
-  name: string;
-  type: EntryType;
-  size: number;
-  /** Permission bits (mode & 0o7777). */
-  mode: number;
-  /** ISO 8601. */
-  mtime: string;
-  linkTarget?: string;
-  /** The name on disk is not valid UTF-8: `name` shows it with U+FFFD and cannot be used to read it. */
-  undecodable?: true;
-}
+/** An entry as the protocol reports it (fs.stat, fs.list, fs.tree): one shape, defined in protocol/. */
+export type FileInfo = FsEntry;
 
-export interface TreeNode {
-  name: string;
-  type: EntryType;
-  size?: number;
-  children?: TreeNode[];
-  /** Set when this directory could not be read (its code, e.g. REMOTE_PERMISSION_DENIED); no children then. */
-  error?: string;
-}
+export type { TreeNode };
 
 export interface ReadOutcome {
   data: Buffer;
@@ -52,12 +36,6 @@ export interface ReadOutcome {
 
 type DirEntry = { filename: string; attrs: Stats };
 
-function typeOf(s: Stats): EntryType {
-  if (s.isFile()) return 'file';
-  if (s.isDirectory()) return 'dir';
-  if (s.isSymbolicLink()) return 'symlink';
-  return 'other';
-}
 
 function iso(seconds: number | undefined): string {
   return new Date((seconds ?? 0) * 1000).toISOString();
@@ -79,13 +57,8 @@ export class RemoteFiles extends RemoteFs {
     return this.op<Stats>(p, (cb) => (follow ? this.sftp.stat(p, cb) : this.sftp.lstat(p, cb)));
   }
 
-  private async statOrUndefined(p: string, follow: boolean): Promise<Stats | undefined> {
-    try {
-      return await this.rawStat(p, follow);
-    } catch (err) {
-      if (err instanceof ScoutError && err.code === 'REMOTE_NOT_FOUND') return undefined;
-      throw err;
-    }
+  private statOrUndefined(p: string, follow: boolean): Promise<Stats | undefined> {
+    return unlessMissing(this.rawStat(p, follow));
   }
 
   /** lstat, with the link's target for a symlink. */

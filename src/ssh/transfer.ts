@@ -20,7 +20,9 @@ import { mapLocalError, mapSftpError } from './errors.js';
 export const CHUNK_BYTES = 128 * 1024;
 export const REQUESTS_IN_FLIGHT = 16;
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
+import type { EntryType } from '../protocol/methods/fs.js';
+
+export type { EntryType };
 
 export interface EntryStat {
   type: EntryType;
@@ -69,7 +71,8 @@ export interface FileSystem {
 const ENTRY_PRIVATE_FILE = 0o600;
 const ENTRY_PRIVATE_DIR = 0o700;
 
-function typeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
+/** The entry type of an SFTP or local stat. */
+export function typeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
   if (s.isFile()) return 'file';
   if (s.isDirectory()) return 'dir';
   if (s.isSymbolicLink()) return 'symlink';
@@ -219,13 +222,8 @@ export class RemoteFs implements FileSystem {
   }
 
   async stat(p: string): Promise<EntryStat | undefined> {
-    try {
-      const s = await this.op<Stats>(p, (cb) => this.sftp.stat(p, cb));
-      return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtime * 1000 };
-    } catch (err) {
-      if (err instanceof ScoutError && err.code === 'REMOTE_NOT_FOUND') return undefined;
-      throw err;
-    }
+    const s = await unlessMissing(this.op<Stats>(p, (cb) => this.sftp.stat(p, cb)));
+    return s && { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtime * 1000 };
   }
 
   async lstat(p: string): Promise<EntryStat> {
@@ -554,4 +552,14 @@ export async function transfer(o: TransferOptions): Promise<TransferOutcome> {
     throw err;
   }
   return { bytes, files, path: target, skipped: plan.skipped };
+}
+
+/** `undefined` for a path that does not exist (REMOTE_NOT_FOUND); every other failure stands. */
+export async function unlessMissing<T>(op: Promise<T>): Promise<T | undefined> {
+  try {
+    return await op;
+  } catch (err) {
+    if (err instanceof ScoutError && err.code === 'REMOTE_NOT_FOUND') return undefined;
+    throw err;
+  }
 }

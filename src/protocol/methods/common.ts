@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_STDIN_CHARS } from '../limits.js';
 
 /** A host alias from ssh config. Bounded and free of control characters; the daemon checks it is configured. */
 export const HostName = z
@@ -69,3 +70,15 @@ export const FLEET_OUTPUT_BUDGET = 36 * 1024 * 1024;
 
 export const TimeoutMs = z.number().int().positive().max(24 * 3600 * 1000);
 export const ByteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** What every command call takes (ssh.exec, jobs.start): where, what, in which directory, with what stdin and env. */
+export const CommandFields = {
+  host: HostName,
+  command: Command,
+  cwd: RemotePath.optional(),
+  /** Written to the command's stdin, which is then closed (without it, closed at once); travels inside the request. */
+  stdin: z.string().max(MAX_STDIN_CHARS).optional(),
+  stdinEncoding: z.enum(['utf8', 'base64']).optional(),
+  /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
+  env: EnvVars.optional(),
+};

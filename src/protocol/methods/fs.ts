@@ -48,15 +48,9 @@ export interface FsReadResult {
 export const FsStatParams = z.object({ host: HostName, path: RemotePath }).strict();
 export type FsStatParams = z.infer<typeof FsStatParams>;
 
-export interface FsStatResult {
+/** A path's type, size, mode (permission bits, mode & 0o7777), mtime (ISO 8601) and link target. */
+export interface FsStatResult extends Omit<FsEntry, 'name' | 'undecodable'> {
   path: string;
-  type: EntryType;
-  size: number;
-  /** Permission bits (mode & 0o7777). */
-  mode: number;
-  /** ISO 8601. */
-  mtime: string;
-  linkTarget?: string;
 }
 
 export const FsListParams = z

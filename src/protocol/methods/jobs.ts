@@ -2,8 +2,7 @@
 // output kept in a bounded buffer and read by cursor (absolute byte offsets into the job's combined output).
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
-import { Command, EnvVars, HostName, RemotePath, TimeoutMs } from './common.js';
-import { MAX_STDIN_CHARS } from '../limits.js';
+import { CommandFields, HostName, TimeoutMs } from './common.js';
 
 /** Signal names an SSH `signal` channel request may carry (RFC 4254 §6.10, without the SIG prefix). */
 export const JOB_SIGNALS = ['TERM', 'KILL', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'ALRM', 'PIPE', 'ABRT', 'FPE', 'ILL', 'SEGV'] as const;
@@ -20,13 +19,7 @@ export const JobId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'jobId 
 
 export const JobStartParams = z
   .object({
-    host: HostName,
-    command: Command,
-    cwd: RemotePath.optional(),
-    env: EnvVars.optional(),
-    /** As ssh.exec's: it travels inside the request (MAX_STDIN_CHARS). */
-    stdin: z.string().max(MAX_STDIN_CHARS).optional(),
-    stdinEncoding: z.enum(['utf8', 'base64']).optional(),
+    ...CommandFields,
     /** Upper bound on the job's run time; default SCOUT_JOB_TIMEOUT. */
     timeoutMs: TimeoutMs.optional(),
   })

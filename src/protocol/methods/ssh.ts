@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ByteCount, Command, EnvVars, HostName, MAX_OUTPUT_BYTES, RemotePath, TimeoutMs } from './common.js';
+import { ByteCount, CommandFields, MAX_OUTPUT_BYTES, TimeoutMs } from './common.js';
 
 export const ExecMode = z.enum(['auto', 'on', 'off']);
 export type ExecMode = z.infer<typeof ExecMode>;
@@ -10,18 +10,11 @@ export { MAX_STDIN_CHARS };
 
 export const ExecParams = z
   .object({
-    host: HostName,
-    command: Command,
-    cwd: RemotePath.optional(),
+    ...CommandFields,
     timeoutMs: TimeoutMs.optional(),
     maxOutputBytes: ByteCount.max(MAX_OUTPUT_BYTES).optional(),
     /** auto | on: short commands through a resident shell when eligible; off: an exec channel. Default SCOUT_EXEC_MODE. */
     mode: ExecMode.optional(),
-    /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
-    stdin: z.string().max(MAX_STDIN_CHARS).optional(),
-    stdinEncoding: z.enum(['utf8', 'base64']).optional(),
-    /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
-    env: EnvVars.optional(),
     /**
      * true: send `exec.output` notifications as output arrives (up to maxOutputBytes per stream, like the result),
      * then the result with the output too. 'only': every byte as notifications, none kept for the result (its
