@@ -65,22 +65,17 @@ describe('the method table', () => {
   });
 });
 
+const fleet = useFleet(['web1']);
+
 type HostMethod = { [M in MethodName]: (typeof METHODS)[M]['touchesHost'] extends true ? M : never }[MethodName];
 
-describe('walking the table against a real daemon', () => {
-  const fleet = useFleet(['web1']);
-
-  it('every method that touches a host writes an audit line, and no other method does', async () => {
-    const state = path.join(fleet.root, 'walk-state');
-    const daemon = await fleet.startDaemon({ SCOUT_STATE_DIR: state });
-    const client = await daemon.client('table-walk');
-    const local = path.join(fleet.root, 'walk-local');
-    fs.mkdirSync(local, { recursive: true });
-    fs.writeFileSync(path.join(local, 'up.txt'), 'up\n');
-    const job = await client.call('jobs.start', { host: 'web1', command: 'sleep 30' });
-    // One call per host-touching method. Whether it succeeds does not matter (a refusal is audited too), only
-    // that it passed validation. A method added to the table without a line here fails tsc.
-    const calls: { [M in HostMethod]: () => ParamsOf<M> } = {
+/**
+ * One call per host-touching method, on web1, on paths outside /srv. Whether it succeeds does not matter to
+ * the audit walk (a refusal is audited too), only that it passes validation. A method added to the table
+ * without a line here fails tsc.
+ */
+function hostCalls(local: string, jobId: string): { [M in HostMethod]: () => ParamsOf<M> } {
+  return {
       'hosts.hostKey': () => ({ host: 'web1' }),
       'hosts.trust': () => ({ host: 'web1', fingerprint: `SHA256:${'A'.repeat(43)}` }),
       'pool.drop': () => ({ host: 'web1' }),
@@ -88,7 +83,7 @@ describe('walking the table against a real daemon', () => {
       'fleet.exec': () => ({ hosts: ['web1'], command: 'true' }),
       'fleet.read': () => ({ hosts: ['web1'], path: '/etc/hostname' }),
       'jobs.start': () => ({ host: 'web1', command: 'true' }),
-      'jobs.signal': () => ({ jobId: job.jobId, signal: 'TERM' }),
+      'jobs.signal': () => ({ jobId, signal: 'TERM' }),
       'transfer.get': () => ({ host: 'web1', remotePath: '/etc/hostname', localPath: path.join(local, 'got.txt') }),
       'transfer.put': () => ({ host: 'web1', localPath: path.join(local, 'up.txt'), remotePath: '/tmp/scout-table-walk-up.txt' }),
       'transfer.copy': () => ({ from: { host: 'web1', path: '/etc/hostname' }, to: { host: 'web1', path: '/tmp/scout-table-walk-copy.txt' } }),
@@ -98,7 +93,19 @@ describe('walking the table against a real daemon', () => {
       'fs.tree': () => ({ host: 'web1', path: '/etc', depth: 1 }),
       'fs.find': () => ({ host: 'web1', path: '/etc', pattern: 'host*', depth: 1 }),
       'fs.write': () => ({ host: 'web1', path: '/tmp/scout-table-walk.txt', content: 'x' }),
-    };
+      };
+}
+
+describe('walking the table against a real daemon', () => {
+  it('every method that touches a host writes an audit line, and no other method does', async () => {
+    const state = path.join(fleet.root, 'walk-state');
+    const daemon = await fleet.startDaemon({ SCOUT_STATE_DIR: state });
+    const client = await daemon.client('table-walk');
+    const local = path.join(fleet.root, 'walk-local');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, 'up.txt'), 'up\n');
+    const job = await client.call('jobs.start', { host: 'web1', command: 'sleep 30' });
+    const calls = hostCalls(local, job.jobId);
     for (const [method, params] of Object.entries(calls) as Array<[string, () => unknown]>) await client.callUnchecked(method, params()).catch(() => undefined);
     // And some that touch no host.
     for (const method of ['daemon.status', 'hosts.list', 'pool.list', 'jobs.list'] as const) await client.call(method);
@@ -109,5 +116,28 @@ describe('walking the table against a real daemon', () => {
       else expect(audited.has(m), `${m} touches no host but was audited`).toBe(false);
     }
     expect(entries.every((e) => e.client === 'table-walk')).toBe(true);
+  });
+});
+
+describe('walking the table against the policy', () => {
+  it('every method the table says the policy checks is refused on a read-only host with roots, and the others are not', async () => {
+    const config = path.join(fleet.root, 'walk-policy.json');
+    fs.writeFileSync(config, JSON.stringify({ hosts: { web1: { readOnly: true, roots: ['/srv/none'] } } }));
+    const daemon = await fleet.startDaemon({ SCOUT_CONFIG: config });
+    const client = await daemon.client('policy-walk');
+    const local = path.join(fleet.root, 'walk-local');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, 'up.txt'), 'up\n');
+    const refused: string[] = [];
+    for (const [method, params] of Object.entries(hostCalls(local, 'jnosuchjob')) as Array<[MethodName, () => unknown]>) {
+      // A refusal is thrown, or for fleet calls reported per host.
+      const code = await client.callUnchecked(method, params()).then(
+        (r) => (r as { results?: Array<{ error?: { code: string } }> }).results?.[0]?.error?.code,
+        (err: { code?: string }) => err.code,
+      );
+      if (code === 'POLICY_DENIED') refused.push(method);
+    }
+    const checked = (Object.keys(METHODS) as MethodName[]).filter((m) => METHODS[m].policy.length > 0);
+    expect(refused.sort()).toEqual(checked.sort());
   });
 });
