@@ -100,6 +100,19 @@ for (const mode of ['on', 'off'] as const) {
 it('scoutctl exec refuses an option it does not have instead of ignoring it', async () => {
   const d = await fleet.startDaemon();
   const res = await run(d, ['exec', 'web1', '--max-output', '10', '--', 'echo', 'hi']).done;
-  expect(res.code).not.toBe(0);
-  expect(res.stderr).toMatch(/no option --max-output/);
+  expect(res.code).toBe(2);
+  expect(res.stderr).toMatch(/unknown option --max-output for exec/);
+});
+
+it('as with ssh, everything after the host is the remote command, its flags included', async () => {
+  const d = await fleet.startDaemon();
+  const out = async (argv: string[]) => {
+    const r = await run(d, argv).done;
+    return { code: r.code, stdout: r.stdout.toString() };
+  };
+  expect(await out(['exec', 'web1', 'tail', '-n', '1', '/etc/hostname'])).toEqual({ code: 0, stdout: `${fs.readFileSync('/etc/hostname', 'utf8').trimEnd().split('\n').at(-1)}\n` });
+  expect(await out(['exec', 'web1', 'ls', '-d', '-h', '/etc'])).toEqual({ code: 0, stdout: '/etc\n' });
+  expect(await out(['exec', 'web1', 'echo', '--', 'hi'])).toEqual({ code: 0, stdout: '-- hi\n' });
+  // The old form still works: options between the host and --.
+  expect(await out(['exec', 'web1', '--timeout', '5', '--', 'echo', 'ok'])).toEqual({ code: 0, stdout: 'ok\n' });
 });

@@ -1,5 +1,5 @@
 // scoutctl's command table. Each command lives in its own module, loaded only when it runs.
-import { UsageError, flag, parseArgs, type Parsed } from './args.js';
+import { GLOBAL_OPTIONS, UsageError, flag, parseArgs, suggest, type OptionSpec, type Parsed } from './args.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -13,32 +13,107 @@ export interface CommandContext {
   socket: string | undefined;
 }
 
-type Command = { summary: string; usage: string; load: () => Promise<{ run: (ctx: CommandContext) => Promise<number> }> };
+type Command = {
+  summary: string;
+  usage: string;
+  options?: OptionSpec[];
+  /** Positional words after which the rest is the remote command (exec: HOST; fleet: exec PATTERN). */
+  commandAfter?: number;
+  /** Extra lines for `--help`. */
+  notes?: string;
+  load: () => Promise<{ run: (ctx: CommandContext) => Promise<number> }>;
+};
+
+const TIMEOUT: OptionSpec = { name: 'timeout', value: 'SECONDS', help: 'stop the command after this long', default: 'SCOUT_COMMAND_TIMEOUT (see scoutctl status)' };
+const CWD: OptionSpec = { name: 'cwd', value: 'DIR', help: 'run in DIR on the host', default: 'the login directory' };
+const RECURSIVE: OptionSpec = { name: 'recursive', short: 'r', help: 'copy a directory tree' };
+const ALL: OptionSpec = { name: 'all', short: 'a', help: 'include dot entries' };
+const PROBE: OptionSpec = { name: 'probe', help: 'log in to every host to check it' };
+const REMOTE_NOTE = 'As with ssh, everything after the host is the remote command, its own flags included; scoutctl options\ngo before the host (or between the host and a --). The words are joined with spaces and run by the remote shell.';
 
 const COMMANDS: Record<string, Command> = {
   status: { summary: 'show the daemon, its settings and the pool (exit 3 when the daemon is down)', usage: 'status', load: () => import('./commands/status.js') },
-  hosts: { summary: 'list hosts from ssh config (--probe checks reachability)', usage: 'hosts [--probe]', load: () => import('./commands/hosts.js') },
-  exec: { summary: 'run a command on a host; exits with its exit code; streams every byte as it comes, Ctrl-C stops it (--stdin: send ours; --detach: background job)', usage: 'exec HOST [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach] -- COMMAND [ARGS...]', load: () => import('./commands/exec.js') },
-  jobs: { summary: 'background jobs: list; logs ID [-f] (follow, exit with the job\'s code); kill ID [--signal SIG]; forget ID', usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID', load: () => import('./commands/jobs.js') },
+  hosts: { summary: 'list hosts from ssh config (--probe checks reachability)', usage: 'hosts [--probe]', options: [PROBE], load: () => import('./commands/hosts.js') },
+  exec: {
+    summary: 'run a command on a host; exits with its exit code; streams every byte as it comes, Ctrl-C stops it (--stdin: send ours; --detach: background job)',
+    usage: 'exec [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach] HOST COMMAND [ARGS...]',
+    options: [CWD, TIMEOUT, { name: 'stdin', help: "send scoutctl's stdin to the command (up to 9 MiB)" }, { name: 'detach', help: 'start a background job and print its id (see scoutctl jobs)' }],
+    commandAfter: 1,
+    notes: REMOTE_NOTE,
+    load: () => import('./commands/exec.js'),
+  },
+  jobs: {
+    summary: 'background jobs: list; logs ID [-f] (follow, exit with the job\'s code); kill ID [--signal SIG]; forget ID',
+    usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID',
+    options: [
+      { name: 'host', value: 'HOST', help: 'list only the jobs on HOST' },
+      { name: 'follow', short: 'f', help: 'logs: keep printing until the job ends, then exit with its code' },
+      { name: 'stream', value: 'stdout|stderr', help: 'logs: one stream only', default: 'both' },
+      { name: 'signal', value: 'SIG', help: 'kill: the signal to send', default: 'TERM' },
+    ],
+    load: () => import('./commands/jobs.js'),
+  },
   pool: { summary: 'list pooled connections and per-host counters', usage: 'pool', load: () => import('./commands/pool.js') },
   drop: { summary: "close a host's pooled connection", usage: 'drop HOST', load: () => import('./commands/drop.js') },
-  get: { summary: 'copy a remote file (or tree with -r) to a local path, atomically, with progress', usage: 'get [-r] HOST:PATH LOCAL', load: () => import('./commands/get.js') },
-  put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', load: () => import('./commands/put.js') },
-  cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', load: () => import('./commands/cp.js') },
-  cat: { summary: 'print a remote file (up to SCOUT_MAX_FILE_SIZE; --max-bytes, --offset)', usage: 'cat HOST:PATH [--max-bytes N] [--offset N]', load: () => files('cat') },
-  ls: { summary: 'list a remote directory: mode, size, mtime, name; directories first (-a: dot entries too)', usage: 'ls [-a] HOST:PATH', load: () => files('ls') },
+  get: { summary: 'copy a remote file (or tree with -r) to a local path, atomically, with progress', usage: 'get [-r] HOST:PATH LOCAL', options: [RECURSIVE], load: () => import('./commands/get.js') },
+  put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', options: [RECURSIVE], load: () => import('./commands/put.js') },
+  cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', options: [RECURSIVE], load: () => import('./commands/cp.js') },
+  cat: {
+    summary: 'print a remote file (up to SCOUT_MAX_FILE_SIZE; --max-bytes, --offset)',
+    usage: 'cat HOST:PATH [--max-bytes N] [--offset N]',
+    options: [{ name: 'max-bytes', value: 'N', help: 'print at most N bytes', default: 'SCOUT_MAX_FILE_SIZE' }, { name: 'offset', value: 'N', help: 'start at byte N', default: '0' }],
+    load: () => files('cat'),
+  },
+  ls: { summary: 'list a remote directory: mode, size, mtime, name; directories first (-a: dot entries too)', usage: 'ls [-a] HOST:PATH', options: [ALL], load: () => files('ls') },
   stat: { summary: 'type, size, mode, mtime of a remote path (a symlink itself, with its target)', usage: 'stat HOST:PATH', load: () => files('stat') },
-  tree: { summary: 'a remote directory as a tree (default depth 3, 1000 entries)', usage: 'tree [-a] HOST:PATH [--depth N] [--max-entries N]', load: () => files('tree') },
-  find: { summary: "remote paths whose name matches a glob, like find -name (quote it: '*.log')", usage: 'find HOST:PATH PATTERN [--type f|d|l] [--depth N] [--max-results N]', load: () => files('find') },
-  write: { summary: 'write stdin to a remote file atomically (temp file + rename; -p creates directories)', usage: 'write [-p] HOST:PATH [--mode 644] < FILE', load: () => files('write') },
-  fleet: { summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed', usage: 'fleet exec PATTERN [--concurrency N] [--timeout SECONDS] -- COMMAND', load: () => import('./commands/fleet.js') },
-  trust: { summary: "show the host key a host offers and record it in known_hosts after confirmation (like a first 'ssh HOST')", usage: 'trust HOST [--yes]', load: () => import('./commands/trust.js') },
-  audit: { summary: 'calls that touched hosts: time, client, method, host, command or path, outcome', usage: 'audit [--host HOST] [--since 10m|ISO-TIME] [--limit N]', load: () => import('./commands/audit.js') },
+  tree: {
+    summary: 'a remote directory as a tree (default depth 3, 1000 entries)',
+    usage: 'tree [-a] HOST:PATH [--depth N] [--max-entries N]',
+    options: [ALL, { name: 'depth', value: 'N', help: 'levels below PATH', default: '3' }, { name: 'max-entries', value: 'N', help: 'stop after N entries', default: '1000' }],
+    load: () => files('tree'),
+  },
+  find: {
+    summary: "remote paths whose name matches a glob, like find -name (quote it: '*.log')",
+    usage: 'find HOST:PATH PATTERN [--type f|d|l] [--depth N] [--max-results N]',
+    options: [{ name: 'type', value: 'f|d|l', help: 'files, directories or symlinks only' }, { name: 'depth', value: 'N', help: 'levels below PATH to search' }, { name: 'max-results', value: 'N', help: 'stop after N matches' }],
+    load: () => files('find'),
+  },
+  write: {
+    summary: 'write stdin to a remote file atomically (temp file + rename; -p creates directories)',
+    usage: 'write [-p] HOST:PATH [--mode 644] < FILE',
+    options: [{ name: 'create-dirs', short: 'p', help: 'create missing parent directories' }, { name: 'mode', value: 'OCTAL', help: 'permission bits of a new file', default: '644, or the mode of the file replaced' }],
+    load: () => files('write'),
+  },
+  fleet: {
+    summary: 'run a command on many hosts (glob or a,b,c); exit 0 only if all succeed',
+    usage: 'fleet exec [--concurrency N] [--timeout SECONDS] [--cwd DIR] PATTERN COMMAND [ARGS...]',
+    options: [{ name: 'concurrency', value: 'N', help: 'hosts worked on at once', default: '10' }, TIMEOUT, CWD],
+    commandAfter: 2,
+    notes: REMOTE_NOTE.replace('the host', 'the PATTERN'),
+    load: () => import('./commands/fleet.js'),
+  },
+  trust: { summary: "show the host key a host offers and record it in known_hosts after confirmation (like a first 'ssh HOST')", usage: 'trust HOST [--yes]', options: [{ name: 'yes', short: 'y', help: 'record the key without asking (check the fingerprint some other way first)' }], load: () => import('./commands/trust.js') },
+  audit: {
+    summary: 'calls that touched hosts: time, client, method, host, command or path, outcome',
+    usage: 'audit [--host HOST] [--since 10m|ISO-TIME] [--limit N]',
+    options: [{ name: 'host', value: 'HOST', help: 'only calls that touched HOST' }, { name: 'since', value: '10m|ISO-TIME', help: 'only calls since then' }, { name: 'limit', value: 'N', help: 'the newest N entries', default: '1000' }],
+    load: () => import('./commands/audit.js'),
+  },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
   reload: { summary: 're-read ssh config (like SIGHUP): lists hosts added, removed, changed; unchanged connections stay warm', usage: 'reload', load: () => import('./commands/reload.js') },
-  doctor: { summary: 'check daemon, socket, ssh config, agent and known_hosts (--probe: log in to every host); exit 1 on a problem', usage: 'doctor [--probe]', load: () => import('./commands/doctor.js') },
-  logs: { summary: "the daemon's log (journal, launchd log or auto-start log); -f follows; pretty on a terminal (--pretty / --raw to choose)", usage: 'logs [-f] [--lines N] [--pretty|--raw]', load: () => import('./commands/logs.js') },
-  service: { summary: 'run scoutd as a systemd user service (Linux) or launchd agent (macOS); --dry-run prints what it would write and run', usage: 'service install|uninstall|status [--dry-run]', load: () => import('./commands/service.js') },
+  doctor: { summary: 'check daemon, socket, ssh config, agent and known_hosts (--probe: log in to every host); exit 1 on a problem', usage: 'doctor [--probe]', options: [PROBE], load: () => import('./commands/doctor.js') },
+  logs: {
+    summary: "the daemon's log (journal, launchd log or auto-start log); -f follows; pretty on a terminal (--pretty / --raw to choose)",
+    usage: 'logs [-f] [--lines N] [--pretty|--raw]',
+    options: [{ name: 'follow', short: 'f', help: 'keep printing new lines' }, { name: 'lines', short: 'n', value: 'N', help: 'how many of the last lines', default: '100' }, { name: 'pretty', help: 'one readable line per entry' }, { name: 'raw', help: 'the JSON lines as written' }],
+    load: () => import('./commands/logs.js'),
+  },
+  service: {
+    summary: 'run scoutd as a systemd user service (Linux) or launchd agent (macOS); --dry-run prints what it would write and run',
+    usage: 'service install|uninstall|status [--dry-run]',
+    options: [{ name: 'dry-run', help: 'print the files and commands, change nothing' }, { name: 'platform', value: 'linux|darwin', help: 'with --dry-run: plan for this platform', default: 'this machine' }],
+    load: () => import('./commands/service.js'),
+  },
 };
 
 /** The fs commands share one module. */
@@ -57,24 +132,51 @@ ${lines.join('\n')}
 Global options:
   --json           machine-readable output (one JSON document)
   --socket PATH    daemon socket (default: $SCOUT_SOCKET, $XDG_RUNTIME_DIR/scout/scoutd.sock, /tmp/scout-$UID/scoutd.sock)
-  --help, -h       this help; --version, -V  the version
+  --help, -h       this help (scoutctl COMMAND --help: the command's options); --version, -V  the version
 
 Exit codes: exec returns the remote command's code (128+N when killed by signal N, 255 on a Scout error);
 status returns 3 when the daemon is not running; other commands 0 on success, 1 on error, 2 on bad usage.
 `;
 }
 
+/** `scoutctl CMD --help`: usage, summary, and each option with its meaning and default, from the declaration. */
+export function commandHelp(name: string): string {
+  const cmd = COMMANDS[name];
+  const opts = cmd.options ?? [];
+  const label = (o: OptionSpec) => `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`;
+  const width = Math.max(0, ...[...opts, ...GLOBAL_OPTIONS].map((o) => label(o).length));
+  const line = (o: OptionSpec) => `  ${label(o).padEnd(width)}  ${o.help}${o.default ? ` (default: ${o.default})` : ''}`;
+  return [
+    `Usage: scoutctl ${cmd.usage}`,
+    `  ${cmd.summary}`,
+    ...(cmd.notes ? ['', cmd.notes] : []),
+    ...(opts.length ? ['', 'Options:', ...opts.map(line)] : []),
+    '',
+    'Global options:',
+    ...GLOBAL_OPTIONS.map(line),
+    '',
+  ].join('\n');
+}
+
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
   let args: Parsed;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, (name) => {
+      const c = COMMANDS[name];
+      return c ? { options: c.options ?? [], commandAfter: c.commandAfter } : undefined;
+    });
   } catch (err) {
-    io.err(`scoutctl: ${(err as Error).message}\n`);
+    const cmd = argv.find((a) => COMMANDS[a]);
+    io.err(`scoutctl: ${(err as Error).message}\n${cmd ? `Usage: scoutctl ${COMMANDS[cmd].usage} (scoutctl ${cmd} --help for more)\n` : ''}`);
     return 2;
   }
   if (args.flags.has('version')) {
     const { packageVersion } = await import('../protocol/version.js');
     io.out(`scoutctl ${packageVersion()}\n`);
+    return 0;
+  }
+  if (args.command === 'help' && args.positional[0] && COMMANDS[args.positional[0]]) {
+    io.out(commandHelp(args.positional[0]));
     return 0;
   }
   if (!args.command || args.command === 'help' || (args.flags.has('help') && !args.command)) {
@@ -83,11 +185,12 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
   }
   const cmd = COMMANDS[args.command];
   if (!cmd) {
-    io.err(`scoutctl: unknown command '${args.command}'\n\n${usage()}`);
+    const near = suggest(args.command, Object.keys(COMMANDS));
+    io.err(`scoutctl: unknown command '${args.command}'${near ? ` (did you mean ${near}?)` : ''}; 'scoutctl --help' lists them\n`);
     return 2;
   }
   if (args.flags.has('help')) {
-    io.out(`Usage: scoutctl ${cmd.usage}\n  ${cmd.summary}\n`);
+    io.out(commandHelp(args.command));
     return 0;
   }
   try {
@@ -95,7 +198,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     return await mod.run({ args, io, json: args.flags.has('json'), socket: flag(args, 'socket') });
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`scoutctl: ${err.message}\nUsage: scoutctl ${cmd.usage}\n`);
+      io.err(`scoutctl: ${err.message}\nUsage: scoutctl ${cmd.usage} (scoutctl ${args.command} --help for more)\n`);
       return 2;
     }
     return reportError(err, io, args.flags.has('json'));

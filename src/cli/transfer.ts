@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { CallOptions, ScoutClient } from '../client/client.js';
 import type { TransferResult } from '../protocol/methods/index.js';
+import { remotePath } from '../protocol/paths.js';
 import { UsageError } from './args.js';
 import { connect } from './connect.js';
 import { reportError, type CommandContext } from './main.js';
@@ -18,7 +19,7 @@ export function parseRemote(word: string): RemoteSpec | undefined {
   const i = word.indexOf(':');
   if (i <= 0 || word.startsWith('/') || word.startsWith('.')) return undefined;
   const p = word.slice(i + 1);
-  return { host: word.slice(0, i), path: p === '' ? '.' : p };
+  return { host: word.slice(0, i), path: p === '' ? '.' : remotePath(p) };
 }
 
 export function requireRemote(word: string | undefined, what: string): RemoteSpec {
@@ -33,11 +34,9 @@ export function localPath(word: string | undefined, what: string): string {
   return path.resolve(word);
 }
 
-/** Positional words with `-r` taken out (the parser only knows long flags). */
+/** The words and -r/--recursive of get, put and cp. */
 export function transferArgs(ctx: CommandContext): { words: string[]; recursive: boolean } {
-  const words = ctx.args.positional.filter((w) => w !== '-r');
-  const recursive = ctx.args.flags.has('recursive') || words.length !== ctx.args.positional.length;
-  return { words, recursive };
+  return { words: ctx.args.positional, recursive: ctx.args.flags.has('recursive') };
 }
 
 type TransferMethod = 'transfer.get' | 'transfer.put' | 'transfer.copy';

@@ -8,7 +8,8 @@ import { ScoutError } from '../protocol/errors.js';
 import type { ExecResult, HostInfo } from '../protocol/methods/index.js';
 import { shellQuote } from '../ssh/quote.js';
 import { execText, fileText, hostsText, listingText } from './format.js';
-import { remotePath, type Rpc } from './tool.js';
+import { remotePath } from '../protocol/paths.js';
+import type { Rpc } from './tool.js';
 import type { FsListResult, FsReadResult, FsStatResult } from '../protocol/methods/index.js';
 
 /** Exit status a POSIX shell gives "command not found"; the resource scripts also use it for "not installed". */

@@ -1,6 +1,7 @@
 // The `scout` tool: Scout MCP's one tool, same parameters and meanings, every mode one or a few daemon calls.
 // Dispatch order follows Scout MCP (beam conflicts → remote-to-remote beam → targets → target: hosts, beam,
 // find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
+import { remotePath } from '../protocol/paths.js';
 import type { CallArgs } from '../client/client.js';
 import type { MethodName, ResultOf } from '../protocol/table.js';
 import fs from 'node:fs';
@@ -92,11 +93,6 @@ export function parseTarget(t: string): Target {
   return { host, path: remotePath(raw) };
 }
 
-export function remotePath(raw: string): string {
-  if (raw === '~' || raw === '~/') return '.';
-  if (raw.startsWith('~/')) return raw.slice(2);
-  return raw;
-}
 
 const label = (t: Target) => `${t.host}:${t.path}`;
 

@@ -23,3 +23,13 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Logs', 'scout');
   return path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'scout');
 }
+
+/**
+ * A remote path as a person writes it: `~` and `~/x` mean the remote home, which SFTP and `cd` take as
+ * relative paths (`.`, `x`). Shared by scoutctl's HOST:PATH and scout-mcp's targets.
+ */
+export function remotePath(raw: string): string {
+  if (raw === '~' || raw === '~/') return '.';
+  if (raw.startsWith('~/')) return raw.slice(2);
+  return raw;
+}

@@ -1,5 +1,6 @@
 // scoutctl cat / ls / stat / tree / find / write HOST:PATH: remote files through scoutd's fs.* methods.
 // Output is exact (bytes for cat, one path per line for find); --json prints the method's result as is.
+import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, TreeNode } from '../../protocol/methods/index.js';
 import type { ScoutClient } from '../../client/client.js';
 import { UsageError, flag } from '../args.js';
@@ -10,18 +11,6 @@ import { requireRemote, type RemoteSpec } from '../transfer.js';
 
 type EntryType = FsStatResult['type'];
 
-/** Short flags the shared parser leaves among the positional words. */
-function shortFlags(ctx: CommandContext, known: string[]): { words: string[]; short: Set<string> } {
-  const short = new Set<string>();
-  const words = ctx.args.positional.filter((w) => {
-    if (known.includes(w)) {
-      short.add(w);
-      return false;
-    }
-    return true;
-  });
-  return { words, short };
-}
 
 function intFlag(ctx: CommandContext, name: string, min = 0): number | undefined {
   const raw = flag(ctx.args, name);
@@ -79,9 +68,9 @@ export async function cat(ctx: CommandContext): Promise<number> {
 }
 
 export async function ls(ctx: CommandContext): Promise<number> {
-  const { words, short } = shortFlags(ctx, ['-a']);
+  const words = ctx.args.positional;
   const t = target(ctx, words, 'ls');
-  const all = short.has('-a') || ctx.args.flags.has('all');
+  const all = ctx.args.flags.has('all');
   return withClient(ctx, async (client) => {
     const r = await client.call('fs.list', { ...t, ...(all ? { all } : {}) });
     if (ctx.json) {
@@ -120,11 +109,11 @@ export async function stat(ctx: CommandContext): Promise<number> {
 }
 
 export async function tree(ctx: CommandContext): Promise<number> {
-  const { words, short } = shortFlags(ctx, ['-a']);
+  const words = ctx.args.positional;
   const t = target(ctx, words, 'tree');
   const depth = intFlag(ctx, 'depth', 1);
   const maxEntries = intFlag(ctx, 'max-entries', 1);
-  const all = short.has('-a') || ctx.args.flags.has('all');
+  const all = ctx.args.flags.has('all');
   return withClient(ctx, async (client) => {
     const r = await client.call('fs.tree', { ...t, ...(depth ? { depth } : {}), ...(maxEntries ? { maxEntries } : {}), ...(all ? { all } : {}) });
     if (ctx.json) {
@@ -179,12 +168,12 @@ async function readStdin(): Promise<Buffer> {
 }
 
 export async function write(ctx: CommandContext): Promise<number> {
-  const { words, short } = shortFlags(ctx, ['-p']);
+  const words = ctx.args.positional;
   const t = target(ctx, words, 'write');
   const rawMode = flag(ctx.args, 'mode');
   const mode = rawMode === undefined ? undefined : /^[0-7]{3,4}$/.test(rawMode) ? parseInt(rawMode, 8) : NaN;
   if (Number.isNaN(mode)) throw new UsageError(`--mode takes octal permission bits like 644, got '${rawMode}'`);
-  const createDirs = short.has('-p') || ctx.args.flags.has('create-dirs');
+  const createDirs = ctx.args.flags.has('create-dirs');
   const data = await readStdin();
   // Text travels as text; anything else as base64, so no byte is changed on the way.
   const text = new TextDecoder('utf-8', { fatal: false }).decode(data);
@@ -196,6 +185,10 @@ export async function write(ctx: CommandContext): Promise<number> {
       ...(asText ? {} : { encoding: 'base64' }),
       ...(mode !== undefined ? { mode } : {}),
       ...(createDirs ? { createDirs } : {}),
+    }).catch((err: unknown) => {
+      // The daemon speaks of its param; here the way to ask for it is -p.
+      if (isScoutError(err, 'REMOTE_NOT_FOUND') && !createDirs) throw new ScoutError(err.code, err.message.replace('pass createDirs', 'scoutctl write -p'), err.details);
+      throw err;
     });
     if (ctx.json) ctx.io.out(json(r) + '\n');
     else ctx.io.err(`wrote ${r.bytes} bytes to ${t.host}:${r.path}\n`);

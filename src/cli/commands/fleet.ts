@@ -1,5 +1,5 @@
 import type { ExecResult, FleetResult } from '../../protocol/methods/index.js';
-import { UsageError, flag } from '../args.js';
+import { UsageError, flag, timeoutMs } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
 import { json } from '../output.js';
@@ -14,15 +14,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (sub !== 'exec') throw new UsageError(`unknown fleet subcommand '${sub ?? ''}' (try: fleet exec PATTERN -- COMMAND)`);
   const argv = ctx.args.rest ?? extra;
   if (!target || argv.length === 0) throw new UsageError('fleet exec needs a PATTERN (a glob like web*, or a comma-separated list) and a COMMAND');
-  const timeout = flag(ctx.args, 'timeout');
+  const timeout = timeoutMs(ctx.args);
   const concurrency = flag(ctx.args, 'concurrency');
-  if (timeout && !(Number(timeout) > 0)) throw new UsageError('--timeout takes a positive number of seconds');
   if (concurrency && !(Number.isInteger(Number(concurrency)) && Number(concurrency) > 0)) throw new UsageError('--concurrency takes a positive integer');
   const params = {
     ...(target.includes(',') ? { hosts: target.split(',').filter(Boolean) } : { pattern: target }),
     command: argv.join(' '),
     ...(flag(ctx.args, 'cwd') ? { cwd: flag(ctx.args, 'cwd') } : {}),
-    ...(timeout ? { timeoutMs: Math.round(Number(timeout) * 1000) } : {}),
+    ...(timeout ? { timeoutMs: timeout } : {}),
     ...(concurrency ? { concurrency: Number(concurrency) } : {}),
     ...(ctx.json ? {} : { stream: true }),
   };
