@@ -118,12 +118,13 @@ function fmt(n: number | null | undefined, unit: Unit): string {
 
 /** The Markdown table printed on stdout (and pasted into the README's Performance section). */
 export function table(result: BenchResult): string {
-  const lines = [
-    '| # | measurement | unit | p50 / value | p95 | p99 | n | ratio to comparison rows |',
-    '|---|---|---|---:|---:|---:|---:|---|',
-  ];
+  const lines = ['| # | measurement | unit | p50 / value | p95 | p99 | n | ratio to comparison rows |', '|---|---|---|---:|---:|---:|---:|---|'];
   for (const r of result.rows) {
-    const extra = r.extra ? Object.entries(r.extra).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+    const extra = r.extra
+      ? Object.entries(r.extra)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')
+      : '';
     const vs = (r.vs ?? []).map((v) => v.text).join('; ');
     const note = [r.notMeasured !== undefined ? `not measured: ${r.notMeasured}` : '', vs, extra].filter(Boolean).join('; ');
     lines.push(`| ${r.group} | ${r.label} | ${r.unit} | ${fmt(r.value, r.unit)} | ${fmt(r.p95, r.unit)} | ${fmt(r.p99, r.unit)} | ${r.count} | ${note} |`);

@@ -20,7 +20,6 @@ import ssh2 from 'ssh2';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
 import { isOpenRefusal } from '../src/ssh/errors.js';
-import type { ExecResult, FleetExecResult, FsReadResult, FsStatResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { ROOT, SCOUTCTL, socketIn, startDaemon, type DaemonProc } from '../test/fixtures/daemon.js';
 import { ensureUser, startFleet, type Fleet } from '../test/fixtures/sshd.js';
 import { compare, round, summarize, table, target, type BenchResult, type Row, type Target } from './report.js';
@@ -52,8 +51,38 @@ interface Plan {
   shellSlow: number;
 }
 
-const FULL: Plan = { warmExecs: 1000, muxExecs: 250, coldExecs: 30, processStarts: 30, concurrencyRounds: 10, fanouts: 200, transferBytes: 100 * 1024 * 1024, transferRounds: 3, fsReads: 200, rssSettleMs: 1_000, rssSamples: 5, shellFast: 500, shellMux: 100, shellSlow: 25 };
-const QUICK: Plan = { warmExecs: 100, muxExecs: 20, coldExecs: 3, processStarts: 3, concurrencyRounds: 1, fanouts: 10, transferBytes: 10 * 1024 * 1024, transferRounds: 1, fsReads: 20, rssSettleMs: 300, rssSamples: 1, shellFast: 100, shellMux: 10, shellSlow: 5 };
+const FULL: Plan = {
+  warmExecs: 1000,
+  muxExecs: 250,
+  coldExecs: 30,
+  processStarts: 30,
+  concurrencyRounds: 10,
+  fanouts: 200,
+  transferBytes: 100 * 1024 * 1024,
+  transferRounds: 3,
+  fsReads: 200,
+  rssSettleMs: 1_000,
+  rssSamples: 5,
+  shellFast: 500,
+  shellMux: 100,
+  shellSlow: 25,
+};
+const QUICK: Plan = {
+  warmExecs: 100,
+  muxExecs: 20,
+  coldExecs: 3,
+  processStarts: 3,
+  concurrencyRounds: 1,
+  fanouts: 10,
+  transferBytes: 10 * 1024 * 1024,
+  transferRounds: 1,
+  fsReads: 20,
+  rssSettleMs: 300,
+  rssSamples: 1,
+  shellFast: 100,
+  shellMux: 10,
+  shellSlow: 5,
+};
 
 /** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
 const BLOCK = 50;
@@ -116,7 +145,10 @@ function uptime(): string {
   try {
     return execFileSync('uptime', { encoding: 'utf8' }).trim();
   } catch {
-    return `loadavg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+    return `loadavg ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`;
   }
 }
 
@@ -172,7 +204,11 @@ async function rawConnect(fleet: Fleet, host: string): Promise<ssh2.Client> {
 }
 
 /** Where one raw exec's time goes: channel open + exec request, the command until exit-status, then close. */
-interface Phases { open: number; run: number; close: number }
+interface Phases {
+  open: number;
+  run: number;
+  close: number;
+}
 
 /** One exec with stdin closed and output drained, as scoutd runs it; resolves with the exit code. */
 function rawExec(conn: ssh2.Client, command: string, phases?: Phases[]): Promise<number | null> {
@@ -274,12 +310,26 @@ async function warmExec(ctx: Ctx): Promise<void> {
   // raw exec's phases: what is SSH and the remote command, what is Scout's socket, JSON and dispatch.
   const p50 = (xs: number[]) => round(summarize(xs).p50, 2);
   addRow(ctx, {
-    id: 'exec.scout', group: 1, label: 'warm `ssh.exec true` through scoutd, persistent client', unit: 'ms', better: 'lower', samples: scout,
+    id: 'exec.scout',
+    group: 1,
+    label: 'warm `ssh.exec true` through scoutd, persistent client',
+    unit: 'ms',
+    better: 'lower',
+    samples: scout,
     extra: { 'p50 inside scoutd (channel open→close)': `${p50(inDaemon)} ms` },
   });
   addRow(ctx, {
-    id: 'exec.ssh2', group: 2, label: 'raw ssh2 exec `true` in the bench process (TCP_NODELAY)', unit: 'ms', better: 'lower', samples: raw,
-    extra: { 'p50 phases: open+exec request': `${p50(phases.map((x) => x.open))} ms`, 'command to exit-status': `${p50(phases.map((x) => x.run))} ms`, 'exit-status to close': `${p50(phases.map((x) => x.close))} ms` },
+    id: 'exec.ssh2',
+    group: 2,
+    label: 'raw ssh2 exec `true` in the bench process (TCP_NODELAY)',
+    unit: 'ms',
+    better: 'lower',
+    samples: raw,
+    extra: {
+      'p50 phases: open+exec request': `${p50(phases.map((x) => x.open))} ms`,
+      'command to exit-status': `${p50(phases.map((x) => x.run))} ms`,
+      'exit-status to close': `${p50(phases.map((x) => x.close))} ms`,
+    },
   });
   addRow(ctx, { id: 'exec.mux', group: 3, label: '`ssh -S <mux> host true` (ControlMaster)', unit: 'ms', better: 'lower', samples: mux });
   addRow(ctx, { id: 'exec.cold', group: 4, label: 'cold `ssh host true`', unit: 'ms', better: 'lower', samples: cold });
@@ -342,51 +392,81 @@ async function concurrency(ctx: Ctx): Promise<void> {
   const refusedOpens = async () => (await ctx.client.call('pool.list', {})).connections.find((c) => c.host === 'b1')?.refusedOpens ?? 0;
   const refusedBefore = await refusedOpens();
   for (let round = 0; round < ctx.plan.concurrencyRounds; round++) {
-    scoutMs.push(await timed(async () => {
-      const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => ctx.client.call('ssh.exec', { host: 'b1', command: 'true' })));
-      for (const o of outcomes) {
-        if (o.status === 'fulfilled' && o.value.exitCode === 0) continue;
-        failed++;
-        const code = o.status === 'rejected' ? (isScoutError(o.reason) ? o.reason.code : String(o.reason)) : `exit ${o.value.exitCode}`;
-        errors.set(code, (errors.get(code) ?? 0) + 1);
-      }
-    }));
-    rawMs.push(await timed(async () => {
-      let next = 0;
-      const worker = async () => {
-        while (next < CONCURRENT) {
-          next++;
-          // sshd frees a MaxSessions slot lazily, so even 8 in flight meet an occasional refusal: the
-          // floor retries at once (and counts it), as any client on a busy connection has to.
-          for (;;) {
-            try {
-              const code = await rawExec(ctx.raw, 'true');
-              if (code !== 0) throw new Error(`raw exec exited ${code}`);
-              break;
-            } catch (err) {
-              if (!isOpenRefusal(err)) throw err;
-              rawRetried++;
+    scoutMs.push(
+      await timed(async () => {
+        const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => ctx.client.call('ssh.exec', { host: 'b1', command: 'true' })));
+        for (const o of outcomes) {
+          if (o.status === 'fulfilled' && o.value.exitCode === 0) continue;
+          failed++;
+          const code = o.status === 'rejected' ? (isScoutError(o.reason) ? o.reason.code : String(o.reason)) : `exit ${o.value.exitCode}`;
+          errors.set(code, (errors.get(code) ?? 0) + 1);
+        }
+      }),
+    );
+    rawMs.push(
+      await timed(async () => {
+        let next = 0;
+        const worker = async () => {
+          while (next < CONCURRENT) {
+            next++;
+            // sshd frees a MaxSessions slot lazily, so even 8 in flight meet an occasional refusal: the
+            // floor retries at once (and counts it), as any client on a busy connection has to.
+            for (;;) {
+              try {
+                const code = await rawExec(ctx.raw, 'true');
+                if (code !== 0) throw new Error(`raw exec exited ${code}`);
+                break;
+              } catch (err) {
+                if (!isOpenRefusal(err)) throw err;
+                rawRetried++;
+              }
             }
           }
-        }
-      };
-      await Promise.all(Array.from({ length: RAW_CHANNELS }, worker));
-    }));
+        };
+        await Promise.all(Array.from({ length: RAW_CHANNELS }, worker));
+      }),
+    );
     // What a naive client sees: all 100 at once on one connection, beyond MaxSessions.
-    unboundedMs.push(await timed(async () => {
-      const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => rawExec(ctx.raw, 'true')));
-      rawRefused += outcomes.filter((o) => o.status === 'rejected').length;
-    }));
+    unboundedMs.push(
+      await timed(async () => {
+        const outcomes = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => rawExec(ctx.raw, 'true')));
+        rawRefused += outcomes.filter((o) => o.status === 'rejected').length;
+      }),
+    );
   }
   const reopened = (await refusedOpens()) - refusedBefore;
   const total = CONCURRENT * ctx.plan.concurrencyRounds;
   const tput = (ms: number[]) => ms.map((m) => CONCURRENT / (m / 1000));
   const failures = [...errors].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  addRow(ctx, { id: 'concurrency.scout', group: 7, label: `${CONCURRENT} concurrent \`ssh.exec\` through scoutd: completion time`, unit: 'ms', better: 'lower', samples: scoutMs, extra: { failed: `${failed}/${total}`, errors: failures, 'refused by sshd and reopened': reopened } });
+  addRow(ctx, {
+    id: 'concurrency.scout',
+    group: 7,
+    label: `${CONCURRENT} concurrent \`ssh.exec\` through scoutd: completion time`,
+    unit: 'ms',
+    better: 'lower',
+    samples: scoutMs,
+    extra: { failed: `${failed}/${total}`, errors: failures, 'refused by sshd and reopened': reopened },
+  });
   addRow(ctx, { id: 'concurrency.scout.rate', group: 7, label: `… throughput`, unit: 'exec/s', better: 'higher', samples: tput(scoutMs) });
-  addRow(ctx, { id: 'concurrency.ssh2', group: 7, label: `${CONCURRENT} execs on raw ssh2, ${RAW_CHANNELS} channels in flight: completion time`, unit: 'ms', better: 'lower', samples: rawMs, extra: { 'refused and retried': rawRetried } });
+  addRow(ctx, {
+    id: 'concurrency.ssh2',
+    group: 7,
+    label: `${CONCURRENT} execs on raw ssh2, ${RAW_CHANNELS} channels in flight: completion time`,
+    unit: 'ms',
+    better: 'lower',
+    samples: rawMs,
+    extra: { 'refused and retried': rawRetried },
+  });
   addRow(ctx, { id: 'concurrency.ssh2.rate', group: 7, label: `… throughput`, unit: 'exec/s', better: 'higher', samples: tput(rawMs) });
-  addRow(ctx, { id: 'concurrency.ssh2.unbounded', group: 7, label: `${CONCURRENT} execs on raw ssh2 all at once (no channel limit)`, unit: 'ms', better: 'lower', samples: unboundedMs, extra: { refused: `${rawRefused}/${total}` } });
+  addRow(ctx, {
+    id: 'concurrency.ssh2.unbounded',
+    group: 7,
+    label: `${CONCURRENT} execs on raw ssh2 all at once (no channel limit)`,
+    unit: 'ms',
+    better: 'lower',
+    samples: unboundedMs,
+    extra: { refused: `${rawRefused}/${total}` },
+  });
   if (failed > 0) ctx.notes.push(`${failed} of ${total} concurrent execs through scoutd failed: ${failures}`);
 }
 
@@ -429,9 +509,17 @@ async function transfers(ctx: Ctx): Promise<void> {
     'get.scout': { samples: [], run: () => ctx.client.call('transfer.get', { host: 'b1', remotePath: remoteSrc, localPath: localDst }).then(() => undefined), after: () => check(localDst) },
     'get.scp': { samples: [], run: () => runProc('scp', ['-q', ...ctx.ssh, `b1:${remoteSrc}`, localDst]), after: () => check(localDst) },
     'get.mux': { samples: [], run: () => withFd(localDst, 'w', (fd) => runProc('ssh', [...ctx.mux, 'b1', `cat ${remoteSrc}`], { stdio: ['ignore', fd, 'pipe'] })), after: () => check(localDst) },
-    'put.scout': { samples: [], run: () => ctx.client.call('transfer.put', { host: 'b1', localPath: localSrc, remotePath: remoteDst }).then(() => undefined), after: () => remoteSize(ctx, remoteDst, size) },
+    'put.scout': {
+      samples: [],
+      run: () => ctx.client.call('transfer.put', { host: 'b1', localPath: localSrc, remotePath: remoteDst }).then(() => undefined),
+      after: () => remoteSize(ctx, remoteDst, size),
+    },
     'put.scp': { samples: [], run: () => runProc('scp', ['-q', ...ctx.ssh, localSrc, `b1:${remoteDst}`]), after: () => remoteSize(ctx, remoteDst, size) },
-    'put.mux': { samples: [], run: () => withFd(localSrc, 'r', (fd) => runProc('ssh', [...ctx.mux, 'b1', `cat > ${remoteDst}`], { stdio: [fd, 'ignore', 'pipe'] })), after: () => remoteSize(ctx, remoteDst, size) },
+    'put.mux': {
+      samples: [],
+      run: () => withFd(localSrc, 'r', (fd) => runProc('ssh', [...ctx.mux, 'b1', `cat > ${remoteDst}`], { stdio: [fd, 'ignore', 'pipe'] })),
+      after: () => remoteSize(ctx, remoteDst, size),
+    },
   };
   for (let i = 0; i < rounds; i++) {
     for (const k of Object.values(kinds)) {
@@ -482,7 +570,14 @@ async function warmShell(ctx: Ctx): Promise<void> {
   const label = (what: string, user: string) => `${what}, ${user}`;
   const users = [
     { key: 'clean', host: 'b1', user: `clean /bin/sh user`, mux: ctx.mux, channel: ctx.plan.shellFast, muxN: ctx.plan.shellMux },
-    { key: 'slowrc', host: SLOW_RC_HOST, user: `bash user whose ~/.bashrc sleeps ${RC_SLEEP_MS} ms`, mux: [...ctx.ssh, '-S', path.join(ctx.fleet.root, 'mux-slowrc.sock')], channel: ctx.plan.shellSlow, muxN: ctx.plan.shellSlow },
+    {
+      key: 'slowrc',
+      host: SLOW_RC_HOST,
+      user: `bash user whose ~/.bashrc sleeps ${RC_SLEEP_MS} ms`,
+      mux: [...ctx.ssh, '-S', path.join(ctx.fleet.root, 'mux-slowrc.sock')],
+      channel: ctx.plan.shellSlow,
+      muxN: ctx.plan.shellSlow,
+    },
   ];
   for (const u of users) {
     const rows = {
@@ -547,10 +642,12 @@ async function afterGc(daemon: DaemonProc): Promise<{ rssKb: number; liveKb: num
 async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
   ctx.log(`10. daemon RSS: idle, with ${POOLED_STEPS.join(', ')} pooled connections; one ControlMaster`);
   const preload = path.join(ROOT, 'dist-bench', 'bench', 'gc-on-signal.js');
-  const daemon = await startDaemon(ctx.fleet.env({
-    SCOUT_SOCKET: path.join(ctx.fleet.root, 'run-rss', 'scoutd.sock'),
-    NODE_OPTIONS: `--expose-gc --import ${pathToFileURL(preload).href}`,
-  }));
+  const daemon = await startDaemon(
+    ctx.fleet.env({
+      SCOUT_SOCKET: path.join(ctx.fleet.root, 'run-rss', 'scoutd.sock'),
+      NODE_OPTIONS: `--expose-gc --import ${pathToFileURL(preload).href}`,
+    }),
+  );
   try {
     const client = await daemon.client('bench-rss');
     try {
@@ -579,9 +676,20 @@ async function memory(ctx: Ctx, master: ChildProcess): Promise<void> {
       // is therefore the live JS heap + external memory after a full GC; both RSS slopes are shown beside it.
       const slope = (f: (n: number) => number) => round((f(c) - f(b)) / (c - b), 1);
       addRow(ctx, {
-        id: 'rss.perconn', group: 10, label: `scoutd memory per idle pooled connection: live JS heap + external after a full GC, (M(${c}) − M(${b})) / ${c - b}`, unit: 'KB/conn', better: 'lower',
-        value: Math.max(0.001, slope((n) => gc[n].liveKb)),
-        extra: { 'RSS slope as sampled': `${slope((n) => rss[n])} KB/conn`, 'RSS slope after GC': `${slope((n) => gc[n].rssKb)} KB/conn`, 'first connection (RSS after GC)': `${gc[a].rssKb - gc[0].rssKb} KB` },
+        id: 'rss.perconn',
+        group: 10,
+        label: `scoutd memory per idle pooled connection: live JS heap + external after a full GC, (M(${c}) − M(${b})) / ${c - b}`,
+        unit: 'KB/conn',
+        better: 'lower',
+        value: Math.max(
+          0.001,
+          slope((n) => gc[n].liveKb),
+        ),
+        extra: {
+          'RSS slope as sampled': `${slope((n) => rss[n])} KB/conn`,
+          'RSS slope after GC': `${slope((n) => gc[n].rssKb)} KB/conn`,
+          'first connection (RSS after GC)': `${gc[a].rssKb - gc[0].rssKb} KB`,
+        },
       });
       addRow(ctx, { id: 'rss.controlmaster', group: 10, label: 'RSS of one OpenSSH ControlMaster process', unit: 'KB', better: 'lower', value: rssKb(master.pid!) });
     } finally {
@@ -711,12 +819,25 @@ async function main(): Promise<void> {
       target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
       target('warm exec ≥ 50× faster than cold ssh', 'exec.cold / exec.scout', v('exec.cold') / v('exec.scout'), '>=', 50),
       target('fs.stat through scoutd ≥ 10× faster than ssh -S host stat', 'fs.stat.mux / fs.stat.scout', v('fs.stat.mux') / v('fs.stat.scout'), '>=', 10),
-      target('100 concurrent execs: all succeed', 'succeeded / total', 1 - Number(String(rows.find((r) => r.id === 'concurrency.scout')?.extra?.failed).split('/')[0]) / (CONCURRENT * plan.concurrencyRounds), '>=', 1),
+      target(
+        '100 concurrent execs: all succeed',
+        'succeeded / total',
+        1 - Number(String(rows.find((r) => r.id === 'concurrency.scout')?.extra?.failed).split('/')[0]) / (CONCURRENT * plan.concurrencyRounds),
+        '>=',
+        1,
+      ),
       target('100 concurrent execs: throughput ≥ 0.9× raw ssh2 with 8 channels', 'concurrency.scout.rate / concurrency.ssh2.rate', v('concurrency.scout.rate') / v('concurrency.ssh2.rate'), '>=', 0.9),
       target('transfer.get ≥ 1.3× scp', 'get.scout / get.scp', v('get.scout') / v('get.scp'), '>=', 1.3),
       target('≤ 100 KB daemon memory per idle pooled connection', 'rss.perconn: live heap + external, KB', v('rss.perconn'), '<=', 100),
       target(`slow-rc user (${RC_SLEEP_MS} ms ~/.bashrc): fast path p50 < 5 ms`, 'shell.slowrc.fast, ms', v('shell.slowrc.fast'), '<', 5, unmeasured('shell.slowrc.fast')),
-      target(`slow-rc user: exec channel p50 > ${RC_SLEEP_MS} ms (checks the fixture: the rc runs on every exec channel)`, 'shell.slowrc.channel, ms', v('shell.slowrc.channel'), '>', RC_SLEEP_MS, unmeasured('shell.slowrc.channel')),
+      target(
+        `slow-rc user: exec channel p50 > ${RC_SLEEP_MS} ms (checks the fixture: the rc runs on every exec channel)`,
+        'shell.slowrc.channel, ms',
+        v('shell.slowrc.channel'),
+        '>',
+        RC_SLEEP_MS,
+        unmeasured('shell.slowrc.channel'),
+      ),
       target('clean user: fast path ≤ 0.6× an exec channel', 'shell.clean.fast / shell.clean.channel', v('shell.clean.fast') / v('shell.clean.channel'), '<=', 0.6),
     ];
     const result: BenchResult = {
@@ -739,7 +860,11 @@ async function main(): Promise<void> {
     const file = path.join(args.out, `${started.toISOString().slice(0, 10)}-${result.git.sha}${args.quick ? '-quick' : ''}.json`);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
     fs.renameSync(`${file}.tmp`, file);
-    process.stdout.write(`${table(result)}\n\nmachine: ${Object.entries(result.machine).map(([k, x]) => `${k} ${x}`).join(', ')}\nload: before: ${result.uptime.before}\n      after:  ${result.uptime.after}\nduration: ${result.durationS} s\nJSON: ${file}\n`);
+    process.stdout.write(
+      `${table(result)}\n\nmachine: ${Object.entries(result.machine)
+        .map(([k, x]) => `${k} ${x}`)
+        .join(', ')}\nload: before: ${result.uptime.before}\n      after:  ${result.uptime.after}\nduration: ${result.durationS} s\nJSON: ${file}\n`,
+    );
   } finally {
     raw?.end();
     await daemon?.stop();

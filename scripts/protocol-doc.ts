@@ -10,7 +10,19 @@ import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 
 export const DOC_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'protocol.md');
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; anyOf?: Schema[]; items?: Schema; enum?: unknown[]; const?: unknown; maxLength?: number; minimum?: number; maximum?: number; additionalProperties?: Schema | boolean };
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  anyOf?: Schema[];
+  items?: Schema;
+  enum?: unknown[];
+  const?: unknown;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  additionalProperties?: Schema | boolean;
+};
 
 /** A compact type for a table cell: `string ≤4096`, `'auto' | 'on' | 'off'`, `string[]`. */
 function typeOf(s: Schema): string {
@@ -20,7 +32,7 @@ function typeOf(s: Schema): string {
   if (s.type === 'array') return `${s.items ? typeOf(s.items) : 'unknown'}[]`;
   if (s.type === 'object') return s.properties ? 'object' : 'map';
   const bound = s.maxLength !== undefined ? ` ≤${s.maxLength}` : s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? ` ≤${s.maximum}` : '';
-  return `${Array.isArray(s.type) ? s.type.join(' \\| ') : s.type ?? 'any'}${bound}`;
+  return `${Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any')}${bound}`;
 }
 
 /** The object a method takes (the first object branch of an optional/nullable params schema). */
@@ -42,7 +54,9 @@ export function renderProtocolDoc(): string {
   out.push("Result types are the TypeScript interfaces of `src/protocol/methods/`; `ScoutClient.call('name', params)` infers both from the name.", '');
   out.push('| method | what it does | audited | policy checks | notifications |', '|---|---|---|---|---|');
   for (const [name, e] of Object.entries(METHODS)) {
-    out.push(`| [\`${name}\`](#${name.replace('.', '').toLowerCase()}) | ${e.summary} | ${e.touchesHost ? 'yes' : ''} | ${e.policy.join(', ')} | ${e.notifications.map((n) => `\`${n}\``).join(', ')} |`);
+    out.push(
+      `| [\`${name}\`](#${name.replace('.', '').toLowerCase()}) | ${e.summary} | ${e.touchesHost ? 'yes' : ''} | ${e.policy.join(', ')} | ${e.notifications.map((n) => `\`${n}\``).join(', ')} |`,
+    );
   }
   out.push('');
   for (const [name, e] of Object.entries(METHODS)) {

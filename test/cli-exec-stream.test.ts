@@ -20,8 +20,7 @@ function run(d: DaemonProc, args: string[], onStdout?: (chunk: Buffer, child: Re
     onStdout?.(c, child);
   });
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const done = new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
+  const done = new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
   return { child, done };
 }
 
@@ -56,7 +55,7 @@ for (const mode of ['on', 'off'] as const) {
       expect(res.stderr).toBe('');
     });
 
-    it('holds the command while the reader is slow, so 100 MB pass with the daemon\'s memory bounded', async () => {
+    it("holds the command while the reader is slow, so 100 MB pass with the daemon's memory bounded", async () => {
       const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
       const before = peakRssMiB(d);
       let bytes = 0;

@@ -3,9 +3,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FsListResult, PoolListResult } from '../src/protocol/methods/index.js';
+import type { FsListResult } from '../src/protocol/methods/index.js';
 import { shellQuote } from '../src/ssh/quote.js';
 import { SCOUTCTL, scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { remoteProcesses, until } from './fixtures/expect.js';

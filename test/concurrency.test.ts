@@ -2,7 +2,6 @@
 // sshd frees a session slot lazily (at the top of its next main-loop turn), so a channel opened right after
 // another one closed can be refused although the client is within MaxSessions; scoutd must absorb that.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ExecResult } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -22,9 +21,7 @@ describe('100 concurrent ssh.exec on a host with MaxSessions 10', () => {
     const client = await daemon.client();
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        const outcomes = await Promise.allSettled(
-          Array.from({ length: CALLS }, (_, i) => client.call('ssh.exec', { host: 'web1', command: `echo ${round}-${i}` })),
-        );
+        const outcomes = await Promise.allSettled(Array.from({ length: CALLS }, (_, i) => client.call('ssh.exec', { host: 'web1', command: `echo ${round}-${i}` })));
         const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`#${i}: ${(o.reason as Error).message}`] : []));
         expect(failures, `round ${round}`).toEqual([]);
         const outputs = outcomes.map((o) => (o.status === 'fulfilled' ? `${o.value.exitCode}:${o.value.stdout}` : ''));

@@ -27,7 +27,10 @@ describe('scoutctl doctor', () => {
   it('names the host with no known_hosts entry and the unreachable host, and exits 1', async () => {
     // web2's key leaves known_hosts; web3's sshd goes away.
     const port2 = fleet.server('web2').port;
-    const known = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => !l.startsWith(`[127.0.0.1]:${port2} `));
+    const known = fs
+      .readFileSync(fleet.knownHostsPath, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith(`[127.0.0.1]:${port2} `));
     fs.writeFileSync(fleet.knownHostsPath, known.join('\n'));
     await fleet.server('web3').stop();
     daemon = await fleet.startDaemon();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
+import type { ExecResult } from '../src/protocol/methods/index.js';
 import { scoutctl, startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses as processesOf, until } from './fixtures/expect.js';
 import { ensureUser } from './fixtures/sshd.js';
@@ -39,7 +39,6 @@ beforeAll(() => {
 /** Processes of the remote test user whose command line contains `needle`. */
 const remoteProcesses = (needle: string, user = fleet.user) => processesOf(user, needle);
 
-
 /**
  * The bash login's ~/.bashrc (bash started by sshd reads it even for a command: Debian's SSH_SOURCE_BASHRC):
  * a function, an alias, a function that shadows a program and changes the shell's directory, and a PATH with
@@ -48,13 +47,11 @@ const remoteProcesses = (needle: string, user = fleet.user) => processesOf(user,
 function writeBashRc(root: string): void {
   const { home } = ensureUser(BASH_USER, '/bin/bash');
   for (const dir of ['bin-a', 'bin-b']) fs.mkdirSync(path.join(root, dir), { mode: 0o755 });
-  fs.writeFileSync(path.join(home, '.bashrc'), [
-    'greet() { echo "hello from rc"; }',
-    'stat() { cd /; command stat "$@"; }',
-    "alias ll='ls -l'",
-    `PATH=${root}/bin-a:${root}/bin-b:$PATH`,
-    '',
-  ].join('\n'), { mode: 0o644 });
+  fs.writeFileSync(
+    path.join(home, '.bashrc'),
+    ['greet() { echo "hello from rc"; }', 'stat() { cd /; command stat "$@"; }', "alias ll='ls -l'", `PATH=${root}/bin-a:${root}/bin-b:$PATH`, ''].join('\n'),
+    { mode: 0o644 },
+  );
 }
 
 /** A scoutd and its client for one describe block (its own socket): started before its tests, killed after them. */
@@ -82,7 +79,6 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
   const user = () => (login === 'bash' ? BASH_USER : fleet.user);
   const d = useDaemon(`${mode}-${login}`, { SCOUT_EXEC_MODE: mode });
   // (tag: fresh sleep arguments per configuration, so pgrep in one never sees another's processes.)
-
 
   /** Run a command; `fast` says whether the fast path must serve it in `on` mode (else it falls back). */
   async function run(command: string, extra: Record<string, unknown> = {}, fast = true): Promise<ExecResult> {
@@ -112,15 +108,7 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
   });
 
   it('hostile input: quotes, backslashes, newlines, here-docs, marker-like lines and unicode pass through untouched', async () => {
-    const cmd = [
-      `printf '%s\\n' "it's" 'say "hi"' 'back\\slash' '$HOME' '\`date\`' 'ünï ✓'`,
-      "cat <<'EOF'",
-      'S0123 E0123 0',
-      '',
-      '  indented\\',
-      'EOF',
-      'echo end',
-    ].join('\n');
+    const cmd = [`printf '%s\\n' "it's" 'say "hi"' 'back\\slash' '$HOME' '\`date\`' 'ünï ✓'`, "cat <<'EOF'", 'S0123 E0123 0', '', '  indented\\', 'EOF', 'echo end'].join('\n');
     expect(await run(cmd)).toMatchObject({ stdout: `it's\nsay "hi"\nback\\slash\n$HOME\n\`date\`\nünï ✓\nS0123 E0123 0\n\n  indented\\\nend\n`, exitCode: 0 });
     expect(await run('echo "$(printf \'\\nE%032d 0\\n\' 5)"; echo tail')).toMatchObject({ stdout: `\nE${'0'.repeat(31)}5 0\ntail\n` });
   });
@@ -136,11 +124,15 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 
   it('streamed output arrives as exec.output notifications that add up to the result', async () => {
     const got = { stdout: '', stderr: '' };
-    const r = await d.c.call('ssh.exec', { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true }, {
-      onNotification: (m, params) => {
-        if (m === 'exec.output') got[params.stream as 'stdout' | 'stderr'] += params.data as string;
+    const r = await d.c.call(
+      'ssh.exec',
+      { host, command: "printf 'one\n'; printf 'err1' >&2; sleep 0.2; printf 'two'", stream: true },
+      {
+        onNotification: (m, params) => {
+          if (m === 'exec.output') got[params.stream as 'stdout' | 'stderr'] += params.data as string;
+        },
       },
-    });
+    );
     expect(r).toMatchObject({ stdout: 'one\ntwo', stderr: 'err1', exitCode: 0, via: mode === 'on' ? 'warm-shell' : 'exec-channel' });
     expect(got).toEqual({ stdout: 'one\ntwo', stderr: 'err1' });
   });
@@ -152,14 +144,14 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 
   it('`exit` inside the command and `exec` replacing the shell', async () => {
     expect(await run('echo a; exit 42; echo b')).toMatchObject({ stdout: 'a\n', exitCode: 42 });
-    expect(await run("exec sh -c 'echo \"$0 $1\"; exit 5' named arg")).toMatchObject({ stdout: 'named arg\n', exitCode: 5 });
+    expect(await run('exec sh -c \'echo "$0 $1"; exit 5\' named arg')).toMatchObject({ stdout: 'named arg\n', exitCode: 5 });
     // The shell that served them is still there for the next call.
     expect(await run('echo after')).toMatchObject({ stdout: 'after\n' });
   });
 
   it('background & children: output they write before closing stdout is part of the result', async () => {
     const t0 = Date.now();
-    const r = await run("(sleep 0.3; echo late) & echo early", {}, false);
+    const r = await run('(sleep 0.3; echo late) & echo early', {}, false);
     expect(r).toMatchObject({ stdout: 'early\nlate\n', exitCode: 0 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     // Detached from stdout, a background child does not hold the call.
@@ -228,7 +220,6 @@ describe.each(CONFIGS)('ssh.exec with SCOUT_EXEC_MODE=$mode, $login login', ({ m
 describe('plain commands in a bash login run in the resident shell itself', () => {
   const d = useDaemon('plain');
 
-
   const exec = (command: string, mode?: 'on' | 'off') => d.c.call('ssh.exec', { host: 'bash1', command, ...(mode ? { mode } : {}) });
   const direct = async () => (await d.c.call('daemon.status')).warmShell!.direct;
 
@@ -240,8 +231,13 @@ describe('plain commands in a bash login run in the resident shell itself', () =
       const fast = await exec(command);
       const reference = await exec(command, 'off');
       expect(fast.via).toBe('warm-shell');
-      expect({ command, stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode, signal: fast.signal })
-        .toEqual({ command, stdout: reference.stdout, stderr: reference.stderr, exitCode: reference.exitCode, signal: reference.signal });
+      expect({ command, stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode, signal: fast.signal }).toEqual({
+        command,
+        stdout: reference.stdout,
+        stderr: reference.stderr,
+        exitCode: reference.exitCode,
+        signal: reference.signal,
+      });
     }
     // `greet` is a function from the rc: it ran (as in an exec channel), but in a subshell.
     expect(await direct()).toBe(before + commands.length - 1);
@@ -273,21 +269,23 @@ describe('plain commands in a bash login run in the resident shell itself', () =
 describe('resident shell lifecycle (auto mode)', () => {
   const d = useDaemon('auto');
 
-
   /** Pids of this fleet's resident shells: the bootstrap's processes whose parent is not one (subshells are forks). */
   function residentShells(): number[] {
-    const procs = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-      try {
-        const cmdline = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8');
-        // Only this fleet's sessions (sshd SetEnv marks them): another test file's shells are not ours to kill.
-        if (!fs.readFileSync(`/proc/${n}/environ`, 'utf8').includes(`SCOUT_TEST_FLEET=${path.basename(fleet.root)}\0`)) return [];
-        const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return [{ pid: Number(n), ppid, ours: cmdline.includes('__scout_n') }];
-      } catch {
-        return [];
-      }
-    });
+    const procs = fs
+      .readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .flatMap((n) => {
+        try {
+          const cmdline = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8');
+          // Only this fleet's sessions (sshd SetEnv marks them): another test file's shells are not ours to kill.
+          if (!fs.readFileSync(`/proc/${n}/environ`, 'utf8').includes(`SCOUT_TEST_FLEET=${path.basename(fleet.root)}\0`)) return [];
+          const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return [{ pid: Number(n), ppid, ours: cmdline.includes('__scout_n') }];
+        } catch {
+          return [];
+        }
+      });
     const ours = new Set(procs.filter((p) => p.ours).map((p) => p.pid));
     return procs.filter((p) => p.ours && !ours.has(p.ppid)).map((p) => p.pid);
   }
@@ -307,10 +305,14 @@ describe('resident shell lifecycle (auto mode)', () => {
     expect(status.restarts).toBeGreaterThanOrEqual(1);
     expect((await d.c.call('pool.list')).hosts.find((h) => h.host === 'web1')?.created).toBe(1);
     // The dead shell's channel is given back: only live resident shells hold channels now.
-    await until(async () => {
-      const web1 = (await d.c.call('pool.list')).connections.find((x) => x.host === 'web1')!;
-      return web1.channels.open === web1.warmShells;
-    }, 5_000, 'the dead shell\'s channel to be released');
+    await until(
+      async () => {
+        const web1 = (await d.c.call('pool.list')).connections.find((x) => x.host === 'web1')!;
+        return web1.channels.open === web1.warmShells;
+      },
+      5_000,
+      "the dead shell's channel to be released",
+    );
     await d.c.call('ssh.exec', { host: 'web1', command: "pkill -f 'sleep 3174' || true" });
   });
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import type { ExecOutput, ExecResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
+import type { ExecOutput } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -66,12 +66,16 @@ describe('ssh.exec output', () => {
   it('stream: true delivers output as it arrives, before the command ends, then the whole result', async () => {
     const events: Array<{ kind: 'output'; n: ExecOutput } | { kind: 'result' }> = [];
     const r = await c
-      .call('ssh.exec', { host: 'web1', command: 'echo a; sleep 1; echo b; echo err >&2', stream: true }, {
-        onNotification: (method, params) => {
-          expect(method).toBe('exec.output');
-          events.push({ kind: 'output', n: params as unknown as ExecOutput });
+      .call(
+        'ssh.exec',
+        { host: 'web1', command: 'echo a; sleep 1; echo b; echo err >&2', stream: true },
+        {
+          onNotification: (method, params) => {
+            expect(method).toBe('exec.output');
+            events.push({ kind: 'output', n: params as unknown as ExecOutput });
+          },
         },
-      })
+      )
       .then((res) => {
         events.push({ kind: 'result' });
         return res;
@@ -80,8 +84,18 @@ describe('ssh.exec output', () => {
     // 'a' came alone, a second before 'b': it was sent while the command was still running.
     const outputs = events.filter((e) => e.kind === 'output').map((e) => (e as { n: ExecOutput }).n);
     expect(outputs[0]).toMatchObject({ stream: 'stdout', data: 'a\n' });
-    expect(outputs.filter((o) => o.stream === 'stdout').map((o) => o.data).join('')).toBe('a\nb\n');
-    expect(outputs.filter((o) => o.stream === 'stderr').map((o) => o.data).join('')).toBe('err\n');
+    expect(
+      outputs
+        .filter((o) => o.stream === 'stdout')
+        .map((o) => o.data)
+        .join(''),
+    ).toBe('a\nb\n');
+    expect(
+      outputs
+        .filter((o) => o.stream === 'stderr')
+        .map((o) => o.data)
+        .join(''),
+    ).toBe('err\n');
     expect(events[events.length - 1].kind).toBe('result');
     expect(outputs.every((o) => typeof o.id === 'number' && o.encoding === undefined)).toBe(true);
   });
@@ -89,9 +103,13 @@ describe('ssh.exec output', () => {
   it('streamed bytes that are not UTF-8 arrive as base64, a character split across chunks whole', async () => {
     const chunks: ExecOutput[] = [];
     // é is 0xC3 0xA9: printed in two writes a second apart, so it reaches the daemon in two chunks.
-    const r = await c.call('ssh.exec', { host: 'web1', command: "printf 'x\\303'; sleep 0.5; printf '\\251y'; sleep 0.5; printf '\\377'", stream: true }, {
-      onNotification: (_m, p) => chunks.push(p as unknown as ExecOutput),
-    });
+    const r = await c.call(
+      'ssh.exec',
+      { host: 'web1', command: "printf 'x\\303'; sleep 0.5; printf '\\251y'; sleep 0.5; printf '\\377'", stream: true },
+      {
+        onNotification: (_m, p) => chunks.push(p as unknown as ExecOutput),
+      },
+    );
     expect(r.encoding).toBe('base64');
     const bytes = Buffer.concat(chunks.map((ch) => Buffer.from(ch.data, ch.encoding === 'base64' ? 'base64' : 'utf8')));
     expect(bytes.equals(Buffer.from([0x78, 0xc3, 0xa9, 0x79, 0xff]))).toBe(true);

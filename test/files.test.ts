@@ -6,13 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import type { FleetResult, FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 /** A name a shell would love to run: spaces, quotes, $(), backticks, a newline, a leading dash, non-ASCII. */
-const HOSTILE = "-n é 'q\" $(touch PWNED) `touch PWNED`\nx.txt";
+const HOSTILE = '-n é \'q" $(touch PWNED) `touch PWNED`\nx.txt';
 
 let daemon: DaemonProc;
 let c: ScoutClient;
@@ -38,16 +37,20 @@ const fleet = useFleet(['web1', 'quota'], () => {
   scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-q-'));
   fs.chmodSync(scriptDir, 0o755);
   const script = path.join(scriptDir, 'limited.sh');
-  fs.writeFileSync(script, [
-    '#!/bin/sh',
-    "trap '' XFSZ",
-    'ulimit -f 2048',
-    'case "$SSH_ORIGINAL_COMMAND" in',
-    '  internal-sftp|*/sftp-server) exec /usr/lib/openssh/sftp-server ;;',
-    '  *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND" ;;',
-    'esac',
-    '',
-  ].join('\n'), { mode: 0o755 });
+  fs.writeFileSync(
+    script,
+    [
+      '#!/bin/sh',
+      "trap '' XFSZ",
+      'ulimit -f 2048',
+      'case "$SSH_ORIGINAL_COMMAND" in',
+      '  internal-sftp|*/sftp-server) exec /usr/lib/openssh/sftp-server ;;',
+      '  *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND" ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
   return { perHost: { quota: { config: [`ForceCommand ${script}`] } } };
 });
 
@@ -191,13 +194,20 @@ describe('listings', () => {
       entries: 8,
       truncated: false,
       root: {
-        name: 'tree', type: 'dir', size: fs.statSync(tree).size,
+        name: 'tree',
+        type: 'dir',
+        size: fs.statSync(tree).size,
         children: [
           { name: 'b-dir', type: 'dir', size: fs.statSync(path.join(tree, 'b-dir')).size, children: [] },
           {
-            name: 'sub', type: 'dir', size: fs.statSync(path.join(tree, 'sub')).size,
+            name: 'sub',
+            type: 'dir',
+            size: fs.statSync(path.join(tree, 'sub')).size,
             // depth 2: deep is listed but not read.
-            children: [{ name: 'deep', type: 'dir', size: fs.statSync(path.join(tree, 'sub', 'deep')).size }, { name: 'one.log', type: 'file', size: 1 }],
+            children: [
+              { name: 'deep', type: 'dir', size: fs.statSync(path.join(tree, 'sub', 'deep')).size },
+              { name: 'one.log', type: 'file', size: 1 },
+            ],
           },
           { name: HOSTILE, type: 'file', size: 7 },
           { name: 'a.txt', type: 'file', size: 4 },
@@ -232,7 +242,13 @@ describe('listings', () => {
 
   it('missing → REMOTE_NOT_FOUND, unreadable → REMOTE_PERMISSION_DENIED, a directory read → REMOTE_IO is-directory', async () => {
     const missing = path.join(dir, 'no', 'such');
-    for (const [m, extra] of [['fs.read', {}], ['fs.stat', {}], ['fs.list', {}], ['fs.tree', {}], ['fs.find', { pattern: '*' }]] as const) {
+    for (const [m, extra] of [
+      ['fs.read', {}],
+      ['fs.stat', {}],
+      ['fs.list', {}],
+      ['fs.tree', {}],
+      ['fs.find', { pattern: '*' }],
+    ] as const) {
       const e = await expectCode(c.call(m, { host: 'web1', path: missing, ...extra }), 'REMOTE_NOT_FOUND');
       expect(e.message).toContain(missing);
     }
@@ -265,7 +281,10 @@ describe('fleet.read', () => {
     for (const x of r.results.slice(0, 2)) expect(x).toMatchObject({ ok: true, result: { path: p, content: 'same', bytes: 4, size: 21, truncated: true } });
     expect(r.results[2]).toMatchObject({ ok: false, error: { code: 'UNKNOWN_HOST' } });
     const gone = await c.call('fleet.read', { pattern: '*', path: path.join(dir, 'absent') });
-    expect(gone.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([['web1', false, 'REMOTE_NOT_FOUND'], ['quota', false, 'REMOTE_NOT_FOUND']]);
+    expect(gone.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([
+      ['web1', false, 'REMOTE_NOT_FOUND'],
+      ['quota', false, 'REMOTE_NOT_FOUND'],
+    ]);
   });
 });
 

@@ -52,7 +52,11 @@ describe('fleet.exec', () => {
     ]);
     expect(r.results[0].result).toMatchObject({ exitCode: 1, stdout: 'out-2\n', stderr: 'err\n' });
     expect(r.summary).toEqual({ ok: 0, failed: 3, total: 3 });
-    const byHost = (host: string, stream: string) => chunks.filter((c) => c.host === host && c.stream === stream).map((c) => c.data).join('');
+    const byHost = (host: string, stream: string) =>
+      chunks
+        .filter((c) => c.host === host && c.stream === stream)
+        .map((c) => c.data)
+        .join('');
     expect(byHost('web5', 'stdout')).toBe('out-2\n');
     expect(byHost('web1', 'stderr')).toBe('err\n');
     client.close();
@@ -66,7 +70,15 @@ describe('fleet.exec', () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const chunks: Array<{ host?: string; data: string; encoding?: string }> = [];
-    const r = await client.call('fleet.exec', { hosts: ['web1', 'web2'], command: SPLIT, stream: true }, { onNotification: (m, p) => { chunks.push(p); } });
+    const r = await client.call(
+      'fleet.exec',
+      { hosts: ['web1', 'web2'], command: SPLIT, stream: true },
+      {
+        onNotification: (_m, p) => {
+          chunks.push(p);
+        },
+      },
+    );
     for (const host of ['web1', 'web2']) {
       const mine = chunks.filter((c) => c.host === host);
       expect(mine.every((c) => c.encoding === undefined)).toBe(true);
@@ -78,10 +90,21 @@ describe('fleet.exec', () => {
 
     // 100 KB per stream, capped at 1,000 bytes: notifications stop at the cap, as the result does.
     const capped: Array<{ host?: string; stream: string; data: string }> = [];
-    const big = await client.call('fleet.exec', { hosts: ['web1', 'web2'], command: 'head -c 100000 /dev/zero | tr "\\0" x; head -c 100000 /dev/zero | tr "\\0" y >&2', stream: true, maxOutputBytes: 1000 }, { onNotification: (m, p) => { capped.push(p); } });
+    const big = await client.call(
+      'fleet.exec',
+      { hosts: ['web1', 'web2'], command: 'head -c 100000 /dev/zero | tr "\\0" x; head -c 100000 /dev/zero | tr "\\0" y >&2', stream: true, maxOutputBytes: 1000 },
+      {
+        onNotification: (_m, p) => {
+          capped.push(p);
+        },
+      },
+    );
     for (const host of ['web1', 'web2']) {
       for (const stream of ['stdout', 'stderr']) {
-        const sent = capped.filter((c) => c.host === host && c.stream === stream).map((c) => c.data).join('');
+        const sent = capped
+          .filter((c) => c.host === host && c.stream === stream)
+          .map((c) => c.data)
+          .join('');
         expect(sent.length).toBe(1000);
       }
       expect(big.results.find((h) => h.host === host)?.result).toMatchObject({ truncated: true });
@@ -117,7 +140,10 @@ describe('scoutctl fleet exec', () => {
     const ok = await scoutctl(['fleet', 'exec', 'web1,web2', '--json', '--', 'echo', 'hi'], daemon.env);
     expect(ok.code).toBe(0);
     const parsed = JSON.parse(ok.stdout) as FleetResult<ExecResult>;
-    expect(parsed.results.map((h) => [h.host, h.ok, h.result?.stdout])).toEqual([['web1', true, 'hi\n'], ['web2', true, 'hi\n']]);
+    expect(parsed.results.map((h) => [h.host, h.ok, h.result?.stdout])).toEqual([
+      ['web1', true, 'hi\n'],
+      ['web2', true, 'hi\n'],
+    ]);
     expect(parsed.summary).toEqual({ ok: 2, failed: 0, total: 2 });
   });
 });

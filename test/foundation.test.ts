@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScoutError } from '../src/protocol/errors.js';
-import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
+import type { PoolListResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -112,7 +112,10 @@ describe('connection lifecycle', () => {
     const c = await daemon.client();
     await c.call('ssh.exec', { host: 'web2', command: 'true' });
     await fleet.server('web2').kill9();
-    const down = await c.call('ssh.exec', { host: 'web2', command: 'true' }).then(() => undefined, (e: ScoutError) => e);
+    const down = await c.call('ssh.exec', { host: 'web2', command: 'true' }).then(
+      () => undefined,
+      (e: ScoutError) => e,
+    );
     expect(down?.code).toMatch(/^(CONNECT_FAILED|CONNECTION_LOST|CONNECT_TIMEOUT)$/);
     await fleet.server('web2').start();
     const r = await c.call('ssh.exec', { host: 'web2', command: 'echo back' });
@@ -145,7 +148,7 @@ describe('the wire protocol', () => {
     let buf = '';
     raw.on('data', (d) => {
       buf += d.toString();
-      let nl;
+      let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         replies.push(JSON.parse(buf.slice(0, nl)));
         buf = buf.slice(nl + 1);

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FS_IO_BYTES, MAX_OUTPUT_BYTES, type ExecResult, type FleetResult, type FsReadResult, type FsWriteResult } from '../src/protocol/methods/index.js';
+import { MAX_FS_IO_BYTES, MAX_OUTPUT_BYTES, type FsReadResult } from '../src/protocol/methods/index.js';
 import { STALL_LIMIT_MS } from '../src/daemon/session.js';
 import { ScoutClient } from '../src/client/client.js';
 import { MAX_RESPONSE_BYTES } from '../src/protocol/ndjson.js';
@@ -25,7 +25,14 @@ let dir: string;
 beforeAll(async () => {
   const s = fleet.server('web1');
   // 17 aliases of one sshd: each is a pooled connection of its own, as 17 hosts would be.
-  fleet.writeConfig(Object.fromEntries(ALIASES.map((a) => [a, ['HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes']])));
+  fleet.writeConfig(
+    Object.fromEntries(
+      ALIASES.map((a) => [
+        a,
+        ['HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes'],
+      ]),
+    ),
+  );
   const ids = await fleet.runAsUser('id -u; id -g');
   const [uid, gid] = ids.stdout.trim().split('\n').map(Number);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-answers-'));
@@ -50,7 +57,6 @@ function peakRssMiB(d: DaemonProc): number {
   return Number(m![1]) / 1024;
 }
 
-
 describe('every call ends with one answer', () => {
   it('fleet.exec over 17 hosts × 1 MiB answers, with every host its output', async () => {
     const d = await fleet.startDaemon();
@@ -65,7 +71,7 @@ describe('every call ends with one answer', () => {
     expect(peakRssMiB(d)).toBeLessThan(1024);
   });
 
-  it('fs.write at its documented maximum is written, and one byte more is refused with the call\'s own answer', async () => {
+  it("fs.write at its documented maximum is written, and one byte more is refused with the call's own answer", async () => {
     const d = await fleet.startDaemon();
     const c = await d.client();
     const bytes = randomBytes(MAX_FS_IO_BYTES);
@@ -203,10 +209,14 @@ describe('backpressure judged by progress', () => {
     sock.pause(); // never reads a byte
     const t0 = performance.now();
     for (let i = 1; i <= 8; i++) sock.write(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'fs.read', params: { host: 'web1', path: file, maxBytes: MAX_FS_IO_BYTES } }) + '\n');
-    await until(async () => {
-      expect(await other.call('daemon.status')).toBeTruthy();
-      return /client does not read its responses/.test(d.logs());
-    }, STALL_LIMIT_MS + 20_000, 'the daemon to cut the stalled client off');
+    await until(
+      async () => {
+        expect(await other.call('daemon.status')).toBeTruthy();
+        return /client does not read its responses/.test(d.logs());
+      },
+      STALL_LIMIT_MS + 20_000,
+      'the daemon to cut the stalled client off',
+    );
     const s = performance.now() - t0;
     console.log(`stalled reader cut off after ${(s / 1000).toFixed(1)} s`);
     expect(s).toBeGreaterThanOrEqual(STALL_LIMIT_MS);

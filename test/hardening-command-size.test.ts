@@ -4,7 +4,6 @@
 // longer one is refused before anything is sent; one at the bound runs on both exec paths.
 import { describe, expect, it } from 'vitest';
 import { MAX_COMMAND_BYTES, MAX_ENV_BYTES, MAX_ENV_VALUE_BYTES } from '../src/protocol/methods/common.js';
-import type { ExecResult, JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
 import { expectCode } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FsFindResult } from '../src/protocol/methods/index.js';
 import { worstStatusWhile } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -14,9 +13,12 @@ let configDir: string;
 
 const fleet = useFleet(['web1', 'guarded'], () => {
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-pat-cfg-'));
-  fs.writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({
-    hosts: { guarded: { deny: ['rm -rf *', 'shutdown*', 'reboot*', '*a*a*a*a*a*b', '*mkfs*'] } },
-  }));
+  fs.writeFileSync(
+    path.join(configDir, 'config.json'),
+    JSON.stringify({
+      hosts: { guarded: { deny: ['rm -rf *', 'shutdown*', 'reboot*', '*a*a*a*a*a*b', '*mkfs*'] } },
+    }),
+  );
   return { daemonEnv: { SCOUT_CONFIG: path.join(configDir, 'config.json') } };
 });
 
@@ -31,7 +33,6 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(configDir, { recursive: true, force: true });
 });
-
 
 describe('patterns cost linear time', () => {
   it('a 100-character pathological find pattern over a 100-character name answers at once, and other clients are served meanwhile', async () => {

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoutClient } from '../src/client/client.js';
 import { KILL_GRACE_MS, TERM_GRACE_MS } from '../src/ssh/exec.js';
-import type { FsListResult, JobInfo, JobStartResult } from '../src/protocol/methods/index.js';
 import { scoutctl } from './fixtures/daemon.js';
 import { expectCode, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -50,7 +49,7 @@ describe('logs stay bounded and free of commands', () => {
     expect(d.logs().length - before).toBeLessThan(4_000);
   });
 
-  it('a background job\'s command and cwd never reach the log, even at trace level', async () => {
+  it("a background job's command and cwd never reach the log, even at trace level", async () => {
     const d = await fleet.startDaemon({ SCOUT_LOG_LEVEL: 'trace' });
     const c = await d.client();
     const secret = 'hunter2-job-secret';
@@ -62,7 +61,7 @@ describe('logs stay bounded and free of commands', () => {
 });
 
 describe('human output cannot drive the terminal', () => {
-  it('scoutctl audit and scoutctl jobs show a client\'s escape sequences as text', async () => {
+  it("scoutctl audit and scoutctl jobs show a client's escape sequences as text", async () => {
     const d = await fleet.startDaemon();
     const evil = new ScoutClient({ socket: d.socket, clientName: `evil${ESC}[2J${ESC}]0;owned\x07`, env: d.env });
     await evil.connect();
@@ -125,7 +124,7 @@ describe('temp files', () => {
   });
 });
 
-describe('a call\'s timeout bounds the whole call', () => {
+describe("a call's timeout bounds the whole call", () => {
   it('behind a stopped sshd, a 1.5 s timeout ends at 1.5 s, not after the connect timeout too; cancel ends the wait at once', async () => {
     const server = fleet.server('frozen');
     const d = await fleet.startDaemon({ SCOUT_CONNECT_TIMEOUT: '20' });
@@ -158,7 +157,10 @@ describe('a call\'s timeout bounds the whole call', () => {
     await c.call('ssh.exec', { host: 'frozen', command: 'true' }); // the connection is pooled and warm
     // The connection's own sshd processes (the listener's descendants), not the listener: the link is up, the peer mute.
     const tree = (pid: number): number[] => {
-      const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
       return kids.flatMap((k) => [k, ...tree(k)]);
     };
     const stopped = tree(server.pid!);
@@ -182,7 +184,12 @@ describe('a call\'s timeout bounds the whole call', () => {
       expect(shell.ms).toBeLessThan(1_500 + TERM_GRACE_MS + KILL_GRACE_MS + 3_000 + 1_500);
       expect(shell.message).toMatch(/may still be running/);
     } finally {
-      for (const pid of stopped) try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
+      for (const pid of stopped)
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          /* gone */
+        }
     }
   });
 });

@@ -3,7 +3,6 @@
 // while the error said "timed out … and was stopped". Both paths now escalate to KILL, and say what happened.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TERM_GRACE_MS, KILL_GRACE_MS } from '../src/ssh/exec.js';

@@ -37,7 +37,11 @@ const FORBIDDEN: Record<string, RegExp> = {
 describe('module layering', () => {
   for (const [layer, rule] of Object.entries(FORBIDDEN)) {
     it(`${layer}/ imports nothing it must not`, () => {
-      const bad = filesIn(path.join(SRC, layer)).flatMap((f) => imports(f).filter((i) => rule.test(i)).map((i) => `${path.relative(SRC, f)} → ${i}`));
+      const bad = filesIn(path.join(SRC, layer)).flatMap((f) =>
+        imports(f)
+          .filter((i) => rule.test(i))
+          .map((i) => `${path.relative(SRC, f)} → ${i}`),
+      );
       expect(bad).toEqual([]);
     });
   }

@@ -2,7 +2,7 @@
 // by cursor.
 import { describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import type { ExecResult, JobInfo, JobListResult, JobOutputResult, JobStartResult, StatusResult } from '../src/protocol/methods/index.js';
+import type { JobInfo, JobOutputResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';

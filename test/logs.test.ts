@@ -29,7 +29,10 @@ describe('scoutctl logs', () => {
   it("shows the auto-started daemon's log: JSON lines when piped, --lines bounds it", async () => {
     const r = await scoutctl(['logs'], env);
     expect(r.code, r.stderr).toBe(0);
-    const msgs = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const msgs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toContain('scoutd listening');
     expect(msgs).toContain('connection opened');
     const one = await scoutctl(['logs', '--lines', '1'], env);

@@ -150,7 +150,7 @@ describe('beam', () => {
     const bytes = crypto.randomBytes(300 * 1024 + 7);
     fs.writeFileSync(path.join(local, 'up.bin'), bytes);
     const up = await ok(c, { target: `web1:${remote}/up.bin`, beam: path.join(local, 'up.bin') });
-    expect(up).toMatch(new RegExp(`^✓ Uploaded ${local}/up.bin → web1:${remote}/up.bin\n  Size: 300\.01 KB`));
+    expect(up).toMatch(new RegExp(`^✓ Uploaded ${local}/up.bin → web1:${remote}/up.bin\n  Size: 300.01 KB`));
     const sum = await fleet.runAsUser(`sha256sum '${remote}/up.bin'`);
     expect(sum.stdout.split(' ')[0]).toBe(crypto.createHash('sha256').update(bytes).digest('hex'));
 
@@ -248,10 +248,12 @@ describe('sharing the daemon and its pool', () => {
     const p = spawn(process.execPath, [SCOUT_MCP], { env: daemon.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
     let out = '';
-    const answered = new Promise<void>((resolve) => p.stdout.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      if (out.includes('"id":2')) resolve();
-    }));
+    const answered = new Promise<void>((resolve) =>
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+        if (out.includes('"id":2')) resolve();
+      }),
+    );
     const send = (m: unknown) => p.stdin.write(JSON.stringify(m) + '\n');
     send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
@@ -338,12 +340,22 @@ describe('scoutctl auto-start', () => {
     fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     // A stand-in for a newer scoutd: it answers every hello with the daemon's PROTOCOL_MISMATCH error.
     const conns = new Set<net.Socket>();
-    const server = net.createServer((sock) => conns.add(sock).size && sock.on('data', (d) => {
-      for (const line of d.toString('utf8').split('\n').filter(Boolean)) {
-        const { id } = JSON.parse(line);
-        sock.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32016, message: 'scoutd speaks protocol 2, the client speaks 1', data: { code: 'PROTOCOL_MISMATCH', daemonProtocol: 2, daemonVersion: '9.0.0', clientProtocol: 1 } } }) + '\n');
-      }
-    }));
+    const server = net.createServer(
+      (sock) =>
+        conns.add(sock).size &&
+        sock.on('data', (d) => {
+          for (const line of d.toString('utf8').split('\n').filter(Boolean)) {
+            const { id } = JSON.parse(line);
+            sock.write(
+              JSON.stringify({
+                jsonrpc: '2.0',
+                id,
+                error: { code: -32016, message: 'scoutd speaks protocol 2, the client speaks 1', data: { code: 'PROTOCOL_MISMATCH', daemonProtocol: 2, daemonVersion: '9.0.0', clientProtocol: 1 } },
+              }) + '\n',
+            );
+          }
+        }),
+    );
     await new Promise<void>((r) => server.listen(socket, r));
     try {
       const c = await shim(e);

@@ -63,7 +63,16 @@ afterAll(() => {
 
 describe('npm package', () => {
   it('holds the compiled bins, the units and the README, and no sources or tests', () => {
-    for (const f of ['dist/bin/scoutd.js', 'dist/bin/scoutctl.js', 'dist/bin/scout-mcp.js', 'systemd/scoutd.service', 'systemd/scoutd.socket', 'launchd/dev.scout.scoutd.plist', 'README.md', 'package.json']) {
+    for (const f of [
+      'dist/bin/scoutd.js',
+      'dist/bin/scoutctl.js',
+      'dist/bin/scout-mcp.js',
+      'systemd/scoutd.service',
+      'systemd/scoutd.socket',
+      'launchd/dev.scout.scoutd.plist',
+      'README.md',
+      'package.json',
+    ]) {
       expect(packed, f).toContain(f);
     }
     expect(packed.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.test.js'))).toEqual([]);
@@ -86,8 +95,15 @@ describe('npm package', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`installed scoutd did not listen within ${START_TIMEOUT_MS} ms: ${out}`)), START_TIMEOUT_MS);
-        scoutd.stdout.on('data', () => out.includes('"scoutd listening"') && (clearTimeout(timer), resolve()));
-        void exited.then((c) => (clearTimeout(timer), reject(new Error(`installed scoutd exited (${c}): ${out}`))));
+        scoutd.stdout.on('data', () => {
+          if (!out.includes('"scoutd listening"')) return;
+          clearTimeout(timer);
+          resolve();
+        });
+        void exited.then((c) => {
+          clearTimeout(timer);
+          reject(new Error(`installed scoutd exited (${c}): ${out}`));
+        });
       });
       const c = new ScoutClient({ socket: env.SCOUT_SOCKET });
       const hello = await c.connect();

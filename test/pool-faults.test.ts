@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { startProxy, type TcpProxy } from './fixtures/proxy.js';
@@ -24,7 +23,14 @@ const SLACK_MS = 2_000;
 beforeEach(async () => {
   proxy = await startProxy(fleet.server('web1').port);
   const web1 = fleet.server('web1');
-  const through = (key = fleet.clientKeyPath) => ['HostName 127.0.0.1', `Port ${proxy.port}`, `User ${fleet.user}`, `IdentityFile ${key}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes'];
+  const through = (key = fleet.clientKeyPath) => [
+    'HostName 127.0.0.1',
+    `Port ${proxy.port}`,
+    `User ${fleet.user}`,
+    `IdentityFile ${key}`,
+    `UserKnownHostsFile ${fleet.knownHostsPath}`,
+    'IdentitiesOnly yes',
+  ];
   const wrongKey = path.join(fleet.root, 'wrong_key');
   if (!fs.existsSync(wrongKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrongKey]);
   fleet.writeConfig({ flaky: through(), wrongkey: through(wrongKey) });

@@ -1,7 +1,6 @@
 // The pool under load: 100 concurrent calls to one host behind MaxSessions 10, a full queue answers BUSY,
 // least-recently-used eviction of idle connections above SCOUT_MAX_POOL_SIZE, metrics in status and CLI.
 import { describe, expect, it } from 'vitest';
-import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode, remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -14,8 +13,7 @@ describe('channel slots', () => {
     daemon = await fleet.startDaemon();
     const logins = fleet.server('web1').acceptedLogins();
     const clients = await Promise.all(Array.from({ length: 4 }, (_, i) => daemon!.client(`load-${i}`)));
-    const calls = Array.from({ length: 100 }, (_, i) =>
-      clients[i % clients.length].call('ssh.exec', { host: 'web1', command: `sleep 0.2; echo call-${i}` }));
+    const calls = Array.from({ length: 100 }, (_, i) => clients[i % clients.length].call('ssh.exec', { host: 'web1', command: `sleep 0.2; echo call-${i}` }));
     const results = await Promise.all(calls);
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 100 }, (_, i) => `call-${i}\n`));
     expect(results.every((r) => r.exitCode === 0)).toBe(true);
@@ -85,7 +83,7 @@ describe('eviction', () => {
     expect(await hosts()).toEqual(['web1', 'web3']);
 
     // web1 is the LRU now, but busy: web3 goes instead when web2 comes back.
-    const busy = c.call('ssh.exec', { host: 'web1', command: 'sleep 33; echo still' , timeoutMs: 60_000 });
+    const busy = c.call('ssh.exec', { host: 'web1', command: 'sleep 33; echo still', timeoutMs: 60_000 });
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 33')).length > 0, 10_000, 'the busy call to run');
     await c.call('ssh.exec', { host: 'web3', command: 'true' });
     await c.call('ssh.exec', { host: 'web2', command: 'true' });

@@ -3,7 +3,6 @@
 // handshake that never completes.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
 import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode } from './fixtures/expect.js';
 import { startFaultServer, startSilentServer, type FaultServerOptions } from './fixtures/fault-server.js';

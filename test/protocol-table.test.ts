@@ -12,7 +12,7 @@ import { useFleet } from './fixtures/suite.js';
 
 // Compile-time checks: `tsc --noEmit` (part of npm test) fails when one of these lines stops being an error.
 // Never called: they exist for the type checker.
-export function typeChecks(client: ScoutClient, handlers: HandlerTable): void {
+function _typeChecks(client: ScoutClient, handlers: HandlerTable): void {
   // @ts-expect-error a misspelt method name
   void client.call('hosts.lst');
   // @ts-expect-error a misspelt param name
@@ -28,13 +28,17 @@ export function typeChecks(client: ScoutClient, handlers: HandlerTable): void {
     return hosts.map((h) => h.name);
   });
   // Notifications are the method's own: ssh.exec's are exec.output, with typed params.
-  void client.call('ssh.exec', { host: 'web1', command: 'true', stream: true }, {
-    onNotification: (method, p) => {
-      // @ts-expect-error ssh.exec sends no transfer.progress
-      if (method === 'transfer.progress') return 0;
-      return p.data.length;
+  void client.call(
+    'ssh.exec',
+    { host: 'web1', command: 'true', stream: true },
+    {
+      onNotification: (method, p) => {
+        // @ts-expect-error ssh.exec sends no transfer.progress
+        if (method === 'transfer.progress') return 0;
+        return p.data.length;
+      },
     },
-  });
+  );
   // A handler group may not name a method the table lacks, and the table needs every handler.
   // @ts-expect-error no such method
   const extra: Handlers<'ssh.exec'> = { 'ssh.exec': handlers['ssh.exec'], 'ssh.run': handlers['ssh.exec'] };
@@ -47,7 +51,10 @@ export function typeChecks(client: ScoutClient, handlers: HandlerTable): void {
 
 describe('the method table', () => {
   it('audits exactly the methods it marks as touching a host', () => {
-    const marked = Object.entries(METHODS).filter(([, e]) => e.touchesHost).map(([n]) => n).sort();
+    const marked = Object.entries(METHODS)
+      .filter(([, e]) => e.touchesHost)
+      .map(([n]) => n)
+      .sort();
     expect([...AUDITED].sort()).toEqual(marked);
     // Sanity: the table is the whole protocol, exec and files are host methods, hello is not.
     expect(marked).toEqual(expect.arrayContaining(['ssh.exec', 'fleet.exec', 'jobs.start', 'fs.write', 'transfer.put']));
@@ -76,24 +83,24 @@ type HostMethod = { [M in MethodName]: (typeof METHODS)[M]['touchesHost'] extend
  */
 function hostCalls(local: string, jobId: string): { [M in HostMethod]: () => ParamsOf<M> } {
   return {
-      'hosts.hostKey': () => ({ host: 'web1' }),
-      'hosts.trust': () => ({ host: 'web1', fingerprint: `SHA256:${'A'.repeat(43)}` }),
-      'pool.drop': () => ({ host: 'web1' }),
-      'ssh.exec': () => ({ host: 'web1', command: 'true' }),
-      'fleet.exec': () => ({ hosts: ['web1'], command: 'true' }),
-      'fleet.read': () => ({ hosts: ['web1'], path: '/etc/hostname' }),
-      'jobs.start': () => ({ host: 'web1', command: 'true' }),
-      'jobs.signal': () => ({ jobId, signal: 'TERM' }),
-      'transfer.get': () => ({ host: 'web1', remotePath: '/etc/hostname', localPath: path.join(local, 'got.txt') }),
-      'transfer.put': () => ({ host: 'web1', localPath: path.join(local, 'up.txt'), remotePath: '/tmp/scout-table-walk-up.txt' }),
-      'transfer.copy': () => ({ from: { host: 'web1', path: '/etc/hostname' }, to: { host: 'web1', path: '/tmp/scout-table-walk-copy.txt' } }),
-      'fs.read': () => ({ host: 'web1', path: '/etc/hostname' }),
-      'fs.stat': () => ({ host: 'web1', path: '/etc' }),
-      'fs.list': () => ({ host: 'web1', path: '/etc' }),
-      'fs.tree': () => ({ host: 'web1', path: '/etc', depth: 1 }),
-      'fs.find': () => ({ host: 'web1', path: '/etc', pattern: 'host*', depth: 1 }),
-      'fs.write': () => ({ host: 'web1', path: '/tmp/scout-table-walk.txt', content: 'x' }),
-      };
+    'hosts.hostKey': () => ({ host: 'web1' }),
+    'hosts.trust': () => ({ host: 'web1', fingerprint: `SHA256:${'A'.repeat(43)}` }),
+    'pool.drop': () => ({ host: 'web1' }),
+    'ssh.exec': () => ({ host: 'web1', command: 'true' }),
+    'fleet.exec': () => ({ hosts: ['web1'], command: 'true' }),
+    'fleet.read': () => ({ hosts: ['web1'], path: '/etc/hostname' }),
+    'jobs.start': () => ({ host: 'web1', command: 'true' }),
+    'jobs.signal': () => ({ jobId, signal: 'TERM' }),
+    'transfer.get': () => ({ host: 'web1', remotePath: '/etc/hostname', localPath: path.join(local, 'got.txt') }),
+    'transfer.put': () => ({ host: 'web1', localPath: path.join(local, 'up.txt'), remotePath: '/tmp/scout-table-walk-up.txt' }),
+    'transfer.copy': () => ({ from: { host: 'web1', path: '/etc/hostname' }, to: { host: 'web1', path: '/tmp/scout-table-walk-copy.txt' } }),
+    'fs.read': () => ({ host: 'web1', path: '/etc/hostname' }),
+    'fs.stat': () => ({ host: 'web1', path: '/etc' }),
+    'fs.list': () => ({ host: 'web1', path: '/etc' }),
+    'fs.tree': () => ({ host: 'web1', path: '/etc', depth: 1 }),
+    'fs.find': () => ({ host: 'web1', path: '/etc', pattern: 'host*', depth: 1 }),
+    'fs.write': () => ({ host: 'web1', path: '/tmp/scout-table-walk.txt', content: 'x' }),
+  };
 }
 
 describe('walking the table against a real daemon', () => {

@@ -1,7 +1,7 @@
 // ProxyJump through a pooled bastion: targets are reached by forwardOut on the bastion's pooled connection,
 // two targets share one bastion login, chains work, a dead bastion is named, ProxyCommand is refused.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
+import type { PoolListResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { expectCode } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -25,10 +25,7 @@ describe('ProxyJump', () => {
     const bastionLogins = fleet.server('bastion').acceptedLogins();
     daemon = await fleet.startDaemon();
     const c = await daemon.client();
-    const [a, b] = await Promise.all([
-      c.call('ssh.exec', { host: 'inner1', command: 'echo one' }),
-      c.call('ssh.exec', { host: 'inner2', command: 'echo two' }),
-    ]);
+    const [a, b] = await Promise.all([c.call('ssh.exec', { host: 'inner1', command: 'echo one' }), c.call('ssh.exec', { host: 'inner2', command: 'echo two' })]);
     expect([a.stdout, b.stdout]).toEqual(['one\n', 'two\n']);
     // Nothing ran on the bastion itself: its one login is the tunnel both targets went through.
     expect(fleet.server('bastion').acceptedLogins() - bastionLogins).toBe(1);

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExecResult, HostInfo, JobInfo, JobStartResult, PoolListResult, ReloadResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -22,7 +21,7 @@ function writeConfigWithout(hidden: string[], extra: Record<string, string[]> = 
 }
 
 describe('reload', () => {
-  it('SIGHUP after adding a host and changing another\'s port: the new host is listed, the changed host\'s connection is replaced, the unchanged one stays', async () => {
+  it("SIGHUP after adding a host and changing another's port: the new host is listed, the changed host's connection is replaced, the unchanged one stays", async () => {
     writeConfigWithout(['web3']);
     daemon = await fleet.startDaemon();
     const c = await daemon.client();

@@ -8,7 +8,6 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import type { AuditQueryResult, ExecResult, PoolListResult } from '../src/protocol/methods/index.js';
 import { startDaemon, type DaemonProc } from './fixtures/daemon.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -19,13 +18,72 @@ const BATCH = 200;
 /** Methods whose success is harmless and expected for some inputs (they touch no host). */
 const BENIGN = new Set(['$/cancel', 'daemon.hello', 'daemon.status', 'daemon.reload', 'hosts.list', 'pool.list', 'jobs.list', 'audit.query']);
 const METHODS = [
-  'daemon.hello', 'daemon.status', 'daemon.reload', 'hosts.list', 'pool.list', 'pool.drop', 'ssh.exec', 'fleet.exec', 'fleet.read',
-  'jobs.start', 'jobs.output', 'jobs.list', 'jobs.signal', 'jobs.wait', 'jobs.forget', 'transfer.get', 'transfer.put', 'transfer.copy',
-  'fs.read', 'fs.list', 'fs.stat', 'fs.tree', 'fs.find', 'fs.write', 'audit.query', '$/cancel',
-  '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'daemon.', '', 'ssh.exec\u0000', 'SSH.EXEC',
+  'daemon.hello',
+  'daemon.status',
+  'daemon.reload',
+  'hosts.list',
+  'pool.list',
+  'pool.drop',
+  'ssh.exec',
+  'fleet.exec',
+  'fleet.read',
+  'jobs.start',
+  'jobs.output',
+  'jobs.list',
+  'jobs.signal',
+  'jobs.wait',
+  'jobs.forget',
+  'transfer.get',
+  'transfer.put',
+  'transfer.copy',
+  'fs.read',
+  'fs.list',
+  'fs.stat',
+  'fs.tree',
+  'fs.find',
+  'fs.write',
+  'audit.query',
+  '$/cancel',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'daemon.',
+  '',
+  'ssh.exec\u0000',
+  'SSH.EXEC',
 ];
-const FIELDS = ['host', 'hosts', 'pattern', 'command', 'cwd', 'path', 'remotePath', 'localPath', 'from', 'to', 'content', 'stdin', 'env', 'jobId',
-  'timeoutMs', 'maxBytes', 'maxOutputBytes', 'offset', 'depth', 'concurrency', 'recursive', 'stream', 'signal', 'client', 'protocol', 'since', 'limit', 'probe', '__proto__'];
+const FIELDS = [
+  'host',
+  'hosts',
+  'pattern',
+  'command',
+  'cwd',
+  'path',
+  'remotePath',
+  'localPath',
+  'from',
+  'to',
+  'content',
+  'stdin',
+  'env',
+  'jobId',
+  'timeoutMs',
+  'maxBytes',
+  'maxOutputBytes',
+  'offset',
+  'depth',
+  'concurrency',
+  'recursive',
+  'stream',
+  'signal',
+  'client',
+  'protocol',
+  'since',
+  'limit',
+  'probe',
+  '__proto__',
+];
 
 const fleet = useFleet(['web1', 'web2']);
 let daemon: DaemonProc;
@@ -53,18 +111,50 @@ beforeAll(async () => {
 
 function hostileStrings(): fc.Arbitrary<string> {
   const pwn = (how: string) => how.replace('CMD', `touch ${canary}/pwned`);
-  return fc.oneof(
-    fc.constantFrom(
-      pwn('$(CMD)'), pwn('`CMD`'), pwn('web1;CMD'), pwn('web1 && CMD'), pwn('web1|CMD'), pwn("web1'; CMD; '"), pwn('-oProxyCommand=CMD'),
-      'web1\u0000', 'web1 ', ' web1', 'WEB1', 'web1\n', 'web1/../web2', '../../../../etc/passwd', '/etc/shadow', '~root/.ssh/id_rsa',
-      '\u0000', '', ' ', '*', '?', '[z-a]', '[', '\\', '%s%n%x', '${HOME}', '\u202e', '\ud800', 'A'.repeat(5000), 'x'.repeat(70_000),
-      '/'.repeat(5000), 'a/'.repeat(3000), '\u0000'.repeat(100), '🙂'.repeat(300),
-    ),
-    fc.string({ maxLength: 64 }),
-    fc.string({ unit: 'binary', maxLength: 64 }),
-    fc.string({ maxLength: 32 }).map((s) => `${s}\u0000${s}`),
-    fc.string({ maxLength: 16 }).map((s) => pwn(`${s};CMD`)),
-  ).filter((s) => s !== 'web1' && s !== 'web2');
+  return fc
+    .oneof(
+      fc.constantFrom(
+        pwn('$(CMD)'),
+        pwn('`CMD`'),
+        pwn('web1;CMD'),
+        pwn('web1 && CMD'),
+        pwn('web1|CMD'),
+        pwn("web1'; CMD; '"),
+        pwn('-oProxyCommand=CMD'),
+        'web1\u0000',
+        'web1 ',
+        ' web1',
+        'WEB1',
+        'web1\n',
+        'web1/../web2',
+        '../../../../etc/passwd',
+        '/etc/shadow',
+        '~root/.ssh/id_rsa',
+        '\u0000',
+        '',
+        ' ',
+        '*',
+        '?',
+        '[z-a]',
+        '[',
+        '\\',
+        '%s%n%x',
+        '${HOME}',
+        '\u202e',
+        '\ud800',
+        'A'.repeat(5000),
+        'x'.repeat(70_000),
+        '/'.repeat(5000),
+        'a/'.repeat(3000),
+        '\u0000'.repeat(100),
+        '🙂'.repeat(300),
+      ),
+      fc.string({ maxLength: 64 }),
+      fc.string({ unit: 'binary', maxLength: 64 }),
+      fc.string({ maxLength: 32 }).map((s) => `${s}\u0000${s}`),
+      fc.string({ maxLength: 16 }).map((s) => pwn(`${s};CMD`)),
+    )
+    .filter((s) => s !== 'web1' && s !== 'web2');
 }
 
 function hostileValue(): fc.Arbitrary<unknown> {
@@ -85,29 +175,31 @@ function hostileValue(): fc.Arbitrary<unknown> {
 type Message = { kind: 'line'; text: string } | { kind: 'request'; method: string; params: unknown; hasParams: boolean };
 
 function messages(): fc.Arbitrary<Message> {
-  const params = fc.oneof(
-    fc.dictionary(fc.constantFrom(...FIELDS), hostileValue(), { maxKeys: 6 }),
-    hostileValue(),
-  );
+  const params = fc.oneof(fc.dictionary(fc.constantFrom(...FIELDS), hostileValue(), { maxKeys: 6 }), hostileValue());
   return fc.oneof(
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((text): Message => ({ kind: 'line', text })) },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v): Message => ({ kind: 'line', text: JSON.stringify(v) ?? 'null' })) },
     {
       weight: 1,
-      arbitrary: fc.constantFrom(
-        `{"jsonrpc":"2.0","id":1,"method":"ssh.exec","params":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
-        `${'['.repeat(200_000)}`,
-        `{"jsonrpc":"2.0","id":1e400,"method":"daemon.status"}`,
-        `{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.status"}`,
-        `{"jsonrpc":"1.0","id":2,"method":"daemon.status"}`,
-        `{"jsonrpc":"2.0","id":3,"method":"ssh.exec","params":{"host":"web1","command":"true","__proto__":{"command":"touch ${canary}/pwned"}}}`,
-        `{"jsonrpc":"2.0","id":4,"method":"ssh.exec","params":{"host":"web1","command":"true","command":"touch ${canary}/pwned","timeoutMs":"x"}}`,
-        `{"jsonrpc":"2.0","method":"ssh.exec","params":{"host":"web1","command":"touch ${canary}/pwned"}}`,
-        `[${Array.from({ length: 300 }, (_, i) => `{"jsonrpc":"2.0","id":"b${i}","method":"nope"}`).join(',')}]`,
-        '\uFEFF{"jsonrpc":"2.0","id":5,"method":"daemon.status"}',
-      ).map((text): Message => ({ kind: 'line', text })),
+      arbitrary: fc
+        .constantFrom(
+          `{"jsonrpc":"2.0","id":1,"method":"ssh.exec","params":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+          `${'['.repeat(200_000)}`,
+          `{"jsonrpc":"2.0","id":1e400,"method":"daemon.status"}`,
+          `{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.status"}`,
+          `{"jsonrpc":"1.0","id":2,"method":"daemon.status"}`,
+          `{"jsonrpc":"2.0","id":3,"method":"ssh.exec","params":{"host":"web1","command":"true","__proto__":{"command":"touch ${canary}/pwned"}}}`,
+          `{"jsonrpc":"2.0","id":4,"method":"ssh.exec","params":{"host":"web1","command":"true","command":"touch ${canary}/pwned","timeoutMs":"x"}}`,
+          `{"jsonrpc":"2.0","method":"ssh.exec","params":{"host":"web1","command":"touch ${canary}/pwned"}}`,
+          `[${Array.from({ length: 300 }, (_, i) => `{"jsonrpc":"2.0","id":"b${i}","method":"nope"}`).join(',')}]`,
+          '\uFEFF{"jsonrpc":"2.0","id":5,"method":"daemon.status"}',
+        )
+        .map((text): Message => ({ kind: 'line', text })),
     },
-    { weight: 7, arbitrary: fc.record({ method: fc.oneof(fc.constantFrom(...METHODS), fc.string({ maxLength: 20 })), params, hasParams: fc.boolean() }).map((r): Message => ({ kind: 'request', ...r })) },
+    {
+      weight: 7,
+      arbitrary: fc.record({ method: fc.oneof(fc.constantFrom(...METHODS), fc.string({ maxLength: 20 })), params, hasParams: fc.boolean() }).map((r): Message => ({ kind: 'request', ...r })),
+    },
   );
 }
 
@@ -238,7 +330,9 @@ describe('hostile RPC input', () => {
           // The default report prints the whole counterexample (megabytes of nesting): keep it readable.
           reporter: (out) => {
             if (!out.failed) return;
-            throw new Error(`fuzz failed at run ${out.numRuns} (seed ${out.seed}): ${String(out.errorInstance).slice(0, 2000)}\ncounterexample (cut): ${JSON.stringify(out.counterexample).slice(0, 2000)}`);
+            throw new Error(
+              `fuzz failed at run ${out.numRuns} (seed ${out.seed}): ${String(out.errorInstance).slice(0, 2000)}\ncounterexample (cut): ${JSON.stringify(out.counterexample).slice(0, 2000)}`,
+            );
           },
         },
       );
@@ -290,7 +384,10 @@ describe('per-client call limit', () => {
       const job = await c.call('jobs.start', { host: 'web1', command: 'sleep 30' });
       for (let i = 0; i < 6; i++) conn.send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'jobs.wait', params: { jobId: job.jobId, timeoutMs: 30_000 } }));
       await conn.until(() => conn.responses.length >= 2, 'two BUSY answers');
-      expect(conn.responses.map((r) => [r.id, (r.error as { data: { code: string } }).data.code])).toEqual([[4, 'BUSY'], [5, 'BUSY']]);
+      expect(conn.responses.map((r) => [r.id, (r.error as { data: { code: string } }).data.code])).toEqual([
+        [4, 'BUSY'],
+        [5, 'BUSY'],
+      ]);
       // Another client has its own allowance.
       const other = await d.client('other');
       expect((await other.call('ssh.exec', { host: 'web1', command: 'echo fine' })).stdout).toBe('fine\n');
@@ -309,4 +406,3 @@ describe('per-client call limit', () => {
     }
   });
 });
-

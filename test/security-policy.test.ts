@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError, type ScoutError } from '../src/protocol/errors.js';
-import type { ExecResult, FleetExecResult, StatusResult } from '../src/protocol/methods/index.js';
+import type { StatusResult } from '../src/protocol/methods/index.js';
 import { SCOUTD, runNode, scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -24,26 +24,31 @@ beforeAll(async () => {
   fs.mkdirSync(R, { mode: 0o755 });
   const id = (await fleet.runAsUser('id -u; id -g')).stdout.trim().split('\n').map(Number);
   fs.chownSync(R, id[0], id[1]);
-  const setup = await fleet.runAsUser([
-    `mkdir -p ${R}/app/sub ${R}/secret`,
-    `echo app-data > ${R}/app/file.txt`,
-    `echo top-secret > ${R}/secret/key.txt`,
-    `ln -s ../secret ${R}/app/escape`,
-    `ln -s sub ${R}/app/inside`,
-    `echo sub-data > ${R}/app/sub/f.txt`,
-  ].join(' && '));
+  const setup = await fleet.runAsUser(
+    [
+      `mkdir -p ${R}/app/sub ${R}/secret`,
+      `echo app-data > ${R}/app/file.txt`,
+      `echo top-secret > ${R}/secret/key.txt`,
+      `ln -s ../secret ${R}/app/escape`,
+      `ln -s sub ${R}/app/inside`,
+      `echo sub-data > ${R}/app/sub/f.txt`,
+    ].join(' && '),
+  );
   expect(setup.stderr).toBe('');
   local = path.join(fleet.root, 'local');
   fs.mkdirSync(local);
   fs.writeFileSync(path.join(local, 'up.txt'), 'uploaded\n');
   configFile = path.join(fleet.root, 'config.json');
-  fs.writeFileSync(configFile, JSON.stringify({
-    hosts: {
-      web1: { roots: [`${R}/app`], deny: ['rm *', 'shutdown*'] },
-      web2: { readOnly: true },
-      '*3': { allow: ['echo *', 'uname'] },
-    },
-  }));
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify({
+      hosts: {
+        web1: { roots: [`${R}/app`], deny: ['rm *', 'shutdown*'] },
+        web2: { readOnly: true },
+        '*3': { allow: ['echo *', 'uname'] },
+      },
+    }),
+  );
   daemon = await fleet.startDaemon({ SCOUT_CONFIG: configFile });
   client = await daemon.client('policy-test');
 });
@@ -53,7 +58,10 @@ afterEach(async () => {
 });
 
 async function denied(p: Promise<unknown>, reason?: string): Promise<ScoutError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!isScoutError(err)) throw new Error(`expected POLICY_DENIED, got ${err === undefined ? 'a result' : String(err)}`);
   expect(err.code, err.message).toBe('POLICY_DENIED');
   expect(err.rpcCode).toBe(-32018);
@@ -80,7 +88,10 @@ describe('readOnly', () => {
 
   it('fleet.exec refuses the read-only host alone; the others run', async () => {
     const r = await client.call('fleet.exec', { hosts: ['web2', 'web1'], command: 'echo hi' });
-    expect(r.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([['web2', false, 'POLICY_DENIED'], ['web1', true, undefined]]);
+    expect(r.results.map((x) => [x.host, x.ok, x.error?.code])).toEqual([
+      ['web2', false, 'POLICY_DENIED'],
+      ['web1', true, undefined],
+    ]);
     expect(r.results[1].result?.stdout).toBe('hi\n');
   });
 });

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { isScoutError } from '../src/protocol/errors.js';
-import type { AuditQueryResult, ExecResult } from '../src/protocol/methods/index.js';
+import type { AuditQueryResult } from '../src/protocol/methods/index.js';
 import { scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -53,7 +53,12 @@ beforeAll(async () => {
   keyFile = path.join(dir, 'id_protected');
   await pexec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-C', 'protected', '-f', keyFile]);
   const pub = fs.readFileSync(`${keyFile}.pub`, 'utf8');
-  keyFingerprint = 'SHA256:' + createHash('sha256').update(Buffer.from(pub.split(/\s+/)[1], 'base64')).digest('base64').replace(/=+$/, '');
+  keyFingerprint =
+    'SHA256:' +
+    createHash('sha256')
+      .update(Buffer.from(pub.split(/\s+/)[1], 'base64'))
+      .digest('base64')
+      .replace(/=+$/, '');
   const agentSock = path.join(dir, 'agent.sock');
   agent = await startAgent(agentSock);
   const askpass = path.join(dir, 'askpass.sh');
@@ -111,7 +116,10 @@ function runSession(): Promise<void> {
 const secrets = () => [FILE_MARKER, STDIN_MARKER, ENV_MARKER, UPLOAD_MARKER, PASSPHRASE, ...privateKeyLines()];
 /** The base64 body lines of the encrypted private key file. */
 function privateKeyLines(): string[] {
-  return fs.readFileSync(keyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'));
+  return fs
+    .readFileSync(keyFile, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'));
 }
 
 describe('secrets at SCOUT_LOG_LEVEL=trace', () => {
@@ -136,7 +144,10 @@ describe('secrets at SCOUT_LOG_LEVEL=trace', () => {
     const text = fs.readFileSync(auditFile, 'utf8');
     for (const s of secrets()) expect(text, `audit contains ${s.slice(0, 12)}…`).not.toContain(s);
     expect(fs.statSync(auditFile).mode & 0o777).toBe(0o600);
-    const entries = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entries = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const summary = entries.map((e) => [e.method, e.host, e.outcome, e.command ?? e.path]);
     expect(summary).toEqual([
       ['ssh.exec', 'web1', 'ok', `cat ${R}/secret.txt`],

@@ -38,7 +38,12 @@ describe('scoutctl trust', () => {
 
     const again = await scoutctl(['trust', 'web5', '--yes'], trust.daemon.env);
     expect(again.stdout).toMatch(/already trusted/);
-    expect(fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l.startsWith(name('web5')))).toHaveLength(1);
+    expect(
+      fs
+        .readFileSync(fleet.knownHostsPath, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith(name('web5'))),
+    ).toHaveLength(1);
   });
 
   it('--yes records without asking; a changed key is refused loudly; a fingerprint the server no longer offers records nothing', async () => {
@@ -64,7 +69,20 @@ describe('scoutctl trust', () => {
   it('a host behind ProxyJump: its key is fetched through the jump host, recorded, and the host then connects', async () => {
     // `inner` is web6's sshd reached through web5; only web5 is known.
     const s = fleet.server('web6');
-    fleet.writeConfig({ inner: ['HostName 127.0.0.1', `Port ${s.port}`, `User ${fleet.user}`, `IdentityFile ${fleet.clientKeyPath}`, `UserKnownHostsFile ${fleet.knownHostsPath}`, 'IdentitiesOnly yes', 'ProxyJump web5'] }, { knownHosts: false });
+    fleet.writeConfig(
+      {
+        inner: [
+          'HostName 127.0.0.1',
+          `Port ${s.port}`,
+          `User ${fleet.user}`,
+          `IdentityFile ${fleet.clientKeyPath}`,
+          `UserKnownHostsFile ${fleet.knownHostsPath}`,
+          'IdentitiesOnly yes',
+          'ProxyJump web5',
+        ],
+      },
+      { knownHosts: false },
+    );
     writeKnownHosts([`${name('web5')} ${key('web5')}`]);
     await withDaemon();
     expect(await connect('inner')).toBe('HOST_KEY_UNKNOWN');

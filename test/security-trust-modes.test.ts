@@ -3,7 +3,6 @@
 // `ssh-keygen` is the oracle for the known_hosts format.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { scoutctl } from './fixtures/daemon.js';
@@ -44,7 +43,10 @@ describe('accept-new', () => {
     const hosts = fleet.servers.map((s) => s.name);
     const results = await Promise.all(hosts.map((host) => trust.client.call('ssh.exec', { host, command: 'echo ok' })));
     expect(results.map((r) => r.stdout)).toEqual(hosts.map(() => 'ok\n'));
-    const lines = fs.readFileSync(fleet.knownHostsPath, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = fs
+      .readFileSync(fleet.knownHostsPath, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(lines).toHaveLength(10);
     for (const host of hosts) {
       const found = await pexec('ssh-keygen', ['-F', name(host), '-f', fleet.knownHostsPath]);

@@ -96,7 +96,10 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
     await withSharedDaemon();
     writeKnownHosts([`@cert-authority * ${trust.strangerKey}`]);
     await trust.client.call('pool.drop', { host: 'web1' });
-    const err = await trust.client.call('ssh.exec', { host: 'web1', command: 'true' }).then(() => undefined, (e: unknown) => e);
+    const err = await trust.client.call('ssh.exec', { host: 'web1', command: 'true' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isScoutError(err, 'HOST_KEY_UNKNOWN')).toBe(true);
     expect((err as Error).message).toMatch(/@cert-authority.*not support/);
   });
@@ -108,7 +111,7 @@ describe('known_hosts forms (StrictHostKeyChecking yes)', () => {
     // The server really prefers ed25519: known only by ed25519, it connects too (and a stranger RSA key is a mismatch).
     writeKnownHosts([`${name('web2')} ${key('web2')}`]);
     expect(await connect('web2')).toBe('ok');
-    writeKnownHosts([`${name('web2')} ${(await newPublicKey(path.join(keysDir, `rsa-${Date.now()}`), 'rsa'))}`]);
+    writeKnownHosts([`${name('web2')} ${await newPublicKey(path.join(keysDir, `rsa-${Date.now()}`), 'rsa')}`]);
     expect(await connect('web2')).toBe('HOST_KEY_MISMATCH');
   });
 });

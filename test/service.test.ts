@@ -74,11 +74,13 @@ describe('unit files', () => {
     expect(shipped.RunAtLoad).toBe(true);
     expect(shipped.KeepAlive).toEqual({ SuccessfulExit: false });
     expect(shipped.StandardOutPath).toMatch(/\/Library\/Logs\/scout\/scoutd\.log$/);
-    const installed = parsePlist(launchdPlist({
-      programArguments: ['/opt/node <22>/bin/node', '/x/dist/bin/scoutd.js'],
-      logDir: '/Users/a&b/Library/Logs/scout',
-      env: { SCOUT_SOCKET: '/var/folders/xy/T/scout/scoutd.sock' },
-    })) as Record<string, unknown>;
+    const installed = parsePlist(
+      launchdPlist({
+        programArguments: ['/opt/node <22>/bin/node', '/x/dist/bin/scoutd.js'],
+        logDir: '/Users/a&b/Library/Logs/scout',
+        env: { SCOUT_SOCKET: '/var/folders/xy/T/scout/scoutd.sock' },
+      }),
+    ) as Record<string, unknown>;
     expect(installed.ProgramArguments).toEqual(['/opt/node <22>/bin/node', '/x/dist/bin/scoutd.js']);
     expect(installed.StandardErrorPath).toBe('/Users/a&b/Library/Logs/scout/scoutd.log');
     expect(installed.EnvironmentVariables).toEqual({ SCOUT_SOCKET: '/var/folders/xy/T/scout/scoutd.sock' });
@@ -133,7 +135,10 @@ describe('socket activation', () => {
       // systemd-socket-activate execs scoutd in place: the daemon is the very process we started.
       expect(hello.pid).toBe(proc.pid);
       expect(hello.daemon).toBe('scoutd');
-      const listening = out.split('\n').filter((l) => l.includes('"scoutd listening"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const listening = out
+        .split('\n')
+        .filter((l) => l.includes('"scoutd listening"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(listening).toHaveLength(1);
       expect(listening[0].activation).toBe('systemd');
       // Same inode: nobody unlinked and re-bound the path.

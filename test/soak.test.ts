@@ -85,10 +85,16 @@ class RawClient {
   }
 
   private onMessage(msg: RpcResponse): void {
-    if (typeof msg.id !== 'number') return this.void(msg);
+    if (typeof msg.id !== 'number') {
+      this.void(msg);
+      return;
+    }
     this.responses.set(msg.id, (this.responses.get(msg.id) ?? 0) + 1);
     const w = this.waiting.get(msg.id);
-    if (!w) return this.void(msg);
+    if (!w) {
+      this.void(msg);
+      return;
+    }
     this.waiting.delete(msg.id);
     w(msg);
   }
@@ -112,7 +118,12 @@ interface RpcResponse {
   error?: { code: number; message: string; data?: { code?: string } };
 }
 
-interface Outcome { host: string; method: string; ms: number; code?: string }
+interface Outcome {
+  host: string;
+  method: string;
+  ms: number;
+  code?: string;
+}
 
 describe('soak', () => {
   it(`${CALLS} mixed calls from ${CLIENTS} clients across ${HOSTS.length} hosts while ${RESTARTED}'s sshd restarts twice`, async () => {
@@ -121,15 +132,17 @@ describe('soak', () => {
     // Warm up with the same load first: connections open, code paths compiled, V8's young generation grown
     // to its working size (it alone grows RSS by ~25 MB in the first thousand calls, then stays).
     const warmers = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => RawClient.connect(daemon.socket, `soak-warm-${i}`)));
-    await Promise.all(warmers.map(async (c, ci) => {
-      for (let k = 0; k < WARMUP_CALLS / CLIENTS; k++) {
-        const i = ci * 7 + k;
-        const [[method, params]] = callFor(i, HOSTS[i % HOSTS.length]);
-        const res = await c.call(method, params);
-        expect(res.error, `${method} ${JSON.stringify(params)}`).toBeUndefined();
-      }
-      c.close();
-    }));
+    await Promise.all(
+      warmers.map(async (c, ci) => {
+        for (let k = 0; k < WARMUP_CALLS / CLIENTS; k++) {
+          const i = ci * 7 + k;
+          const [[method, params]] = callFor(i, HOSTS[i % HOSTS.length]);
+          const res = await c.call(method, params);
+          expect(res.error, `${method} ${JSON.stringify(params)}`).toBeUndefined();
+        }
+        c.close();
+      }),
+    );
     const before = await status();
 
     const outcomes: Outcome[] = [];
@@ -198,9 +211,23 @@ describe('soak', () => {
     // No channel leaked: what is still open is at most each connection's one reusable SFTP session.
     expect(after.pool.channelsOpen).toBeLessThanOrEqual(after.pool.connections + (after.warmShell?.live ?? 0));
     control.close();
-    console.log(JSON.stringify({
-      soak: { calls: CALLS, clients: CLIENTS, elapsedMs, callsPerSec: Math.round(CALLS / (elapsedMs / 1000)), slowestMs: slowest, failed: failed.length, failedByCode: countBy(failed.map((f) => f.code!)), rssBeforeMiB: mib(before.rssBytes), rssAfterMiB: mib(after.rssBytes), pool: after.pool, channels: poolList.connections.map((c) => [c.host, c.channels]) },
-    }));
+    console.log(
+      JSON.stringify({
+        soak: {
+          calls: CALLS,
+          clients: CLIENTS,
+          elapsedMs,
+          callsPerSec: Math.round(CALLS / (elapsedMs / 1000)),
+          slowestMs: slowest,
+          failed: failed.length,
+          failedByCode: countBy(failed.map((f) => f.code!)),
+          rssBeforeMiB: mib(before.rssBytes),
+          rssAfterMiB: mib(after.rssBytes),
+          pool: after.pool,
+          channels: poolList.connections.map((c) => [c.host, c.channels]),
+        },
+      }),
+    );
   });
 });
 
@@ -208,9 +235,12 @@ describe('soak', () => {
 function callFor(i: number, host: string): Array<[string, Record<string, unknown>]> {
   if (i % 10 === 9) return [['hosts.list', {}]];
   switch (Math.floor(i / HOSTS.length) % 3) {
-    case 0: return [['ssh.exec', { host, command: `echo soak-${i}`, timeoutMs: COMMAND_TIMEOUT_MS }]];
-    case 1: return [['fs.read', { host, path: `${dir}/file.txt` }]];
-    default: return [['fs.list', { host, path: dir }]];
+    case 0:
+      return [['ssh.exec', { host, command: `echo soak-${i}`, timeoutMs: COMMAND_TIMEOUT_MS }]];
+    case 1:
+      return [['fs.read', { host, path: `${dir}/file.txt` }]];
+    default:
+      return [['fs.list', { host, path: dir }]];
   }
 }
 

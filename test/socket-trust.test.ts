@@ -17,7 +17,11 @@ import { useFleet } from './fixtures/suite.js';
 const fleet = useFleet(['web1']);
 const NOBODY = 65534;
 
-interface User { uid: number; gid: number; home: string }
+interface User {
+  uid: number;
+  gid: number;
+  home: string;
+}
 let victim: User;
 /** The victim's default socket directory: what their clients use with no SCOUT_SOCKET and no XDG_RUNTIME_DIR. */
 let defaultDir: string;
@@ -32,7 +36,11 @@ beforeAll(() => {
 });
 
 /** A listening socket standing in for a fake daemon: it records connections and bytes and closes on the first. */
-interface Planted { connections: number; received: string; close(): Promise<void> }
+interface Planted {
+  connections: number;
+  received: string;
+  close(): Promise<void>;
+}
 const planted: Planted[] = [];
 
 afterEach(async () => {

@@ -91,11 +91,15 @@ describe('100 MB files', () => {
     const client = await daemon.client();
     const events: TransferProgress[] = [];
     const dest = path.join(remote, 'big-progress.bin');
-    const r = await client.call('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
-      onNotification: (m, p) => {
-        if (m === 'transfer.progress') events.push(p as unknown as TransferProgress);
+    const r = await client.call(
+      'transfer.put',
+      { host: 'dst1', localPath: bigFile, remotePath: dest },
+      {
+        onNotification: (m, p) => {
+          if (m === 'transfer.progress') events.push(p as unknown as TransferProgress);
+        },
       },
-    });
+    );
     expect(r.bytes).toBe(BIG);
     expect(events.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < events.length; i++) expect(events[i].bytes).toBeGreaterThan(events[i - 1].bytes);
@@ -185,11 +189,15 @@ describe('interrupted transfers leave the old destination and no temp file', () 
     const client = await daemon.client();
     const server = fleet.server('flaky');
     let killed: Promise<void> | undefined;
-    const call = client.call('transfer.put', { host: 'flaky', localPath: bigFile, remotePath: dest }, {
-      onNotification: (m, p) => {
-        if (m === 'transfer.progress' && (p.bytes as number) > 0 && !killed) killed = server.kill9();
+    const call = client.call(
+      'transfer.put',
+      { host: 'flaky', localPath: bigFile, remotePath: dest },
+      {
+        onNotification: (m, p) => {
+          if (m === 'transfer.progress' && (p.bytes as number) > 0 && !killed) killed = server.kill9();
+        },
       },
-    });
+    );
     await expectCode(call, 'CONNECTION_LOST');
     await killed;
     expect(fs.readFileSync(dest, 'utf8')).toBe('old');
@@ -213,11 +221,15 @@ describe('interrupted transfers leave the old destination and no temp file', () 
     const server = fleet.server('flaky');
     await server.start();
     let killed: Promise<void> | undefined;
-    const call = client.call('transfer.get', { host: 'flaky', remotePath: src, localPath: dest }, {
-      onNotification: (m, p) => {
-        if (m === 'transfer.progress' && (p.bytes as number) > 0 && !killed) killed = server.kill9();
+    const call = client.call(
+      'transfer.get',
+      { host: 'flaky', remotePath: src, localPath: dest },
+      {
+        onNotification: (m, p) => {
+          if (m === 'transfer.progress' && (p.bytes as number) > 0 && !killed) killed = server.kill9();
+        },
       },
-    });
+    );
     await expectCode(call, 'CONNECTION_LOST');
     await killed;
     expect(fs.readFileSync(dest, 'utf8')).toBe('old');
@@ -232,12 +244,16 @@ describe('interrupted transfers leave the old destination and no temp file', () 
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const ac = new AbortController();
-    const call = client.call('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
-      signal: ac.signal,
-      onNotification: (m, p) => {
-        if (m === 'transfer.progress' && (p.bytes as number) > 0) ac.abort();
+    const call = client.call(
+      'transfer.put',
+      { host: 'dst1', localPath: bigFile, remotePath: dest },
+      {
+        signal: ac.signal,
+        onNotification: (m, p) => {
+          if (m === 'transfer.progress' && (p.bytes as number) > 0) ac.abort();
+        },
       },
-    });
+    );
     await expectCode(call, 'CANCELLED');
     expect(fs.readFileSync(dest, 'utf8')).toBe('old');
     expect(temps(remote)).toEqual([]);
@@ -249,11 +265,15 @@ describe('interrupted transfers leave the old destination and no temp file', () 
     await fleet.runAsUser(`printf old > ${dest}`);
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
-    const call = client.call('transfer.put', { host: 'dst1', localPath: bigFile, remotePath: dest }, {
-      onNotification: (m, p) => {
-        if (m === 'transfer.progress' && (p.bytes as number) > 0) client.close();
+    const call = client.call(
+      'transfer.put',
+      { host: 'dst1', localPath: bigFile, remotePath: dest },
+      {
+        onNotification: (m, p) => {
+          if (m === 'transfer.progress' && (p.bytes as number) > 0) client.close();
+        },
       },
-    });
+    );
     await expectCode(call, 'DAEMON_UNAVAILABLE');
     // Nobody is left to answer, so there is no event: poll the daemon's clean-up with a bound.
     await until(() => temps(remote).length === 0, 10_000, 'the temp file of the abandoned put to be removed');

@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
-import type { ExecResult, PoolListResult, StatusResult } from '../src/protocol/methods/index.js';
 import { remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -38,14 +37,7 @@ function scratch(): { dir: string; late: string; script(name: string, body: stri
     return file;
   };
   // SIGPIPE ignored: on a closed pipe the writes fail (EPIPE) and `written` still tells B the attempt is over.
-  const late = script('late.sh', [
-    "trap '' PIPE",
-    `while [ ! -e ${dir}/go ]; do sleep 0.01; done`,
-    'echo FROM-A',
-    'echo ERR-A >&2',
-    `touch ${dir}/written`,
-    '',
-  ].join('\n'));
+  const late = script('late.sh', ["trap '' PIPE", `while [ ! -e ${dir}/go ]; do sleep 0.01; done`, 'echo FROM-A', 'echo ERR-A >&2', `touch ${dir}/written`, ''].join('\n'));
   return { dir, late, script };
 }
 
@@ -59,11 +51,18 @@ async function crossClient(leftover: (s: ReturnType<typeof scratch>) => string):
 }
 
 describe('output written by a process a call left behind never reaches another client', () => {
-  it('setsid -f: client B gets only B\'s stdout and stderr, 10 runs out of 10', async () => {
+  it("setsid -f: client B gets only B's stdout and stderr, 10 runs out of 10", async () => {
     const before = (await warmShell()).restarts;
     for (let i = 0; i < 10; i++) await crossClient((s) => `setsid -f sh -c '. ${s.late}'`);
     // Each run retired the shell that held A's leftover. A dead shell is counted when a call next looks for one.
-    await until(async () => (await exec(b, 'true'), (await warmShell()).restarts === before + 10), 5_000, 'ten retired shells');
+    await until(
+      async () => {
+        await exec(b, 'true');
+        return (await warmShell()).restarts === before + 10;
+      },
+      5_000,
+      'ten retired shells',
+    );
   });
 
   it('a script that backgrounds with &, and nohup … &', async () => {
@@ -78,11 +77,13 @@ describe('output written by a process a call left behind never reaches another c
     for (let i = 0; i < 3; i++) {
       await crossClient((s) => `sh ${s.script('daemon.sh', `( ( exec setsid sh ${s.late} ) & )\n`)}`);
       // Its fds 0-2 are /dev/null; the pipes are on 5 and 6 only.
-      await crossClient((s) => `sh ${s.script('fd5.sh', [
-        'exec 5>&1 6>&2 >/dev/null 2>&1',
-        `( trap '' PIPE; while [ ! -e ${s.dir}/go ]; do sleep 0.01; done; echo FROM-A >&5; echo ERR-A >&6; touch ${s.dir}/written ) &`,
-        '',
-      ].join('\n'))}`);
+      await crossClient(
+        (s) =>
+          `sh ${s.script(
+            'fd5.sh',
+            ['exec 5>&1 6>&2 >/dev/null 2>&1', `( trap '' PIPE; while [ ! -e ${s.dir}/go ]; do sleep 0.01; done; echo FROM-A >&5; echo ERR-A >&6; touch ${s.dir}/written ) &`, ''].join('\n'),
+          )}`,
+      );
     }
   });
 
@@ -110,15 +111,19 @@ describe('the cost of a leftover', () => {
     expect((await warmShell()).restarts).toBe(before.restarts);
   });
 
-  it('a retired shell\'s channel is closed: a leftover that keeps writing is not left blocked on a pipe nobody reads', async () => {
+  it("a retired shell's channel is closed: a leftover that keeps writing is not left blocked on a pipe nobody reads", async () => {
     const r = await exec(a, "setsid -f sh -c 'while :; do echo tick-3176; sleep 0.05; done'");
     expect(r.via).toBe('warm-shell');
     // Its next write after the close fails with SIGPIPE.
     await until(async () => (await remoteProcesses(fleet.user, 'tick-3176')).length === 0, 5_000, 'the leftover writer to end');
-    await until(async () => {
-      const web1 = (await a.call('pool.list')).connections.find((x) => x.host === 'web1')!;
-      return web1.channels.open === web1.warmShells;
-    }, 5_000, 'the retired shell\'s channel to be released');
+    await until(
+      async () => {
+        const web1 = (await a.call('pool.list')).connections.find((x) => x.host === 'web1')!;
+        return web1.channels.open === web1.warmShells;
+      },
+      5_000,
+      "the retired shell's channel to be released",
+    );
     expect((await exec(b, 'echo after')).stdout).toBe('after\n');
   });
 });

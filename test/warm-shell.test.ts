@@ -18,9 +18,17 @@ let counters: WarmShellCounters;
 async function dial(limits: { maxSessions?: number; warmShells?: number; warmShellCounters?: WarmShellCounters } = {}): Promise<SshConnection> {
   const s = fleet.server('web1');
   return SshConnection.dial({
-    host: 'web1', hostname: '127.0.0.1', port: s.port, username: fleet.user,
-    identityFiles: [fleet.clientKeyPath], identitiesOnly: true, home: fleet.home,
-    connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, maxSessions: 10,
+    host: 'web1',
+    hostname: '127.0.0.1',
+    port: s.port,
+    username: fleet.user,
+    identityFiles: [fleet.clientKeyPath],
+    identitiesOnly: true,
+    home: fleet.home,
+    connectTimeoutMs: 10_000,
+    keepaliveIntervalMs: 15_000,
+    keepaliveCountMax: 3,
+    maxSessions: 10,
     // The fixture's own throw-away host key: host-key checking is tested elsewhere.
     verifyHostKey: () => ({ ok: true }),
     warmShellCounters: counters,
@@ -88,7 +96,7 @@ describe('a resident shell gives what an exec channel gives', () => {
   it('exit, exec and a closed stdout inside the command', async () => {
     const started = counters.started;
     expect(await both('echo before; exit 3; echo never')).toMatchObject({ stdout: 'before\n', exitCode: 3 });
-    expect(await both("exec printf replaced")).toMatchObject({ stdout: 'replaced', exitCode: 0 });
+    expect(await both('exec printf replaced')).toMatchObject({ stdout: 'replaced', exitCode: 0 });
     expect(await both('exec >&-; echo gone 2>/dev/null; echo still >&2')).toMatchObject({ stdout: '', stderr: 'still\n', exitCode: 0 });
     expect(await both('cat; echo "read $?"')).toMatchObject({ stdout: 'read 0\n' });
     // None of these ended the resident shell.
@@ -113,7 +121,10 @@ describe('stopping a command', () => {
   it('a timeout kills the whole process group, and the next call gets a fresh resident shell', async () => {
     const restarts = counters.restarts;
     const t0 = Date.now();
-    const err = await conn.run('sleep 3171 | cat; echo never', { ...opts, timeoutMs: 300 }, 'on').then(() => undefined, (e: unknown) => e);
+    const err = await conn.run('sleep 3171 | cat; echo never', { ...opts, timeoutMs: 300 }, 'on').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isScoutError(err, 'COMMAND_TIMEOUT')).toBe(true);
     expect(Date.now() - t0).toBeLessThan(5_000);
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 3171')).length === 0, 5_000, 'the remote sleep to exit');
@@ -126,7 +137,10 @@ describe('stopping a command', () => {
     const p = conn.run('sleep 3172', { ...opts, signal: ac.signal }, 'on');
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 3172')).length > 0, 5_000, 'the sleep to start');
     ac.abort();
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isScoutError(err, 'CANCELLED')).toBe(true);
     await until(async () => (await remoteProcesses(fleet.user, 'sleep 3172')).length === 0, 5_000, 'the remote sleep to exit');
     expect((await conn.run('echo next', opts, 'on')).stdout.toString()).toBe('next\n');
@@ -156,7 +170,11 @@ describe('when every channel is taken', () => {
   /** Fill the connection: a short command on the shell, two long ones on the channels. */
   function fill() {
     const settled: string[] = [];
-    const track = (name: string, p: Promise<ExecOutcome>) => p.then((o) => (settled.push(name), o));
+    const track = (name: string, p: Promise<ExecOutcome>) =>
+      p.then((o) => {
+        settled.push(name);
+        return o;
+      });
     const shell = track('shell', small.run('sleep 0.3; echo shell', opts, 'on'));
     const long = [1, 2].map((i) => track(`long${i}`, small.run(`sleep 3; echo long${i}`, opts, 'on')));
     return { settled, track, shell, long };
@@ -196,7 +214,7 @@ describe('when every channel is taken', () => {
     await Promise.all(long);
   });
 
-  it('a call that cannot use a shell gets the idle shell\'s channel when the shell\'s command ends', async () => {
+  it("a call that cannot use a shell gets the idle shell's channel when the shell's command ends", async () => {
     const { settled, track, shell, long } = fill();
     await until(() => small.channelsOpen === 3, 5_000, 'the three channels to be taken');
     // Input rules the fast path out: this call needs an exec channel of its own.

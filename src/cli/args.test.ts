@@ -11,19 +11,50 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-const EXEC: ParseSpec = { options: [{ name: 'timeout', value: 'SECONDS', help: '' }, { name: 'cwd', value: 'DIR', help: '' }, { name: 'detach', help: '' }], commandAfter: 1 };
+const EXEC: ParseSpec = {
+  options: [
+    { name: 'timeout', value: 'SECONDS', help: '' },
+    { name: 'cwd', value: 'DIR', help: '' },
+    { name: 'detach', help: '' },
+  ],
+  commandAfter: 1,
+};
 const parse = (argv: string[]) => parseArgs(argv, (c) => (c === 'exec' ? EXEC : undefined));
 
 describe('the remote command after the host', () => {
   it.each([
-    [['exec', 'web1', 'ls', '-h', '/'], ['ls', '-h', '/']],
-    [['exec', 'web1', 'tail', '-n', '1', '/etc/hostname'], ['tail', '-n', '1', '/etc/hostname']],
-    [['exec', 'web1', 'tail', '-f', '/var/log/syslog'], ['tail', '-f', '/var/log/syslog']],
-    [['exec', 'web1', 'echo', '--', 'hi'], ['echo', '--', 'hi']],
-    [['exec', 'web1', '--', 'echo', '--', 'hi'], ['echo', '--', 'hi']],
-    [['exec', 'web1', 'grep', '--json', 'x'], ['grep', '--json', 'x']],
-    [['exec', '--timeout', '5', 'web1', 'sleep', '1'], ['sleep', '1']],
-    [['exec', 'web1', '--timeout', '5', '--', 'sleep', '1'], ['sleep', '1']],
+    [
+      ['exec', 'web1', 'ls', '-h', '/'],
+      ['ls', '-h', '/'],
+    ],
+    [
+      ['exec', 'web1', 'tail', '-n', '1', '/etc/hostname'],
+      ['tail', '-n', '1', '/etc/hostname'],
+    ],
+    [
+      ['exec', 'web1', 'tail', '-f', '/var/log/syslog'],
+      ['tail', '-f', '/var/log/syslog'],
+    ],
+    [
+      ['exec', 'web1', 'echo', '--', 'hi'],
+      ['echo', '--', 'hi'],
+    ],
+    [
+      ['exec', 'web1', '--', 'echo', '--', 'hi'],
+      ['echo', '--', 'hi'],
+    ],
+    [
+      ['exec', 'web1', 'grep', '--json', 'x'],
+      ['grep', '--json', 'x'],
+    ],
+    [
+      ['exec', '--timeout', '5', 'web1', 'sleep', '1'],
+      ['sleep', '1'],
+    ],
+    [
+      ['exec', 'web1', '--timeout', '5', '--', 'sleep', '1'],
+      ['sleep', '1'],
+    ],
   ])('%j runs %j', (argv, command) => {
     const p = parse(argv);
     expect(p.positional).toEqual(['web1']);
@@ -32,7 +63,12 @@ describe('the remote command after the host', () => {
 
   it('reads scoutctl options before the host, or between the host and --', () => {
     expect(parse(['exec', '--timeout', '5', 'web1', 'true']).flags.get('timeout')).toBe('5');
-    expect(parse(['exec', 'web1', '--cwd=/srv', '--detach', '--', 'true']).flags).toEqual(new Map<string, string | true>([['cwd', '/srv'], ['detach', true]]));
+    expect(parse(['exec', 'web1', '--cwd=/srv', '--detach', '--', 'true']).flags).toEqual(
+      new Map<string, string | true>([
+        ['cwd', '/srv'],
+        ['detach', true],
+      ]),
+    );
   });
 
   it('refuses options after the host without a -- to end them, and words between the host and --', () => {
@@ -61,7 +97,7 @@ describe('unknown and incomplete options', () => {
     expect(await run(['exce', 'web1', 'true'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'exce' (did you mean exec?)") });
   });
 
-  it('checks --timeout in seconds, in the CLI\'s words', async () => {
+  it("checks --timeout in seconds, in the CLI's words", async () => {
     expect(await run(['exec', '--timeout', '90000', 'web1', 'true'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout takes seconds, more than 0 and at most 86400 (24 h)') });
     expect(timeoutMs(parse(['exec', '--timeout', '1.5', 'web1', 'x']))).toBe(1500);
   });
@@ -74,7 +110,31 @@ describe('unknown and incomplete options', () => {
 });
 
 describe('--help', () => {
-  const commands = ['status', 'hosts', 'exec', 'jobs', 'pool', 'drop', 'get', 'put', 'cp', 'cat', 'ls', 'stat', 'tree', 'find', 'write', 'fleet', 'trust', 'audit', 'stop', 'reload', 'doctor', 'logs', 'service'];
+  const commands = [
+    'status',
+    'hosts',
+    'exec',
+    'jobs',
+    'pool',
+    'drop',
+    'get',
+    'put',
+    'cp',
+    'cat',
+    'ls',
+    'stat',
+    'tree',
+    'find',
+    'write',
+    'fleet',
+    'trust',
+    'audit',
+    'stop',
+    'reload',
+    'doctor',
+    'logs',
+    'service',
+  ];
 
   it.each(commands)('scoutctl %s --help prints its usage and options', async (name) => {
     const r = await run([name, '--help']);

@@ -104,7 +104,10 @@ function readOption(argv: string[], i: number, options: OptionSpec[], flags: Map
   const opt = options.find((o) => (long ? o.name === given : o.short === given));
   if (!opt) {
     const shown = long ? `--${given}` : `-${given}`;
-    const near = suggest(given, options.flatMap((o) => (long ? [o.name] : o.short ? [o.short] : [])));
+    const near = suggest(
+      given,
+      options.flatMap((o) => (long ? [o.name] : o.short ? [o.short] : [])),
+    );
     const hint = near ? ` (did you mean ${long ? '--' : '-'}${near}?)` : '';
     throw new UsageError(`unknown option ${shown}${command ? ` for ${command}` : ''}${hint}`);
   }

@@ -28,5 +28,9 @@ export async function connectIfRunning(ctx: CommandContext): Promise<ScoutClient
 /** A refused socket, told to the person at the terminal: what it may mean, and the flag that avoids it. */
 export function advise(err: unknown): never {
   if (!isScoutError(err, 'SOCKET_UNTRUSTED')) throw err;
-  throw new ScoutError(err.code, `${err.message}. Nothing was sent to it: if you did not make it, another local user may have, to read your commands; use --socket PATH (or SCOUT_SOCKET) in a directory only you can write`, err.details);
+  throw new ScoutError(
+    err.code,
+    `${err.message}. Nothing was sent to it: if you did not make it, another local user may have, to read your commands; use --socket PATH (or SCOUT_SOCKET) in a directory only you can write`,
+    err.details,
+  );
 }

@@ -29,7 +29,8 @@ const CWD: OptionSpec = { name: 'cwd', value: 'DIR', help: 'run in DIR on the ho
 const RECURSIVE: OptionSpec = { name: 'recursive', short: 'r', help: 'copy a directory tree' };
 const ALL: OptionSpec = { name: 'all', short: 'a', help: 'include dot entries' };
 const PROBE: OptionSpec = { name: 'probe', help: 'log in to every host to check it' };
-const REMOTE_NOTE = 'As with ssh, everything after the host is the remote command, its own flags included; scoutctl options\ngo before the host (or between the host and a --). The words are joined with spaces and run by the remote shell.';
+const REMOTE_NOTE =
+  'As with ssh, everything after the host is the remote command, its own flags included; scoutctl options\ngo before the host (or between the host and a --). The words are joined with spaces and run by the remote shell.';
 
 const COMMANDS: Record<string, Command> = {
   status: { summary: 'show the daemon, its settings and the pool (exit 3 when the daemon is down)', usage: 'status', load: () => import('./commands/status.js') },
@@ -43,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
     load: () => import('./commands/exec.js'),
   },
   jobs: {
-    summary: 'background jobs: list; logs ID [-f] (follow, exit with the job\'s code); kill ID [--signal SIG]; forget ID',
+    summary: "background jobs: list; logs ID [-f] (follow, exit with the job's code); kill ID [--signal SIG]; forget ID",
     usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID',
     options: [
       { name: 'host', value: 'HOST', help: 'list only the jobs on HOST' },
@@ -61,7 +62,10 @@ const COMMANDS: Record<string, Command> = {
   cat: {
     summary: 'print a remote file (up to SCOUT_MAX_FILE_SIZE; --max-bytes, --offset)',
     usage: 'cat HOST:PATH [--max-bytes N] [--offset N]',
-    options: [{ name: 'max-bytes', value: 'N', help: 'print at most N bytes', default: 'SCOUT_MAX_FILE_SIZE' }, { name: 'offset', value: 'N', help: 'start at byte N', default: '0' }],
+    options: [
+      { name: 'max-bytes', value: 'N', help: 'print at most N bytes', default: 'SCOUT_MAX_FILE_SIZE' },
+      { name: 'offset', value: 'N', help: 'start at byte N', default: '0' },
+    ],
     load: () => files('cat'),
   },
   ls: { summary: 'list a remote directory: mode, size, mtime, name; directories first (-a: dot entries too)', usage: 'ls [-a] HOST:PATH', options: [ALL], load: () => files('ls') },
@@ -75,13 +79,20 @@ const COMMANDS: Record<string, Command> = {
   find: {
     summary: "remote paths whose name matches a glob, like find -name (quote it: '*.log')",
     usage: 'find HOST:PATH PATTERN [--type f|d|l] [--depth N] [--max-results N]',
-    options: [{ name: 'type', value: 'f|d|l', help: 'files, directories or symlinks only' }, { name: 'depth', value: 'N', help: 'levels below PATH to search' }, { name: 'max-results', value: 'N', help: 'stop after N matches' }],
+    options: [
+      { name: 'type', value: 'f|d|l', help: 'files, directories or symlinks only' },
+      { name: 'depth', value: 'N', help: 'levels below PATH to search' },
+      { name: 'max-results', value: 'N', help: 'stop after N matches' },
+    ],
     load: () => files('find'),
   },
   write: {
     summary: 'write stdin to a remote file atomically (temp file + rename; -p creates directories)',
     usage: 'write [-p] HOST:PATH [--mode 644] < FILE',
-    options: [{ name: 'create-dirs', short: 'p', help: 'create missing parent directories' }, { name: 'mode', value: 'OCTAL', help: 'permission bits of a new file', default: '644, or the mode of the file replaced' }],
+    options: [
+      { name: 'create-dirs', short: 'p', help: 'create missing parent directories' },
+      { name: 'mode', value: 'OCTAL', help: 'permission bits of a new file', default: '644, or the mode of the file replaced' },
+    ],
     load: () => files('write'),
   },
   fleet: {
@@ -92,26 +103,48 @@ const COMMANDS: Record<string, Command> = {
     notes: REMOTE_NOTE.replace('the host', 'the PATTERN'),
     load: () => import('./commands/fleet.js'),
   },
-  trust: { summary: "show the host key a host offers and record it in known_hosts after confirmation (like a first 'ssh HOST')", usage: 'trust HOST [--yes]', options: [{ name: 'yes', short: 'y', help: 'record the key without asking (check the fingerprint some other way first)' }], load: () => import('./commands/trust.js') },
+  trust: {
+    summary: "show the host key a host offers and record it in known_hosts after confirmation (like a first 'ssh HOST')",
+    usage: 'trust HOST [--yes]',
+    options: [{ name: 'yes', short: 'y', help: 'record the key without asking (check the fingerprint some other way first)' }],
+    load: () => import('./commands/trust.js'),
+  },
   audit: {
     summary: 'calls that touched hosts: time, client, method, host, command or path, outcome',
     usage: 'audit [--host HOST] [--since 10m|ISO-TIME] [--limit N]',
-    options: [{ name: 'host', value: 'HOST', help: 'only calls that touched HOST' }, { name: 'since', value: '10m|ISO-TIME', help: 'only calls since then' }, { name: 'limit', value: 'N', help: 'the newest N entries', default: '1000' }],
+    options: [
+      { name: 'host', value: 'HOST', help: 'only calls that touched HOST' },
+      { name: 'since', value: '10m|ISO-TIME', help: 'only calls since then' },
+      { name: 'limit', value: 'N', help: 'the newest N entries', default: '1000' },
+    ],
     load: () => import('./commands/audit.js'),
   },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
   reload: { summary: 're-read ssh config (like SIGHUP): lists hosts added, removed, changed; unchanged connections stay warm', usage: 'reload', load: () => import('./commands/reload.js') },
-  doctor: { summary: 'check daemon, socket, ssh config, agent and known_hosts (--probe: log in to every host); exit 1 on a problem', usage: 'doctor [--probe]', options: [PROBE], load: () => import('./commands/doctor.js') },
+  doctor: {
+    summary: 'check daemon, socket, ssh config, agent and known_hosts (--probe: log in to every host); exit 1 on a problem',
+    usage: 'doctor [--probe]',
+    options: [PROBE],
+    load: () => import('./commands/doctor.js'),
+  },
   logs: {
     summary: "the daemon's log (journal, launchd log or auto-start log); -f follows; pretty on a terminal (--pretty / --raw to choose)",
     usage: 'logs [-f] [--lines N] [--pretty|--raw]',
-    options: [{ name: 'follow', short: 'f', help: 'keep printing new lines' }, { name: 'lines', short: 'n', value: 'N', help: 'how many of the last lines', default: '100' }, { name: 'pretty', help: 'one readable line per entry' }, { name: 'raw', help: 'the JSON lines as written' }],
+    options: [
+      { name: 'follow', short: 'f', help: 'keep printing new lines' },
+      { name: 'lines', short: 'n', value: 'N', help: 'how many of the last lines', default: '100' },
+      { name: 'pretty', help: 'one readable line per entry' },
+      { name: 'raw', help: 'the JSON lines as written' },
+    ],
     load: () => import('./commands/logs.js'),
   },
   service: {
     summary: 'run scoutd as a systemd user service (Linux) or launchd agent (macOS); --dry-run prints what it would write and run',
     usage: 'service install|uninstall|status [--dry-run]',
-    options: [{ name: 'dry-run', help: 'print the files and commands, change nothing' }, { name: 'platform', value: 'linux|darwin', help: 'with --dry-run: plan for this platform', default: 'this machine' }],
+    options: [
+      { name: 'dry-run', help: 'print the files and commands, change nothing' },
+      { name: 'platform', value: 'linux|darwin', help: 'with --dry-run: plan for this platform', default: 'this machine' },
+    ],
     load: () => import('./commands/service.js'),
   },
 };

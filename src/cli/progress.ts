@@ -15,7 +15,10 @@ export class ProgressBar {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly out: NodeJS.WriteStream, private readonly label: string) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly label: string,
+  ) {}
 
   update(done: number, total: number, force = false): void {
     const now = Date.now();

@@ -60,7 +60,10 @@ export async function runTransfer(ctx: CommandContext, start: (client: ScoutClie
     else {
       const rate = r.durationMs > 0 ? `, ${bytes(Math.round((r.bytes / r.durationMs) * 1000))}/s` : '';
       ctx.io.err(`${label} → ${destHost ? `${destHost}:` : ''}${r.path}: ${bytes(r.bytes)} in ${r.files} file${r.files === 1 ? '' : 's'}, ${duration(r.durationMs)}${rate}\n`);
-      if (r.skipped?.length) ctx.io.err(`scoutctl: not copied (special files, or names that are not UTF-8): ${r.skipped.slice(0, 20).map(visible).join(', ')}${r.skipped.length > 20 ? `, and ${r.skipped.length - 20} more` : ''}\n`);
+      if (r.skipped?.length)
+        ctx.io.err(
+          `scoutctl: not copied (special files, or names that are not UTF-8): ${r.skipped.slice(0, 20).map(visible).join(', ')}${r.skipped.length > 20 ? `, and ${r.skipped.length - 20} more` : ''}\n`,
+        );
     }
     return 0;
   } catch (err) {

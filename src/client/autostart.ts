@@ -3,7 +3,7 @@
 // ScoutClient (only on the path where the daemon is missing), so it costs nothing on a normal start-up.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScoutError } from '../protocol/errors.js';
@@ -52,7 +52,10 @@ export function socketAnswers(socket: string): Promise<boolean> {
       else resolve(false);
       return;
     }
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -96,7 +99,9 @@ export async function ensureDaemon(opts: AutoStartOptions): Promise<void> {
       }
     }
     if (Date.now() > deadline) {
-      throw new ScoutError('DAEMON_UNAVAILABLE', `scoutd did not come up on ${opts.socket}: another client holds the start lock ${lockPath}; if no scoutd is starting, remove that file`, { socket: opts.socket });
+      throw new ScoutError('DAEMON_UNAVAILABLE', `scoutd did not come up on ${opts.socket}: another client holds the start lock ${lockPath}; if no scoutd is starting, remove that file`, {
+        socket: opts.socket,
+      });
     }
     await sleep(POLL_MS);
   }

@@ -2,7 +2,7 @@
 // protocol number, sends calls, routes notifications to the call they belong to, cancels on request, and
 // turns a missing daemon into a sentence a person can act on. Deliberately free of heavy imports: it is on
 // every CLI start-up path.
-import net from 'node:net';
+import type net from 'node:net';
 import { ScoutError } from '../protocol/errors.js';
 import type { HelloResult } from '../protocol/methods/daemon.js';
 import { LineSplitter, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine } from '../protocol/ndjson.js';
@@ -36,9 +36,7 @@ export interface CallOptions<M extends MethodName = MethodName> {
 }
 
 /** `client.call`'s arguments after the name: params may be left out only where the method takes none. */
-export type CallArgs<M extends MethodName> = undefined extends ParamsOf<M>
-  ? [params?: ParamsOf<M>, opts?: CallOptions<M>]
-  : [params: ParamsOf<M>, opts?: CallOptions<M>];
+export type CallArgs<M extends MethodName> = undefined extends ParamsOf<M> ? [params?: ParamsOf<M>, opts?: CallOptions<M>] : [params: ParamsOf<M>, opts?: CallOptions<M>];
 
 /** What `send` takes: notifications untyped, as they come off the wire. */
 interface SendOptions {
@@ -113,9 +111,11 @@ export class ScoutClient {
   private mismatch(err: ScoutError): ScoutError {
     const d = err.details as { daemonProtocol?: number; daemonVersion?: string };
     const theirs = d.daemonProtocol !== undefined ? `protocol ${d.daemonProtocol}${d.daemonVersion ? ` (scoutd ${d.daemonVersion})` : ''}` : 'another protocol';
-    return new ScoutError('PROTOCOL_MISMATCH',
+    return new ScoutError(
+      'PROTOCOL_MISMATCH',
       `the running scoutd on ${this.socketPath} speaks ${theirs}; this ${this.clientName} ${packageVersion()} speaks protocol ${PROTOCOL_VERSION}: restart the daemon with 'scoutctl stop' (the next call starts the installed scoutd; restart its service instead if one manages it), or upgrade this client`,
-      { ...err.details, clientProtocol: PROTOCOL_VERSION, socket: this.socketPath });
+      { ...err.details, clientProtocol: PROTOCOL_VERSION, socket: this.socketPath },
+    );
   }
 
   /**
@@ -142,14 +142,26 @@ export class ScoutClient {
     const line = encodeLine({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
     if (line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(line) > MAX_LINE_BYTES) {
       const bytes = Buffer.byteLength(line);
-      return Promise.reject(new ScoutError('TOO_LARGE', `the ${method} request is ${bytes} bytes, over the ${MAX_LINE_BYTES} scoutd takes in one message: send less (transfer.put for large files)`, { method, bytes, limit: MAX_LINE_BYTES }));
+      return Promise.reject(
+        new ScoutError('TOO_LARGE', `the ${method} request is ${bytes} bytes, over the ${MAX_LINE_BYTES} scoutd takes in one message: send less (transfer.put for large files)`, {
+          method,
+          bytes,
+          limit: MAX_LINE_BYTES,
+        }),
+      );
     }
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = () => this.notify('$/cancel', { id });
       const cleanup = () => opts.signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
-        resolve: (v) => { cleanup(); resolve(v); },
-        reject: (e) => { cleanup(); reject(e); },
+        resolve: (v) => {
+          cleanup();
+          resolve(v);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
         onNotification: opts.onNotification,
       });
       sock.write(line);
@@ -186,20 +198,29 @@ export class ScoutClient {
         reject(err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err)));
         return;
       }
-      const splitter = new LineSplitter({
-        line: (text) => this.onLine(text),
-        // The daemon turns any longer answer into TOO_LARGE; a line over the bound means a broken peer, and
-        // whichever call it answered would wait forever: fail them all and hang up.
-        oversized: (bytes) => {
-          const err = new ScoutError('PROTOCOL_MISMATCH', `scoutd sent a message of ${bytes} bytes, over the ${MAX_RESPONSE_BYTES} a client reads; closing the connection`, { bytes, limit: MAX_RESPONSE_BYTES, socket: this.socketPath });
-          for (const p of this.pending.values()) p.reject(err);
-          this.pending.clear();
-          sock.destroy();
+      const splitter = new LineSplitter(
+        {
+          line: (text) => this.onLine(text),
+          // The daemon turns any longer answer into TOO_LARGE; a line over the bound means a broken peer, and
+          // whichever call it answered would wait forever: fail them all and hang up.
+          oversized: (bytes) => {
+            const err = new ScoutError('PROTOCOL_MISMATCH', `scoutd sent a message of ${bytes} bytes, over the ${MAX_RESPONSE_BYTES} a client reads; closing the connection`, {
+              bytes,
+              limit: MAX_RESPONSE_BYTES,
+              socket: this.socketPath,
+            });
+            for (const p of this.pending.values()) p.reject(err);
+            this.pending.clear();
+            sock.destroy();
+          },
         },
-      }, MAX_RESPONSE_BYTES);
+        MAX_RESPONSE_BYTES,
+      );
       sock.once('connect', () => {
         sock.removeAllListeners('error');
-        sock.on('error', () => { /* reported through close */ });
+        sock.on('error', () => {
+          /* reported through close */
+        });
         this.sock = sock;
         resolve();
       });
@@ -246,8 +267,7 @@ export class ScoutClient {
 }
 
 function unavailable(socket: string, why: string): ScoutError {
-  const hint = why === 'ENOENT' || why === 'ECONNREFUSED'
-    ? `scoutd is not running (no daemon on ${socket}); start it with 'scoutd' (or 'scoutctl service install')`
-    : `cannot reach scoutd on ${socket}: ${why}`;
+  const hint =
+    why === 'ENOENT' || why === 'ECONNREFUSED' ? `scoutd is not running (no daemon on ${socket}); start it with 'scoutd' (or 'scoutctl service install')` : `cannot reach scoutd on ${socket}: ${why}`;
   return new ScoutError('DAEMON_UNAVAILABLE', hint, { socket, reason: why });
 }

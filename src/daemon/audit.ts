@@ -12,12 +12,19 @@ const MAX_FIELD_CHARS = 4096;
 const MAX_QUERY_BYTES = 32 * 1024 * 1024;
 
 /** Methods that touch a host, as the protocol table says. Everything else (hello, status, jobs.output…) is not audited. */
-export const AUDITED: ReadonlySet<string> = new Set(Object.entries(METHODS).filter(([, e]) => e.touchesHost).map(([name]) => name));
+export const AUDITED: ReadonlySet<string> = new Set(
+  Object.entries(METHODS)
+    .filter(([, e]) => e.touchesHost)
+    .map(([name]) => name),
+);
 
 export class AuditLog {
   private fd: number | undefined;
 
-  constructor(readonly file: string, private readonly onError: (err: Error) => void) {}
+  constructor(
+    readonly file: string,
+    private readonly onError: (err: Error) => void,
+  ) {}
 
   /** Open (creating the directory 0700 and the file 0600; never through a symlink). Throws on failure. */
   open(): void {
@@ -62,8 +69,16 @@ export class AuditLog {
     const outcome = job.error?.code ?? (job.state === 'exited' ? 'ok' : job.state);
     const command = clip(job.command);
     this.write({
-      time: new Date().toISOString(), client: job.client, method: 'job.end', host: job.host, jobId: job.jobId,
-      ...(command !== undefined ? { command } : {}), outcome, exitCode: job.exitCode, ...(job.signal ? { signal: job.signal } : {}), durationMs: job.durationMs,
+      time: new Date().toISOString(),
+      client: job.client,
+      method: 'job.end',
+      host: job.host,
+      jobId: job.jobId,
+      ...(command !== undefined ? { command } : {}),
+      outcome,
+      exitCode: job.exitCode,
+      ...(job.signal ? { signal: job.signal } : {}),
+      durationMs: job.durationMs,
     });
   }
 

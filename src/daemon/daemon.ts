@@ -68,7 +68,10 @@ export class Daemon {
     this.env = env;
     const { settings, view } = loadSettings(env);
     this.settings = settings;
-    this.log = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, (opts.logStream as pino.DestinationStream) ?? pino.destination({ dest: 1, sync: true }));
+    this.log = pino(
+      { level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+      (opts.logStream as pino.DestinationStream) ?? pino.destination({ dest: 1, sync: true }),
+    );
     this.registry = new HostRegistry({ sshConfigPath: settings.sshConfigPath, home: settings.home, localUser: settings.localUser });
     this.trust = {
       knownHostsOverride: settings.knownHostsPath,
@@ -118,7 +121,11 @@ export class Daemon {
           const offered = inspectHostKey(entry, this.trust, blob);
           // The key recorded is the one the user saw: a server that now offers another is not trusted by accident.
           if (offered.fingerprint !== fp) {
-            throw new ScoutError('HOST_KEY_MISMATCH', `${host} now offers ${offered.fingerprint}, not the ${fp} that was confirmed: nothing recorded`, { host, expected: [fp], got: offered.fingerprint });
+            throw new ScoutError('HOST_KEY_MISMATCH', `${host} now offers ${offered.fingerprint}, not the ${fp} that was confirmed: nothing recorded`, {
+              host,
+              expected: [fp],
+              got: offered.fingerprint,
+            });
           }
           const r = await recordHostKey(entry, this.trust, blob);
           return { ...r.report, added: r.added };
@@ -129,8 +136,15 @@ export class Daemon {
     this.services = services;
     // One handler per method of the protocol table: a missing or extra one fails tsc.
     const handlers: HandlerTable = {
-      ...daemonHandlers(services), ...hostsHandlers(services), ...poolHandlers(services), ...sshHandlers(services),
-      ...transferHandlers(services), ...fleetHandlers(services), ...jobsHandlers(services), ...auditHandlers(services), ...fsHandlers(services),
+      ...daemonHandlers(services),
+      ...hostsHandlers(services),
+      ...poolHandlers(services),
+      ...sshHandlers(services),
+      ...transferHandlers(services),
+      ...fleetHandlers(services),
+      ...jobsHandlers(services),
+      ...auditHandlers(services),
+      ...fsHandlers(services),
     };
     this.dispatcher.register(handlers);
     this.server = net.createServer((sock) => this.accept(sock));
@@ -232,10 +246,14 @@ export class Daemon {
   /** Warnings for status, rebuilt in place (handlers hold the array): host key checking off, globally or per host. */
   private refreshWarnings(): void {
     this.warnings.length = 0;
-    if (this.settings.strictHostKeyChecking === 'no' && this.trust.modeFromEnv) this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
+    if (this.settings.strictHostKeyChecking === 'no' && this.trust.modeFromEnv)
+      this.warnings.push('host key checking is OFF (SCOUT_STRICT_HOST_KEY_CHECKING=no): connections are not protected against impersonation');
     else {
       const off = this.registry.aliases().filter((a) => strictModeFor(this.registry.get(a), this.trust) === 'no');
-      if (off.length) this.warnings.push(`host key checking is OFF for ${off.slice(0, 10).join(', ')}${off.length > 10 ? ` and ${off.length - 10} more` : ''} (StrictHostKeyChecking no in ${this.registry.path}): those connections are not protected against impersonation`);
+      if (off.length)
+        this.warnings.push(
+          `host key checking is OFF for ${off.slice(0, 10).join(', ')}${off.length > 10 ? ` and ${off.length - 10} more` : ''} (StrictHostKeyChecking no in ${this.registry.path}): those connections are not protected against impersonation`,
+        );
     }
   }
 

@@ -121,7 +121,11 @@ export class Dialer {
     if (entry.proxyCommand !== undefined) {
       // Running a config-supplied shell command from a daemon is out of scope; dialling directly instead
       // would silently bypass whatever the command does (a bastion, a VPN hop), so refuse and say why.
-      throw new ScoutError('CONNECT_FAILED', `${entry.name} uses ProxyCommand, which scoutd does not run: use ProxyJump instead (ProxyCommand ${entry.proxyCommand})`, { host: entry.name, reason: 'proxy-command', transient: false });
+      throw new ScoutError('CONNECT_FAILED', `${entry.name} uses ProxyCommand, which scoutd does not run: use ProxyJump instead (ProxyCommand ${entry.proxyCommand})`, {
+        host: entry.name,
+        reason: 'proxy-command',
+        transient: false,
+      });
     }
     return route;
   }
@@ -152,7 +156,11 @@ export class Dialer {
     let via = this.route(key).via;
     while (via !== undefined) {
       if (seen.includes(via) || seen.length > MAX_JUMP_HOPS) {
-        throw new ScoutError('CONNECT_FAILED', `ProxyJump chain for ${key} loops or is longer than ${MAX_JUMP_HOPS} hops: ${[...seen, via].join(' → ')}`, { host: key, chain: [...seen, via], transient: false });
+        throw new ScoutError('CONNECT_FAILED', `ProxyJump chain for ${key} loops or is longer than ${MAX_JUMP_HOPS} hops: ${[...seen, via].join(' → ')}`, {
+          host: key,
+          chain: [...seen, via],
+          transient: false,
+        });
       }
       seen.push(via);
       via = this.route(via).via;

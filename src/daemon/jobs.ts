@@ -59,7 +59,11 @@ export class Job {
   /** Resolves when the job has ended (any state but running). */
   readonly ended = new Promise<void>((r) => (this.resolveEnded = r));
 
-  constructor(readonly id: string, readonly req: JobStartRequest, bufferBytes: number) {
+  constructor(
+    readonly id: string,
+    readonly req: JobStartRequest,
+    bufferBytes: number,
+  ) {
     this.output = new JobOutput(bufferBytes);
   }
 
@@ -158,7 +162,10 @@ export class JobTable {
     job.conn = started.conn;
     // Never the command or cwd: they may carry secrets; the audit log is where commands are kept.
     this.deps.log.info({ job: job.id, host: req.host, client: req.client, commandBytes: Buffer.byteLength(req.command) }, 'job started');
-    started.outcome.then((o) => this.finished(job, o), (err: unknown) => this.failed(job, err));
+    started.outcome.then(
+      (o) => this.finished(job, o),
+      (err: unknown) => this.failed(job, err),
+    );
     return job;
   }
 
@@ -291,10 +298,13 @@ export class JobTable {
     let onHost = 0;
     for (const j of this.jobs.values()) if (j.running && j.req.host === host) onHost++;
     if (onHost >= this.limits.maxJobsPerHost) {
-      throw new ScoutError('LIMIT_REACHED', `${onHost} jobs already run on ${host} (limit SCOUT_MAX_JOBS_PER_HOST=${this.limits.maxJobsPerHost}): wait for one to end or stop one`, { host, limit: this.limits.maxJobsPerHost });
+      throw new ScoutError('LIMIT_REACHED', `${onHost} jobs already run on ${host} (limit SCOUT_MAX_JOBS_PER_HOST=${this.limits.maxJobsPerHost}): wait for one to end or stop one`, {
+        host,
+        limit: this.limits.maxJobsPerHost,
+      });
     }
     if (this.jobs.size < this.limits.maxJobs) return;
-    const oldestFinished = [...this.jobs.values()].filter((j) => !j.running).sort((a, b) => (a.endedAt!.getTime() - b.endedAt!.getTime()))[0];
+    const oldestFinished = [...this.jobs.values()].filter((j) => !j.running).sort((a, b) => a.endedAt!.getTime() - b.endedAt!.getTime())[0];
     if (!oldestFinished) {
       throw new ScoutError('LIMIT_REACHED', `${this.jobs.size} jobs are running (limit SCOUT_MAX_JOBS=${this.limits.maxJobs}): wait for one to end or stop one`, { limit: this.limits.maxJobs });
     }

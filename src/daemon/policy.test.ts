@@ -26,7 +26,10 @@ describe('policy command checks', () => {
     fc.assert(
       fc.property(fc.array(chars, { maxLength: 30 }), (cs) => {
         const cmd = cs.join('');
-        const old = cmd.split(/;|&&|\|\||\||&|\n|\$\(|`|\(|\)/).map((s) => s.trim()).filter(Boolean);
+        const old = cmd
+          .split(/;|&&|\|\||\||&|\n|\$\(|`|\(|\)/)
+          .map((s) => s.trim())
+          .filter(Boolean);
         expect(pieces(cmd)).toEqual(old);
       }),
       { numRuns: 5_000 },

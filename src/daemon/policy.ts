@@ -28,7 +28,12 @@ const HostPolicySchema = z
     allow: GlobList.optional(),
     deny: GlobList.optional(),
     roots: z
-      .array(z.string().max(4096).refine((r) => r.startsWith('/'), 'roots must be absolute paths'))
+      .array(
+        z
+          .string()
+          .max(4096)
+          .refine((r) => r.startsWith('/'), 'roots must be absolute paths'),
+      )
       .min(1, 'roots, when given, must list at least one directory')
       .max(100)
       .optional(),
@@ -50,7 +55,6 @@ export interface HostPolicy {
 }
 
 const commandGlob = (g: string): Glob => compileGlob(g, DIALECTS.command);
-
 
 /** Resolves a remote path the way the remote kernel would (`..`, symlinks); used only for hosts with roots. */
 export type RemoteResolver = (host: string, p: string) => Promise<string>;
@@ -166,7 +170,12 @@ export class Policy {
       const realRoot = await resolve(host, root).catch(() => root);
       if (inside(real, realRoot)) return real;
     }
-    throw denied(host, pol, `path ${p} on ${host} is outside the roots allowed by policy (${pol.roots.join(', ')})${real !== p ? `: it resolves to ${real}` : ''}`, { reason: 'outside-roots', path: p, resolved: real, roots: pol.roots });
+    throw denied(host, pol, `path ${p} on ${host} is outside the roots allowed by policy (${pol.roots.join(', ')})${real !== p ? `: it resolves to ${real}` : ''}`, {
+      reason: 'outside-roots',
+      path: p,
+      resolved: real,
+      roots: pol.roots,
+    });
   }
 
   /** The cwd an exec or job runs in: checked against roots; the first root when none is given and roots are set. */
@@ -211,8 +220,9 @@ export function commandRanges(cmd: string): Int32Array {
 
 /** What String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator). */
 function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
 }
 
 /** Policy entry names are host patterns, read like fleet patterns; a class that is not one is text. */

@@ -1,8 +1,8 @@
 // JSON-RPC dispatch: the method table, param validation, and error mapping. Framing lives in session.ts,
 // the work in handlers/. Every error leaves here as {code, message, data: {code: NAME, …}}.
-import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
-import { z } from 'zod';
-import { RpcCode, ScoutError, codeName, invalidParams, isScoutError } from '../protocol/errors.js';
+import { JSONRPCErrorException, JSONRPCServer, type JSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import type { z } from 'zod';
+import { ScoutError, codeName, invalidParams, isScoutError } from '../protocol/errors.js';
 import { METHODS, type MethodName } from '../protocol/table.js';
 import type { CallContext, HandlerTable } from './context.js';
 

@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import { RpcCode, ScoutError, codeName, cancelled } from '../protocol/errors.js';
+import { ScoutError, codeName, cancelled } from '../protocol/errors.js';
 import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine, idFromHead, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
 import { errorResponse, type Dispatcher } from './rpc.js';
@@ -59,19 +59,28 @@ export class Session {
   private takenAtCheck = 0;
   private lastProgress = 0;
 
-  constructor(readonly id: number, private readonly sock: net.Socket, private readonly hooks: SessionHooks) {
-    this.splitter = new LineSplitter({
-      line: (text) => this.onLine(text),
-      // Answered with the call's id when its head shows one, so the caller is not left waiting, and with the
-      // code our own client gives the same request before sending it (TOO_LARGE), so callers see one answer.
-      oversized: (bytes, head) => {
-        const limit = hooks.maxLineBytes ?? MAX_LINE_BYTES;
-        const e = new ScoutError('TOO_LARGE', `message too large: ${bytes} bytes (limit ${limit}); send less (transfer.put for large files)`, { bytes, limit });
-        this.sendError(idFromHead(head), e);
+  constructor(
+    readonly id: number,
+    private readonly sock: net.Socket,
+    private readonly hooks: SessionHooks,
+  ) {
+    this.splitter = new LineSplitter(
+      {
+        line: (text) => this.onLine(text),
+        // Answered with the call's id when its head shows one, so the caller is not left waiting, and with the
+        // code our own client gives the same request before sending it (TOO_LARGE), so callers see one answer.
+        oversized: (bytes, head) => {
+          const limit = hooks.maxLineBytes ?? MAX_LINE_BYTES;
+          const e = new ScoutError('TOO_LARGE', `message too large: ${bytes} bytes (limit ${limit}); send less (transfer.put for large files)`, { bytes, limit });
+          this.sendError(idFromHead(head), e);
+        },
       },
-    }, hooks.maxLineBytes ?? MAX_LINE_BYTES);
+      hooks.maxLineBytes ?? MAX_LINE_BYTES,
+    );
     sock.on('data', (chunk: Buffer) => this.splitter.push(chunk));
-    sock.on('error', () => { /* reset by peer: handled by close */ });
+    sock.on('error', () => {
+      /* reset by peer: handled by close */
+    });
     sock.on('close', () => this.onClosed());
     sock.on('drain', () => this.onDrain());
   }
@@ -263,7 +272,10 @@ export class Session {
         return;
       } else line = encodeLine(tooLargeAnswer(m.id ?? null, bytes));
     }
-    if (this.sock.writableLength + line.length > MAX_BACKLOG_BYTES) return this.cutOff('client has over 1 GiB of answers waiting');
+    if (this.sock.writableLength + line.length > MAX_BACKLOG_BYTES) {
+      this.cutOff('client has over 1 GiB of answers waiting');
+      return;
+    }
     this.sock.write(line);
     if (this.sock.writableLength > MAX_UNREAD_BYTES) this.watchReader();
   }
@@ -323,7 +335,11 @@ function encodedWithin(message: unknown, limit: number): string | { bytes: numbe
 
 /** The answer sent for a call whose own answer is over what a client reads in one message. */
 function tooLargeAnswer(id: Id | null, bytes: number | undefined): JSONRPCResponse {
-  const e = new ScoutError('TOO_LARGE', `the answer is ${bytes === undefined ? 'too large to encode' : `${bytes} bytes`}, over the ${MAX_RESPONSE_BYTES} a client reads in one message: ask for less (maxOutputBytes, maxBytes, fewer hosts) or use transfer.get`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES });
+  const e = new ScoutError(
+    'TOO_LARGE',
+    `the answer is ${bytes === undefined ? 'too large to encode' : `${bytes} bytes`}, over the ${MAX_RESPONSE_BYTES} a client reads in one message: ask for less (maxOutputBytes, maxBytes, fewer hosts) or use transfer.get`,
+    { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES },
+  );
   return errorResponse(id, e);
 }
 
@@ -332,7 +348,7 @@ function fitBatch(responses: JSONRPCResponse[], limit: number): JSONRPCResponse[
   const out = [...responses];
   const sizes = out.map((r) => {
     const l = encodedWithin(r, limit);
-    return typeof l === 'string' ? Buffer.byteLength(l) : l.bytes ?? Number.POSITIVE_INFINITY;
+    return typeof l === 'string' ? Buffer.byteLength(l) : (l.bytes ?? Number.POSITIVE_INFINITY);
   });
   const total = () => sizes.reduce((a, b) => a + b, 2);
   for (const i of sizes.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a])) {
@@ -342,7 +358,6 @@ function fitBatch(responses: JSONRPCResponse[], limit: number): JSONRPCResponse[
   }
   return out;
 }
-
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

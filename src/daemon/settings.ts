@@ -90,12 +90,14 @@ const seconds = (name: string) => (raw: string) => {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
   return Math.round(n * 1000);
 };
-const positiveInt = (name: string, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  if (n > max) throw new Error(`${name} is at most ${max}, got '${raw}'`);
-  return n;
-};
+const positiveInt =
+  (name: string, max = Number.MAX_SAFE_INTEGER) =>
+  (raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+    if (n > max) throw new Error(`${name} is at most ${max}, got '${raw}'`);
+    return n;
+  };
 const strictMode = (raw: string): StrictMode => {
   const v = raw.trim().toLowerCase();
   if (['yes', 'true', '1', 'ask', 'strict'].includes(v)) return 'yes';
@@ -108,25 +110,29 @@ const MODES: ExecMode[] = ['auto', 'on', 'off'];
 const execMode = (raw: string): ExecModeSetting => {
   const bad = () => new Error(`SCOUT_EXEC_MODE must be auto, on or off, optionally followed by HOST=MODE entries (e.g. auto,db1=off), got '${raw}'`);
   const out: ExecModeSetting = { default: 'auto', hosts: [] };
-  raw.split(',').map((s) => s.trim()).filter(Boolean).forEach((item, i) => {
-    const eq = item.indexOf('=');
-    const mode = (eq < 0 ? item : item.slice(eq + 1)).toLowerCase() as ExecMode;
-    if (!MODES.includes(mode)) throw bad();
-    if (eq < 0) {
-      if (i !== 0) throw bad();
-      out.default = mode;
-    } else {
-      if (eq === 0) throw bad();
-      const pattern = item.slice(0, eq);
-      let glob: Glob;
-      try {
-        glob = compileGlob(pattern, DIALECTS.hostSetting);
-      } catch {
-        throw new Error(`SCOUT_EXEC_MODE: '${pattern}' is not a valid host pattern (a class such as [z-a] is reversed), got '${raw}'`);
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .forEach((item, i) => {
+      const eq = item.indexOf('=');
+      const mode = (eq < 0 ? item : item.slice(eq + 1)).toLowerCase() as ExecMode;
+      if (!MODES.includes(mode)) throw bad();
+      if (eq < 0) {
+        if (i !== 0) throw bad();
+        out.default = mode;
+      } else {
+        if (eq === 0) throw bad();
+        const pattern = item.slice(0, eq);
+        let glob: Glob;
+        try {
+          glob = compileGlob(pattern, DIALECTS.hostSetting);
+        } catch {
+          throw new Error(`SCOUT_EXEC_MODE: '${pattern}' is not a valid host pattern (a class such as [z-a] is reversed), got '${raw}'`);
+        }
+        out.hosts.push({ pattern, mode, glob });
       }
-      out.hosts.push({ pattern, mode, glob });
-    }
-  });
+    });
   return out;
 };
 const showExecMode = (v: unknown) => {

@@ -13,7 +13,10 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 /** A start-up failure with a message for the person who ran scoutd (exit code 1, or 2 for "already running"). */
 export class StartupError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

@@ -7,7 +7,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnownHosts, appendKnownHost, fingerprint, hostPatternName, keyTypeOfBlob } from './known-hosts.js';
 
-interface Key { type: string; base64: string; blob: Buffer; pubFile: string }
+interface Key {
+  type: string;
+  base64: string;
+  blob: Buffer;
+  pubFile: string;
+}
 let dir: string;
 const keys: Record<'ed' | 'ed2' | 'rsa' | 'ecdsa', Key> = {} as never;
 
@@ -69,7 +74,12 @@ describe('matching hosts', () => {
     execFileSync('ssh-keygen', ['-q', '-H', '-f', file], { stdio: 'ignore' });
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('web1');
-    expect(text.split('\n').filter(Boolean).every((l) => l.startsWith('|1|'))).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('|1|')),
+    ).toBe(true);
     // OpenSSH itself still finds both names in the hashed file…
     for (const name of ['web1', '[127.0.0.1]:2222']) expect(execFileSync('ssh-keygen', ['-F', name, '-f', file], { encoding: 'utf8' })).toContain('|1|');
     // …and so must we, for exactly those names.
@@ -131,17 +141,19 @@ describe('verdicts', () => {
   });
 
   it('skips comments, blank lines and malformed lines without failing', () => {
-    const k = KnownHosts.parse([
-      '# a comment',
-      '',
-      '   ',
-      'web1',
-      'web1 ssh-ed25519',
-      'web1 ssh-ed25519 !!!notbase64',
-      `web1 ssh-rsa ${keys.ed.base64}`, // type field disagrees with the blob
-      `@bogus web1 ${keys.ed2.type} ${keys.ed2.base64}`,
-      `  ${line('web1', keys.ed)} trailing comment`,
-    ].join('\n'));
+    const k = KnownHosts.parse(
+      [
+        '# a comment',
+        '',
+        '   ',
+        'web1',
+        'web1 ssh-ed25519',
+        'web1 ssh-ed25519 !!!notbase64',
+        `web1 ssh-rsa ${keys.ed.base64}`, // type field disagrees with the blob
+        `@bogus web1 ${keys.ed2.type} ${keys.ed2.base64}`,
+        `  ${line('web1', keys.ed)} trailing comment`,
+      ].join('\n'),
+    );
     expect(check(k, 'web1', 22, keys.ed)).toEqual({ status: 'ok' });
     expect(k.check('web1', 22, 'ssh-ed25519', keys.ed2.blob)).toEqual({ status: 'mismatch', expected: [fingerprint(keys.ed.blob)] });
   });
@@ -195,18 +207,15 @@ describe('appendKnownHost', () => {
     const perWriter = 40;
     const modUrl = new URL('./known-hosts.ts', import.meta.url).href;
     // Other processes run the same function through tsx, each appending perWriter entries at once.
-    const child = (id: number) => new Promise<void>((resolve, reject) => {
-      const code = `const m = await import(${JSON.stringify(modUrl)});
+    const child = (id: number) =>
+      new Promise<void>((resolve, reject) => {
+        const code = `const m = await import(${JSON.stringify(modUrl)});
         const blob = Buffer.from(${JSON.stringify(keys.rsa.base64)}, 'base64');
         await Promise.all(Array.from({ length: ${perWriter} }, (_, i) => m.appendKnownHost(${JSON.stringify(file)}, 'p${id}-' + i, 22, 'ssh-rsa', blob)));`;
-      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'inherit'] });
-      p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`writer ${id} exited ${c}`))));
-    });
-    await Promise.all([
-      child(1),
-      child(2),
-      ...Array.from({ length: perWriter }, (_, i) => appendKnownHost(file, `local-${i}`, 2222, keys.ed.type, keys.ed.blob)),
-    ]);
+        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'inherit'] });
+        p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`writer ${id} exited ${c}`))));
+      });
+    await Promise.all([child(1), child(2), ...Array.from({ length: perWriter }, (_, i) => appendKnownHost(file, `local-${i}`, 2222, keys.ed.type, keys.ed.blob))]);
     const lines = readFileSync(file, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(3 * perWriter);

@@ -97,7 +97,11 @@ export class KnownHosts {
 
   /** Key types on file (plain lines) for this host, in file order, for host key algorithm preference. */
   knownKeyTypes(host: string, port: number): string[] {
-    return unique(this.linesFor(host, port).filter((l) => l.marker === undefined).map((l) => l.keyType));
+    return unique(
+      this.linesFor(host, port)
+        .filter((l) => l.marker === undefined)
+        .map((l) => l.keyType),
+    );
   }
 
   private linesFor(host: string, port: number): KnownHostLine[] {
@@ -158,7 +162,6 @@ function patternsMatch(patterns: string, name: string): boolean {
 function patternListMatches(list: string, name: string): boolean {
   return matchOpensshList(list.toLowerCase().split(','), name);
 }
-
 
 /** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as written by `ssh-keygen -H` / HashKnownHosts. */
 function hashedMatch(field: string, name: string): boolean {

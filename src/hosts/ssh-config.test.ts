@@ -73,7 +73,9 @@ describe('fleet config with includes, wildcards, negation and ProxyJump (ssh -G 
     write('fleet/conf.d/.hidden.conf', 'Host hidden\n  Port 9999\n');
     write('fleet/conf.d/skip.txt', 'Host skipped\n  Port 9998\n');
     write('fleet/nested/a.cfg', 'Host deep\n  HostName deep.example.com\n');
-    main = write('fleet/config', `# top-level settings apply to every host, and win (first value wins)
+    main = write(
+      'fleet/config',
+      `# top-level settings apply to every host, and win (first value wins)
 ConnectTimeout 5
 Include ~/${viaHome}/fleet/conf.d/*.conf
 
@@ -103,11 +105,11 @@ Host *
   ServerAliveInterval 1m30s
   ServerAliveCountMax 4
   IdentityFile ~/.ssh/id_all
-`);
+`,
+    );
   });
 
-  const targets = ['web1', 'web2', 'web3', 'webx', 'web', 'db1', 'bastion', 'noname', 'a.internal', 'secret.internal',
-    'app1', 'app2', 'deep', 'hidden', 'skipped', 'not-listed.example.org'];
+  const targets = ['web1', 'web2', 'web3', 'webx', 'web', 'db1', 'bastion', 'noname', 'a.internal', 'secret.internal', 'app1', 'app2', 'deep', 'hidden', 'skipped', 'not-listed.example.org'];
   for (const target of targets) {
     it(`resolves ${target} as ssh does`, () => {
       expectSameAsSsh(main, loadSshConfig(main, opts).resolve(target), target);
@@ -123,12 +125,7 @@ Host *
   it('lists concrete aliases in file order (includes in place), without patterns, negations or dot files', () => {
     const hosts = loadSshConfig(main, opts);
     expect(hosts.aliases).toEqual(['app1', 'web1', 'app2', 'deep', 'web2', 'db1', 'bastion', 'noname']);
-    expect(hosts.files).toEqual([
-      main,
-      path.join(dir, 'fleet/conf.d/10-app.conf'),
-      path.join(dir, 'fleet/conf.d/20-more.conf'),
-      path.join(dir, 'fleet/nested/a.cfg'),
-    ]);
+    expect(hosts.files).toEqual([main, path.join(dir, 'fleet/conf.d/10-app.conf'), path.join(dir, 'fleet/conf.d/20-more.conf'), path.join(dir, 'fleet/nested/a.cfg')]);
   });
 
   it('maps the other settings Scout honours', () => {
@@ -150,14 +147,17 @@ describe('Include semantics', () => {
   it('an Include inside a Host block applies only when the block matches, and restores the block after', () => {
     write('cond/a.conf', 'User fromA\nHost zzz\n  Port 1111\n');
     write('cond/b.conf', 'Host *\n  HostName fromB\n');
-    const main = write('cond/config', `Host nomatch
+    const main = write(
+      'cond/config',
+      `Host nomatch
   Include ${path.join(dir, 'cond/b.conf')}
 Host x
   Include ${path.join(dir, 'cond/a.conf')}
   Port 2000
 Host *
   IdentitiesOnly yes
-`);
+`,
+    );
     const hosts = loadSshConfig(main, opts);
     expect(hosts.resolve('x')).toMatchObject({ user: 'fromA', port: 2000, hostname: 'x' });
     expect(hosts.resolve('zzz')).toMatchObject({ port: 22, hostname: 'zzz' });
@@ -191,7 +191,9 @@ Host *
 
 describe('Match blocks', () => {
   it('evaluates all, host, originalhost, user and localuser like ssh', () => {
-    const main = write('match/config', `Host m1
+    const main = write(
+      'match/config',
+      `Host m1
   HostName real.example.com
 Match originalhost m1 user ${localUser}
   Port 1001
@@ -201,7 +203,8 @@ Match localuser ${localUser} !host nothing
   ProxyJump via
 Match all
   Port 1003
-`);
+`,
+    );
     const hosts = loadSshConfig(main, opts);
     expect(hosts.resolve('m1')).toMatchObject({ port: 1001, user: 'matched', proxyJump: ['via'] });
     for (const t of ['m1', 'other', 'x.example.com']) expectSameAsSsh(main, hosts.resolve(t), t);
@@ -217,7 +220,8 @@ Match all
 
 describe('values and errors', () => {
   it('maps StrictHostKeyChecking, IdentityAgent, UserKnownHostsFile and HostKeyAlias', () => {
-    const hosts = parseSshConfigText(`Host a
+    const hosts = parseSshConfigText(
+      `Host a
   StrictHostKeyChecking ask
   IdentityAgent none
   UserKnownHostsFile ~/.ssh/kh1 /etc/kh2
@@ -232,7 +236,9 @@ Host c
 Host d
   IdentityAgent ~/agent-%r.sock
   User u
-`, opts);
+`,
+      opts,
+    );
     expect(hosts.resolve('a')).toMatchObject({ strictHostKeyChecking: 'yes', identityAgent: '', hostKeyAlias: 'alias-a', userKnownHostsFiles: [path.join(home, '.ssh/kh1'), '/etc/kh2'] });
     expect(hosts.resolve('b')).toMatchObject({ strictHostKeyChecking: 'accept-new', identityAgent: '/run/agent.sock', userKnownHostsFiles: ['/dev/null'] });
     expect(hosts.resolve('c')).toMatchObject({ strictHostKeyChecking: 'no', identityAgent: '/run/mine.sock', userKnownHostsFiles: [] });

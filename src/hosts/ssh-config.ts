@@ -75,13 +75,19 @@ export interface SshHosts {
 const MAX_INCLUDE_DEPTH = 16;
 const DEFAULT_PORT = 22;
 
-interface Loc { file: string; line: number }
+interface Loc {
+  file: string;
+  line: number;
+}
 type Node =
   | ({ kind: 'host'; patterns: string[] } & Loc)
   | ({ kind: 'match'; args: string[] } & Loc)
   | ({ kind: 'include'; files: ConfigFile[] } & Loc)
   | ({ kind: 'option'; key: string; args: string[] } & Loc);
-interface ConfigFile { path: string; nodes: Node[] }
+interface ConfigFile {
+  path: string;
+  nodes: Node[];
+}
 
 interface Ctx extends SshConfigOptions {
   /** Directory that relative Include paths are taken from (~/.ssh for a user config). */
@@ -238,9 +244,7 @@ function expandSegment(dir: string, segment: string): string[] {
   } catch {
     return [];
   }
-  return names
-    .filter((n) => re.test(n) && (segment.startsWith('.') || !n.startsWith('.')))
-    .map((n) => path.join(dir, n));
+  return names.filter((n) => re.test(n) && (segment.startsWith('.') || !n.startsWith('.'))).map((n) => path.join(dir, n));
 }
 
 function segmentGlob(segment: string): Glob {
@@ -262,7 +266,7 @@ function concreteAliases(nodes: Node[]): string[] {
   const seen = new Set<string>();
   const walk = (list: Node[]): void => {
     for (const node of list) {
-      if (node.kind === 'include') node.files.forEach((f) => walk(f.nodes));
+      if (node.kind === 'include') for (const f of node.files) walk(f.nodes);
       if (node.kind !== 'host') continue;
       for (const p of node.patterns) if (!/[*?]/.test(p) && !p.startsWith('!')) seen.add(p);
     }
@@ -317,7 +321,10 @@ function portOf(s: string | undefined): number | undefined {
   return s === undefined ? undefined : parsePort([s]);
 }
 
-interface Activity { active: boolean; neverMatch: boolean }
+interface Activity {
+  active: boolean;
+  neverMatch: boolean;
+}
 
 function applyNodes(nodes: Node[], state: Activity, alias: string, settings: Settings, opts: SshConfigOptions): void {
   for (const node of nodes) {
@@ -370,7 +377,8 @@ function matchLineMatches(args: string[], alias: string, settings: Settings, opt
     const keyword = (negate ? raw.slice(1) : raw).toLowerCase();
     let result: boolean;
     if (keyword === 'all') result = true;
-    else if (keyword === 'canonical' || keyword === 'final') result = false; // no canonical/final pass
+    else if (keyword === 'canonical' || keyword === 'final')
+      result = false; // no canonical/final pass
     else {
       const value = args[i++] ?? '';
       result = matchCriterion(keyword, value, alias, settings, opts);
@@ -441,18 +449,31 @@ function parseCount(args: string[]): number {
 
 function parseStrict(args: string[]): StrictMode {
   switch (args[0].toLowerCase()) {
-    case 'yes': case 'true': case 'ask': return 'yes';
-    case 'accept-new': return 'accept-new';
-    case 'no': case 'false': case 'off': return 'no';
-    default: throw new Error(`expected yes, ask, accept-new, no or off, got '${args[0]}'`);
+    case 'yes':
+    case 'true':
+    case 'ask':
+      return 'yes';
+    case 'accept-new':
+      return 'accept-new';
+    case 'no':
+    case 'false':
+    case 'off':
+      return 'no';
+    default:
+      throw new Error(`expected yes, ask, accept-new, no or off, got '${args[0]}'`);
   }
 }
 
 function parseYesNo(args: string[]): boolean {
   switch (args[0].toLowerCase()) {
-    case 'yes': case 'true': return true;
-    case 'no': case 'false': return false;
-    default: throw new Error(`expected yes or no, got '${args[0]}'`);
+    case 'yes':
+    case 'true':
+      return true;
+    case 'no':
+    case 'false':
+      return false;
+    default:
+      throw new Error(`expected yes or no, got '${args[0]}'`);
   }
 }
 
@@ -474,7 +495,11 @@ function toEntry(name: string, alias: string, s: Settings, opts: SshConfigOption
   const agent = get('identityagent')?.[0];
   if (agent !== undefined) entry.identityAgent = identityAgent(agent, tokens, opts);
   const jump = get('proxyjump')?.[0];
-  if (jump !== undefined && jump.toLowerCase() !== 'none') entry.proxyJump = jump.split(',').map((h) => h.trim()).filter(Boolean);
+  if (jump !== undefined && jump.toLowerCase() !== 'none')
+    entry.proxyJump = jump
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
   const command = get('proxycommand');
   if (command !== undefined && command.join(' ').toLowerCase() !== 'none') entry.proxyCommand = command.join(' ');
   setIfDefined(entry, 'connectTimeoutMs', secondsToMs(get('connecttimeout')));
@@ -515,7 +540,15 @@ function identityAgent(value: string, tokens: Record<string, string>, opts: SshC
 // Tokens: ssh_config(5) TOKENS, the subset meaningful for paths. An unknown token is left as written
 // (ssh refuses it; we would rather show the odd path in an error than drop the host).
 
-interface TokenInput { alias: string; hostname: string; user: string; port: number; opts: SshConfigOptions; hostKeyAlias?: string; jump?: string }
+interface TokenInput {
+  alias: string;
+  hostname: string;
+  user: string;
+  port: number;
+  opts: SshConfigOptions;
+  hostKeyAlias?: string;
+  jump?: string;
+}
 
 function pathTokens(t: TokenInput): Record<string, string> {
   const local = os.hostname();

@@ -66,11 +66,16 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
           ctx.warn('host key CHANGED but StrictHostKeyChecking is off: connecting anyway', { host: entry.name, fingerprint: fp });
           return { ok: true };
         }
-        return refuse('HOST_KEY_MISMATCH',
+        return refuse(
+          'HOST_KEY_MISMATCH',
           `host key for ${entry.name} (${label}) changed: expected ${verdict.expected.join(' or ')}, got ${fp} — check with the host's owner before editing ${files[0]}`,
-          { host: entry.name, expected: verdict.expected, got: fp, knownHosts: files[0] });
+          { host: entry.name, expected: verdict.expected, got: fp, knownHosts: files[0] },
+        );
       case 'cert-authority-unsupported':
-        return refuse('HOST_KEY_UNKNOWN', `host ${entry.name} (${label}) is trusted only through @cert-authority, which Scout does not support yet; add its key (${fp}) to ${files[0]}`, { host: entry.name, fingerprint: fp });
+        return refuse('HOST_KEY_UNKNOWN', `host ${entry.name} (${label}) is trusted only through @cert-authority, which Scout does not support yet; add its key (${fp}) to ${files[0]}`, {
+          host: entry.name,
+          fingerprint: fp,
+        });
       case 'unknown':
         if (mode === 'accept-new') {
           return learn(files, name, port, blob, () => ctx.warn('learnt new host key (accept-new)', { host: entry.name, fingerprint: fp, file: files[0] }));
@@ -79,9 +84,11 @@ export function hostKeyVerifier(entry: HostEntry, ctx: TrustContext): (blob: Buf
           ctx.warn('host key NOT verified: StrictHostKeyChecking is off', { host: entry.name, fingerprint: fp });
           return { ok: true };
         }
-        return refuse('HOST_KEY_UNKNOWN',
+        return refuse(
+          'HOST_KEY_UNKNOWN',
           `host key for ${entry.name} (${label}) is not in ${files[0]}: the server offers ${fp}; verify it, then run 'scoutctl trust ${entry.name}' or 'ssh ${entry.name}' once`,
-          { host: entry.name, fingerprint: fp, knownHosts: files[0] });
+          { host: entry.name, fingerprint: fp, knownHosts: files[0] },
+        );
     }
     return refuse('HOST_KEY_UNKNOWN', `host key for ${entry.name} could not be checked`, { host: entry.name });
   };
@@ -101,7 +108,8 @@ function learn(files: string[], name: string, port: number, blob: Buffer, onLear
   const next = appendChain.then(async (): Promise<HostKeyDecision> => {
     const now = KnownHosts.load(files).check(name, port, keyTypeOfBlob(blob), blob);
     if (now.status === 'ok') return { ok: true };
-    if (now.status !== 'unknown' && now.status !== 'cert-authority-unsupported') return refuse('HOST_KEY_MISMATCH', `host key for ${hostPatternName(name, port)} was recorded differently while connecting; retry`, { host: name });
+    if (now.status !== 'unknown' && now.status !== 'cert-authority-unsupported')
+      return refuse('HOST_KEY_MISMATCH', `host key for ${hostPatternName(name, port)} was recorded differently while connecting; retry`, { host: name });
     await appendKnownHost(files[0], name, port, keyTypeOfBlob(blob), blob);
     onLearnt();
     return { ok: true };
@@ -134,13 +142,18 @@ export async function recordHostKey(entry: HostEntry, ctx: TrustContext, blob: B
   const report = inspectHostKey(entry, ctx, blob);
   if (report.status === 'known') return { added: false, report };
   if (report.status === 'changed') {
-    throw new ScoutError('HOST_KEY_MISMATCH',
+    throw new ScoutError(
+      'HOST_KEY_MISMATCH',
       `host key for ${entry.name} (${report.knownAs}) differs from the one on file (${report.expected?.join(' or ')}); if the change is expected, remove the old key with 'ssh-keygen -R "${report.knownAs}" -f ${report.knownHosts}' first`,
-      { host: entry.name, expected: report.expected, got: report.fingerprint, knownHosts: report.knownHosts });
+      { host: entry.name, expected: report.expected, got: report.fingerprint, knownHosts: report.knownHosts },
+    );
   }
-  if (report.status === 'revoked') throw new ScoutError('HOST_KEY_REVOKED', `host key ${report.fingerprint} of ${entry.name} is marked @revoked: refusing to trust it`, { host: entry.name, fingerprint: report.fingerprint });
+  if (report.status === 'revoked')
+    throw new ScoutError('HOST_KEY_REVOKED', `host key ${report.fingerprint} of ${entry.name} is marked @revoked: refusing to trust it`, { host: entry.name, fingerprint: report.fingerprint });
   const { name, port } = keyName(entry);
-  const d = await learn(knownHostsFiles(entry, ctx), name, port, blob, () => ctx.warn('host key recorded (scoutctl trust)', { host: entry.name, fingerprint: report.fingerprint, file: report.knownHosts }));
+  const d = await learn(knownHostsFiles(entry, ctx), name, port, blob, () =>
+    ctx.warn('host key recorded (scoutctl trust)', { host: entry.name, fingerprint: report.fingerprint, file: report.knownHosts }),
+  );
   if (!d.ok) throw d.error;
   return { added: true, report: { ...report, status: 'known' } };
 }

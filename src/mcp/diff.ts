@@ -34,7 +34,10 @@ function myers(a: string[], b: string[]): Op[] | undefined {
       else if (k === -d || (k !== d && p(k - 1) < p(k + 1))) x = p(k + 1);
       else x = p(k - 1) + 1;
       let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) { x++; y++; }
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
       cur[k + d] = x;
       if (x >= n && y >= m) {
         trace.push(cur);
@@ -58,11 +61,17 @@ function backtrack(a: string[], b: string[], trace: Int32Array[]): Op[] {
     const prevK = k === -d || (k !== d && get(d - 1, k - 1) < get(d - 1, k + 1)) ? k + 1 : k - 1;
     const prevX = get(d - 1, prevK);
     const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) ops.push({ t: ' ', line: a[--x] }), y--;
+    while (x > prevX && y > prevY) {
+      ops.push({ t: ' ', line: a[--x] });
+      y--;
+    }
     if (x === prevX) ops.push({ t: '+', line: b[--y] });
     else ops.push({ t: '-', line: a[--x] });
   }
-  while (x > 0 && y > 0) ops.push({ t: ' ', line: a[--x] }), y--;
+  while (x > 0 && y > 0) {
+    ops.push({ t: ' ', line: a[--x] });
+    y--;
+  }
   return ops.reverse();
 }
 
@@ -74,11 +83,7 @@ function editScript(a: string[], b: string[]): Op[] {
   const midA = a.slice(head, a.length - tail);
   const midB = b.slice(head, b.length - tail);
   const mid = myers(midA, midB) ?? [...midA.map((line): Op => ({ t: '-', line })), ...midB.map((line): Op => ({ t: '+', line }))];
-  return [
-    ...a.slice(0, head).map((line): Op => ({ t: ' ', line })),
-    ...mid,
-    ...a.slice(a.length - tail).map((line): Op => ({ t: ' ', line })),
-  ];
+  return [...a.slice(0, head).map((line): Op => ({ t: ' ', line })), ...mid, ...a.slice(a.length - tail).map((line): Op => ({ t: ' ', line }))];
 }
 
 function range(start: number, count: number): string {

@@ -3,7 +3,7 @@
 // comes back (a byte cursor), in small pieces that do not flood its context.
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
-import type { JobInfo, JobListResult, JobOutputResult, JobSignalResult, JobStartResult } from '../protocol/methods/index.js';
+import type { JobInfo, JobOutputResult } from '../protocol/methods/index.js';
 import { errorOutcome, type Rpc, type Target, type ToolOutcome } from './tool.js';
 import { sizeText } from './format.js';
 
@@ -26,7 +26,13 @@ export const jobsInput = {
   action: z.enum(['output', 'list', 'stop', 'wait']).default('output').describe('output (default), list, stop or wait'),
   job_id: z.string().optional().describe('the job id returned by scout(..., background=true)'),
   offset: z.number().int().default(0).describe('byte offset to read from: next_offset of the previous call; negative = that many bytes from the end'),
-  max_bytes: z.number().int().positive().max(1024 * 1024).default(MCP_JOB_READ_BYTES).describe('most bytes of output to return'),
+  max_bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024)
+    .default(MCP_JOB_READ_BYTES)
+    .describe('most bytes of output to return'),
   wait_seconds: z.number().min(0).max(MCP_MAX_WAIT_S).default(0).describe(`wait up to this long for new output (or, with action=wait, for the end); max ${MCP_MAX_WAIT_S}`),
   signal: z.string().optional().describe('with action=stop: TERM (default), INT, HUP or KILL'),
   host: z.string().optional().describe('with action=list: only this host'),
@@ -45,7 +51,8 @@ export interface JobsArgs {
 /** `query` with `background: true`: start the job and answer at once with how to follow it. */
 export async function startBackground(rpc: Rpc, t: Target, command: string): Promise<ToolOutcome> {
   const { jobId } = await rpc.call('jobs.start', { host: t.host, command, cwd: t.path });
-  const text = `Started background job ${jobId} on ${t.host} (cwd ${t.path}): ${command}\n` +
+  const text =
+    `Started background job ${jobId} on ${t.host} (cwd ${t.path}): ${command}\n` +
     `Read its output with scout_jobs(job_id="${jobId}", wait_seconds=30), then again with offset=<next_offset> for what is new.`;
   return { text, structured: { mode: 'background', jobId, host: t.host, cwd: t.path, command } };
 }
@@ -97,5 +104,10 @@ export function outputText(r: JobOutputResult): string {
 
 function listText(jobs: JobInfo[]): string {
   if (jobs.length === 0) return 'No background jobs.';
-  return jobs.map((j) => `${j.jobId}  ${j.host}  ${j.state}${j.state === 'running' ? '' : j.signal ? ` (${j.signal})` : j.exitCode !== null ? ` (exit ${j.exitCode})` : j.error ? ` (${j.error.code})` : ''}  ${sizeText(j.bytes)}  started ${j.startedAt}  ${j.command.length > 80 ? `${j.command.slice(0, 77)}...` : j.command}`).join('\n');
+  return jobs
+    .map(
+      (j) =>
+        `${j.jobId}  ${j.host}  ${j.state}${j.state === 'running' ? '' : j.signal ? ` (${j.signal})` : j.exitCode !== null ? ` (exit ${j.exitCode})` : j.error ? ` (${j.error.code})` : ''}  ${sizeText(j.bytes)}  started ${j.startedAt}  ${j.command.length > 80 ? `${j.command.slice(0, 77)}...` : j.command}`,
+    )
+    .join('\n');
 }

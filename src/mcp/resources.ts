@@ -5,12 +5,10 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { ScoutError } from '../protocol/errors.js';
-import type { ExecResult, HostInfo } from '../protocol/methods/index.js';
 import { shellQuote } from '../ssh/quote.js';
 import { execText, fileText, hostsText, listingText } from './format.js';
 import { remotePath } from '../protocol/paths.js';
 import type { Rpc } from './tool.js';
-import type { FsListResult, FsReadResult, FsStatResult } from '../protocol/methods/index.js';
 
 /** Exit status a POSIX shell gives "command not found"; the resource scripts also use it for "not installed". */
 const EXIT_NOT_FOUND = 127;
@@ -63,11 +61,16 @@ export function registerResources(server: McpServer, rpc: Rpc): void {
     resources: (await hostList()).map((h) => ({ uri: `${h.name}://${suffix}`, name: `${h.name} ${what}`, mimeType: 'text/plain' })),
   });
 
-  server.registerResource('hosts', 'hosts://list', { title: 'SSH hosts', description: 'Hosts from ~/.ssh/config with online status and the resource URIs for each', mimeType: 'text/plain' }, async (uri) => {
-    const hosts = await rpc.call('hosts.list', { probe: true });
-    const cheats = hosts.map((h) => `  ${h.name}: scout://${h.name}/etc/hostname  ${h.name}://docker  ${h.name}://compose  ${h.name}://zfs  ${h.name}://syslog`);
-    return text(uri, `${hostsText(hosts)}${hosts.length ? `\n\nResources per host:\n${cheats.join('\n')}` : ''}`);
-  });
+  server.registerResource(
+    'hosts',
+    'hosts://list',
+    { title: 'SSH hosts', description: 'Hosts from ~/.ssh/config with online status and the resource URIs for each', mimeType: 'text/plain' },
+    async (uri) => {
+      const hosts = await rpc.call('hosts.list', { probe: true });
+      const cheats = hosts.map((h) => `  ${h.name}: scout://${h.name}/etc/hostname  ${h.name}://docker  ${h.name}://compose  ${h.name}://zfs  ${h.name}://syslog`);
+      return text(uri, `${hostsText(hosts)}${hosts.length ? `\n\nResources per host:\n${cheats.join('\n')}` : ''}`);
+    },
+  );
 
   const readPath = async (uri: URL, host: string, path: string): Promise<ReadResourceResult> => {
     const st = await rpc.call('fs.stat', { host, path });
@@ -85,34 +88,64 @@ export function registerResources(server: McpServer, rpc: Rpc): void {
   };
 
   // `{+path}` keeps the slashes of a path; a path that starts with `~` is relative to the remote home.
-  server.registerResource('remote-path', new ResourceTemplate('scout://{host}/{+path}', {
-    list: async () => ({ resources: (await hostList()).map((h) => ({ uri: `scout://${h.name}/`, name: `${h.name}: /`, mimeType: 'text/plain' })) }),
-  }), { title: 'Remote file or directory', description: 'scout://HOST/PATH: a file\'s contents or a directory\'s listing (scout://HOST/~/x is relative to the remote home)' }, (uri, v: Vars) => {
-    const raw = one(v.path);
-    return readPath(uri, one(v.host), raw.startsWith('~') ? remotePath(raw) : `/${raw}`);
-  });
+  server.registerResource(
+    'remote-path',
+    new ResourceTemplate('scout://{host}/{+path}', {
+      list: async () => ({ resources: (await hostList()).map((h) => ({ uri: `scout://${h.name}/`, name: `${h.name}: /`, mimeType: 'text/plain' })) }),
+    }),
+    { title: 'Remote file or directory', description: "scout://HOST/PATH: a file's contents or a directory's listing (scout://HOST/~/x is relative to the remote home)" },
+    (uri, v: Vars) => {
+      const raw = one(v.path);
+      return readPath(uri, one(v.host), raw.startsWith('~') ? remotePath(raw) : `/${raw}`);
+    },
+  );
   server.registerResource('remote-root', new ResourceTemplate('scout://{host}/', { list: undefined }), { title: 'Remote root directory' }, (uri, v: Vars) => readPath(uri, one(v.host), '/'));
 
-  server.registerResource('docker', new ResourceTemplate('{host}://docker', { list: perHost('docker', 'Docker containers') }), { title: 'Docker containers', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    const host = one(v.host);
-    return text(uri, await runView(rpc, host, `${need('docker')}docker ps -a --format '{{.Names}}\\t{{.Status}}\\t{{.Image}}'`, 'Docker is not installed'));
-  });
-  server.registerResource('docker-logs', new ResourceTemplate('{host}://docker/{container}/logs', { list: undefined }), { title: 'Docker container logs', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    const host = one(v.host);
-    const c = checkName('container', one(v.container), CONTAINER_NAME);
-    return text(uri, await runView(rpc, host, `${need('docker')}docker logs --tail ${LOG_LINES} --timestamps ${shellQuote(c)} 2>&1`, 'Docker is not installed'));
-  });
-  server.registerResource('compose', new ResourceTemplate('{host}://compose', { list: perHost('compose', 'Compose projects') }), { title: 'Compose projects', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    return text(uri, await runView(rpc, one(v.host), `${COMPOSE}$dc ls -a`, 'Docker Compose is not installed'));
-  });
-  server.registerResource('compose-logs', new ResourceTemplate('{host}://compose/{project}/logs', { list: undefined }), { title: 'Compose project logs', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    const p = checkName('project', one(v.project), PROJECT_NAME);
-    return text(uri, await runView(rpc, one(v.host), `${COMPOSE}$dc -p ${shellQuote(p)} logs --tail ${LOG_LINES} --timestamps 2>&1`, 'Docker Compose is not installed'));
-  });
-  server.registerResource('compose-project', new ResourceTemplate('{host}://compose/{project}', { list: undefined }), { title: 'Compose project configuration', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    const p = checkName('project', one(v.project), PROJECT_NAME);
-    return text(uri, await runView(rpc, one(v.host), `${COMPOSE}$dc -p ${shellQuote(p)} config 2>&1`, 'Docker Compose is not installed'));
-  });
+  server.registerResource(
+    'docker',
+    new ResourceTemplate('{host}://docker', { list: perHost('docker', 'Docker containers') }),
+    { title: 'Docker containers', mimeType: 'text/plain' },
+    async (uri, v: Vars) => {
+      const host = one(v.host);
+      return text(uri, await runView(rpc, host, `${need('docker')}docker ps -a --format '{{.Names}}\\t{{.Status}}\\t{{.Image}}'`, 'Docker is not installed'));
+    },
+  );
+  server.registerResource(
+    'docker-logs',
+    new ResourceTemplate('{host}://docker/{container}/logs', { list: undefined }),
+    { title: 'Docker container logs', mimeType: 'text/plain' },
+    async (uri, v: Vars) => {
+      const host = one(v.host);
+      const c = checkName('container', one(v.container), CONTAINER_NAME);
+      return text(uri, await runView(rpc, host, `${need('docker')}docker logs --tail ${LOG_LINES} --timestamps ${shellQuote(c)} 2>&1`, 'Docker is not installed'));
+    },
+  );
+  server.registerResource(
+    'compose',
+    new ResourceTemplate('{host}://compose', { list: perHost('compose', 'Compose projects') }),
+    { title: 'Compose projects', mimeType: 'text/plain' },
+    async (uri, v: Vars) => {
+      return text(uri, await runView(rpc, one(v.host), `${COMPOSE}$dc ls -a`, 'Docker Compose is not installed'));
+    },
+  );
+  server.registerResource(
+    'compose-logs',
+    new ResourceTemplate('{host}://compose/{project}/logs', { list: undefined }),
+    { title: 'Compose project logs', mimeType: 'text/plain' },
+    async (uri, v: Vars) => {
+      const p = checkName('project', one(v.project), PROJECT_NAME);
+      return text(uri, await runView(rpc, one(v.host), `${COMPOSE}$dc -p ${shellQuote(p)} logs --tail ${LOG_LINES} --timestamps 2>&1`, 'Docker Compose is not installed'));
+    },
+  );
+  server.registerResource(
+    'compose-project',
+    new ResourceTemplate('{host}://compose/{project}', { list: undefined }),
+    { title: 'Compose project configuration', mimeType: 'text/plain' },
+    async (uri, v: Vars) => {
+      const p = checkName('project', one(v.project), PROJECT_NAME);
+      return text(uri, await runView(rpc, one(v.host), `${COMPOSE}$dc -p ${shellQuote(p)} config 2>&1`, 'Docker Compose is not installed'));
+    },
+  );
   server.registerResource('zfs', new ResourceTemplate('{host}://zfs', { list: perHost('zfs', 'ZFS pools') }), { title: 'ZFS pools', mimeType: 'text/plain' }, async (uri, v: Vars) => {
     return text(uri, await runView(rpc, one(v.host), `${need('zpool')}zpool list`, 'ZFS is not installed'));
   });
@@ -120,17 +153,23 @@ export function registerResources(server: McpServer, rpc: Rpc): void {
   server.registerResource('zfs-snapshots', new ResourceTemplate('{host}://zfs/snapshots', { list: undefined }), { title: 'ZFS snapshots', mimeType: 'text/plain' }, async (uri, v: Vars) => {
     return text(uri, await runView(rpc, one(v.host), `${need('zfs')}zfs list -t snapshot -o name,used,creation -s creation | tail -n ${SNAPSHOT_LINES}`, 'ZFS is not installed'));
   });
-  server.registerResource('zfs-datasets', new ResourceTemplate('{host}://zfs/{pool}/datasets', { list: undefined }), { title: 'ZFS datasets of a pool', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    const pool = checkName('pool', one(v.pool), CONTAINER_NAME);
-    return text(uri, await runView(rpc, one(v.host), `${need('zfs')}zfs list -r ${shellQuote(pool)}`, 'ZFS is not installed'));
-  });
+  server.registerResource(
+    'zfs-datasets',
+    new ResourceTemplate('{host}://zfs/{pool}/datasets', { list: undefined }),
+    { title: 'ZFS datasets of a pool', mimeType: 'text/plain' },
+    async (uri, v: Vars) => {
+      const pool = checkName('pool', one(v.pool), CONTAINER_NAME);
+      return text(uri, await runView(rpc, one(v.host), `${need('zfs')}zfs list -r ${shellQuote(pool)}`, 'ZFS is not installed'));
+    },
+  );
   server.registerResource('zfs-pool', new ResourceTemplate('{host}://zfs/{pool}', { list: undefined }), { title: 'ZFS pool status', mimeType: 'text/plain' }, async (uri, v: Vars) => {
     const pool = checkName('pool', one(v.pool), CONTAINER_NAME);
     return text(uri, await runView(rpc, one(v.host), `${need('zpool')}zpool status ${shellQuote(pool)}`, 'ZFS is not installed'));
   });
   server.registerResource('syslog', new ResourceTemplate('{host}://syslog', { list: perHost('syslog', 'system log') }), { title: 'System log', mimeType: 'text/plain' }, async (uri, v: Vars) => {
-    const script = `if command -v journalctl >/dev/null 2>&1; then journalctl -n ${LOG_LINES} --no-pager 2>&1; `
-      + `elif [ -r /var/log/syslog ]; then tail -n ${LOG_LINES} /var/log/syslog; elif [ -r /var/log/messages ]; then tail -n ${LOG_LINES} /var/log/messages; else exit ${EXIT_NOT_FOUND}; fi`;
+    const script =
+      `if command -v journalctl >/dev/null 2>&1; then journalctl -n ${LOG_LINES} --no-pager 2>&1; ` +
+      `elif [ -r /var/log/syslog ]; then tail -n ${LOG_LINES} /var/log/syslog; elif [ -r /var/log/messages ]; then tail -n ${LOG_LINES} /var/log/messages; else exit ${EXIT_NOT_FOUND}; fi`;
     return text(uri, await runView(rpc, one(v.host), script, 'No readable system log (no journalctl, /var/log/syslog or /var/log/messages)'));
   });
 }

@@ -37,33 +37,48 @@ export class DaemonLink implements Rpc {
 /** A refused socket, told to the agent and its user: nothing was sent, and where the path is set for this server. */
 function advise(err: unknown): never {
   if (!isScoutError(err, 'SOCKET_UNTRUSTED')) throw err;
-  throw new ScoutError(err.code, `${err.message}. scout-mcp sent nothing to it: if the user did not make it, another local user may have, to read their commands; set SCOUT_SOCKET in this MCP server's environment to a socket in a directory only the user can write`, err.details);
+  throw new ScoutError(
+    err.code,
+    `${err.message}. scout-mcp sent nothing to it: if the user did not make it, another local user may have, to read their commands; set SCOUT_SOCKET in this MCP server's environment to a socket in a directory only the user can write`,
+    err.details,
+  );
 }
 
 export function createServer(rpc: Rpc): McpServer {
-  const server = new McpServer({ name: 'scout', version: packageVersion() }, {
-    instructions: 'Scout reaches the hosts of ~/.ssh/config through a warm SSH connection pool. Start with scout(target="hosts"), then use "host:/path" targets.',
-  });
-  server.registerTool('scout', {
-    title: 'Scout: remote hosts over SSH',
-    description: TOOL_DESCRIPTION,
-    inputSchema: scoutInput,
-    // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
-    annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  }, async (args) => {
-    const out = await runScout(rpc, args as ScoutArgs);
-    return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
-  });
-  server.registerTool('scout_jobs', {
-    title: 'Scout: background jobs',
-    description: JOBS_TOOL_DESCRIPTION,
-    inputSchema: jobsInput,
-    // Reading is harmless, but action="stop" signals a remote process.
-    annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  }, async (args) => {
-    const out = await runJobs(rpc, args as JobsArgs);
-    return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
-  });
+  const server = new McpServer(
+    { name: 'scout', version: packageVersion() },
+    {
+      instructions: 'Scout reaches the hosts of ~/.ssh/config through a warm SSH connection pool. Start with scout(target="hosts"), then use "host:/path" targets.',
+    },
+  );
+  server.registerTool(
+    'scout',
+    {
+      title: 'Scout: remote hosts over SSH',
+      description: TOOL_DESCRIPTION,
+      inputSchema: scoutInput,
+      // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
+      annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    async (args) => {
+      const out = await runScout(rpc, args as ScoutArgs);
+      return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+    },
+  );
+  server.registerTool(
+    'scout_jobs',
+    {
+      title: 'Scout: background jobs',
+      description: JOBS_TOOL_DESCRIPTION,
+      inputSchema: jobsInput,
+      // Reading is harmless, but action="stop" signals a remote process.
+      annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    async (args) => {
+      const out = await runJobs(rpc, args as JobsArgs);
+      return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+    },
+  );
   registerResources(server, rpc);
   return server;
 }

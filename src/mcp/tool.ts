@@ -8,13 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import type { ExecResult, FleetExecResult, HostInfo } from '../protocol/methods/index.js';
+import type { ExecResult, FleetExecResult } from '../protocol/methods/index.js';
 import { unifiedDiff } from './diff.js';
 import { startBackground } from './jobs.js';
-import {
-  broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section,
-} from './format.js';
-import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, TransferResult } from '../protocol/methods/index.js';
+import { broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section } from './format.js';
+import type { FsReadResult } from '../protocol/methods/index.js';
 
 /** How the shim reaches the daemon: one RPC per call (connection, reconnection and auto-start live behind it). */
 /** The shim's line to the daemon: `ScoutClient.call`'s typed contract, nothing more. */
@@ -93,7 +91,6 @@ export function parseTarget(t: string): Target {
   return { host, path: remotePath(raw) };
 }
 
-
 const label = (t: Target) => `${t.host}:${t.path}`;
 
 /** Run the tool. Never throws: failures come back as an error outcome with the daemon's code and message. */
@@ -106,7 +103,9 @@ export async function runScout(rpc: Rpc, args: ScoutArgs): Promise<ToolOutcome> 
 }
 
 export function errorOutcome(err: unknown): ToolOutcome {
-  const e = isScoutError(err) ? { code: err.code, message: err.message, ...(Object.keys(err.details).length ? { data: err.details } : {}) } : { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
+  const e = isScoutError(err)
+    ? { code: err.code, message: err.message, ...(Object.keys(err.details).length ? { data: err.details } : {}) }
+    : { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
   return { text: errorText(e), structured: { mode: 'error', error: e }, isError: true };
 }
 
@@ -170,9 +169,10 @@ async function find(rpc: Rpc, t: Target, pattern: string, depth: number): Promis
   if (!Number.isInteger(depth) || depth < 1 || depth > FIND_MAX_DEPTH) throw invalid(`depth must be 1-${FIND_MAX_DEPTH}, got ${depth}`);
   if (!pattern) throw invalid('find needs a glob pattern, e.g. "*.log"');
   const r = await rpc.call('fs.find', { ...t, pattern, depth });
-  const text = r.paths.length === 0
-    ? `No files matching '${pattern}' found in ${t.path}`
-    : `${r.paths.join('\n')}\n\n${r.paths.length} match${r.paths.length === 1 ? '' : 'es'} for '${pattern}' in ${label(t)} (depth ${depth})${r.truncated ? ' [truncated: result cap reached]' : ''}`;
+  const text =
+    r.paths.length === 0
+      ? `No files matching '${pattern}' found in ${t.path}`
+      : `${r.paths.join('\n')}\n\n${r.paths.length} match${r.paths.length === 1 ? '' : 'es'} for '${pattern}' in ${label(t)} (depth ${depth})${r.truncated ? ' [truncated: result cap reached]' : ''}`;
   return { text, structured: { mode: 'find', host: t.host, path: t.path, pattern, depth, ...r } };
 }
 
@@ -249,33 +249,37 @@ async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Pro
     g.items.push({ t, i });
   });
   const rows: Row[] = new Array(targets.length);
-  await Promise.all(groups.map(async (g) => {
-    let res: FleetExecResult;
-    try {
-      res = await rpc.call('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
-    } catch (err) {
-      for (const x of g.items) rows[x.i] = errorRow(x.t, err);
-      return;
-    }
-    g.items.forEach((x, k) => {
-      const r = res.results[k];
-      if (r?.result) rows[x.i] = execRow(x.t, r.result);
-      else rows[x.i] = errorRow(x.t, new ScoutError(r?.error?.code ?? 'INTERNAL_ERROR', r?.error?.message ?? 'no result for this host'));
-    });
-  }));
+  await Promise.all(
+    groups.map(async (g) => {
+      let res: FleetExecResult;
+      try {
+        res = await rpc.call('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
+      } catch (err) {
+        for (const x of g.items) rows[x.i] = errorRow(x.t, err);
+        return;
+      }
+      g.items.forEach((x, k) => {
+        const r = res.results[k];
+        if (r?.result) rows[x.i] = execRow(x.t, r.result);
+        else rows[x.i] = errorRow(x.t, new ScoutError(r?.error?.code ?? 'INTERNAL_ERROR', r?.error?.message ?? 'no result for this host'));
+      });
+    }),
+  );
   return rows;
 }
 
 /** Many targets: each read (or listed) concurrently over the one daemon connection; failures stay per target. */
 async function broadcastRead(rpc: Rpc, targets: Target[]): Promise<Row[]> {
-  return Promise.all(targets.map(async (t): Promise<Row> => {
-    try {
-      const out = await readOrList(rpc, t);
-      return { title: label(t), ok: true, body: out.text, result: { target: label(t), ok: true, ...out.structured } };
-    } catch (err) {
-      return errorRow(t, err);
-    }
-  }));
+  return Promise.all(
+    targets.map(async (t): Promise<Row> => {
+      try {
+        const out = await readOrList(rpc, t);
+        return { title: label(t), ok: true, body: out.text, result: { target: label(t), ok: true, ...out.structured } };
+      } catch (err) {
+        return errorRow(t, err);
+      }
+    }),
+  );
 }
 
 /** The same read or command on many targets, each in its own section, then `N/M hosts succeeded`. */
@@ -289,6 +293,10 @@ async function broadcast(rpc: Rpc, targets: string[], command: string | undefine
   const succeeded = rows.filter((r) => r.ok).length;
   return {
     text: broadcastText(rows),
-    structured: { mode: command === undefined ? 'broadcast_read' : 'broadcast_query', results: rows.map((r) => r.result), summary: { ok: succeeded, failed: rows.length - succeeded, total: rows.length } },
+    structured: {
+      mode: command === undefined ? 'broadcast_read' : 'broadcast_query',
+      results: rows.map((r) => r.result),
+      summary: { ok: succeeded, failed: rows.length - succeeded, total: rows.length },
+    },
   };
 }

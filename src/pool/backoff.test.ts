@@ -20,7 +20,10 @@ describe('connect backoff', () => {
     const delays: number[] = [];
     let calls = 0;
     const r = await withRetry(policy, 10_000, {
-      attempt: async () => { if (++calls < 3) throw new Error('refused'); return 'ok'; },
+      attempt: async () => {
+        if (++calls < 3) throw new Error('refused');
+        return 'ok';
+      },
       transient: () => true,
       onRetry: (_e, _n, d) => delays.push(d),
       random: () => 0.5,
@@ -33,25 +36,49 @@ describe('connect backoff', () => {
 
   it('a final failure is thrown at once', async () => {
     let calls = 0;
-    await expect(withRetry(policy, 10_000, { attempt: async () => { calls++; throw new Error('auth'); }, transient: () => false, ...clock() })).rejects.toThrow('auth');
+    await expect(
+      withRetry(policy, 10_000, {
+        attempt: async () => {
+          calls++;
+          throw new Error('auth');
+        },
+        transient: () => false,
+        ...clock(),
+      }),
+    ).rejects.toThrow('auth');
     expect(calls).toBe(1);
   });
 
   it('stops after the retry count', async () => {
     let calls = 0;
-    await expect(withRetry(policy, 10_000, { attempt: async () => { calls++; throw new Error('refused'); }, transient: () => true, ...clock() })).rejects.toThrow('refused');
+    await expect(
+      withRetry(policy, 10_000, {
+        attempt: async () => {
+          calls++;
+          throw new Error('refused');
+        },
+        transient: () => true,
+        ...clock(),
+      }),
+    ).rejects.toThrow('refused');
     expect(calls).toBe(4);
   });
 
   it('stops when the next pause would overrun the budget, and gives each attempt what is left', async () => {
     const c = clock();
     const timeouts: number[] = [];
-    await expect(withRetry(policy, 250, {
-      attempt: async (timeoutMs) => { timeouts.push(timeoutMs); c.advance(20); throw new Error('refused'); },
-      transient: () => true,
-      random: () => 1,
-      ...c,
-    })).rejects.toThrow('refused');
+    await expect(
+      withRetry(policy, 250, {
+        attempt: async (timeoutMs) => {
+          timeouts.push(timeoutMs);
+          c.advance(20);
+          throw new Error('refused');
+        },
+        transient: () => true,
+        random: () => 1,
+        ...c,
+      }),
+    ).rejects.toThrow('refused');
     // 0: 250 left; +20 +100 pause → 130 left; +20 → 110 left, a 200 ms pause would overrun.
     expect(timeouts).toEqual([250, 130]);
   });

@@ -217,23 +217,34 @@ export class Pool {
         limits.signal?.removeEventListener('abort', onAbort);
         if (err) {
           // Given up on: when the connection comes, the call that was counted on it is not there.
-          picking.then((c) => {
-            this.calls.set(c, (this.calls.get(c) ?? 1) - 1);
-            this.closeIfRetired(c);
-          }, () => {});
+          picking.then(
+            (c) => {
+              this.calls.set(c, (this.calls.get(c) ?? 1) - 1);
+              this.closeIfRetired(c);
+            },
+            () => {},
+          );
           reject(err);
         } else resolve(conn!);
       };
       const wait = limits.deadline === undefined ? undefined : Math.max(0, limits.deadline - performance.now());
-      const timer = wait === undefined ? undefined : setTimeout(() => settle(new ScoutError('CONNECT_TIMEOUT',
-        `no connection to ${host} within the call's timeout (${Math.round(wait)} ms were left); the command did not run`, { host, ran: false })), wait);
+      const timer =
+        wait === undefined
+          ? undefined
+          : setTimeout(
+              () => settle(new ScoutError('CONNECT_TIMEOUT', `no connection to ${host} within the call's timeout (${Math.round(wait)} ms were left); the command did not run`, { host, ran: false })),
+              wait,
+            );
       const onAbort = () => settle(abortReason(limits.signal, `the wait for a connection to ${host}`, { host, ran: false }));
       if (limits.signal?.aborted) return onAbort();
       limits.signal?.addEventListener('abort', onAbort, { once: true });
-      picking.then((c) => {
-        if (done) return;
-        settle(undefined, c);
-      }, (err: Error) => settle(err));
+      picking.then(
+        (c) => {
+          if (done) return;
+          settle(undefined, c);
+        },
+        (err: Error) => settle(err),
+      );
     });
   }
 
@@ -245,7 +256,10 @@ export class Pool {
   private async pick(host: string): Promise<SshConnection> {
     // Counted the moment it is chosen: callers resuming in the same tick must see this one (its channel slot
     // is taken a few awaits later).
-    const take = (c: SshConnection) => (this.calls.set(c, (this.calls.get(c) ?? 0) + 1), c);
+    const take = (c: SshConnection) => {
+      this.calls.set(c, (this.calls.get(c) ?? 0) + 1);
+      return c;
+    };
     const load = (c: SshConnection) => Math.max(this.calls.get(c) ?? 0, c.slots.open) + c.slots.queued;
     const hasRoom = (c: SshConnection) => !c.closed && load(c) < c.slots.limit;
     const primary = await this.acquire(host);
@@ -371,7 +385,10 @@ export class Pool {
     for (const [host, conns] of [...this.overflow]) {
       const idle = conns.filter((c) => c.active === 0 && now - c.lastUsed > overflowIdleMs);
       if (!idle.length) continue;
-      this.setExtras(host, conns.filter((c) => !idle.includes(c)));
+      this.setExtras(
+        host,
+        conns.filter((c) => !idle.includes(c)),
+      );
       for (const c of idle) {
         reaped.push(host);
         this.opts.log.info({ host, conn: c.id }, 'closing idle overflow connection');
@@ -432,7 +449,22 @@ export class Pool {
   }
 
   summary(): PoolTotals {
-    const t: PoolTotals = { connections: [...this.allConnections()].length, created: 0, closed: 0, reconnects: 0, uses: 0, channelsOpen: 0, queued: 0, channelWaits: 0, channelWaitMs: 0, refusedOpens: 0, connectRetries: 0, keepaliveFailures: 0, retriedCalls: 0, errors: {} };
+    const t: PoolTotals = {
+      connections: [...this.allConnections()].length,
+      created: 0,
+      closed: 0,
+      reconnects: 0,
+      uses: 0,
+      channelsOpen: 0,
+      queued: 0,
+      channelWaits: 0,
+      channelWaitMs: 0,
+      refusedOpens: 0,
+      connectRetries: 0,
+      keepaliveFailures: 0,
+      retriedCalls: 0,
+      errors: {},
+    };
     for (const s of this.hostStats()) {
       t.created += s.created;
       t.closed += s.closed;
@@ -479,7 +511,11 @@ export class Pool {
       stats.channelWaitMs += slots.waitMs;
       stats.refusedOpens += slots.refused;
       if (this.live.get(host) === conn) this.live.delete(host);
-      if (this.extras(host).includes(conn)) this.setExtras(host, this.extras(host).filter((c) => c !== conn));
+      if (this.extras(host).includes(conn))
+        this.setExtras(
+          host,
+          this.extras(host).filter((c) => c !== conn),
+        );
       this.opts.log.info({ host, conn: conn.id, reason: reason.message }, 'connection closed');
     });
     if (role === 'primary') this.live.set(host, conn);
@@ -497,7 +533,10 @@ export class Pool {
       for (const c of conns) {
         if (size() <= this.opts.maxPoolSize) return;
         if (c.active > 0) continue;
-        this.setExtras(host, this.extras(host).filter((x) => x !== c));
+        this.setExtras(
+          host,
+          this.extras(host).filter((x) => x !== c),
+        );
         this.opts.log.info({ host, conn: c.id }, 'evicting idle overflow connection');
         void c.close('evicted (pool full)');
       }

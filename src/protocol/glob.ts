@@ -31,11 +31,7 @@ export interface Glob {
   testAnyRange(s: string, ranges: ArrayLike<number>): boolean;
 }
 
-type Token =
-  | { kind: 'star' }
-  | { kind: 'any' }
-  | { kind: 'char'; cp: number }
-  | { kind: 'class'; negate: boolean; ranges: Array<[number, number]> };
+type Token = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; cp: number } | { kind: 'class'; negate: boolean; ranges: Array<[number, number]> };
 
 /**
  * The dialects Scout reads patterns in, each named for where it is written. One matcher serves them all; they
@@ -108,7 +104,11 @@ function parse(glob: string, opts: GlobOptions): Token[] {
   const classes = opts.classes ?? true;
   const cps = Array.from(glob, (c) => c.codePointAt(0)!);
   const tokens: Token[] = [];
-  const STAR = 0x2a, QUESTION = 0x3f, BACKSLASH = 0x5c, OPEN = 0x5b, CLOSE = 0x5d;
+  const STAR = 0x2a,
+    QUESTION = 0x3f,
+    BACKSLASH = 0x5c,
+    OPEN = 0x5b,
+    CLOSE = 0x5d;
   for (let i = 0; i < cps.length; i++) {
     const c = cps[i];
     if (c === STAR) {
@@ -184,7 +184,10 @@ class GlobMatcher implements Glob {
   private asciiSmall: Int32Array | undefined;
   private readonly m: number;
 
-  constructor(readonly source: string, private readonly tokens: Token[]) {
+  constructor(
+    readonly source: string,
+    private readonly tokens: Token[],
+  ) {
     this.m = tokens.length;
     this.words = (this.m >>> 5) + 1;
     this.star = new Uint32Array(this.words);
@@ -210,7 +213,9 @@ class GlobMatcher implements Glob {
 
   /** Patterns of up to 31 positions (nearly all): the state set is one integer. */
   private testSmall(s: string, ranges: ArrayLike<number>): boolean {
-    const star = this.star[0] | 0, loop = this.loop[0] | 0, acceptBit = (2 ** this.m) | 0;
+    const star = this.star[0] | 0,
+      loop = this.loop[0] | 0,
+      acceptBit = (2 ** this.m) | 0;
     const table = (this.asciiSmall ??= Int32Array.from({ length: 128 }, (_, cp) => this.maskOf(cp)[0]));
     // Once the accepting position loops (the pattern ends in `*`), nothing can take it away again.
     const acceptLoops = (loop & acceptBit) !== 0;

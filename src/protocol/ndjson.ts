@@ -29,7 +29,10 @@ export class LineSplitter {
   private discarded = 0;
   private head = '';
 
-  constructor(private readonly handlers: LineHandlers, private readonly maxBytes = MAX_LINE_BYTES) {}
+  constructor(
+    private readonly handlers: LineHandlers,
+    private readonly maxBytes = MAX_LINE_BYTES,
+  ) {}
 
   push(chunk: Buffer): void {
     let start = 0;
@@ -108,7 +111,8 @@ export function nestingExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {

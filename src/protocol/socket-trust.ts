@@ -29,11 +29,21 @@ export function socketDirProblem(dir: string, st: fs.Stats, uid = currentUid()):
   if (st.isSymbolicLink()) return { reason: 'symlink', path: dir, message: `socket directory ${dir} is a symlink: refusing to use it (remove it or set SCOUT_SOCKET elsewhere)` };
   if (!st.isDirectory()) return { reason: 'not-directory', path: dir, message: `socket directory ${dir} is not a directory` };
   if (uid !== undefined && st.uid !== uid) {
-    return { reason: 'foreign-owner', path: dir, ownerUid: st.uid, message: `socket directory ${dir} is owned by uid ${st.uid}, not by you (uid ${uid}): refusing to use it (set SCOUT_SOCKET to a path in a directory you own)` };
+    return {
+      reason: 'foreign-owner',
+      path: dir,
+      ownerUid: st.uid,
+      message: `socket directory ${dir} is owned by uid ${st.uid}, not by you (uid ${uid}): refusing to use it (set SCOUT_SOCKET to a path in a directory you own)`,
+    };
   }
   const mode = (st.mode & 0o777).toString(8);
   if ((st.mode & 0o077) !== 0) {
-    return { reason: 'open-mode', path: dir, mode, message: `socket directory ${dir} has mode ${mode}: other users could reach the socket or put their own in its place; run 'chmod 700 ${dir}' or set SCOUT_SOCKET to a path in a private directory` };
+    return {
+      reason: 'open-mode',
+      path: dir,
+      mode,
+      message: `socket directory ${dir} has mode ${mode}: other users could reach the socket or put their own in its place; run 'chmod 700 ${dir}' or set SCOUT_SOCKET to a path in a private directory`,
+    };
   }
   return undefined;
 }
@@ -44,7 +54,12 @@ export function socketDirProblem(dir: string, st: fs.Stats, uid = currentUid()):
  */
 export function socketFileProblem(socketPath: string, st: fs.Stats, uid = currentUid()): SocketProblem | undefined {
   if (uid !== undefined && st.uid !== uid) {
-    return { reason: 'foreign-owner', path: socketPath, ownerUid: st.uid, message: `socket ${socketPath} is owned by uid ${st.uid}, not by you (uid ${uid}): refusing to use it (remove it, or set SCOUT_SOCKET to a path in a directory you own)` };
+    return {
+      reason: 'foreign-owner',
+      path: socketPath,
+      ownerUid: st.uid,
+      message: `socket ${socketPath} is owned by uid ${st.uid}, not by you (uid ${uid}): refusing to use it (remove it, or set SCOUT_SOCKET to a path in a directory you own)`,
+    };
   }
   return undefined;
 }

@@ -51,9 +51,7 @@ export function planAuth(input: AuthInputs): AuthPlan {
   if (input.agent) {
     attempts.push({ label: 'ssh-agent', auth: { type: 'agent', username: input.username, agent: input.agent } });
   }
-  const files = input.identityFiles.length > 0
-    ? input.identityFiles
-    : DEFAULT_KEYS.map((k) => path.join(input.home, '.ssh', k));
+  const files = input.identityFiles.length > 0 ? input.identityFiles : DEFAULT_KEYS.map((k) => path.join(input.home, '.ssh', k));
   for (const file of files) {
     const key = loadKey(file);
     if (key === undefined) continue;

@@ -7,8 +7,14 @@ describe('ChannelSlots', () => {
     const a = await slots.acquire();
     const b = await slots.acquire();
     const order: string[] = [];
-    const c = slots.acquire().then((r) => (order.push('c'), r));
-    const d = slots.acquire().then((r) => (order.push('d'), r));
+    const c = slots.acquire().then((r) => {
+      order.push('c');
+      return r;
+    });
+    const d = slots.acquire().then((r) => {
+      order.push('d');
+      return r;
+    });
     expect(slots.open).toBe(2);
     expect(slots.queued).toBe(2);
     a();

@@ -1,7 +1,7 @@
 // Channel slots: how many channels one connection may have open at once. OpenSSH's MaxSessions defaults
 // to 10; opening more makes the server refuse with "open failed", so callers beyond the limit wait here in
 // FIFO order instead of failing. The limit is lowered when a server proves to allow fewer (see `refused`).
-import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
+import { ScoutError, abortReason } from '../protocol/errors.js';
 
 /** Releases a slot (idempotent). `established()` says the channel really opened (feeds the learned limit). */
 export type SlotRelease = (() => void) & { established(): void };
@@ -34,7 +34,10 @@ export class ChannelSlots {
   waitMs = 0;
   refusedCount = 0;
 
-  constructor(public limit: number, private readonly maxQueue = 1000) {
+  constructor(
+    public limit: number,
+    private readonly maxQueue = 1000,
+  ) {
     this.configuredLimit = limit;
   }
 
@@ -49,7 +52,16 @@ export class ChannelSlots {
   }
 
   stats(): SlotStats {
-    return { limit: this.limit, configuredLimit: this.configuredLimit, open: this.used, queued: this.waiters.length, peak: this.peak, waits: this.waits, waitMs: Math.round(this.waitMs), refused: this.refusedCount };
+    return {
+      limit: this.limit,
+      configuredLimit: this.configuredLimit,
+      open: this.used,
+      queued: this.waiters.length,
+      peak: this.peak,
+      waits: this.waits,
+      waitMs: Math.round(this.waitMs),
+      refused: this.refusedCount,
+    };
   }
 
   /** Called when a caller has to queue: holders of optional channels (idle resident shells) give theirs back. */

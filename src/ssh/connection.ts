@@ -169,7 +169,7 @@ export class SshConnection extends EventEmitter {
         held?.();
         throw connectionLost(this.host, 'already closed', { ran: false });
       }
-      const release = held ?? await this.slots.acquire(signal);
+      const release = held ?? (await this.slots.acquire(signal));
       held = undefined;
       try {
         return await open(release);
@@ -194,22 +194,27 @@ export class SshConnection extends EventEmitter {
    */
   async exec(command: string, opts: Omit<ExecOptions, 'lost'>, slot?: SlotRelease): Promise<ExecOutcome> {
     try {
-      return await this.onSlot(opts.signal, (release) =>
-        runExec(this.client, this.host, command, {
-          ...opts,
-          lost: this.lost,
-          onStarted: (control) => {
-            release.established();
-            opts.onStarted?.(control);
-          },
-        }).then(
-          (outcome) => (release(), outcome),
-          (err: unknown) => {
-            // A refused open keeps its slot until onSlot has counted the refusal against the limit.
-            if (!isRefusedOpen(err)) release();
-            throw err;
-          },
-        ),
+      return await this.onSlot(
+        opts.signal,
+        (release) =>
+          runExec(this.client, this.host, command, {
+            ...opts,
+            lost: this.lost,
+            onStarted: (control) => {
+              release.established();
+              opts.onStarted?.(control);
+            },
+          }).then(
+            (outcome) => {
+              release();
+              return outcome;
+            },
+            (err: unknown) => {
+              // A refused open keeps its slot until onSlot has counted the refusal against the limit.
+              if (!isRefusedOpen(err)) release();
+              throw err;
+            },
+          ),
         slot,
       );
     } catch (err) {
@@ -269,7 +274,7 @@ export class SshConnection extends EventEmitter {
         }, SFTP_OPEN_TIMEOUT_MS);
         this.client.sftp((err, s) => {
           clearTimeout(timer);
-          if (late) return void (s && s.end());
+          if (late) return void s?.end();
           if (err) reject(channelOpenFailed(this.host, 'an SFTP session', err));
           else resolve(s);
         });
@@ -293,11 +298,6 @@ export class SshConnection extends EventEmitter {
       // The originator address is informational for the server (OpenSSH logs it); 127.0.0.1:0 is what ssh -W sends.
       this.client.forwardOut('127.0.0.1', 0, hostname, port, (err, stream) => (err ? reject(err) : resolve(stream)));
     });
-  }
-
-  /** The underlying ssh2 client, for channel kinds beyond exec (SFTP, forwardOut). */
-  get raw(): ClientType {
-    return this.client;
   }
 
   /** Count a use and refresh the idle clock. */
@@ -378,7 +378,10 @@ export function fetchHostKey(opts: { host: string; hostname: string; port: numbe
       else reject(mapConnectError(err ?? new Error('the server offered no host key'), opts.host, addr));
     };
     const timer = setTimeout(
-      () => finish(new ScoutError('CONNECT_TIMEOUT', `fetching the host key of ${opts.host} (${addr}) timed out after ${opts.connectTimeoutMs} ms`, { host: opts.host, addr, timeoutMs: opts.connectTimeoutMs })),
+      () =>
+        finish(
+          new ScoutError('CONNECT_TIMEOUT', `fetching the host key of ${opts.host} (${addr}) timed out after ${opts.connectTimeoutMs} ms`, { host: opts.host, addr, timeoutMs: opts.connectTimeoutMs }),
+        ),
       opts.connectTimeoutMs,
     );
     sock.on('error', finish);

@@ -3,12 +3,7 @@
 // `err.code` (ECONNREFUSED, …); we map those, never the message text.
 import { ScoutError } from '../protocol/errors.js';
 
-/** What was being attempted when the error happened. */
-export type Stage = 'connect' | 'session';
-
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'EADDRNOTAVAIL',
-]);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'EADDRNOTAVAIL']);
 
 interface SshLikeError extends Error {
   level?: string;
@@ -51,7 +46,12 @@ export function jumpFailed(host: string, hop: string, err: unknown): ScoutError 
   const e = err as SshLikeError;
   // A refused `direct-tcpip` open: the jump host is up but cannot (or may not) connect to the target.
   const why = e?.message ?? String(err);
-  return new ScoutError('CONNECT_FAILED', `cannot reach ${host}: jump host ${hop} could not open a connection to it: ${why}`, { host, hop, transient: false, ...(typeof e?.reason === 'number' ? { openFailure: e.reason } : {}) });
+  return new ScoutError('CONNECT_FAILED', `cannot reach ${host}: jump host ${hop} could not open a connection to it: ${why}`, {
+    host,
+    hop,
+    transient: false,
+    ...(typeof e?.reason === 'number' ? { openFailure: e.reason } : {}),
+  });
 }
 
 /** A connection that was up went away (socket closed, keepalive timeout, protocol error). */

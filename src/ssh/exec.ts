@@ -76,10 +76,12 @@ export function outcomeOf(out: CappedBuffer, errOut: CappedBuffer, exitCode: num
  */
 export function escalate(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp: () => void): void {
   trySignal(stream, 'TERM');
-  timers.push(setTimeout(() => {
-    trySignal(stream, 'KILL');
-    timers.push(setTimeout(giveUp, KILL_GRACE_MS));
-  }, TERM_GRACE_MS));
+  timers.push(
+    setTimeout(() => {
+      trySignal(stream, 'KILL');
+      timers.push(setTimeout(giveUp, KILL_GRACE_MS));
+    }, TERM_GRACE_MS),
+  );
 }
 
 /**
@@ -166,7 +168,11 @@ export async function runExec(client: Client, host: string, command: string, opt
   // 256 KiB packet limit resets the connection that every other call on this host shares.
   const bytes = Buffer.byteLength(command);
   if (bytes > MAX_EXEC_REQUEST_BYTES) {
-    throw new ScoutError('INVALID_PARAMS', `command is ${bytes} bytes; a remote runs at most ${MAX_EXEC_REQUEST_BYTES} bytes as one command: send a longer script on stdin (command "sh -s")`, { host, bytes, limit: MAX_EXEC_REQUEST_BYTES });
+    throw new ScoutError('INVALID_PARAMS', `command is ${bytes} bytes; a remote runs at most ${MAX_EXEC_REQUEST_BYTES} bytes as one command: send a longer script on stdin (command "sh -s")`, {
+      host,
+      bytes,
+      limit: MAX_EXEC_REQUEST_BYTES,
+    });
   }
   let stream: ClientChannel;
   let exit: ExitInfo;
@@ -195,7 +201,11 @@ export async function runExec(client: Client, host: string, command: string, opt
       if (stopping || settled) return;
       stopping = reason;
       escalate(stream, timers, () => {
-        try { stream.close(); } catch { /* already closed */ }
+        try {
+          stream.close();
+        } catch {
+          /* already closed */
+        }
         finish(unconfirmedStop(reason));
       });
     };
@@ -248,17 +258,31 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
       opts.signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    const giveUp = (err: ScoutError) => settle(() => {
-      opening.then(({ stream }) => {
-        trySignal(stream, 'KILL');
-        try { stream.close(); } catch { /* already closed */ }
-      }, () => undefined);
-      reject(err);
-    });
-    const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `no channel opened on ${host} within ${opts.timeoutMs} ms`, { host, timeoutMs: opts.timeoutMs, opened: false })), opts.timeoutMs);
+    const giveUp = (err: ScoutError) =>
+      settle(() => {
+        opening.then(
+          ({ stream }) => {
+            trySignal(stream, 'KILL');
+            try {
+              stream.close();
+            } catch {
+              /* already closed */
+            }
+          },
+          () => undefined,
+        );
+        reject(err);
+      });
+    const timer = setTimeout(
+      () => giveUp(new ScoutError('COMMAND_TIMEOUT', `no channel opened on ${host} within ${opts.timeoutMs} ms`, { host, timeoutMs: opts.timeoutMs, opened: false })),
+      opts.timeoutMs,
+    );
     const onAbort = () => giveUp(stoppedBy(host, opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    opening.then((r) => settle(() => resolve(r)), (err: unknown) => settle(() => reject(channelOpenFailed(host, 'a channel', err))));
+    opening.then(
+      (r) => settle(() => resolve(r)),
+      (err: unknown) => settle(() => reject(channelOpenFailed(host, 'a channel', err))),
+    );
   });
 }
 

@@ -36,7 +36,6 @@ export interface ReadOutcome {
 
 type DirEntry = { filename: string; attrs: Stats };
 
-
 function iso(seconds: number | undefined): string {
   return new Date((seconds ?? 0) * 1000).toISOString();
 }
@@ -133,7 +132,9 @@ export class RemoteFiles extends RemoteFs {
   }
 
   private async closeHandle(p: string, handle: Buffer): Promise<void> {
-    await this.uncancellable().op<void>(p, (cb) => this.sftp.close(handle, cb)).catch(() => {});
+    await this.uncancellable()
+      .op<void>(p, (cb) => this.sftp.close(handle, cb))
+      .catch(() => {});
   }
 
   /**
@@ -162,7 +163,10 @@ export class RemoteFiles extends RemoteFs {
         if (!batch) break;
         for (const e of batch) {
           if (e.filename === '.' || e.filename === '..') continue;
-          if (entries.length >= limit) { truncated = true; break; }
+          if (entries.length >= limit) {
+            truncated = true;
+            break;
+          }
           entries.push(e);
         }
         if (truncated) break;
@@ -177,12 +181,21 @@ export class RemoteFiles extends RemoteFs {
   async list(p: string, all: boolean, limit: number): Promise<{ entries: FileInfo[]; truncated: boolean }> {
     const { entries, truncated } = await this.readdirEntries(p, limit);
     const shown = all ? entries : entries.filter((e) => !e.filename.startsWith('.'));
-    const infos = await Promise.all(shown.map(async (e): Promise<FileInfo> => {
-      const info: FileInfo = { name: e.filename, type: typeOf(e.attrs), size: e.attrs.size, mode: e.attrs.mode & 0o7777, mtime: iso(e.attrs.mtime), ...(e.filename.includes('\ufffd') ? { undecodable: true as const } : {}) };
-      if (info.type === 'symlink') info.linkTarget = await this.readlink(path.posix.join(p, e.filename)).catch(() => undefined);
-      if (info.linkTarget === undefined) delete info.linkTarget;
-      return info;
-    }));
+    const infos = await Promise.all(
+      shown.map(async (e): Promise<FileInfo> => {
+        const info: FileInfo = {
+          name: e.filename,
+          type: typeOf(e.attrs),
+          size: e.attrs.size,
+          mode: e.attrs.mode & 0o7777,
+          mtime: iso(e.attrs.mtime),
+          ...(e.filename.includes('\ufffd') ? { undecodable: true as const } : {}),
+        };
+        if (info.type === 'symlink') info.linkTarget = await this.readlink(path.posix.join(p, e.filename)).catch(() => undefined);
+        if (info.linkTarget === undefined) delete info.linkTarget;
+        return info;
+      }),
+    );
     return { entries: infos.sort(byDirThenName), truncated };
   }
 
@@ -194,7 +207,12 @@ export class RemoteFiles extends RemoteFs {
   private async walk(
     root: string,
     depth: number,
-    opts: { all: boolean; visit: (full: string, e: DirEntry, level: number, parent: unknown) => unknown | false; onError?: (full: string, err: ScoutError, parent: unknown) => void; onCut?: () => void },
+    opts: {
+      all: boolean;
+      visit: (full: string, e: DirEntry, level: number, parent: unknown) => unknown | false;
+      onError?: (full: string, err: ScoutError, parent: unknown) => void;
+      onCut?: () => void;
+    },
     rootToken: unknown,
   ): Promise<boolean> {
     let level: Array<{ full: string; token: unknown }> = [{ full: root, token: rootToken }];
@@ -202,10 +220,17 @@ export class RemoteFiles extends RemoteFs {
       const next: Array<{ full: string; token: unknown }> = [];
       for (let i = 0; i < level.length; i += WALK_CONCURRENCY) {
         const batch = level.slice(i, i + WALK_CONCURRENCY);
-        const lists = await Promise.all(batch.map((dir) => this.readdirEntries(dir.full, WALK_MAX_DIR_ENTRIES).then((r) => {
-          if (r.truncated) opts.onCut?.();
-          return r.entries;
-        }, (err: unknown) => err)));
+        const lists = await Promise.all(
+          batch.map((dir) =>
+            this.readdirEntries(dir.full, WALK_MAX_DIR_ENTRIES).then(
+              (r) => {
+                if (r.truncated) opts.onCut?.();
+                return r.entries;
+              },
+              (err: unknown) => err,
+            ),
+          ),
+        );
         for (let j = 0; j < batch.length; j++) {
           const got = lists[j];
           if (!Array.isArray(got)) {
@@ -215,9 +240,7 @@ export class RemoteFiles extends RemoteFs {
             }
             throw got;
           }
-          const shown = (opts.all ? got : got.filter((e) => !e.filename.startsWith('.')))
-            .map((e) => ({ e, name: e.filename, type: typeOf(e.attrs) }))
-            .sort(byDirThenName);
+          const shown = (opts.all ? got : got.filter((e) => !e.filename.startsWith('.'))).map((e) => ({ e, name: e.filename, type: typeOf(e.attrs) })).sort(byDirThenName);
           for (const { e } of shown) {
             const full = path.posix.join(batch[j].full, e.filename);
             const token = opts.visit(full, e, d, batch[j].token);
@@ -239,24 +262,29 @@ export class RemoteFiles extends RemoteFs {
     root.children = [];
     let entries = 0;
     let cut = false;
-    const complete = await this.walk(p, depth, {
-      all,
-      onCut: () => (cut = true),
-      visit: (_full, e, level, parent) => {
-        if (entries >= maxEntries) return false;
-        entries++;
-        const node: TreeNode = { name: e.filename, type: typeOf(e.attrs), size: e.attrs.size };
-        // Directories at the depth limit have no children array: not read, rather than empty.
-        if (node.type === 'dir' && level < depth) node.children = [];
-        (parent as TreeNode).children!.push(node);
-        return node;
+    const complete = await this.walk(
+      p,
+      depth,
+      {
+        all,
+        onCut: () => (cut = true),
+        visit: (_full, e, level, parent) => {
+          if (entries >= maxEntries) return false;
+          entries++;
+          const node: TreeNode = { name: e.filename, type: typeOf(e.attrs), size: e.attrs.size };
+          // Directories at the depth limit have no children array: not read, rather than empty.
+          if (node.type === 'dir' && level < depth) node.children = [];
+          (parent as TreeNode).children!.push(node);
+          return node;
+        },
+        onError: (_full, err, parent) => {
+          const node = parent as TreeNode;
+          delete node.children;
+          node.error = err.code;
+        },
       },
-      onError: (_full, err, parent) => {
-        const node = parent as TreeNode;
-        delete node.children;
-        node.error = err.code;
-      },
-    }, root);
+      root,
+    );
     return { root, entries, truncated: !complete || cut };
   }
 
@@ -269,19 +297,30 @@ export class RemoteFiles extends RemoteFs {
     const skipped: string[] = [];
     let visited = 0;
     let truncated = false;
-    await this.walk(p, depth, {
-      all: true,
-      onCut: () => (truncated = true),
-      visit: (full, e) => {
-        if (++visited > maxVisited) { truncated = true; return false; }
-        if (re.test(e.filename) && (!type || typeOf(e.attrs) === type)) {
-          if (paths.length >= maxResults) { truncated = true; return false; }
-          paths.push(full);
-        }
-        return null;
+    await this.walk(
+      p,
+      depth,
+      {
+        all: true,
+        onCut: () => (truncated = true),
+        visit: (full, e) => {
+          if (++visited > maxVisited) {
+            truncated = true;
+            return false;
+          }
+          if (re.test(e.filename) && (!type || typeOf(e.attrs) === type)) {
+            if (paths.length >= maxResults) {
+              truncated = true;
+              return false;
+            }
+            paths.push(full);
+          }
+          return null;
+        },
+        onError: (full) => void skipped.push(full),
       },
-      onError: (full) => void skipped.push(full),
-    }, null);
+      null,
+    );
     return { paths, truncated, skipped };
   }
 
@@ -336,7 +375,11 @@ export class RemoteFiles extends RemoteFs {
         const err = written.failure;
         // The server's own words for a failed write(2) are just "Failure" (SFTP v3 carries no errno): say where.
         if (err instanceof ScoutError && err.code === 'REMOTE_IO') {
-          throw new ScoutError('REMOTE_IO', `${this.where}:${tmp}: write failed after ${written.bytes} of ${data.length} bytes (${err.message.split(': ').pop()}; the disk may be full or a size limit reached)`, { ...err.details, writtenBytes: written.bytes });
+          throw new ScoutError(
+            'REMOTE_IO',
+            `${this.where}:${tmp}: write failed after ${written.bytes} of ${data.length} bytes (${err.message.split(': ').pop()}; the disk may be full or a size limit reached)`,
+            { ...err.details, writtenBytes: written.bytes },
+          );
         }
         throw err;
       }
@@ -348,7 +391,9 @@ export class RemoteFiles extends RemoteFs {
       await this.rename(tmp, target);
     } catch (err) {
       if (handle) await this.closeHandle(tmp, handle);
-      await this.uncancellable().remove(tmp).catch(() => opts.onLeftover?.(tmp));
+      await this.uncancellable()
+        .remove(tmp)
+        .catch(() => opts.onLeftover?.(tmp));
       // Errors about the temp file are errors about the target to the caller.
       if (err instanceof ScoutError && err.details.path === tmp) {
         throw new ScoutError(err.code, err.message.split(tmp).join(target), { ...err.details, path: target, tempPath: tmp });

@@ -3,8 +3,7 @@ import { NO_DIRECT, isPlainCommand, parseInventory, scanPlain } from './plain-co
 
 // A bash inventory as a resident shell reports it: builtins, then functions, aliases and reserved words.
 const bash = parseInventory(
-  'bash\t. : [ alias cd command echo eval exec exit export false hash kill printf pwd read set source test trap true type umask unset \t' +
-    'if then fi { } ! [[ ]] time function ll greet stat',
+  'bash\t. : [ alias cd command echo eval exec exit export false hash kill printf pwd read set source test trap true type umask unset \t' + 'if then fi { } ! [[ ]] time function ll greet stat',
 );
 
 describe('plain commands (run in the resident shell itself)', () => {
@@ -33,18 +32,75 @@ describe('plain commands (run in the resident shell itself)', () => {
 
   it.each([
     // state-changing builtins, special builtins, keywords
-    'cd /tmp', 'export A=1', 'umask 077', 'exec ls', 'exit 3', 'set -e', 'trap x EXIT', 'source f', '. f', ': >x',
-    'read x', 'kill 0', 'hash -r', 'alias x=y', 'unset PATH', 'eval ls', 'command cd /', 'time ls', 'if true; then :; fi',
+    'cd /tmp',
+    'export A=1',
+    'umask 077',
+    'exec ls',
+    'exit 3',
+    'set -e',
+    'trap x EXIT',
+    'source f',
+    '. f',
+    ': >x',
+    'read x',
+    'kill 0',
+    'hash -r',
+    'alias x=y',
+    'unset PATH',
+    'eval ls',
+    'command cd /',
+    'time ls',
+    'if true; then :; fi',
     // a function or alias from the rc files shadows the program
-    'stat /', 'll', 'greet',
+    'stat /',
+    'll',
+    'greet',
     // assignments, expansions, code
-    'A=1', 'A=1 ls', 'echo $HOME', 'echo ${A:=1}', 'echo $((a=1))', 'echo `id`', 'echo "$HOME"', 'echo "`id`"', 'echo "a\\"b"',
-    'printf -v x 1', 'printf -vx 1',
-    '(cd /tmp)', '{ ls; }', 'f() { :; }', 'echo [a]', '! true', 'ls # comment',
+    'A=1',
+    'A=1 ls',
+    'echo $HOME',
+    'echo ${A:=1}',
+    'echo $((a=1))',
+    'echo `id`',
+    'echo "$HOME"',
+    'echo "`id`"',
+    'echo "a\\"b"',
+    'printf -v x 1',
+    'printf -vx 1',
+    '(cd /tmp)',
+    '{ ls; }',
+    'f() { :; }',
+    'echo [a]',
+    '! true',
+    'ls # comment',
     // background, here-documents, process substitution, odd redirections
-    'sleep 1 &', 'ls &', 'cat <<EOF\nx\nEOF', 'cat <<<x', 'diff <(ls) x', 'ls >(cat)', 'ls >>&2', 'ls >&file', 'cat <>f', "'2'>x ls",
+    'sleep 1 &',
+    'ls &',
+    'cat <<EOF\nx\nEOF',
+    'cat <<<x',
+    'diff <(ls) x',
+    'ls >(cat)',
+    'ls >>&2',
+    'ls >&file',
+    'cat <>f',
+    "'2'>x ls",
     // lists that are not complete, multi-line, control characters, globbed command names
-    '', ' ', ';', '; ls', 'ls |', 'ls &&', '| ls', 'ls && ; x', 'ls\nls', 'ls\tx\r', 'l* x', "echo 'unterminated", 'ls >', 'ls > | x', 'ls |& cat', 'ls ;; x',
+    '',
+    ' ',
+    ';',
+    '; ls',
+    'ls |',
+    'ls &&',
+    '| ls',
+    'ls && ; x',
+    'ls\nls',
+    'ls\tx\r',
+    'l* x',
+    "echo 'unterminated",
+    'ls >',
+    'ls > | x',
+    'ls |& cat',
+    'ls ;; x',
     'echo ünï',
   ])('not plain: %j', (command) => {
     expect(isPlainCommand(command, bash)).toBe(false);

@@ -38,7 +38,7 @@ export interface ShellInventory {
 export const NO_DIRECT: ShellInventory = { direct: false, builtins: new Set(), shadows: new Set() };
 
 /** Unquoted characters a literal word may hold (ASCII only: anything else is left to the subshell). */
-const WORD = /[A-Za-z0-9_.\/,:@%+=~^*?-]/;
+const WORD = /[A-Za-z0-9_./,:@%+=~^*?-]/;
 const BLANK = /[ \t]/;
 
 interface Scanned {

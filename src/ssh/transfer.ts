@@ -96,58 +96,91 @@ export class LocalFs implements FileSystem {
   }
 
   async lstat(p: string): Promise<EntryStat> {
-    const s = await fsp.lstat(p).catch((err) => { throw mapLocalError(err, p); });
+    const s = await fsp.lstat(p).catch((err) => {
+      throw mapLocalError(err, p);
+    });
     return { type: typeOf(s), size: s.size, mode: s.mode & 0o7777, mtimeMs: s.mtimeMs };
   }
 
   readdir(p: string): Promise<string[]> {
-    return fsp.readdir(p).catch((err) => { throw mapLocalError(err, p); });
+    return fsp.readdir(p).catch((err) => {
+      throw mapLocalError(err, p);
+    });
   }
 
   readlink(p: string): Promise<string> {
-    return fsp.readlink(p).catch((err) => { throw mapLocalError(err, p); });
+    return fsp.readlink(p).catch((err) => {
+      throw mapLocalError(err, p);
+    });
   }
 
   async openRead(p: string): Promise<ReadHandle> {
-    const fh = await fsp.open(p, 'r').catch((err) => { throw mapLocalError(err, p); });
+    const fh = await fsp.open(p, 'r').catch((err) => {
+      throw mapLocalError(err, p);
+    });
     return {
-      read: async (buf, length, position) => (await fh.read(buf, 0, length, position).catch((err) => { throw mapLocalError(err, p); })).bytesRead,
+      read: async (buf, length, position) =>
+        (
+          await fh.read(buf, 0, length, position).catch((err) => {
+            throw mapLocalError(err, p);
+          })
+        ).bytesRead,
       close: () => fh.close(),
     };
   }
 
   async openWrite(p: string): Promise<WriteHandle> {
-    const fh = await fsp.open(p, 'wx', ENTRY_PRIVATE_FILE).catch((err) => { throw mapLocalError(err, p); });
+    const fh = await fsp.open(p, 'wx', ENTRY_PRIVATE_FILE).catch((err) => {
+      throw mapLocalError(err, p);
+    });
     return {
       write: async (buf, length, position) => {
         let done = 0;
         while (done < length) {
-          const { bytesWritten } = await fh.write(buf, done, length - done, position + done).catch((err) => { throw mapLocalError(err, p); });
+          const { bytesWritten } = await fh.write(buf, done, length - done, position + done).catch((err) => {
+            throw mapLocalError(err, p);
+          });
           done += bytesWritten;
         }
       },
-      close: () => fh.close().catch((err) => { throw mapLocalError(err, p); }),
+      close: () =>
+        fh.close().catch((err) => {
+          throw mapLocalError(err, p);
+        }),
     };
   }
 
   mkdir(p: string): Promise<void> {
-    return fsp.mkdir(p, { mode: ENTRY_PRIVATE_DIR }).then(() => undefined, (err) => { throw mapLocalError(err, p); });
+    return fsp.mkdir(p, { mode: ENTRY_PRIVATE_DIR }).then(
+      () => undefined,
+      (err) => {
+        throw mapLocalError(err, p);
+      },
+    );
   }
 
   symlink(target: string, p: string): Promise<void> {
-    return fsp.symlink(target, p).catch((err) => { throw mapLocalError(err, p); });
+    return fsp.symlink(target, p).catch((err) => {
+      throw mapLocalError(err, p);
+    });
   }
 
   chmod(p: string, mode: number): Promise<void> {
-    return fsp.chmod(p, mode).catch((err) => { throw mapLocalError(err, p); });
+    return fsp.chmod(p, mode).catch((err) => {
+      throw mapLocalError(err, p);
+    });
   }
 
   rename(from: string, to: string): Promise<void> {
-    return fsp.rename(from, to).catch((err) => { throw mapLocalError(err, to); });
+    return fsp.rename(from, to).catch((err) => {
+      throw mapLocalError(err, to);
+    });
   }
 
   remove(p: string): Promise<void> {
-    return fsp.rm(p, { recursive: true, force: true }).catch((err) => { throw mapLocalError(err, p); });
+    return fsp.rm(p, { recursive: true, force: true }).catch((err) => {
+      throw mapLocalError(err, p);
+    });
   }
 
   fail(p: string, reason: string, message: string): ScoutError {
@@ -173,7 +206,7 @@ export class RemoteFs implements FileSystem {
     protected readonly sftp: SFTPWrapper,
     readonly where: string,
     protected readonly lost: AbortSignal,
-    private readonly cancel?: AbortSignal,
+    cancel?: AbortSignal,
   ) {
     this.signals = cancel ? [lost, cancel] : [lost];
   }
@@ -310,7 +343,12 @@ export class RemoteFs implements FileSystem {
  * Copy `size` bytes from `src` to `dst` with `inFlight` chunk requests outstanding. Each worker owns one
  * buffer and writes a chunk before reading its next one, so memory is inFlight × chunk whatever the size.
  */
-export async function pipeBytes(src: ReadHandle, dst: WriteHandle, size: number, opts: { signal?: AbortSignal; onBytes?: (n: number) => void; chunkBytes?: number; inFlight?: number }): Promise<number> {
+export async function pipeBytes(
+  src: ReadHandle,
+  dst: WriteHandle,
+  size: number,
+  opts: { signal?: AbortSignal; onBytes?: (n: number) => void; chunkBytes?: number; inFlight?: number },
+): Promise<number> {
   const chunk = opts.chunkBytes ?? CHUNK_BYTES;
   const workers = Math.max(1, Math.min(opts.inFlight ?? REQUESTS_IN_FLIGHT, Math.ceil(size / chunk)));
   let next = 0;
@@ -335,7 +373,11 @@ export async function pipeBytes(src: ReadHandle, dst: WriteHandle, size: number,
     }
   };
   await Promise.all(
-    Array.from({ length: workers }, () => work().catch((err) => { failure ??= err; })),
+    Array.from({ length: workers }, () =>
+      work().catch((err) => {
+        failure ??= err;
+      }),
+    ),
   );
   if (failure !== undefined) throw failure;
   return copied;
@@ -366,7 +408,8 @@ function join(fs: FileSystem, ...parts: string[]): string {
 /** Walk the source: the root follows symlinks (like cp), entries inside a tree are taken as they are. */
 export async function planTransfer(src: FileSystem, root: string, recursive: boolean): Promise<TransferPlan> {
   const top = await src.stat(root);
-  if (!top) throw src instanceof LocalFs ? src.fail(root, 'not-found', 'no such file or directory') : new ScoutError('REMOTE_NOT_FOUND', `${root} not found on ${src.where}`, { host: src.where, path: root });
+  if (!top)
+    throw src instanceof LocalFs ? src.fail(root, 'not-found', 'no such file or directory') : new ScoutError('REMOTE_NOT_FOUND', `${root} not found on ${src.where}`, { host: src.where, path: root });
   if (top.type === 'file') return { kind: 'file', entries: [{ rel: '', type: 'file', mode: top.mode, size: top.size }], totalBytes: top.size, skipped: [] };
   if (top.type !== 'dir') throw src.fail(root, 'not-a-file', 'is neither a regular file nor a directory');
   if (!recursive) throw src.fail(root, 'is-directory', 'is a directory (use recursive to transfer a tree)');

@@ -11,7 +11,7 @@ describe('which commands may take the fast path', () => {
     for (const bg of ['sleep 1 &', 'a & b', '(a) &', 'a &\nb', '&']) expect(fastPathObstacle(bg, {}), bg).toBe('background');
   });
 
-  it('$$ (the resident shell is not the command\'s shell), stdin, env, NUL and long commands fall back', () => {
+  it("$$ (the resident shell is not the command's shell), stdin, env, NUL and long commands fall back", () => {
     expect(fastPathObstacle('kill $$', {})).toBe('pid-of-shell');
     expect(fastPathObstacle('echo ${$}', {})).toBe('pid-of-shell');
     expect(fastPathObstacle('cat', { stdin: Buffer.from('x') })).toBe('stdin');
@@ -43,7 +43,12 @@ describe('framing a reply that arrives in arbitrary pieces', () => {
     for (let i = 0; i <= reply.length; i++) {
       expect(parse(reply, [i]), `cut at ${i}`).toEqual({ body: output, phase: 'done', status: 42 });
     }
-    expect(parse(reply, Array.from({ length: reply.length }, (_, i) => i))).toEqual({ body: output, phase: 'done', status: 42 });
+    expect(
+      parse(
+        reply,
+        Array.from({ length: reply.length }, (_, i) => i),
+      ),
+    ).toEqual({ body: output, phase: 'done', status: 42 });
   });
 
   it('streams without waiting for more: only a tail that could begin the marker is held back', () => {

@@ -95,8 +95,7 @@ export const LEFTOVER_EXIT = 86;
 function leftoverCheck(): string {
   // Compare fds 0–9 of the process whose /proc directory is `$dir` with the shell's stdout (1) and stderr (9).
   const holds = (dir: string) =>
-    `if [ -r ${dir}/fd ]; then for ${VAR}_f in 0 1 2 3 4 5 6 7 8 9; do` +
-    ` if [ ${dir}/fd/$${VAR}_f -ef /proc/$$/fd/1 ] || [ ${dir}/fd/$${VAR}_f -ef /proc/$$/fd/9 ]; then ${VAR}_k=1; fi; done; fi;`;
+    `if [ -r ${dir}/fd ]; then for ${VAR}_f in 0 1 2 3 4 5 6 7 8 9; do` + ` if [ ${dir}/fd/$${VAR}_f -ef /proc/$$/fd/1 ] || [ ${dir}/fd/$${VAR}_f -ef /proc/$$/fd/9 ]; then ${VAR}_k=1; fi; done; fi;`;
   const readLast = `${VAR}_hi=; IFS=" " read -r ${VAR}_f ${VAR}_f ${VAR}_f ${VAR}_f ${VAR}_hi <${LAST_PID} || :;`;
   return [
     `${VAR}_k=0; ${VAR}_r=0; ${readLast}`,
@@ -184,7 +183,10 @@ export class NotStartedError extends Error {
    * `gone`: a running shell ended before the command started;
    * `retired`: the shell ended itself after its previous command (see LEFTOVER_EXIT); not a failure.
    */
-  constructor(readonly reason: string, readonly kind: 'channel' | 'shell' | 'gone' | 'retired' = 'gone') {
+  constructor(
+    readonly reason: string,
+    readonly kind: 'channel' | 'shell' | 'gone' | 'retired' = 'gone',
+  ) {
     super(`resident shell unavailable: ${reason}`);
   }
 }
@@ -226,7 +228,11 @@ export class FramedStream {
   private readonly end: MarkerScanner;
   private statusText = '';
 
-  constructor(nonce: string, private readonly withStatus: boolean, private readonly onBody: (b: Buffer) => void) {
+  constructor(
+    nonce: string,
+    private readonly withStatus: boolean,
+    private readonly onBody: (b: Buffer) => void,
+  ) {
     this.start = new MarkerScanner(Buffer.from(`S${nonce}\n`));
     this.end = new MarkerScanner(Buffer.from(withStatus ? `E${nonce} ` : `E${nonce}\n`));
   }
@@ -320,7 +326,11 @@ export class WarmShell {
         clearTimeout(timer);
         if (stream) {
           trySignal(stream, 'KILL');
-          try { stream.close(); } catch { /* already closed */ }
+          try {
+            stream.close();
+          } catch {
+            /* already closed */
+          }
         }
         reject(new NotStartedError(why, stream ? 'shell' : 'channel'));
       };
@@ -335,7 +345,11 @@ export class WarmShell {
         // From here on the channel holds the slot until it closes, whatever happens.
         s.once('close', onGone);
         if (settled) {
-          try { s.close(); } catch { /* already closed */ }
+          try {
+            s.close();
+          } catch {
+            /* already closed */
+          }
           return;
         }
         const scanner = new MarkerScanner(Buffer.from(`${ready} `));
@@ -357,7 +371,7 @@ export class WarmShell {
           const verdict = text.slice(0, sp);
           const sp2 = text.indexOf(' ', sp + 1);
           const pid = Number(text.slice(sp + 1, sp2));
-          if (verdict === '1') return fail('the login shell\'s rc files left a process holding its output');
+          if (verdict === '1') return fail("the login shell's rc files left a process holding its output");
           if (verdict !== '0') return fail('no check for processes a command leaves behind (needs Linux /proc)');
           settled = true;
           clearTimeout(timer);
@@ -434,20 +448,34 @@ export class WarmShell {
           if (stopping) return reapThenFinish(stopping);
           if (call.out.phase === 'done' && call.err.phase === 'done') return finish();
           if (call.out.phase === 'before') {
-            return finish(this.retired
-              ? new NotStartedError('the shell retired: its previous command left a process holding its output', 'retired')
-              : new NotStartedError('the shell exited before the command started'));
+            return finish(
+              this.retired
+                ? new NotStartedError('the shell retired: its previous command left a process holding its output', 'retired')
+                : new NotStartedError('the shell exited before the command started'),
+            );
           }
-          finish(new ScoutError('REMOTE_IO', `the resident shell on ${host} exited while the command ran${signal ? ` (signal ${signal})` : ''}; the command's result is unknown`,
-            { host, reason: 'shell-exited', signal, ran: true }));
+          finish(
+            new ScoutError('REMOTE_IO', `the resident shell on ${host} exited while the command ran${signal ? ` (signal ${signal})` : ''}; the command's result is unknown`, {
+              host,
+              reason: 'shell-exited',
+              signal,
+              ran: true,
+            }),
+          );
         },
         onStreamError: (e) => finish(new ScoutError('CONNECTION_LOST', `channel on ${host} failed: ${e.message}`, { host })),
       };
       // Completion is checked after each chunk: wrap the scanners' feed.
       const feedOut = call.out.feed.bind(call.out);
       const feedErr = call.err.feed.bind(call.err);
-      call.out.feed = (c) => { feedOut(c); maybeDone(); };
-      call.err.feed = (c) => { feedErr(c); maybeDone(); };
+      call.out.feed = (c) => {
+        feedOut(c);
+        maybeDone();
+      };
+      call.err.feed = (c) => {
+        feedErr(c);
+        maybeDone();
+      };
       this.active = call;
 
       // The group signal ends the shell too (see the header); it is replaced on the next call. Once the shell
@@ -474,7 +502,9 @@ export class WarmShell {
       if (opts.lost?.aborted) return onLost();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.lost?.addEventListener('abort', onLost, { once: true });
-      timers.push(setTimeout(() => stop(new ScoutError('COMMAND_TIMEOUT', `command on ${host} timed out after ${opts.timeoutMs} ms and was stopped`, { host, timeoutMs: opts.timeoutMs })), opts.timeoutMs));
+      timers.push(
+        setTimeout(() => stop(new ScoutError('COMMAND_TIMEOUT', `command on ${host} timed out after ${opts.timeoutMs} ms and was stopped`, { host, timeoutMs: opts.timeoutMs })), opts.timeoutMs),
+      );
 
       const text = command.endsWith('\n') ? command : `${command}\n`;
       this.stream.write(`${nonce}\n${text}${nonce}\n`);
@@ -515,7 +545,11 @@ export class WarmShell {
   close(): void {
     this.dead = true;
     trySignal(this.stream, 'KILL');
-    try { this.stream.close(); } catch { /* already closed */ }
+    try {
+      this.stream.close();
+    } catch {
+      /* already closed */
+    }
   }
 
   private goneOnce = false;
@@ -529,12 +563,20 @@ export class WarmShell {
     // reads, and what it wrote before is dropped (no call reads it). No signal: the leftover may be meant to
     // outlive the call (`nohup`), and an exec channel would not kill it either.
     if (this.retired) {
-      try { this.stream.close(); } catch { /* already closed */ }
+      try {
+        this.stream.close();
+      } catch {
+        /* already closed */
+      }
       return;
     }
     // A killed shell may leave its command running with the channel's pipes open: take the group down and
     // close our side so the channel (and its slot) is given back.
     trySignal(this.stream, 'KILL');
-    try { this.stream.close(); } catch { /* already closed */ }
+    try {
+      this.stream.close();
+    } catch {
+      /* already closed */
+    }
   }
 }

@@ -2,7 +2,7 @@
 // slots while it lives, shared by every call and client. Decides per call whether the fast path applies and
 // counts hits, fallbacks (by reason) and restarts for daemon.status.
 import type { Client } from 'ssh2';
-import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
+import { ScoutError, abortReason } from '../protocol/errors.js';
 import type { ChannelSlots, SlotRelease } from './channel-slots.js';
 import type { ExecOptions, ExecOutcome } from './exec.js';
 import { isPlainCommand } from './plain-command.js';
@@ -38,7 +38,10 @@ export function newWarmShellCounters(): WarmShellCounters {
 }
 
 /** A command started on a shell. */
-interface Running { direct: boolean; outcome: Promise<ExecOutcome> }
+interface Running {
+  direct: boolean;
+  outcome: Promise<ExecOutcome>;
+}
 
 /** What `WarmShells.run` gives back: the outcome, or "use an exec channel", maybe with a slot already held. */
 export type ShellRun = { outcome: ExecOutcome } | { slot?: SlotRelease };
@@ -201,22 +204,24 @@ export class WarmShells {
     this.starting++;
     let abandoned = false;
     // An open channel proves the server allows this many sessions (ChannelSlots keeps its limit above that).
-    const starting = WarmShell.start(this.client, this.host, release, SHELL_START_TIMEOUT_MS, () => release.established()).then(
-      (shell) => {
-        this.counters.started++;
-        shell.onIdle = () => this.handOn(shell);
-        if (abandoned) {
-          this.shells.push(shell);
-          this.handOn(shell);
-        }
-        return shell;
-      },
-      (err: unknown) => {
-        // A refused channel is momentary; a shell that opened but never became ready will not next time either.
-        if (err instanceof NotStartedError && err.kind === 'shell') this.unavailable = err.reason;
-        throw err;
-      },
-    ).finally(() => this.starting--);
+    const starting = WarmShell.start(this.client, this.host, release, SHELL_START_TIMEOUT_MS, () => release.established())
+      .then(
+        (shell) => {
+          this.counters.started++;
+          shell.onIdle = () => this.handOn(shell);
+          if (abandoned) {
+            this.shells.push(shell);
+            this.handOn(shell);
+          }
+          return shell;
+        },
+        (err: unknown) => {
+          // A refused channel is momentary; a shell that opened but never became ready will not next time either.
+          if (err instanceof NotStartedError && err.kind === 'shell') this.unavailable = err.reason;
+          throw err;
+        },
+      )
+      .finally(() => this.starting--);
     return new Promise<WarmShell>((resolve, reject) => {
       const giveUp = (err: ScoutError) => {
         abandoned = true;
@@ -227,7 +232,16 @@ export class WarmShells {
       };
       const onAbort = () => giveUp(abortReason(signal, `command on ${this.host}`, { host: this.host }));
       const waitMs = Math.max(0, deadline - performance.now());
-      const timer = setTimeout(() => giveUp(new ScoutError('COMMAND_TIMEOUT', `command on ${this.host} timed out after waiting ${Math.round(waitMs)} ms for a resident shell to start; it did not run`, { host: this.host, ran: false })), waitMs);
+      const timer = setTimeout(
+        () =>
+          giveUp(
+            new ScoutError('COMMAND_TIMEOUT', `command on ${this.host} timed out after waiting ${Math.round(waitMs)} ms for a resident shell to start; it did not run`, {
+              host: this.host,
+              ran: false,
+            }),
+          ),
+        waitMs,
+      );
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       starting.then(
@@ -246,11 +260,6 @@ export class WarmShells {
         },
       );
     });
-  }
-
-  /** Stop every resident shell (the connection stays). */
-  closeAll(): void {
-    for (const s of this.shells.splice(0)) s.close();
   }
 
   /** Stop the resident shells no call is using (a busy one finishes its call first). */

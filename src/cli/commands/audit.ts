@@ -1,5 +1,5 @@
 // scoutctl audit: what was done to which host, by which client, and how it ended (from scoutd's audit log).
-import type { AuditEntry, AuditQueryResult } from '../../protocol/methods/index.js';
+import type { AuditEntry } from '../../protocol/methods/index.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';
@@ -40,9 +40,8 @@ export async function run(ctx: CommandContext): Promise<number> {
 
 function row(e: AuditEntry): string[] {
   const host = e.host ?? e.hosts?.join(',') ?? (e.from && e.to ? `${e.from.host}→${e.to.host}` : '-');
-  const what = e.command !== undefined
-    ? (e.cwd ? `(${e.cwd}) ` : '') + e.command
-    : e.from && e.to ? `${e.from.path} → ${e.to.path}` : [e.path, e.localPath].filter(Boolean).join(' ↔ ') || e.jobId || '';
+  const what =
+    e.command !== undefined ? (e.cwd ? `(${e.cwd}) ` : '') + e.command : e.from && e.to ? `${e.from.path} → ${e.to.path}` : [e.path, e.localPath].filter(Boolean).join(' ↔ ') || e.jobId || '';
   const outcome = e.outcome === 'ok' && e.exitCode !== undefined && e.exitCode !== 0 ? `exit ${e.exitCode}` : e.outcome;
   return [e.time, e.client, e.method, host, outcome, String(e.durationMs), what.replace(/\s+/g, ' ').slice(0, 120)];
 }

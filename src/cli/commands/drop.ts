@@ -1,4 +1,3 @@
-import type { PoolDropResult } from '../../protocol/methods/index.js';
 import { UsageError } from '../args.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';

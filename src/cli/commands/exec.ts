@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { MAX_STDIN_CHARS } from '../../protocol/limits.js';
-import type { ExecOutput, ExecResult, JobStartResult } from '../../protocol/methods/index.js';
+import type { ExecResult } from '../../protocol/methods/index.js';
 import { UsageError, flag, timeoutMs } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
@@ -44,7 +44,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     Object.assign(params, { stdin: Buffer.concat(chunks).toString('base64'), stdinEncoding: 'base64' });
   }
-  let client;
+  let client: Awaited<ReturnType<typeof connect>>;
   try {
     client = await connect(ctx);
   } catch (err) {
@@ -83,17 +83,20 @@ export async function run(ctx: CommandContext): Promise<number> {
     try {
       r = await client.call('ssh.exec', stream ? { ...params, stream: 'only' } : params, {
         signal: cancel.signal,
-        ...(stream ? {
-          onNotification: (method, o) => {
-            if (method !== 'exec.output' || brokenPipe) return;
-            const out = o.stream === 'stderr' ? process.stderr : process.stdout;
-            // Backpressure: when the pipe is full, stop reading the daemon until it drains.
-            if (!out.write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data)) return new Promise<void>((resolve) => {
-              out.once('drain', resolve);
-              out.once('error', () => resolve());
-            });
-          },
-        } : {}),
+        ...(stream
+          ? {
+              onNotification: (method, o) => {
+                if (method !== 'exec.output' || brokenPipe) return;
+                const out = o.stream === 'stderr' ? process.stderr : process.stdout;
+                // Backpressure: when the pipe is full, stop reading the daemon until it drains.
+                if (!out.write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data))
+                  return new Promise<void>((resolve) => {
+                    out.once('drain', resolve);
+                    out.once('error', () => resolve());
+                  });
+              },
+            }
+          : {}),
       });
     } catch (err) {
       if (brokenPipe) return EXIT_BROKEN_PIPE;

@@ -1,7 +1,7 @@
 // scoutctl cat / ls / stat / tree / find / write HOST:PATH: remote files through scoutd's fs.* methods.
 // Output is exact (bytes for cat, one path per line for find); --json prints the method's result as is.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
-import type { FsFindResult, FsListResult, FsReadResult, FsStatResult, FsTreeResult, FsWriteResult, TreeNode } from '../../protocol/methods/index.js';
+import type { FsStatResult, TreeNode } from '../../protocol/methods/index.js';
 import type { ScoutClient } from '../../client/client.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
@@ -10,7 +10,6 @@ import { json } from '../output.js';
 import { requireRemote, type RemoteSpec } from '../transfer.js';
 
 type EntryType = FsStatResult['type'];
-
 
 function intFlag(ctx: CommandContext, name: string, min = 0): number | undefined {
   const raw = flag(ctx.args, name);
@@ -33,7 +32,7 @@ async function withClient(ctx: CommandContext, fn: (client: ScoutClient) => Prom
   }
 }
 
-function target(ctx: CommandContext, words: string[], what: string): RemoteSpec {
+function target(_ctx: CommandContext, words: string[], what: string): RemoteSpec {
   if (words.length !== 1) throw new UsageError(`${what} needs one HOST:PATH`);
   return requireRemote(words[0], 'the path');
 }
@@ -42,8 +41,7 @@ const TYPE_CHAR: Record<EntryType, string> = { dir: 'd', file: '-', symlink: 'l'
 
 /** `drwxr-xr-x`, with setuid/setgid/sticky shown as ls shows them. */
 export function modeString(type: EntryType, mode: number): string {
-  const rwx = (bits: number, special: boolean, ch: string) =>
-    `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-'}`;
+  const rwx = (bits: number, special: boolean, ch: string) => `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-'}`;
   return `${TYPE_CHAR[type]}${rwx(mode >> 6, (mode & 0o4000) !== 0, 's')}${rwx(mode >> 3, (mode & 0o2000) !== 0, 's')}${rwx(mode, (mode & 0o1000) !== 0, 't')}`;
 }
 
@@ -140,7 +138,7 @@ const TYPES: Record<string, 'file' | 'dir' | 'symlink'> = { f: 'file', file: 'fi
 
 export async function find(ctx: CommandContext): Promise<number> {
   const [where, pattern, ...extra] = ctx.args.positional;
-  if (!where || !pattern || extra.length) throw new UsageError('find needs HOST:PATH and a PATTERN (quote it: \'*.log\')');
+  if (!where || !pattern || extra.length) throw new UsageError("find needs HOST:PATH and a PATTERN (quote it: '*.log')");
   const t = requireRemote(where, 'the path');
   const rawType = flag(ctx.args, 'type');
   const type = rawType === undefined ? undefined : TYPES[rawType];
@@ -179,17 +177,19 @@ export async function write(ctx: CommandContext): Promise<number> {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(data);
   const asText = Buffer.from(text, 'utf8').equals(data);
   return withClient(ctx, async (client) => {
-    const r = await client.call('fs.write', {
-      ...t,
-      content: asText ? text : data.toString('base64'),
-      ...(asText ? {} : { encoding: 'base64' }),
-      ...(mode !== undefined ? { mode } : {}),
-      ...(createDirs ? { createDirs } : {}),
-    }).catch((err: unknown) => {
-      // The daemon speaks of its param; here the way to ask for it is -p.
-      if (isScoutError(err, 'REMOTE_NOT_FOUND') && !createDirs) throw new ScoutError(err.code, err.message.replace('pass createDirs', 'scoutctl write -p'), err.details);
-      throw err;
-    });
+    const r = await client
+      .call('fs.write', {
+        ...t,
+        content: asText ? text : data.toString('base64'),
+        ...(asText ? {} : { encoding: 'base64' }),
+        ...(mode !== undefined ? { mode } : {}),
+        ...(createDirs ? { createDirs } : {}),
+      })
+      .catch((err: unknown) => {
+        // The daemon speaks of its param; here the way to ask for it is -p.
+        if (isScoutError(err, 'REMOTE_NOT_FOUND') && !createDirs) throw new ScoutError(err.code, err.message.replace('pass createDirs', 'scoutctl write -p'), err.details);
+        throw err;
+      });
     if (ctx.json) ctx.io.out(json(r) + '\n');
     else ctx.io.err(`wrote ${r.bytes} bytes to ${t.host}:${r.path}\n`);
     return 0;

@@ -1,4 +1,3 @@
-import type { ExecResult, FleetResult } from '../../protocol/methods/index.js';
 import { UsageError, flag, timeoutMs } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';

@@ -7,5 +7,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (words.length !== 2) throw new UsageError('get needs HOST:PATH and a LOCAL path');
   const from = requireRemote(words[0], 'the source');
   const to = localPath(words[1], 'the local destination');
-  return runTransfer(ctx, (client, opts) => client.call('transfer.get', { host: from.host, remotePath: from.path, localPath: to, ...(recursive ? { recursive } : {}) }, opts), `${from.host}:${from.path}`);
+  return runTransfer(
+    ctx,
+    (client, opts) => client.call('transfer.get', { host: from.host, remotePath: from.path, localPath: to, ...(recursive ? { recursive } : {}) }, opts),
+    `${from.host}:${from.path}`,
+  );
 }

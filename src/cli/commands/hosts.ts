@@ -1,4 +1,3 @@
-import type { HostInfo } from '../../protocol/methods/index.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { json, table } from '../output.js';

@@ -1,5 +1,5 @@
 // scoutctl jobs: list background jobs, print or follow their output, signal and forget them.
-import type { JobForgetResult, JobInfo, JobListResult, JobOutputResult, JobSignalResult } from '../../protocol/methods/index.js';
+import type { JobInfo } from '../../protocol/methods/index.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';

@@ -1,4 +1,3 @@
-import type { PoolListResult } from '../../protocol/methods/index.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { ago, json, table } from '../output.js';
@@ -12,14 +11,44 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (pool.connections.length === 0) ctx.io.out('No pooled connections.\n');
-    else ctx.io.out(table(pool.connections.map((c) => [c.host, String(c.id), c.retiring ? 'retiring' : c.overflow ? `${c.state} (overflow)` : c.state, ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'STATE', 'OPENED', 'LAST USED', 'USES', 'CHANNELS']) + '\n');
+    else
+      ctx.io.out(
+        table(
+          pool.connections.map((c) => [
+            c.host,
+            String(c.id),
+            c.retiring ? 'retiring' : c.overflow ? `${c.state} (overflow)` : c.state,
+            ago(c.since),
+            ago(c.lastUsed),
+            String(c.uses),
+            `${c.channels.open}/${c.channels.limit}`,
+          ]),
+          ['HOST', 'ID', 'STATE', 'OPENED', 'LAST USED', 'USES', 'CHANNELS'],
+        ) + '\n',
+      );
     if (pool.hosts.length) {
-      ctx.io.out('\n' + table(pool.hosts.map((h) => [
-        h.host, String(h.created), String(h.closed), String(h.reconnects ?? 0), String(h.uses),
-        `${h.channelWaits ?? 0}/${Math.round(h.channelWaitMs ?? 0)}ms`, String(h.queued ?? 0), String(h.refusedOpens ?? 0),
-        String(h.connectRetries ?? 0), String(h.keepaliveFailures ?? 0),
-        Object.entries(h.errors).map(([k, v]) => `${k}×${v}`).join(', ') || '-',
-      ]), ['HOST', 'CREATED', 'CLOSED', 'RECONNECTS', 'USES', 'WAITS', 'QUEUED', 'REFUSED', 'RETRIES', 'KEEPALIVE', 'ERRORS']) + '\n');
+      ctx.io.out(
+        '\n' +
+          table(
+            pool.hosts.map((h) => [
+              h.host,
+              String(h.created),
+              String(h.closed),
+              String(h.reconnects ?? 0),
+              String(h.uses),
+              `${h.channelWaits ?? 0}/${Math.round(h.channelWaitMs ?? 0)}ms`,
+              String(h.queued ?? 0),
+              String(h.refusedOpens ?? 0),
+              String(h.connectRetries ?? 0),
+              String(h.keepaliveFailures ?? 0),
+              Object.entries(h.errors)
+                .map(([k, v]) => `${k}×${v}`)
+                .join(', ') || '-',
+            ]),
+            ['HOST', 'CREATED', 'CLOSED', 'RECONNECTS', 'USES', 'WAITS', 'QUEUED', 'REFUSED', 'RETRIES', 'KEEPALIVE', 'ERRORS'],
+          ) +
+          '\n',
+      );
     }
     return 0;
   } finally {

@@ -1,5 +1,3 @@
-// scoutctl reload: re-read ssh config (like SIGHUP); says which hosts were added, removed or changed.
-import type { ReloadResult } from '../../protocol/methods/index.js';
 import { connectIfRunning } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { json } from '../output.js';
@@ -16,7 +14,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (ctx.json) ctx.io.out(json({ reloaded: true, ...r }) + '\n');
     else {
       const list = (xs: string[]) => (xs.length ? xs.join(', ') : '-');
-      ctx.io.out(`reloaded: ${r.hosts} host${r.hosts === 1 ? '' : 's'}; added ${list(r.added)}; removed ${list(r.removed)}; changed ${list(r.changed)} (their connections close once the calls on them end; others stay warm)\n`);
+      ctx.io.out(
+        `reloaded: ${r.hosts} host${r.hosts === 1 ? '' : 's'}; added ${list(r.added)}; removed ${list(r.removed)}; changed ${list(r.changed)} (their connections close once the calls on them end; others stay warm)\n`,
+      );
     }
     return 0;
   } finally {

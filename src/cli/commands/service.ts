@@ -69,7 +69,7 @@ function runCommand(c: ServicePlan['commands'][number], ctx: CommandContext): vo
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   if (r.error || r.status !== 0) {
     if (c.mayFail) return;
-    const why = r.error ? (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${c.argv[0]} not found` : r.error.message : `exit code ${r.status}`;
+    const why = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${c.argv[0]} not found` : r.error.message) : `exit code ${r.status}`;
     throw new Error(`'${c.argv.join(' ')}' failed (${why})${output ? `:\n${output}` : ''}`);
   }
 }
@@ -96,9 +96,11 @@ function checkManager(plan: ServicePlan, ctx: CommandContext): void {
   if (!ctx.json) ctx.io.out(`$ ${argv.map(shellWord).join(' ')}\n`);
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (!r.error && r.status === 0) return;
-  const why = r.error ? (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${argv[0]} not found` : r.error.message : `exit code ${r.status}`;
+  const why = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${argv[0]} not found` : r.error.message) : `exit code ${r.status}`;
   const said = (r.stderr || r.stdout || '').trim().split('\n')[0];
-  throw new Error(`cannot install the service: '${argv.join(' ')}' failed (${why}${said ? `: ${said}` : ''}). Nothing was changed and a running scoutd keeps running (clients auto-start one meanwhile). ${fix}`);
+  throw new Error(
+    `cannot install the service: '${argv.join(' ')}' failed (${why}${said ? `: ${said}` : ''}). Nothing was changed and a running scoutd keeps running (clients auto-start one meanwhile). ${fix}`,
+  );
 }
 
 async function carryOut(plan: ServicePlan, ctx: CommandContext): Promise<number> {
@@ -118,7 +120,8 @@ async function carryOut(plan: ServicePlan, ctx: CommandContext): Promise<number>
   }
   for (const c of plan.commands.filter((x) => !x.beforeFiles)) runCommand(c, ctx);
   if (ctx.json) ctx.io.out(json({ ...plan, done: true }) + '\n');
-  else if (plan.action === 'install') ctx.io.out(`scoutd is installed as a ${plan.platform === 'linux' ? 'systemd user service' : 'launchd agent'}; socket ${plan.socket}; logs: scoutctl logs (${plan.logs})\n`);
+  else if (plan.action === 'install')
+    ctx.io.out(`scoutd is installed as a ${plan.platform === 'linux' ? 'systemd user service' : 'launchd agent'}; socket ${plan.socket}; logs: scoutctl logs (${plan.logs})\n`);
   else ctx.io.out('scoutd service removed (a client may still auto-start a scoutd of its own)\n');
   return 0;
 }
@@ -126,10 +129,23 @@ async function carryOut(plan: ServicePlan, ctx: CommandContext): Promise<number>
 async function status(ctx: CommandContext, plan: ServicePlan): Promise<number> {
   const installed = plan.files.filter((f) => f.state !== 'new');
   const stale = plan.files.filter((f) => f.state === 'changed');
-  const manager = plan.platform === 'linux'
-    ? ['scoutd.socket', 'scoutd.service'].map((u) => ({ unit: u, enabled: query(['systemctl', '--user', 'is-enabled', u]), active: query(['systemctl', '--user', 'is-active', u]) }))
-    : [{ unit: path.basename(plan.files[0].path, '.plist'), loaded: spawnSync('launchctl', ['print', `gui/${process.getuid?.() ?? 0}/${path.basename(plan.files[0].path, '.plist')}`], { stdio: 'ignore' }).status === 0 }];
-  const result = { platform: plan.platform, installed: installed.length === plan.files.length, files: plan.files.map((f) => ({ path: f.path, present: f.state !== 'new', upToDate: f.state === 'unchanged' })), manager, socket: plan.socket, logs: plan.logs };
+  const manager =
+    plan.platform === 'linux'
+      ? ['scoutd.socket', 'scoutd.service'].map((u) => ({ unit: u, enabled: query(['systemctl', '--user', 'is-enabled', u]), active: query(['systemctl', '--user', 'is-active', u]) }))
+      : [
+          {
+            unit: path.basename(plan.files[0].path, '.plist'),
+            loaded: spawnSync('launchctl', ['print', `gui/${process.getuid?.() ?? 0}/${path.basename(plan.files[0].path, '.plist')}`], { stdio: 'ignore' }).status === 0,
+          },
+        ];
+  const result = {
+    platform: plan.platform,
+    installed: installed.length === plan.files.length,
+    files: plan.files.map((f) => ({ path: f.path, present: f.state !== 'new', upToDate: f.state === 'unchanged' })),
+    manager,
+    socket: plan.socket,
+    logs: plan.logs,
+  };
   if (ctx.json) ctx.io.out(json(result) + '\n');
   else {
     const lines = [`scoutd service (${plan.platform}): ${result.installed ? 'installed' : installed.length ? 'partly installed' : 'not installed'}`];
@@ -137,7 +153,7 @@ async function status(ctx: CommandContext, plan: ServicePlan): Promise<number> {
     for (const m of manager) lines.push(`  ${m.unit}: ${'enabled' in m ? `${m.enabled}, ${m.active}` : m.loaded ? 'loaded' : 'not loaded'}`);
     lines.push(`  socket: ${plan.socket}`, `  logs:   ${plan.logs}`);
     if (stale.length) lines.push('', "node or scoutd moved since the install (an upgrade of node?): run 'scoutctl service install' again");
-    if (!result.installed) lines.push('', "install with: scoutctl service install   (preview: --dry-run)");
+    if (!result.installed) lines.push('', 'install with: scoutctl service install   (preview: --dry-run)');
     ctx.io.out(lines.join('\n') + '\n');
   }
   return result.installed ? 0 : EXIT_NOT_INSTALLED;

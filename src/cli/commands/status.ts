@@ -41,8 +41,12 @@ function render(s: StatusResult, pool: PoolListResult): string {
   ];
   if (s.warmShell) {
     const w = s.warmShell;
-    const fb = Object.entries(w.fallbacks).map(([k, v]) => `${k}×${v}`).join(', ');
-    lines.push(`  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'} (${w.direct ?? 0} without a subshell), ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`);
+    const fb = Object.entries(w.fallbacks)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(', ');
+    lines.push(
+      `  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'} (${w.direct ?? 0} without a subshell), ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`,
+    );
   }
   const errs = Object.entries(s.counters.errors);
   if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);
@@ -52,16 +56,37 @@ function render(s: StatusResult, pool: PoolListResult): string {
     lines.push(`  policy:      ${s.policy.present ? `${s.policy.file}: ${n} restricted host${n === 1 ? '' : 's'}` : `none (${s.policy.file} not found): every host unrestricted`}`);
     if (n) {
       lines.push('', 'Restricted hosts:');
-      lines.push(indent(table(s.policy.hosts.map((h) => [h.host, h.entry, h.readOnly ? 'yes' : 'no', String(h.allow), String(h.deny), h.roots.join(', ') || '-']), ['HOST', 'ENTRY', 'READ-ONLY', 'ALLOW', 'DENY', 'ROOTS'])));
+      lines.push(
+        indent(
+          table(
+            s.policy.hosts.map((h) => [h.host, h.entry, h.readOnly ? 'yes' : 'no', String(h.allow), String(h.deny), h.roots.join(', ') || '-']),
+            ['HOST', 'ENTRY', 'READ-ONLY', 'ALLOW', 'DENY', 'ROOTS'],
+          ),
+        ),
+      );
     }
   }
   if (pool.connections.length) {
     lines.push('', 'Connections:');
-    lines.push(indent(table(pool.connections.map((c) => [c.host, String(c.id), ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]), ['HOST', 'ID', 'OPENED', 'LAST USED', 'USES', 'CHANNELS'])));
+    lines.push(
+      indent(
+        table(
+          pool.connections.map((c) => [c.host, String(c.id), ago(c.since), ago(c.lastUsed), String(c.uses), `${c.channels.open}/${c.channels.limit}`]),
+          ['HOST', 'ID', 'OPENED', 'LAST USED', 'USES', 'CHANNELS'],
+        ),
+      ),
+    );
   }
   const changed = s.settings.filter((x) => x.source === 'env');
   lines.push('', `Settings (${changed.length} from the environment; 'scoutctl status --json' lists all):`);
-  lines.push(indent(table(s.settings.map((x) => [x.env, fmt(x.value), x.source === 'env' ? 'env' : 'default']), ['VARIABLE', 'VALUE', 'SOURCE'])));
+  lines.push(
+    indent(
+      table(
+        s.settings.map((x) => [x.env, fmt(x.value), x.source === 'env' ? 'env' : 'default']),
+        ['VARIABLE', 'VALUE', 'SOURCE'],
+      ),
+    ),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -75,5 +100,8 @@ function fmt(v: unknown): string {
 }
 
 function indent(s: string): string {
-  return s.split('\n').map((l) => '  ' + l).join('\n');
+  return s
+    .split('\n')
+    .map((l) => '  ' + l)
+    .join('\n');
 }

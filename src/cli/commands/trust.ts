@@ -1,6 +1,3 @@
-// scoutctl trust HOST: what a first `ssh HOST` does — show the fingerprint the server offers, ask, and record
-// the key in known_hosts (OpenSSH format) only after "yes" (or --yes), and only if the server still offers it.
-import type { HostKeyResult, HostTrustResult } from '../../protocol/methods/index.js';
 import { UsageError } from '../args.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';
@@ -13,7 +10,11 @@ export async function run(ctx: CommandContext): Promise<number> {
   const client = await connect(ctx);
   try {
     const key = await client.call('hosts.hostKey', { host });
-    const type = key.keyType.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ECDSA').replace(/^rsa-sha2-.*/, 'RSA').toUpperCase();
+    const type = key.keyType
+      .replace(/^ssh-/, '')
+      .replace(/^ecdsa-sha2-.*/, 'ECDSA')
+      .replace(/^rsa-sha2-.*/, 'RSA')
+      .toUpperCase();
     switch (key.status) {
       case 'known':
         if (ctx.json) ctx.io.out(json({ ...key, added: false }) + '\n');

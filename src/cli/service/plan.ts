@@ -177,7 +177,12 @@ export function planUninstall(opts: PlanOptions): ServicePlan {
       stopRunning: false,
       files: install.files.map((f) => removal(f.path)),
       commands: [
-        { argv: ['systemctl', '--user', 'disable', '--now', 'scoutd.service', 'scoutd.socket'], mayFail: true, beforeFiles: true, why: 'stop scoutd and its socket, and no longer start them at login' },
+        {
+          argv: ['systemctl', '--user', 'disable', '--now', 'scoutd.service', 'scoutd.socket'],
+          mayFail: true,
+          beforeFiles: true,
+          why: 'stop scoutd and its socket, and no longer start them at login',
+        },
         { argv: ['systemctl', '--user', 'daemon-reload'], why: 'forget the removed unit files' },
       ],
     };

@@ -115,9 +115,7 @@ function xmlText(s: string): string {
 export function launchdPlist(opts: LaunchdOptions): string {
   const args = opts.programArguments.map((a) => `\t\t<string>${xmlText(a)}</string>`).join('\n');
   const env = Object.entries(opts.env ?? {});
-  const envBlock = env.length
-    ? `\t<key>EnvironmentVariables</key>\n\t<dict>\n${env.map(([k, v]) => `\t\t<key>${xmlText(k)}</key>\n\t\t<string>${xmlText(v)}</string>`).join('\n')}\n\t</dict>\n`
-    : '';
+  const envBlock = env.length ? `\t<key>EnvironmentVariables</key>\n\t<dict>\n${env.map(([k, v]) => `\t\t<key>${xmlText(k)}</key>\n\t\t<string>${xmlText(v)}</string>`).join('\n')}\n\t</dict>\n` : '';
   const log = (name: string) => xmlText(`${opts.logDir.replace(/\/+$/, '')}/${name}`);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">

@@ -1,16 +1,18 @@
 import { ScoutError } from '../../protocol/errors.js';
-import { DoctorParams, HelloParams, NoParams, type DoctorResult, type HelloResult, type ReloadResult, type StatusResult } from '../../protocol/methods/index.js';
+import type { DoctorResult, HelloResult, ReloadResult, StatusResult } from '../../protocol/methods/index.js';
 import { PROTOCOL_VERSION, packageVersion } from '../../protocol/version.js';
-import { type Handlers, type Services } from '../context.js';
+import type { Handlers, Services } from '../context.js';
 import { diagnose } from '../doctor.js';
 
 export function daemonHandlers(svc: Services): Handlers<'daemon.hello' | 'daemon.status' | 'daemon.reload' | 'daemon.doctor' | 'daemon.shutdown'> {
   return {
     'daemon.hello': (p): HelloResult => {
       if (p.protocol !== PROTOCOL_VERSION) {
-        throw new ScoutError('PROTOCOL_MISMATCH',
+        throw new ScoutError(
+          'PROTOCOL_MISMATCH',
           `scoutd speaks protocol ${PROTOCOL_VERSION} (version ${packageVersion()}), the client speaks ${p.protocol}: restart scoutd (scoutctl stop) or upgrade the client`,
-          { daemonProtocol: PROTOCOL_VERSION, clientProtocol: p.protocol, daemonVersion: packageVersion() });
+          { daemonProtocol: PROTOCOL_VERSION, clientProtocol: p.protocol, daemonVersion: packageVersion() },
+        );
       }
       return { daemon: 'scoutd', version: packageVersion(), protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: svc.startedAt.toISOString() };
     },

@@ -1,9 +1,9 @@
 // fleet.exec / fleet.read: one operation on many hosts at once, with bounded concurrency. Every host gets
 // its own result or its own coded error; one unreachable host never fails the call.
 import { ScoutError, isScoutError, type ErrorCode } from '../../protocol/errors.js';
-import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, FleetExecParams, FleetReadParams, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
+import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { DIALECTS, compileGlob, type Glob } from '../../protocol/glob.js';
-import { type CallContext, type Handlers, type Services } from '../context.js';
+import type { Handlers, Services } from '../context.js';
 import { readRemote, withFiles } from '../remote/files.js';
 import { OutputNotifier, execResult, runCommand } from '../remote/exec.js';
 
@@ -22,12 +22,7 @@ export function resolveTargets(svc: Services, p: { hosts?: string[]; pattern?: s
 }
 
 /** Run `work` for each host with at most `concurrency` at once; results in input order, never a rejection. */
-export async function forEachHost<R>(
-  hosts: string[],
-  concurrency: number,
-  signal: AbortSignal,
-  work: (host: string) => Promise<{ ok: boolean; result: R }>,
-): Promise<FleetResult<R>> {
+export async function forEachHost<R>(hosts: string[], concurrency: number, signal: AbortSignal, work: (host: string) => Promise<{ ok: boolean; result: R }>): Promise<FleetResult<R>> {
   const started = performance.now();
   const results: Array<FleetHostResult<R>> = new Array(hosts.length);
   let next = 0;
@@ -68,15 +63,17 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
         // capped per stream like the result, and tagged with its host.
         const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes, host) : undefined;
         try {
-          const result = execResult(await runCommand(svc, {
-            host,
-            command: p.command,
-            cwd: p.cwd,
-            timeoutMs: p.timeoutMs,
-            maxOutputBytes,
-            signal: ctx.signal,
-            ...(notifier ? { onOutput: notifier.push } : {}),
-          }));
+          const result = execResult(
+            await runCommand(svc, {
+              host,
+              command: p.command,
+              cwd: p.cwd,
+              timeoutMs: p.timeoutMs,
+              maxOutputBytes,
+              signal: ctx.signal,
+              ...(notifier ? { onOutput: notifier.push } : {}),
+            }),
+          );
           return { ok: result.exitCode === 0, result };
         } finally {
           notifier?.flush();

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { HostKeyParams, HostTrustParams, HostsListParams, type HostInfo, type HostKeyResult, type HostTrustResult } from '../../protocol/methods/index.js';
-import { type Handlers, type Services } from '../context.js';
+import type { HostInfo, HostKeyResult, HostTrustResult } from '../../protocol/methods/index.js';
+import type { Handlers, Services } from '../context.js';
 
 /** Bound on a reachability probe: a host that does not accept TCP within this is reported offline. */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -28,11 +28,13 @@ export function hostsHandlers(svc: Services): Handlers<'hosts.list' | 'hosts.hos
       });
       if (!p?.probe) return hosts;
       // A warm connection is proof enough; others get a TCP probe (jump-host targets are probed via their first hop's view: skipped).
-      return Promise.all(hosts.map(async (h) => {
-        if (h.connected) return { ...h, online: true };
-        if (h.proxyJump) return h;
-        return { ...h, ...(await probe(h.hostname, h.port)) };
-      }));
+      return Promise.all(
+        hosts.map(async (h) => {
+          if (h.connected) return { ...h, online: true };
+          if (h.proxyJump) return h;
+          return { ...h, ...(await probe(h.hostname, h.port)) };
+        }),
+      );
     },
     'hosts.hostKey': (p): Promise<HostKeyResult> => svc.hostKeys.inspect(p.host),
     'hosts.trust': (p): Promise<HostTrustResult> => svc.hostKeys.trust(p.host, p.fingerprint),

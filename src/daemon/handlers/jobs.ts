@@ -1,22 +1,8 @@
-import {
-  DEFAULT_JOB_READ_BYTES,
-  JobForgetParams,
-  JobListParams,
-  JobOutputParams,
-  JobSignalParams,
-  JobStartParams,
-  JobWaitParams,
-  type JobForgetResult,
-  type JobInfo,
-  type JobListResult,
-  type JobOutputResult,
-  type JobSignalResult,
-  type JobStartResult,
-} from '../../protocol/methods/jobs.js';
+import { DEFAULT_JOB_READ_BYTES, type JobForgetResult, type JobInfo, type JobListResult, type JobOutputResult, type JobSignalResult, type JobStartResult } from '../../protocol/methods/jobs.js';
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { Job } from '../jobs.js';
 import type { OutputRead } from '../job-output.js';
-import { type Handlers, type Services } from '../context.js';
+import type { Handlers, Services } from '../context.js';
 import { admitExec, startCommand } from '../remote/exec.js';
 
 /** `jobs.wait` returns after this long by default, the job still running. */
@@ -35,7 +21,8 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
           onOutput: (stream, chunk) => j.push(stream, chunk),
           ...(p.env ? { env: p.env } : {}),
           ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
-        }));
+        }),
+      );
       return { jobId: job.id };
     },
     'jobs.output': async (p, ctx): Promise<JobOutputResult> => {

@@ -1,5 +1,5 @@
-import { NoParams, PoolDropParams, type PoolDropResult, type PoolListResult } from '../../protocol/methods/index.js';
-import { type Handlers, type Services } from '../context.js';
+import type { PoolDropResult, PoolListResult } from '../../protocol/methods/index.js';
+import type { Handlers, Services } from '../context.js';
 
 export function poolHandlers(svc: Services): Handlers<'pool.list' | 'pool.drop'> {
   return {

@@ -7,21 +7,23 @@ export function sshHandlers(svc: Services): Handlers<'ssh.exec'> {
   return {
     'ssh.exec': async (p, ctx): Promise<ExecResult> => {
       const only = p.stream === 'only';
-      const maxOutputBytes = only ? 0 : p.maxOutputBytes ?? svc.settings.maxOutputBytes;
+      const maxOutputBytes = only ? 0 : (p.maxOutputBytes ?? svc.settings.maxOutputBytes);
       const notifier = only ? new OutputNotifier(ctx) : p.stream ? new OutputNotifier(ctx, maxOutputBytes) : undefined;
       try {
-        const r = execResult(await runCommand(svc, {
-          host: p.host,
-          command: p.command,
-          cwd: p.cwd,
-          mode: p.mode,
-          timeoutMs: p.timeoutMs,
-          maxOutputBytes,
-          signal: ctx.signal,
-          ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
-          ...(p.env ? { env: p.env } : {}),
-          ...(notifier ? { onOutput: notifier.push } : {}),
-        }));
+        const r = execResult(
+          await runCommand(svc, {
+            host: p.host,
+            command: p.command,
+            cwd: p.cwd,
+            mode: p.mode,
+            timeoutMs: p.timeoutMs,
+            maxOutputBytes,
+            signal: ctx.signal,
+            ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
+            ...(p.env ? { env: p.env } : {}),
+            ...(notifier ? { onOutput: notifier.push } : {}),
+          }),
+        );
         // Streamed whole: nothing was cut, though the result keeps none of it.
         return only ? { ...r, truncated: false } : r;
       } finally {

@@ -84,16 +84,21 @@ export type StartOptions = Pick<ExecRequest, 'stdin' | 'env' | 'signal' | 'onOut
 export async function startCommand(svc: Deps, cmd: Admitted, req: StartOptions): Promise<StartedCommand> {
   let started!: (s: Omit<StartedCommand, 'outcome'>) => void;
   const running = new Promise<Omit<StartedCommand, 'outcome'>>((r) => (started = r));
-  const outcome = svc.pool.use(cmd.host, (conn) => conn.exec(cmd.line, {
-    timeoutMs: req.timeoutMs,
-    // Nothing is kept by exec itself: every chunk goes to onOutput.
-    maxOutputBytes: 0,
-    signal: req.signal,
-    ...(req.onOutput ? { onOutput: req.onOutput } : {}),
-    ...(req.stdin ? { stdin: req.stdin } : {}),
-    ...(req.env ? { env: req.env } : {}),
-    onStarted: (control) => started({ control, conn }),
-  }), 'unstarted');
+  const outcome = svc.pool.use(
+    cmd.host,
+    (conn) =>
+      conn.exec(cmd.line, {
+        timeoutMs: req.timeoutMs,
+        // Nothing is kept by exec itself: every chunk goes to onOutput.
+        maxOutputBytes: 0,
+        signal: req.signal,
+        ...(req.onOutput ? { onOutput: req.onOutput } : {}),
+        ...(req.stdin ? { stdin: req.stdin } : {}),
+        ...(req.env ? { env: req.env } : {}),
+        onStarted: (control) => started({ control, conn }),
+      }),
+    'unstarted',
+  );
   const first = await Promise.race([running, outcome.then(() => undefined)]);
   // An outcome before onStarted cannot happen (exec reports the start first), but never leave a caller hanging.
   if (!first) return { ...(await running), outcome };

@@ -29,7 +29,10 @@ export class RemoteLeftovers {
   /** When each directory ("host\0dir") was last swept for stale temps. */
   private readonly swept = new Map<string, number>();
 
-  constructor(private readonly pool: Pool, private readonly log: Services['log']) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly log: Services['log'],
+  ) {}
 
   /**
    * After a copy into `dir` succeeded: remove the temps a daemon that died mid-copy left there (a kill -9
@@ -43,7 +46,9 @@ export class RemoteLeftovers {
     this.swept.set(key, now);
     sweepStaleTemps(fs, dir, now).then(
       (removed) => removed.length && this.log.info({ host: fs.where, removed }, 'removed temp files left by an earlier scoutd'),
-      () => { /* housekeeping: the copy itself succeeded */ },
+      () => {
+        /* housekeeping: the copy itself succeeded */
+      },
     );
   }
 
@@ -146,9 +151,7 @@ export function transfers(svc: Services) {
       svc.policy.checkWrite(p.to.host, 'copies to it are');
       await svc.policy.checkPath(p.from.host, p.from.path, svc.resolveRemote);
       await svc.policy.checkPath(p.to.host, p.to.path, svc.resolveRemote);
-      return svc.pool.use(p.from.host, (from) =>
-        svc.pool.use(p.to.host, async (to) => run(ctx, await remote(from, ctx), p.from.path, await remote(to, ctx), p.to.path, p.recursive ?? false)),
-      );
+      return svc.pool.use(p.from.host, (from) => svc.pool.use(p.to.host, async (to) => run(ctx, await remote(from, ctx), p.from.path, await remote(to, ctx), p.to.path, p.recursive ?? false)));
     },
   };
 }

@@ -9,7 +9,11 @@ export const AuditQueryParams = z
     /** Entries that touched this host (alone or as one of a fleet call's hosts). */
     host: HostName.optional(),
     /** ISO 8601 time: entries at or after it. */
-    since: z.string().max(64).refine((s) => Number.isFinite(Date.parse(s)), 'since must be an ISO 8601 time').optional(),
+    since: z
+      .string()
+      .max(64)
+      .refine((s) => Number.isFinite(Date.parse(s)), 'since must be an ISO 8601 time')
+      .optional(),
     /** The newest N matching entries (default 1000). */
     limit: z.number().int().positive().max(MAX_AUDIT_ENTRIES).optional(),
   })

@@ -46,7 +46,10 @@ export const MAX_ENV_BYTES = 256 * 1024;
 /** Environment for a remote command: at most 100 names of at most 256 characters, values up to 64 KiB (bytes). */
 export const EnvVars = z
   .record(
-    z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'),
+    z
+      .string()
+      .max(256)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'),
     z
       .string()
       .max(MAX_ENV_VALUE_BYTES)
@@ -54,7 +57,10 @@ export const EnvVars = z
       .refine((v) => !v.includes('\0'), 'env values must not contain NUL bytes'),
   )
   .refine((e) => Object.keys(e).length <= 100, 'at most 100 env variables')
-  .refine((e) => Object.entries(e).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0) <= MAX_ENV_BYTES, `env is at most ${MAX_ENV_BYTES} bytes in all (UTF-8); send longer data on stdin`);
+  .refine(
+    (e) => Object.entries(e).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0) <= MAX_ENV_BYTES,
+    `env is at most ${MAX_ENV_BYTES} bytes in all (UTF-8); send longer data on stdin`,
+  );
 
 /**
  * Most output bytes kept per stream for one result (maxOutputBytes, SCOUT_MAX_OUTPUT_BYTES): two streams of
@@ -68,7 +74,11 @@ export const MAX_OUTPUT_BYTES = 12 * 1024 * 1024;
  */
 export const FLEET_OUTPUT_BUDGET = 36 * 1024 * 1024;
 
-export const TimeoutMs = z.number().int().positive().max(24 * 3600 * 1000);
+export const TimeoutMs = z
+  .number()
+  .int()
+  .positive()
+  .max(24 * 3600 * 1000);
 export const ByteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** What every command call takes (ssh.exec, jobs.start): where, what, in which directory, with what stdin and env. */

@@ -11,7 +11,12 @@ const Targets = {
   /** Aliases, worked on and reported in this order. */
   hosts: z.array(HostName).min(1).max(10_000).optional(),
   /** A glob over configured aliases (`web*`, `db[12]`, `app?`), in config order. */
-  pattern: z.string().min(1).max(255).regex(/^[^\s\x00-\x1f\x7f]+$/, 'pattern must not contain spaces or control characters').optional(),
+  pattern: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\s\x00-\x1f\x7f]+$/, 'pattern must not contain spaces or control characters')
+    .optional(),
 };
 const oneTarget = (p: { hosts?: unknown; pattern?: unknown }) => (p.hosts === undefined) !== (p.pattern === undefined);
 const oneTargetMessage = { message: 'give exactly one of hosts or pattern', path: ['hosts'] };

@@ -144,7 +144,7 @@ export const FsWriteParams = z
     host: HostName,
     path: RemotePath,
     /** At most MAX_FS_IO_BYTES once decoded; as base64 that is 16 MiB of text. */
-    content: z.string().max(MAX_FS_IO_BYTES / 3 * 4),
+    content: z.string().max((MAX_FS_IO_BYTES / 3) * 4),
     encoding: z.enum(['utf8', 'base64']).optional(),
     /** Permission bits; default: the replaced file's, else 0644. */
     mode: z.number().int().min(0).max(0o7777).optional(),

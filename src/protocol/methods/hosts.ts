@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { HostName } from './common.js';
 
-export const HostsListParams = z
-  .object({ probe: z.boolean().optional() })
-  .strict()
-  .optional()
-  .nullable();
+export const HostsListParams = z.object({ probe: z.boolean().optional() }).strict().optional().nullable();
 
 export interface HostInfo {
   name: string;
@@ -39,7 +35,10 @@ export const HostTrustParams = z
   .object({
     host: HostName,
     /** The fingerprint the user confirmed: the key is recorded only if the server still offers exactly this one. */
-    fingerprint: z.string().max(100).regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'fingerprint must be SHA256:… as hosts.hostKey returns it'),
+    fingerprint: z
+      .string()
+      .max(100)
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'fingerprint must be SHA256:… as hosts.hostKey returns it'),
   })
   .strict();
 

@@ -6,7 +6,6 @@ import { CommandFields, HostName, TimeoutMs } from './common.js';
 
 /** Signal names an SSH `signal` channel request may carry (RFC 4254 §6.10, without the SIG prefix). */
 export const JOB_SIGNALS = ['TERM', 'KILL', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2', 'ALRM', 'PIPE', 'ABRT', 'FPE', 'ILL', 'SEGV'] as const;
-export type JobSignal = (typeof JOB_SIGNALS)[number];
 
 /** Upper bound on one long-poll (`waitMs`) and one `jobs.wait`: a poller that needs longer simply polls again. */
 export const MAX_JOB_WAIT_MS = 300_000;
@@ -15,7 +14,11 @@ export const DEFAULT_JOB_READ_BYTES = 64 * 1024;
 /** Upper bound on `maxBytes` (base64 grows it by 4/3; a wire line is limited to 16 MiB). */
 export const MAX_JOB_READ_BYTES = 8 * 1024 * 1024;
 
-export const JobId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'jobId must be a job id from jobs.start or jobs.list');
+export const JobId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'jobId must be a job id from jobs.start or jobs.list');
 
 export const JobStartParams = z
   .object({

@@ -4,10 +4,6 @@ import { ByteCount, CommandFields, MAX_OUTPUT_BYTES, TimeoutMs } from './common.
 export const ExecMode = z.enum(['auto', 'on', 'off']);
 export type ExecMode = z.infer<typeof ExecMode>;
 
-import { MAX_STDIN_CHARS } from '../limits.js';
-
-export { MAX_STDIN_CHARS };
-
 export const ExecParams = z
   .object({
     ...CommandFields,

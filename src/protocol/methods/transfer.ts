@@ -11,14 +11,10 @@ export const LocalPath = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'path must not contain NUL bytes');
 
-export const TransferGetParams = z
-  .object({ host: HostName, remotePath: RemotePath, localPath: LocalPath, recursive: z.boolean().optional() })
-  .strict();
+export const TransferGetParams = z.object({ host: HostName, remotePath: RemotePath, localPath: LocalPath, recursive: z.boolean().optional() }).strict();
 export type TransferGetParams = z.infer<typeof TransferGetParams>;
 
-export const TransferPutParams = z
-  .object({ host: HostName, localPath: LocalPath, remotePath: RemotePath, recursive: z.boolean().optional() })
-  .strict();
+export const TransferPutParams = z.object({ host: HostName, localPath: LocalPath, remotePath: RemotePath, recursive: z.boolean().optional() }).strict();
 export type TransferPutParams = z.infer<typeof TransferPutParams>;
 
 const RemoteEnd = z.object({ host: HostName, path: RemotePath }).strict();
