@@ -1,19 +1,15 @@
 #!/usr/bin/env node
 // scout-mcp: Scout's MCP server on stdio (for Claude Code, Claude Desktop, any MCP client).
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`scout-mcp — Scout's MCP server (stdio)
+(await import('../protocol/version.js')).binaryArgs(
+  'scout-mcp',
+  `scout-mcp — Scout's MCP server (stdio)
 
 Usage: scout-mcp [--version] [--help]
 
 Speaks MCP on stdin/stdout; add it to an MCP client, e.g.: claude mcp add scout -- scout-mcp
 Forwards every call to scoutd ($SCOUT_SOCKET, else $XDG_RUNTIME_DIR/scout/scoutd.sock, else
 /tmp/scout-$UID/scoutd.sock) and starts scoutd when none runs (its log: ~/.local/state/scout/scoutd.log).
-`);
-  process.exit(0);
-}
-if (args.includes('--version') || args.includes('-V')) {
-  (await import('../protocol/version.js')).exitWithVersion('scout-mcp');
-}
+`,
+);
 const { runStdio } = await import('../mcp/server.js');
 await runStdio();

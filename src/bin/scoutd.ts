@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // scoutd: the Scout daemon, in the foreground (services and auto-start run it this way).
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`scoutd — Scout's SSH connection pool daemon
+(await import('../protocol/version.js')).binaryArgs(
+  'scoutd',
+  `scoutd — Scout's SSH connection pool daemon
 
 Usage: scoutd [--version] [--help]
 
@@ -11,12 +11,8 @@ Runs in the foreground, logs JSON lines to stdout, serves JSON-RPC on a Unix soc
   (socket-activated by systemd, LISTEN_FDS/LISTEN_PID, it serves on the socket it is given instead).
 Signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads ssh config (unchanged connections stay warm).
 Settings are environment variables; see README.md or 'scoutctl status' for each with its default.
-`);
-  process.exit(0);
-}
-if (args.includes('--version') || args.includes('-V')) {
-  (await import('../protocol/version.js')).exitWithVersion('scoutd');
-}
+`,
+);
 
 const { Daemon } = await import('../daemon/daemon.js');
 const { StartupError } = await import('../daemon/socket.js');

@@ -34,3 +34,15 @@ export function advise(err: unknown): never {
     err.details,
   );
 }
+
+/** Bound on waiting for the daemon to finish its graceful drain and close the socket. */
+const STOP_WAIT_MS = 30_000;
+
+/** Ask the daemon to stop and wait (bounded) until it has drained and closed the connection; its pid. */
+export async function shutdownDaemon(client: ScoutClient): Promise<number | undefined> {
+  const pid = client.hello?.pid;
+  const closed = Promise.race([client.waitClosed(), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+  await client.call('daemon.shutdown');
+  await closed;
+  return pid;
+}

@@ -56,9 +56,9 @@ const COMMANDS: Record<string, Command> = {
   },
   pool: { summary: 'list pooled connections and per-host counters', usage: 'pool', load: () => import('./commands/pool.js') },
   drop: { summary: "close a host's pooled connection", usage: 'drop HOST', load: () => import('./commands/drop.js') },
-  get: { summary: 'copy a remote file (or tree with -r) to a local path, atomically, with progress', usage: 'get [-r] HOST:PATH LOCAL', options: [RECURSIVE], load: () => import('./commands/get.js') },
-  put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', options: [RECURSIVE], load: () => import('./commands/put.js') },
-  cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', options: [RECURSIVE], load: () => import('./commands/cp.js') },
+  get: { summary: 'copy a remote file (or tree with -r) to a local path, atomically, with progress', usage: 'get [-r] HOST:PATH LOCAL', options: [RECURSIVE], load: () => copy('get') },
+  put: { summary: 'copy a local file (or tree with -r) to a host, atomically, with progress', usage: 'put [-r] LOCAL HOST:PATH', options: [RECURSIVE], load: () => copy('put') },
+  cp: { summary: 'copy between two hosts through scoutd, streamed', usage: 'cp [-r] HOST:PATH HOST:PATH', options: [RECURSIVE], load: () => copy('cp') },
   cat: {
     summary: 'print a remote file (up to SCOUT_MAX_FILE_SIZE; --max-bytes, --offset)',
     usage: 'cat HOST:PATH [--max-bytes N] [--offset N]',
@@ -148,6 +148,11 @@ const COMMANDS: Record<string, Command> = {
     load: () => import('./commands/service.js'),
   },
 };
+
+/** get, put and cp share one module. */
+function copy(name: 'get' | 'put' | 'cp') {
+  return import('./commands/copy.js').then((m) => ({ run: m[name] }));
+}
 
 /** The fs commands share one module. */
 function files(name: 'cat' | 'ls' | 'stat' | 'tree' | 'find' | 'write') {

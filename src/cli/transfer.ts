@@ -34,11 +34,6 @@ export function localPath(word: string | undefined, what: string): string {
   return path.resolve(word);
 }
 
-/** The words and -r/--recursive of get, put and cp. */
-export function transferArgs(ctx: CommandContext): { words: string[]; recursive: boolean } {
-  return { words: ctx.args.positional, recursive: ctx.args.flags.has('recursive') };
-}
-
 type TransferMethod = 'transfer.get' | 'transfer.put' | 'transfer.copy';
 
 /**

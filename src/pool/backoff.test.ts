@@ -34,34 +34,22 @@ describe('connect backoff', () => {
     expect(delays).toEqual([75, 150]);
   });
 
-  it('a final failure is thrown at once', async () => {
+  it.each([
+    ['a final failure is thrown at once', 'auth', false, 1],
+    ['a transient failure stops after the retry count', 'refused', true, 4],
+  ])('%s', async (_name, message, transient, attempts) => {
     let calls = 0;
     await expect(
       withRetry(policy, 10_000, {
         attempt: async () => {
           calls++;
-          throw new Error('auth');
+          throw new Error(message);
         },
-        transient: () => false,
+        transient: () => transient,
         ...clock(),
       }),
-    ).rejects.toThrow('auth');
-    expect(calls).toBe(1);
-  });
-
-  it('stops after the retry count', async () => {
-    let calls = 0;
-    await expect(
-      withRetry(policy, 10_000, {
-        attempt: async () => {
-          calls++;
-          throw new Error('refused');
-        },
-        transient: () => true,
-        ...clock(),
-      }),
-    ).rejects.toThrow('refused');
-    expect(calls).toBe(4);
+    ).rejects.toThrow(message);
+    expect(calls).toBe(attempts);
   });
 
   it('stops when the next pause would overrun the budget, and gives each attempt what is left', async () => {

@@ -30,3 +30,20 @@ export function exitWithVersion(name: string): never {
   process.stdout.write(`${name} ${packageVersion()}\n`);
   process.exit(0);
 }
+
+/**
+ * The arguments of scoutd and scout-mcp, which take none but --help and --version: those answer and exit, and
+ * anything else is refused (exit 2) rather than ignored.
+ */
+export function binaryArgs(name: string, help: string): void {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(help);
+    process.exit(0);
+  }
+  if (args.includes('--version') || args.includes('-V')) exitWithVersion(name);
+  if (args.length > 0) {
+    process.stderr.write(`${name}: unknown argument '${args[0]}' (${name} takes only --help and --version; settings are environment variables)\n`);
+    process.exit(2);
+  }
+}

@@ -32,7 +32,8 @@ async function withClient(ctx: CommandContext, fn: (client: ScoutClient) => Prom
   }
 }
 
-function target(_ctx: CommandContext, words: string[], what: string): RemoteSpec {
+function target(ctx: CommandContext, what: string): RemoteSpec {
+  const words = ctx.args.positional;
   if (words.length !== 1) throw new UsageError(`${what} needs one HOST:PATH`);
   return requireRemote(words[0], 'the path');
 }
@@ -50,7 +51,7 @@ function when(iso: string): string {
 }
 
 export async function cat(ctx: CommandContext): Promise<number> {
-  const t = target(ctx, ctx.args.positional, 'cat');
+  const t = target(ctx, 'cat');
   const maxBytes = intFlag(ctx, 'max-bytes', 1);
   const offset = intFlag(ctx, 'offset');
   return withClient(ctx, async (client) => {
@@ -66,8 +67,7 @@ export async function cat(ctx: CommandContext): Promise<number> {
 }
 
 export async function ls(ctx: CommandContext): Promise<number> {
-  const words = ctx.args.positional;
-  const t = target(ctx, words, 'ls');
+  const t = target(ctx, 'ls');
   const all = ctx.args.flags.has('all');
   return withClient(ctx, async (client) => {
     const r = await client.call('fs.list', { ...t, ...(all ? { all } : {}) });
@@ -87,7 +87,7 @@ export async function ls(ctx: CommandContext): Promise<number> {
 }
 
 export async function stat(ctx: CommandContext): Promise<number> {
-  const t = target(ctx, ctx.args.positional, 'stat');
+  const t = target(ctx, 'stat');
   return withClient(ctx, async (client) => {
     const r = await client.call('fs.stat', t);
     if (ctx.json) {
@@ -107,8 +107,7 @@ export async function stat(ctx: CommandContext): Promise<number> {
 }
 
 export async function tree(ctx: CommandContext): Promise<number> {
-  const words = ctx.args.positional;
-  const t = target(ctx, words, 'tree');
+  const t = target(ctx, 'tree');
   const depth = intFlag(ctx, 'depth', 1);
   const maxEntries = intFlag(ctx, 'max-entries', 1);
   const all = ctx.args.flags.has('all');
@@ -166,8 +165,7 @@ async function readStdin(): Promise<Buffer> {
 }
 
 export async function write(ctx: CommandContext): Promise<number> {
-  const words = ctx.args.positional;
-  const t = target(ctx, words, 'write');
+  const t = target(ctx, 'write');
   const rawMode = flag(ctx.args, 'mode');
   const mode = rawMode === undefined ? undefined : /^[0-7]{3,4}$/.test(rawMode) ? parseInt(rawMode, 8) : NaN;
   if (Number.isNaN(mode)) throw new UsageError(`--mode takes octal permission bits like 644, got '${rawMode}'`);

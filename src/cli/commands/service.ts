@@ -7,14 +7,13 @@ import path from 'node:path';
 import { isScoutError } from '../../protocol/errors.js';
 import { ScoutClient } from '../../client/client.js';
 import { UsageError, flag } from '../args.js';
+import { shutdownDaemon } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { json } from '../output.js';
 import { planInstall, planUninstall, type ServicePlan, type ServicePlatform } from '../service/plan.js';
 
 /** Exit code of `service status` when nothing is installed (like `systemctl status` of an unknown unit). */
 const EXIT_NOT_INSTALLED = 3;
-/** Bound on a stopped daemon closing its connection (its graceful drain is 5 s by default). */
-const STOP_WAIT_MS = 30_000;
 
 export async function run(ctx: CommandContext): Promise<number> {
   const sub = ctx.args.positional[0];
@@ -82,10 +81,7 @@ async function stopRunningDaemon(plan: ServicePlan, ctx: CommandContext): Promis
     if (isScoutError(err, 'DAEMON_UNAVAILABLE')) return;
     throw err;
   }
-  const pid = client.hello?.pid;
-  const closed = Promise.race([client.waitClosed(), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
-  await client.call('daemon.shutdown');
-  await closed;
+  const pid = await shutdownDaemon(client);
   if (!ctx.json) ctx.io.out(`stopped the running scoutd (pid ${pid}) so the service can take over ${plan.socket}\n`);
 }
 

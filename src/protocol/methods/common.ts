@@ -8,12 +8,15 @@ export const HostName = z
   .max(255)
   .regex(/^[^\s\x00-\x1f\x7f]+$/, 'host must not contain spaces or control characters');
 
-/** A remote path. NUL can never be part of a POSIX path. */
-export const RemotePath = z
+/** A path (remote or local): NUL can never be part of a POSIX path. */
+export const PathString = z
   .string()
   .min(1, 'path must not be empty')
   .max(4096)
   .refine((p) => !p.includes('\0'), 'path must not contain NUL bytes');
+
+/** A remote path; relative ones are relative to the login directory. */
+export const RemotePath = PathString.describe('a path on the host');
 
 /**
  * Longest command line, in UTF-8 bytes. A remote runs a command as one argument of `$SHELL -c`, and Linux takes

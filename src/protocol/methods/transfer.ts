@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { HostName, RemotePath } from './common.js';
+import { HostName, PathString, RemotePath } from './common.js';
 
 /**
  * A local path as the daemon sees it. The daemon's working directory is not the caller's, so only absolute
  * paths are accepted; scoutctl resolves relative ones before sending.
  */
-export const LocalPath = z
-  .string()
-  .min(1, 'path must not be empty')
-  .max(4096)
-  .refine((p) => !p.includes('\0'), 'path must not contain NUL bytes');
+export const LocalPath = PathString.describe('an absolute path on the machine scoutd runs on');
 
 export const TransferGetParams = z.object({ host: HostName, remotePath: RemotePath, localPath: LocalPath, recursive: z.boolean().optional() }).strict();
 export type TransferGetParams = z.infer<typeof TransferGetParams>;
