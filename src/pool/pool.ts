@@ -3,13 +3,43 @@
 // JSON or of how a connection is dialled (the `dial` function is passed in).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { SshConnection } from '../ssh/connection.js';
+import type { SlotStats } from '../ssh/channel-slots.js';
 import { isTransientConnectError } from '../ssh/errors.js';
 import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
 import { DEFAULT_BACKOFF, withRetry, type BackoffPolicy } from './backoff.js';
 
-export interface PoolOptions {
+/**
+ * What the pool needs of a connection, and all it touches: it never writes to one, and keeps its own
+ * bookkeeping (calls on it, last use) in a lease beside it. SshConnection is one; the unit tests use a fake.
+ */
+export interface PooledConnection {
+  readonly id: number;
+  readonly host: string;
+  readonly createdAt: number;
+  readonly closed: boolean;
+  /** Channel slots: calls are spread over a host's connections by their load. */
+  readonly slots: { readonly open: number; readonly queued: number; readonly limit: number; stats(): SlotStats };
+  readonly channelsOpen: number;
+  close(reason: string): Promise<void>;
+  /** `close` (reason: ScoutError) once; `limit` (n) when the server refused a channel and the limit was lowered. */
+  on(event: 'limit', fn: (limit: number) => void): unknown;
+  once(event: 'close', fn: (reason: ScoutError) => void): unknown;
+  /** Give back what the connection holds for future calls (idle resident shells): a retiring one has none. */
+  closeIdle(): void;
+  /** What pool.list shows of the connection itself (its own error count, shells, keepalive). */
+  describe(): Pick<ConnectionSnapshot, 'errors' | 'warmShells' | 'keepalive'>;
+}
+
+/** The pool's own record of a connection: calls using it now (the reaper and eviction close only at zero), uses, last use. */
+interface Lease {
+  active: number;
+  uses: number;
+  lastUsed: number;
+}
+
+export interface PoolOptions<C extends PooledConnection = SshConnection> {
   /** Open a new connection to an alias; `timeoutMs` bounds this attempt (connect, handshake, auth). */
-  dial: (host: string, timeoutMs?: number) => Promise<SshConnection>;
+  dial: (host: string, timeoutMs?: number) => Promise<C>;
   /** Total time one connect may take, retries included (the host's ConnectTimeout); 10 s when absent. */
   connectBudgetMs?: (host: string) => number;
   /** Retry policy for transient connect failures (refused, reset, timeout, handshake cut). */
@@ -109,24 +139,52 @@ function retryable(err: unknown, rule: RetryRule): boolean {
   return rule === 'idempotent' || err.details.ran === false;
 }
 
-export class Pool {
-  private readonly live = new Map<string, SshConnection>();
+export class Pool<C extends PooledConnection = SshConnection> {
+  private readonly live = new Map<string, C>();
   /** Extra connections per host opened when the primary's channels were all taken (see pick()). */
-  private readonly overflow = new Map<string, SshConnection[]>();
-  private readonly overflowDialing = new Map<string, Promise<SshConnection>>();
+  private readonly overflow = new Map<string, C[]>();
+  private readonly overflowDialing = new Map<string, Promise<C>>();
   /** Calls that picked a connection and have not finished (their slot may not be taken yet). */
-  private readonly calls = new WeakMap<SshConnection, number>();
-  private readonly dialing = new Map<string, Promise<SshConnection>>();
+  private readonly calls = new WeakMap<C, number>();
+  private readonly dialing = new Map<string, Promise<C>>();
   private readonly stats = new Map<string, HostStats>();
   /**
    * Connections a reload took out of service (their host's settings changed or it was removed), by pool key:
    * they take no new calls, finish the calls and jobs already on them, and close when the last one ends.
    */
-  private readonly retiring = new Map<SshConnection, string>();
+  private readonly retiring = new Map<C, string>();
   private task: ScheduledTask | undefined;
   private closing = false;
 
-  constructor(private readonly opts: PoolOptions) {}
+  /** Per connection: the pool's bookkeeping, never written onto the connection. */
+  private readonly leases = new WeakMap<C, Lease>();
+
+  constructor(private readonly opts: PoolOptions<C>) {}
+
+  private lease(conn: C): Lease {
+    let l = this.leases.get(conn);
+    if (!l) {
+      l = { active: 0, uses: 0, lastUsed: Date.now() };
+      this.leases.set(conn, l);
+    }
+    return l;
+  }
+
+  /** A call (or a tunnel, or a job) starts using `conn`. */
+  private hold(host: string, conn: C): void {
+    const l = this.lease(conn);
+    l.active++;
+    l.uses++;
+    l.lastUsed = Date.now();
+    this.statsFor(host).uses++;
+  }
+
+  /** That use ended: the idle clock starts again, and a retiring connection may close. */
+  private unhold(conn: C): void {
+    const l = this.lease(conn);
+    l.active--;
+    l.lastUsed = Date.now();
+  }
 
   /** Start the idle reaper. */
   start(): void {
@@ -138,7 +196,7 @@ export class Pool {
   }
 
   /** A ready connection to `host`, shared with every other caller. */
-  async acquire(host: string): Promise<SshConnection> {
+  async acquire(host: string): Promise<C> {
     if (this.closing) throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host });
     const conn = this.live.get(host);
     if (conn && !conn.closed) {
@@ -168,7 +226,7 @@ export class Pool {
    * 'idempotent' also after the connection was lost mid-call (reads). The retry dials afresh if the
    * connection is gone.
    */
-  async use<T>(host: string, fn: (conn: SshConnection) => Promise<T>, retry: RetryRule = 'never', limits: UseLimits = {}): Promise<T> {
+  async use<T>(host: string, fn: (conn: C) => Promise<T>, retry: RetryRule = 'never', limits: UseLimits = {}): Promise<T> {
     try {
       return await this.useOnce(host, fn, limits);
     } catch (err) {
@@ -179,21 +237,18 @@ export class Pool {
     }
   }
 
-  private async useOnce<T>(host: string, fn: (conn: SshConnection) => Promise<T>, limits: UseLimits = {}): Promise<T> {
-    let conn: SshConnection | undefined;
+  private async useOnce<T>(host: string, fn: (conn: C) => Promise<T>, limits: UseLimits = {}): Promise<T> {
+    let conn: C | undefined;
     try {
       conn = await this.pickWithin(host, limits);
-      conn.active++;
-      conn.touch();
-      this.statsFor(host).uses++;
+      this.hold(host, conn);
       return await fn(conn);
     } catch (err) {
       this.countError(host, err);
       throw err;
     } finally {
       if (conn) {
-        conn.active--;
-        conn.lastUsed = Date.now();
+        this.unhold(conn);
         this.calls.set(conn, (this.calls.get(conn) ?? 1) - 1);
         this.closeIfRetired(conn);
       }
@@ -205,12 +260,12 @@ export class Pool {
    * share it). A 30 s command timeout behind a stopped sshd used to end after 45 s: the connect timeout and
    * retries came first, then the command's own 30 s.
    */
-  private pickWithin(host: string, limits: UseLimits): Promise<SshConnection> {
+  private pickWithin(host: string, limits: UseLimits): Promise<C> {
     const picking = this.pick(host);
     if (limits.deadline === undefined && !limits.signal) return picking;
-    return new Promise<SshConnection>((resolve, reject) => {
+    return new Promise<C>((resolve, reject) => {
       let done = false;
-      const settle = (err?: Error, conn?: SshConnection) => {
+      const settle = (err?: Error, conn?: C) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
@@ -253,15 +308,15 @@ export class Pool {
    * connections with one; else a new overflow connection (up to maxConnectionsPerHost, one dial at a time);
    * else the connection with the shortest queue.
    */
-  private async pick(host: string): Promise<SshConnection> {
+  private async pick(host: string): Promise<C> {
     // Counted the moment it is chosen: callers resuming in the same tick must see this one (its channel slot
     // is taken a few awaits later).
-    const take = (c: SshConnection) => {
+    const take = (c: C) => {
       this.calls.set(c, (this.calls.get(c) ?? 0) + 1);
       return c;
     };
-    const load = (c: SshConnection) => Math.max(this.calls.get(c) ?? 0, c.slots.open) + c.slots.queued;
-    const hasRoom = (c: SshConnection) => !c.closed && load(c) < c.slots.limit;
+    const load = (c: C) => Math.max(this.calls.get(c) ?? 0, c.slots.open) + c.slots.queued;
+    const hasRoom = (c: C) => !c.closed && load(c) < c.slots.limit;
     const primary = await this.acquire(host);
     const max = this.opts.maxConnectionsPerHost ?? 1;
     if (max <= 1 || hasRoom(primary)) return take(primary);
@@ -287,17 +342,17 @@ export class Pool {
     return take(all().sort((a, b) => load(a) / a.slots.limit - load(b) / b.slots.limit)[0] ?? primary);
   }
 
-  private extras(host: string): SshConnection[] {
+  private extras(host: string): C[] {
     return this.overflow.get(host) ?? [];
   }
 
-  private setExtras(host: string, conns: SshConnection[]): void {
+  private setExtras(host: string, conns: C[]): void {
     if (conns.length) this.overflow.set(host, conns);
     else this.overflow.delete(host);
   }
 
   /** Every open connection, primaries and overflow, with its pool key. */
-  private *allConnections(): Generator<[string, SshConnection]> {
+  private *allConnections(): Generator<[string, C]> {
     yield* this.live;
     for (const [host, conns] of this.overflow) for (const c of conns) yield [host, c];
   }
@@ -306,16 +361,13 @@ export class Pool {
    * Mark `conn` (the pool's connection for `host`) in use until the returned function is called: a jump
    * host carrying a target's tunnel must not be reaped or evicted while the target lives.
    */
-  retain(host: string, conn: SshConnection): () => void {
-    conn.active++;
-    conn.touch();
-    this.statsFor(host).uses++;
+  retain(host: string, conn: C): () => void {
+    this.hold(host, conn);
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      conn.active--;
-      conn.lastUsed = Date.now();
+      this.unhold(conn);
       this.closeIfRetired(conn);
     };
   }
@@ -326,7 +378,7 @@ export class Pool {
   }
 
   /** The connection to `host` if one is open (no dialling). */
-  peek(host: string): SshConnection | undefined {
+  peek(host: string): C | undefined {
     const c = this.live.get(host);
     return c && !c.closed ? c : undefined;
   }
@@ -354,16 +406,16 @@ export class Pool {
       this.retiring.set(conn, reason);
       conn.once('close', () => this.retiring.delete(conn));
       // Idle resident shells would serve no one: give their sessions back now.
-      conn.shells.closeIdle();
-      if (!this.closeIfRetired(conn)) this.opts.log.info({ host, conn: conn.id, active: conn.active, reason }, 'connection retiring: it closes when the calls on it end');
+      conn.closeIdle();
+      if (!this.closeIfRetired(conn)) this.opts.log.info({ host, conn: conn.id, active: this.lease(conn).active, reason }, 'connection retiring: it closes when the calls on it end');
     }
     return conns.length;
   }
 
   /** Close `conn` if it is retiring and nothing uses it any more; true when it was closed. */
-  private closeIfRetired(conn: SshConnection): boolean {
+  private closeIfRetired(conn: C): boolean {
     const reason = this.retiring.get(conn);
-    if (reason === undefined || conn.active > 0 || (this.calls.get(conn) ?? 0) > 0) return false;
+    if (reason === undefined || this.lease(conn).active > 0 || (this.calls.get(conn) ?? 0) > 0) return false;
     this.retiring.delete(conn);
     void conn.close(reason);
     return true;
@@ -373,17 +425,18 @@ export class Pool {
   reap(now = Date.now()): string[] {
     const reaped: string[] = [];
     for (const [host, conn] of this.live) {
-      if (conn.active === 0 && now - conn.lastUsed > this.opts.idleTimeoutMs) {
+      const l = this.lease(conn);
+      if (l.active === 0 && now - l.lastUsed > this.opts.idleTimeoutMs) {
         reaped.push(host);
         this.live.delete(host);
-        this.opts.log.info({ host, idleMs: now - conn.lastUsed }, 'closing idle connection');
+        this.opts.log.info({ host, idleMs: now - l.lastUsed }, 'closing idle connection');
         void conn.close('idle timeout');
       }
     }
     // Overflow connections exist for bursts: they go once idle for a reaper period.
     const overflowIdleMs = Math.min(this.opts.idleTimeoutMs, OVERFLOW_IDLE_MS);
     for (const [host, conns] of [...this.overflow]) {
-      const idle = conns.filter((c) => c.active === 0 && now - c.lastUsed > overflowIdleMs);
+      const idle = conns.filter((c) => this.lease(c).active === 0 && now - this.lease(c).lastUsed > overflowIdleMs);
       if (!idle.length) continue;
       this.setExtras(
         host,
@@ -410,7 +463,7 @@ export class Pool {
   }
 
   list(): ConnectionSnapshot[] {
-    const retiring = [...this.retiring.keys()].filter((c) => !c.closed).map((c) => [c.host, c] as [string, SshConnection]);
+    const retiring = [...this.retiring.keys()].filter((c) => !c.closed).map((c) => [c.host, c] as [string, C]);
     return [...this.allConnections(), ...retiring].map(([host, c]) => {
       const slots = c.slots.stats();
       return {
@@ -418,15 +471,13 @@ export class Pool {
         id: c.id,
         state: 'ready' as const,
         since: new Date(c.createdAt).toISOString(),
-        lastUsed: new Date(c.lastUsed).toISOString(),
-        uses: c.uses,
-        errors: c.errors,
+        lastUsed: new Date(this.lease(c).lastUsed).toISOString(),
+        uses: this.lease(c).uses,
+        ...c.describe(),
         channels: { open: slots.open, limit: slots.limit, queued: slots.queued, peak: slots.peak, configuredLimit: slots.configuredLimit },
         waits: slots.waits,
         waitMs: slots.waitMs,
         refusedOpens: slots.refused,
-        warmShells: c.shells.live,
-        keepalive: { intervalMs: c.options.keepaliveIntervalMs, countMax: c.options.keepaliveCountMax },
         ...(this.retiring.has(c) ? { retiring: true } : this.live.get(host) === c ? {} : { overflow: true }),
       };
     });
@@ -483,7 +534,7 @@ export class Pool {
     return t;
   }
 
-  private async open(host: string, role: 'primary' | 'overflow'): Promise<SshConnection> {
+  private async open(host: string, role: 'primary' | 'overflow'): Promise<C> {
     const stats = this.statsFor(host);
     const budget = this.opts.connectBudgetMs?.(host) ?? DEFAULT_CONNECT_BUDGET_MS;
     const conn = await withRetry(this.opts.backoff ?? DEFAULT_BACKOFF, budget, {
@@ -532,7 +583,7 @@ export class Pool {
     for (const [host, conns] of [...this.overflow]) {
       for (const c of conns) {
         if (size() <= this.opts.maxPoolSize) return;
-        if (c.active > 0) continue;
+        if (this.lease(c).active > 0) continue;
         this.setExtras(
           host,
           this.extras(host).filter((x) => x !== c),
@@ -543,7 +594,7 @@ export class Pool {
     }
     for (const [host, conn] of this.live) {
       if (size() <= this.opts.maxPoolSize) break;
-      if (conn.active > 0) continue;
+      if (this.lease(conn).active > 0) continue;
       this.live.delete(host);
       this.opts.log.info({ host }, 'evicting least recently used connection');
       void conn.close('evicted (pool full)');

@@ -63,11 +63,8 @@ let nextId = 1;
 export class SshConnection extends EventEmitter {
   readonly id = nextId++;
   readonly createdAt = Date.now();
-  lastUsed = Date.now();
-  uses = 0;
+  /** Calls that failed on this connection (its own count: pool.list shows it; the pool keeps uses and idleness). */
   errors = 0;
-  /** Calls using this connection right now; the reaper and LRU eviction only close connections at zero. */
-  active = 0;
   readonly slots: ChannelSlots;
   /** Resident shells for short commands (the exec fast path). */
   readonly shells: WarmShells;
@@ -220,8 +217,6 @@ export class SshConnection extends EventEmitter {
     } catch (err) {
       this.errors++;
       throw err;
-    } finally {
-      this.lastUsed = Date.now();
     }
   }
 
@@ -237,8 +232,6 @@ export class SshConnection extends EventEmitter {
     } catch (err) {
       this.errors++;
       throw err;
-    } finally {
-      this.lastUsed = Date.now();
     }
     if ('outcome' in fast) return { ...fast.outcome, via: 'warm-shell' };
     return { ...(await this.exec(command, opts, fast.slot)), via: 'exec-channel' };
@@ -300,10 +293,14 @@ export class SshConnection extends EventEmitter {
     });
   }
 
-  /** Count a use and refresh the idle clock. */
-  touch(): void {
-    this.uses++;
-    this.lastUsed = Date.now();
+  /** Give back the resident shells no call is using (a retiring connection has no future calls for them). */
+  closeIdle(): void {
+    this.shells.closeIdle();
+  }
+
+  /** What pool.list shows of this connection itself. */
+  describe(): { errors: number; warmShells: number; keepalive: { intervalMs: number; countMax: number } } {
+    return { errors: this.errors, warmShells: this.shells.live, keepalive: { intervalMs: this.options.keepaliveIntervalMs, countMax: this.options.keepaliveCountMax } };
   }
 
   /** Close the connection; resolves once the socket is closed (bounded). */
