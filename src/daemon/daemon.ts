@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { HostRegistry } from '../hosts/registry.js';
 import { inspectHostKey, recordHostKey, strictModeFor, type TrustContext } from '../hosts/trust.js';
 import { Pool } from '../pool/pool.js';
-import { ScoutError } from '../protocol/errors.js';
+import { ScoutError, shuttingDown } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { Dialer } from './dialer.js';
@@ -204,7 +204,7 @@ export class Daemon {
       const drained = Promise.all(sessions.map((s) => s.drained())).then(() => 'drained' as const);
       if ((await Promise.race([drained, grace])) === 'timeout') {
         this.log.warn({}, 'grace period over: cancelling calls still in flight');
-        await Promise.all(sessions.map((s) => s.cancelAll(new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down'))));
+        await Promise.all(sessions.map((s) => s.cancelAll(shuttingDown('the call was stopped'))));
       }
       await jobsStopped;
       await this.pool.closeAll();

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { Pool } from '../pool/pool.js';
-import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { ScoutError, isScoutError, shuttingDown } from '../protocol/errors.js';
 import type { JobInfo, JobState } from '../protocol/methods/jobs.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { KILL_GRACE_MS, TERM_GRACE_MS, type ExecControl, type ExecOutcome, type OutputStream } from '../ssh/exec.js';
@@ -146,7 +146,7 @@ export class JobTable {
    * command (remote/exec.ts's startCommand: admission, policy, retry) with the job's stop signal and output ring.
    */
   async start(req: JobStartRequest, launch: (job: Job, timeoutMs: number) => Promise<StartedCommand>): Promise<Job> {
-    if (this.closing) throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host: req.host });
+    if (this.closing) throw shuttingDown('no job was started', { host: req.host });
     this.deps.registry.get(req.host);
     this.makeRoom(req.host);
     const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
@@ -242,12 +242,12 @@ export class JobTable {
     this.closing = true;
     const running = [...this.jobs.values()].filter((j) => j.running);
     if (running.length) this.deps.log.info({ jobs: running.map((j) => j.id) }, 'stopping running jobs');
-    for (const j of running) j.abort.abort(new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down: the job was stopped', { jobId: j.id }));
+    for (const j of running) j.abort.abort(shuttingDown('the job was stopped', { jobId: j.id }));
     const bound = new Promise<void>((r) => setTimeout(r, TERM_GRACE_MS + KILL_GRACE_MS + SHUTDOWN_SLACK_MS).unref());
     await Promise.race([Promise.all(running.map((j) => j.ended)), bound]);
     for (const j of running) {
       if (j.running) {
-        j.end('failed', { error: new ScoutError('SHUTTING_DOWN', 'scoutd shut down before the job ended', { jobId: j.id }) });
+        j.end('failed', { error: shuttingDown('the job had not ended', { jobId: j.id }) });
         this.logEnd(j);
       }
     }

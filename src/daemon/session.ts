@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import { ScoutError, codeName, cancelled } from '../protocol/errors.js';
+import { ScoutError, codeName, cancelled, shuttingDown } from '../protocol/errors.js';
 import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine, idFromHead, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
 import { errorResponse, type Dispatcher } from './rpc.js';
@@ -186,7 +186,7 @@ export class Session {
       return errorResponse(id as Id, e);
     }
     if (this.hooks.shuttingDown()) {
-      const e = new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down; retry in a moment');
+      const e = shuttingDown();
       return errorResponse(id as Id, e);
     }
     return this.call(msg as unknown as JSONRPCRequest & { id: Id });

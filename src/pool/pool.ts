@@ -5,7 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { SshConnection } from '../ssh/connection.js';
 import type { SlotStats } from '../ssh/channel-slots.js';
 import { isTransientConnectError } from '../ssh/errors.js';
-import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
+import { ScoutError, abortReason, isScoutError, shuttingDown } from '../protocol/errors.js';
 import { DEFAULT_BACKOFF, withRetry, type BackoffPolicy } from './backoff.js';
 
 /**
@@ -197,7 +197,7 @@ export class Pool<C extends PooledConnection = SshConnection> {
 
   /** A ready connection to `host`, shared with every other caller. */
   async acquire(host: string): Promise<C> {
-    if (this.closing) throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host });
+    if (this.closing) throw shuttingDown('no new connection is made', { host });
     const conn = this.live.get(host);
     if (conn && !conn.closed) {
       // Map order is recency order: re-insert on use so the LRU victim is the first key.
@@ -548,7 +548,7 @@ export class Pool<C extends PooledConnection = SshConnection> {
     });
     if (this.closing) {
       await conn.close('scoutd shutting down');
-      throw new ScoutError('SHUTTING_DOWN', 'scoutd is shutting down', { host });
+      throw shuttingDown('no new connection is made', { host });
     }
     if (stats.created > 0 && role === 'primary') stats.reconnects++;
     stats.created++;

@@ -117,6 +117,11 @@ export function invalidParams(method: string, field: string | undefined, message
   return new ScoutError('INVALID_PARAMS', `invalid params for ${method}: ${field ? `'${field}'` : 'params'} ${message}`, { method, ...details });
 }
 
+/** SHUTTING_DOWN: scoutd is stopping, and `what` (if said) did not happen or was stopped; retry once it is back. */
+export function shuttingDown(what?: string, details: Record<string, unknown> = {}): ScoutError {
+  return new ScoutError('SHUTTING_DOWN', `scoutd is shutting down${what ? `: ${what}` : ''}; retry once it is back`, details);
+}
+
 /** CANCELLED: `what` was cancelled (by its caller, or because the caller went away). */
 export function cancelled(what: string, details: Record<string, unknown> = {}): ScoutError {
   return new ScoutError('CANCELLED', `${what} was cancelled`, details);
