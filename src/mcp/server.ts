@@ -10,7 +10,8 @@ import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
-import { TOOL_DESCRIPTION, runScout, scoutInput, type Rpc, type ScoutArgs } from './tool.js';
+import type { ProgressUpdate } from './progress.js';
+import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
  * The shim's line to the daemon: connects (starting a daemon if none answers) before each call, so a
@@ -60,8 +61,13 @@ export function createServer(rpc: Rpc): McpServer {
       // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
       annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
-    async (args) => {
-      const out = await runScout(rpc, args as ScoutArgs);
+    async (args, extra) => {
+      // Cancelling the MCP request cancels its daemon calls (the remote command is stopped); a progress token
+      // gets notifications/progress while a query or transfer runs.
+      const token = extra._meta?.progressToken;
+      const progress =
+        token === undefined ? undefined : (p: ProgressUpdate) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
+      const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress });
       return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
     },
   );
@@ -74,8 +80,8 @@ export function createServer(rpc: Rpc): McpServer {
       // Reading is harmless, but action="stop" signals a remote process.
       annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
-    async (args) => {
-      const out = await runJobs(rpc, args as JobsArgs);
+    async (args, extra) => {
+      const out = await runJobs(cancellable(rpc, extra.signal), args as JobsArgs);
       return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
     },
   );

@@ -1,6 +1,7 @@
 // The `scout` tool: Scout MCP's one tool, same parameters and meanings, every mode one or a few daemon calls.
 // Dispatch order follows Scout MCP (beam conflicts → remote-to-remote beam → targets → target: hosts, beam,
 // find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
+import { execProgress, type ProgressSink, transferProgress } from './progress.js';
 import { remotePath } from '../protocol/paths.js';
 import type { CallArgs } from '../client/client.js';
 import type { MethodName, ResultOf } from '../protocol/table.js';
@@ -8,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import type { ExecResult, FleetExecResult } from '../protocol/methods/index.js';
+import type { ExecResult, FleetExecResult, TransferProgress } from '../protocol/methods/index.js';
 import { unifiedDiff } from './diff.js';
 import { startBackground } from './jobs.js';
 import { broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section } from './format.js';
@@ -93,10 +94,25 @@ export function parseTarget(t: string): Target {
 
 const label = (t: Target) => `${t.host}:${t.path}`;
 
+/** What a tool call brings besides its arguments: where progress goes when the client asked for it. */
+export interface ToolContext {
+  progress?: ProgressSink;
+}
+
+/**
+ * `rpc` with every call bound to `signal`: when the MCP request is cancelled (or its client goes away) each
+ * call in flight sends `$/cancel`, and the daemon stops the remote process group, transfer or fleet call.
+ */
+export function cancellable(rpc: Rpc, signal: AbortSignal): Rpc {
+  return {
+    call: <M extends MethodName>(method: M, ...[params, opts]: CallArgs<M>) => rpc.call(method, ...([params, { ...opts, signal }] as CallArgs<M>)),
+  };
+}
+
 /** Run the tool. Never throws: failures come back as an error outcome with the daemon's code and message. */
-export async function runScout(rpc: Rpc, args: ScoutArgs): Promise<ToolOutcome> {
+export async function runScout(rpc: Rpc, args: ScoutArgs, ctx: ToolContext = {}): Promise<ToolOutcome> {
   try {
-    return await dispatch(rpc, args);
+    return await dispatch(rpc, args, ctx);
   } catch (err) {
     return errorOutcome(err);
   }
@@ -109,7 +125,7 @@ export function errorOutcome(err: unknown): ToolOutcome {
   return { text: errorText(e), structured: { mode: 'error', error: e }, isError: true };
 }
 
-async function dispatch(rpc: Rpc, a: ScoutArgs): Promise<ToolOutcome> {
+async function dispatch(rpc: Rpc, a: ScoutArgs, ctx: ToolContext): Promise<ToolOutcome> {
   const target = (a.target ?? '').trim();
   if (a.beam !== undefined && (a.beam_source !== undefined || a.beam_target !== undefined)) {
     throw invalid('beam and beam_source/beam_target are exclusive: use beam with target, or beam_source with beam_target');
@@ -120,7 +136,7 @@ async function dispatch(rpc: Rpc, a: ScoutArgs): Promise<ToolOutcome> {
   if (target.toLowerCase() === 'hosts') return hosts(rpc);
   if (!target) throw invalid("target is required: 'hosts' or 'host:/path'");
   const t = parseTarget(target);
-  if (a.beam !== undefined) return beam(rpc, t, a.beam);
+  if (a.beam !== undefined) return beam(rpc, t, a.beam, ctx);
   if (a.find !== undefined) return find(rpc, t, a.find, a.depth ?? FIND_DEFAULT_DEPTH);
   if (a.diff !== undefined) return diffFiles(rpc, t, parseTarget(a.diff));
   if (a.diff_content !== undefined) return diffContent(rpc, t, a.diff_content);
@@ -128,7 +144,7 @@ async function dispatch(rpc: Rpc, a: ScoutArgs): Promise<ToolOutcome> {
     if (!a.query.trim()) throw invalid('query must not be empty');
     return startBackground(rpc, t, a.query);
   }
-  if (a.query !== undefined) return query(rpc, t, a.query);
+  if (a.query !== undefined) return query(rpc, t, a.query, ctx);
   if (a.tree) return tree(rpc, t);
   return readOrList(rpc, t);
 }
@@ -154,9 +170,16 @@ export async function readOrList(rpc: Rpc, t: Target): Promise<ToolOutcome> {
   return { text: listingText(label(t), r.entries), structured: { mode: 'list', host: t.host, ...r } };
 }
 
-async function query(rpc: Rpc, t: Target, command: string): Promise<ToolOutcome> {
+async function query(rpc: Rpc, t: Target, command: string, ctx: ToolContext): Promise<ToolOutcome> {
   if (!command.trim()) throw invalid('query must not be empty');
-  const r = await rpc.call('ssh.exec', { host: t.host, command, cwd: t.path });
+  // With a progress token the output is streamed too, for the latest line; the result is the same.
+  const watch = ctx.progress ? execProgress(ctx.progress) : undefined;
+  let r: ExecResult;
+  try {
+    r = await rpc.call('ssh.exec', { host: t.host, command, cwd: t.path, ...(watch ? { stream: true } : {}) }, watch ? { onNotification: (_m, o) => watch.onOutput(o) } : {});
+  } finally {
+    watch?.stop();
+  }
   return { text: execText(r), structured: { mode: 'query', host: t.host, cwd: t.path, command, ...r } };
 }
 
@@ -203,16 +226,17 @@ async function diffContent(rpc: Rpc, t: Target, expected: string): Promise<ToolO
   return { text, structured: { mode: 'diff_content', path: label(t), identical: !d, diff: d } };
 }
 
-async function beam(rpc: Rpc, t: Target, local: string): Promise<ToolOutcome> {
+async function beam(rpc: Rpc, t: Target, local: string, ctx: ToolContext): Promise<ToolOutcome> {
+  const progress = ctx.progress ? { onNotification: (_m: 'transfer.progress', p: TransferProgress) => transferProgress(ctx.progress!)(p) } : {};
   // The daemon runs as this user on this machine and resolves local paths itself: give it an absolute one.
   const localPath = path.resolve(local);
   // recursive: a file transfers as a file and a directory as a tree, so one beam works for both.
   if (fs.existsSync(localPath)) {
-    const r = await rpc.call('transfer.put', { host: t.host, localPath, remotePath: t.path, recursive: true });
+    const r = await rpc.call('transfer.put', { host: t.host, localPath, remotePath: t.path, recursive: true }, progress);
     const to = r.path ? `${t.host}:${r.path}` : label(t);
     return { text: transferText('Uploaded', localPath, to, r), structured: { mode: 'upload', host: t.host, localPath, remotePath: t.path, ...r } };
   }
-  const r = await rpc.call('transfer.get', { host: t.host, remotePath: t.path, localPath, recursive: true });
+  const r = await rpc.call('transfer.get', { host: t.host, remotePath: t.path, localPath, recursive: true }, progress);
   return { text: transferText('Downloaded', label(t), r.path ?? localPath, r), structured: { mode: 'download', host: t.host, localPath, remotePath: t.path, ...r } };
 }
 

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { type ProgressUpdate, execProgress, transferProgress } from './progress.js';
+
+describe('execProgress', () => {
+  it('sends the latest complete line, at most once per interval, with progress that only grows', () => {
+    let t = 1_000;
+    const sent: ProgressUpdate[] = [];
+    const p = execProgress(
+      (u) => sent.push(u),
+      () => t,
+    );
+    p.onOutput({ id: 1, stream: 'stdout', data: 'tick 1\n' });
+    t += 100;
+    p.onOutput({ id: 1, stream: 'stdout', data: 'tick 2\n' }); // within the interval: held
+    t += 200;
+    p.onOutput({ id: 1, stream: 'stderr', data: 'tick 3\npart' });
+    p.stop();
+    expect(sent.map((u) => /tick \d/.exec(u.message ?? '')?.[0])).toEqual(['tick 1', 'tick 3']);
+    expect(sent[1].message).toContain('25 bytes of output');
+    expect(sent[1].progress).toBeGreaterThan(sent[0].progress);
+  });
+
+  it('shows a partial line when no line has ended, and counts base64 output in bytes', () => {
+    let t = 0;
+    const sent: ProgressUpdate[] = [];
+    const p = execProgress(
+      (u) => sent.push(u),
+      () => t,
+    );
+    p.onOutput({ id: 1, stream: 'stdout', data: Buffer.from([0xff, 0xfe]).toString('base64'), encoding: 'base64' });
+    t += 300;
+    p.onOutput({ id: 1, stream: 'stdout', data: 'downloading 42%' });
+    p.stop();
+    expect(sent.at(-1)?.message).toMatch(/17 bytes of output: downloading 42%$/);
+    // Same clock reading twice still moves progress forward.
+    expect(sent[1].progress).toBeGreaterThan(sent[0].progress);
+  });
+});
+
+describe('transferProgress', () => {
+  it('is bytes of the total', () => {
+    const sent: ProgressUpdate[] = [];
+    transferProgress((u) => sent.push(u))({ id: 1, bytes: 10, totalBytes: 100, file: '/x' });
+    expect(sent).toEqual([{ progress: 10, total: 100, message: '/x' }]);
+  });
+});

@@ -1,0 +1,79 @@
+// Issue 19, items 1 and 2, through the official SDK client: cancelling a `scout` query stops the remote
+// command (before, `sleep` went on until the command timeout), and a client that asks for progress gets it
+// while a query runs (its latest line) and while a beam moves bytes (up to the total).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ok, startShim } from './fixtures/mcp.js';
+import { remoteProcesses, until } from './fixtures/expect.js';
+import { useFleet } from './fixtures/suite.js';
+
+const fleet = useFleet(['web1']);
+
+describe('scout-mcp: cancel and progress', () => {
+  it('a cancelled query stops its remote process, and the shim and the pool keep serving', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      // A duration of its own makes the remote process findable by its argv (a warm shell runs it from stdin).
+      const tag = `sleep 300.${randomBytes(3).readUIntBE(0, 3)}`;
+      const ac = new AbortController();
+      const call = client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', query: tag } }, undefined, { signal: ac.signal });
+      call.catch(() => {});
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length > 0, 10_000, 'the remote sleep');
+      ac.abort();
+      await expect(call).rejects.toThrow();
+      const cancelledAt = Date.now();
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 1_000, 'the remote sleep to be gone within 1 s of the cancel');
+      expect(Date.now() - cancelledAt).toBeLessThanOrEqual(1_000);
+      expect(await ok(client, { target: 'web1:/tmp', query: 'echo still serving' })).toContain('still serving');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a query with a progress token reports while it runs, each update with the latest line', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      const updates: Array<{ progress: number; message?: string }> = [];
+      const r = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', query: 'for i in 1 2 3 4 5; do echo tick $i; sleep 1; done' } }, undefined, {
+        onprogress: (p) => updates.push(p),
+      });
+      expect(r.isError).toBeFalsy();
+      const ticks = updates.map((u) => Number(/tick (\d)/.exec(u.message ?? '')?.[1]));
+      expect(ticks.filter((t) => t > 0).length).toBeGreaterThanOrEqual(3);
+      // Each carries the latest line: the tick numbers never go back, and progress only grows.
+      for (let i = 1; i < updates.length; i++) {
+        expect(updates[i].progress).toBeGreaterThan(updates[i - 1].progress);
+        if (ticks[i] > 0 && ticks[i - 1] > 0) expect(ticks[i]).toBeGreaterThanOrEqual(ticks[i - 1]);
+      }
+      expect(Math.max(...ticks.filter((t) => t > 0))).toBeGreaterThanOrEqual(4);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a 100 MB beam reports bytes of the total, ending at the total', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    const size = 100_000_000;
+    const remote = `/tmp/scout-beam-progress-${randomBytes(4).toString('hex')}.bin`;
+    const local = path.join(fleet.root, 'beam-progress.bin');
+    try {
+      await fleet.runAsUser(`head -c ${size} /dev/zero > ${remote}`);
+      const updates: Array<{ progress: number; total?: number }> = [];
+      const r = await client.callTool({ name: 'scout', arguments: { target: `web1:${remote}`, beam: local } }, undefined, { onprogress: (p) => updates.push(p) });
+      expect(r.isError).toBeFalsy();
+      expect(fs.statSync(local).size).toBe(size);
+      expect(updates.length).toBeGreaterThanOrEqual(2);
+      expect(updates.every((u) => u.total === size)).toBe(true);
+      expect(updates.at(-1)?.progress).toBe(size);
+      for (let i = 1; i < updates.length; i++) expect(updates[i].progress).toBeGreaterThan(updates[i - 1].progress);
+    } finally {
+      await client.close();
+      await fleet.runAsUser(`rm -f ${remote}`);
+    }
+  });
+});
