@@ -77,3 +77,33 @@ describe('scout-mcp: cancel and progress', () => {
     }
   });
 });
+
+describe('scout-mcp: arguments an agent can rely on', () => {
+  it('a misspelt argument is refused naming the right one; depth 50 is refused by the schema; a binary file stays small', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    const bin = `/tmp/scout-binary-${randomBytes(4).toString('hex')}.bin`;
+    try {
+      const typo = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', qurey: 'echo hi' } });
+      expect(typo.isError).toBe(true);
+      expect(JSON.stringify(typo.content)).toContain("unknown argument 'qurey' (did you mean 'query'?)");
+      const jobsTypo = await client.callTool({ name: 'scout_jobs', arguments: { jobid: 'j1' } });
+      expect(JSON.stringify(jobsTypo.content)).toContain("did you mean 'job_id'?");
+
+      const deep = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', find: '*', depth: 50 } });
+      expect(deep.isError).toBe(true);
+      expect(JSON.stringify(deep.content)).toContain('depth must be 1-10, got 50');
+      const { tools } = await client.listTools();
+      expect(tools.find((t) => t.name === 'scout')?.inputSchema.properties?.depth).toMatchObject({ minimum: 1, maximum: 10 });
+
+      await fleet.runAsUser(`head -c 1000000 /dev/urandom > ${bin}`);
+      const r = await client.callTool({ name: 'scout', arguments: { target: `web1:${bin}` } });
+      expect(r.isError).toBeFalsy();
+      expect(JSON.stringify(r).length).toBeLessThan(4096);
+      expect(r.structuredContent).toMatchObject({ mode: 'read', encoding: 'base64', content: '', size: 1_000_000 });
+    } finally {
+      await client.close();
+      await fleet.runAsUser(`rm -f ${bin}`);
+    }
+  });
+});

@@ -1,7 +1,8 @@
 // scoutctl's parsing, without a daemon: unknown options and commands are refused with a suggestion (exit 2),
 // every command answers --help from its declaration, and after `exec HOST` the rest is the remote command.
 import { describe, expect, it } from 'vitest';
-import { parseArgs, suggest, timeoutMs, type ParseSpec } from './args.js';
+import { suggest } from '../protocol/suggest.js';
+import { parseArgs, timeoutMs, type ParseSpec } from './args.js';
 import { main } from './main.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,7 +1,8 @@
-// scoutctl's argument parser, driven by each command's declared options (spec.ts): an unknown option or a
+// scoutctl's argument parser, driven by each command's declared options (main.ts's command table): an unknown option or a
 // missing value is a usage error with a suggestion, never ignored (`--timout 5` once ran with the default
 // timeout, no word said). For `exec HOST` and `fleet exec PATTERN`, as with ssh, everything after the host is
 // the remote command, its flags included.
+import { suggest } from '../protocol/suggest.js';
 
 /** One option a command takes. `name` is the long form; `short` a one-letter alias. */
 export interface OptionSpec {
@@ -124,35 +125,6 @@ function readOption(argv: string[], i: number, options: OptionSpec[], flags: Map
   if (v === undefined || v === '--') throw new UsageError(`--${opt.name} needs a value (${opt.value})`);
   flags.set(opt.name, v);
   return i + 1;
-}
-
-/** The closest candidate within a small edit distance, for "did you mean". */
-export function suggest(word: string, candidates: string[]): string | undefined {
-  const limit = Math.max(1, Math.floor(word.length / 3));
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return bestD <= limit ? best : undefined;
-}
-
-/** Damerau-Levenshtein (optimal string alignment): a swapped pair of letters counts as one edit. */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
 }
 
 export function flag(p: Parsed, name: string): string | undefined {

@@ -1,5 +1,6 @@
 // scoutctl's command table. Each command lives in its own module, loaded only when it runs.
-import { GLOBAL_OPTIONS, UsageError, flag, parseArgs, suggest, type OptionSpec, type Parsed } from './args.js';
+import { suggest } from '../protocol/suggest.js';
+import { GLOBAL_OPTIONS, UsageError, flag, parseArgs, type OptionSpec, type Parsed } from './args.js';
 
 export interface Io {
   out: (s: string) => void;

@@ -11,7 +11,7 @@ import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
 import type { ProgressUpdate } from './progress.js';
-import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, type Rpc, type ScoutArgs } from './tool.js';
+import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
  * The shim's line to the daemon: connects (starting a daemon if none answers) before each call, so a
@@ -57,7 +57,7 @@ export function createServer(rpc: Rpc): McpServer {
     {
       title: 'Scout: remote hosts over SSH',
       description: TOOL_DESCRIPTION,
-      inputSchema: scoutInput,
+      inputSchema: strictInput(scoutInput),
       // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
       annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
@@ -76,7 +76,7 @@ export function createServer(rpc: Rpc): McpServer {
     {
       title: 'Scout: background jobs',
       description: JOBS_TOOL_DESCRIPTION,
-      inputSchema: jobsInput,
+      inputSchema: strictInput(jobsInput),
       // Reading is harmless, but action="stop" signals a remote process.
       annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },

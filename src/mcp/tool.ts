@@ -3,6 +3,7 @@
 // find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
 import { execProgress, type ProgressSink, transferProgress } from './progress.js';
 import { remotePath } from '../protocol/paths.js';
+import { suggest } from '../protocol/suggest.js';
 import type { CallArgs } from '../client/client.js';
 import type { MethodName, ResultOf } from '../protocol/table.js';
 import fs from 'node:fs';
@@ -42,7 +43,13 @@ export const scoutInput = {
   background: z.boolean().default(false).describe('with query: run it as a background job and return its job id at once; read the output with the scout_jobs tool'),
   tree: z.boolean().default(false).describe(`show a directory tree of the target (depth ${TREE_DEPTH})`),
   find: z.string().optional().describe('glob on entry names to find below the target directory, e.g. "*.conf"'),
-  depth: z.number().int().default(FIND_DEFAULT_DEPTH).describe(`how deep find descends (1-${FIND_MAX_DEPTH}, default ${FIND_DEFAULT_DEPTH})`),
+  depth: z
+    .number()
+    .int()
+    .min(1, { error: (iss) => `depth must be 1-${FIND_MAX_DEPTH}, got ${iss.input}` })
+    .max(FIND_MAX_DEPTH, { error: (iss) => `depth must be 1-${FIND_MAX_DEPTH}, got ${iss.input}` })
+    .default(FIND_DEFAULT_DEPTH)
+    .describe(`how deep find descends (1-${FIND_MAX_DEPTH}, default ${FIND_DEFAULT_DEPTH})`),
   diff: z.string().optional().describe('another "host:/path" file to compare the target file with'),
   diff_content: z.string().optional().describe('expected text to compare the target file with'),
   targets: z.array(z.string()).optional().describe('several "host:/path" targets: read each, or run query on each'),
@@ -50,6 +57,20 @@ export const scoutInput = {
   beam_source: z.string().optional().describe('"host:/path" to copy from (with beam_target)'),
   beam_target: z.string().optional().describe('"host:/path" to copy to (with beam_source)'),
 };
+
+/**
+ * A tool's input schema that refuses an argument it does not have, naming the closest one: `qurey` was
+ * silently dropped and the call listed a directory instead of running the command.
+ */
+export function strictInput<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      return iss.keys.map((k) => `unknown argument '${k}'${suggest(k, known) ? ` (did you mean '${suggest(k, known)}'?)` : ''}`).join('; ') + `; the arguments are ${known.join(', ')}`;
+    },
+  });
+}
 
 export type ScoutArgs = {
   target?: string;
@@ -160,7 +181,9 @@ export async function readOrList(rpc: Rpc, t: Target): Promise<ToolOutcome> {
   if (st.type !== 'dir') {
     try {
       const r = await rpc.call('fs.read', t);
-      return { text: fileText(r), structured: { mode: 'read', host: t.host, ...r } };
+      // A binary file is not shown: neither as text nor as up to 1.4 MB of base64 in the structured copy.
+      const structured = { mode: 'read', host: t.host, ...r, ...(r.encoding === 'base64' ? { content: '', contentOmitted: 'binary: download it with beam' } : {}) };
+      return { text: fileText(r), structured };
     } catch (err) {
       // A symlink to a directory: lstat said "symlink", the read says "directory".
       if (!(isScoutError(err, 'REMOTE_IO') && err.details.reason === 'is-directory')) throw err;
