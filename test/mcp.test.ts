@@ -77,9 +77,12 @@ function scoutdPids(socket: string): number[] {
 describe('the scout tool', () => {
   it('is listed with its schema and annotations', async () => {
     daemon = await fleet.startDaemon(testDirs());
-    const c = await shim(daemon.env);
+    // SCOUT_MCP_TOOLS=scout lists exactly the pair the Python Scout MCP has; the default adds the granular tools.
+    const c = await shim({ ...daemon.env, SCOUT_MCP_TOOLS: 'scout' });
     const { tools } = await c.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(['scout', 'scout_jobs']);
+    const all = (await (await shim(daemon.env)).listTools()).tools.map((x) => x.name);
+    expect(all).toEqual(expect.arrayContaining(['scout', 'scout_jobs', 'scout_read', 'scout_exec']));
     const t = tools.find((x) => x.name === 'scout')!;
     const props = Object.keys((t.inputSchema as { properties: Record<string, unknown> }).properties);
     expect(props.sort()).toEqual(['background', 'beam', 'beam_source', 'beam_target', 'depth', 'diff', 'diff_content', 'find', 'query', 'target', 'targets', 'tree'].sort());

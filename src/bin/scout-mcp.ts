@@ -12,4 +12,10 @@ Forwards every call to scoutd ($SCOUT_SOCKET, else $XDG_RUNTIME_DIR/scout/scoutd
 `,
 );
 const { runStdio } = await import('../mcp/server.js');
-await runStdio();
+try {
+  await runStdio();
+} catch (err) {
+  // A setting it cannot honour (SCOUT_MCP_TOOLS=…): said on stderr, where MCP clients show a server's log.
+  process.stderr.write(`scout-mcp: ${(err as Error).message}\n`);
+  process.exit(1);
+}

@@ -11,6 +11,7 @@ import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
 import type { ProgressUpdate } from './progress.js';
+import { type ToolSet, registerGranularTools, toolSet } from './tools.js';
 import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
@@ -45,54 +46,60 @@ function advise(err: unknown): never {
   );
 }
 
-export function createServer(rpc: Rpc): McpServer {
+/** The MCP server: `scout` and `scout_jobs` (compatible with the Python Scout MCP) and/or the granular tools. */
+export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
   const server = new McpServer(
     { name: 'scout', version: packageVersion() },
     {
       instructions: 'Scout reaches the hosts of ~/.ssh/config through a warm SSH connection pool. Start with scout(target="hosts"), then use "host:/path" targets.',
     },
   );
-  server.registerTool(
-    'scout',
-    {
-      title: 'Scout: remote hosts over SSH',
-      description: TOOL_DESCRIPTION,
-      inputSchema: strictInput(scoutInput),
-      // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
-      annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-    },
-    async (args, extra) => {
-      // Cancelling the MCP request cancels its daemon calls (the remote command is stopped); a progress token
-      // gets notifications/progress while a query or transfer runs.
-      const token = extra._meta?.progressToken;
-      const progress =
-        token === undefined ? undefined : (p: ProgressUpdate) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
-      const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress });
-      return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
-    },
-  );
-  server.registerTool(
-    'scout_jobs',
-    {
-      title: 'Scout: background jobs',
-      description: JOBS_TOOL_DESCRIPTION,
-      inputSchema: strictInput(jobsInput),
-      // Reading is harmless, but action="stop" signals a remote process.
-      annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-    },
-    async (args, extra) => {
-      const out = await runJobs(cancellable(rpc, extra.signal), args as JobsArgs);
-      return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
-    },
-  );
+  if (tools !== 'granular') {
+    server.registerTool(
+      'scout',
+      {
+        title: 'Scout: remote hosts over SSH',
+        description: TOOL_DESCRIPTION,
+        inputSchema: strictInput(scoutInput),
+        // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
+        annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      },
+      async (args, extra) => {
+        // Cancelling the MCP request cancels its daemon calls (the remote command is stopped); a progress token
+        // gets notifications/progress while a query or transfer runs.
+        const token = extra._meta?.progressToken;
+        const progress =
+          token === undefined ? undefined : (p: ProgressUpdate) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
+        const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress });
+        return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+      },
+    );
+    server.registerTool(
+      'scout_jobs',
+      {
+        title: 'Scout: background jobs',
+        description: JOBS_TOOL_DESCRIPTION,
+        inputSchema: strictInput(jobsInput),
+        // Reading is harmless, but action="stop" signals a remote process.
+        annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      },
+      async (args, extra) => {
+        const out = await runJobs(cancellable(rpc, extra.signal), args as JobsArgs);
+        return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+      },
+    );
+  }
+  if (tools !== 'scout') registerGranularTools(server, rpc);
   registerResources(server, rpc);
   return server;
 }
 
 /** Serve MCP on stdin/stdout until stdin closes; then exit at once (the daemon and its connections stay warm). */
 export async function runStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // A setting the server cannot honour stops it with the reason, before any client sees a tool list.
+  const tools = toolSet(env);
   const link = new DaemonLink({ env });
-  const server = createServer(link);
+  const server = createServer(link, tools);
   const transport = new StdioServerTransport(process.stdin, process.stdout);
   const exit = () => {
     link.close();

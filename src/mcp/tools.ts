@@ -1,0 +1,249 @@
+// Granular tools beside `scout` and `scout_jobs` (which stay exactly as the Python Scout MCP has them): one
+// tool per kind of work, each with a title, honest annotations and an outputSchema its structuredContent
+// validates against. A client that gates on annotations can let the read-only ones run without asking.
+// SCOUT_MCP_TOOLS chooses what is listed: `all` (default), `scout` (the compatible pair only) or `granular`.
+import path from 'node:path';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { ScoutError } from '../protocol/errors.js';
+import { execText, fileText, hostsText, listingText, transferText, treeText } from './format.js';
+import { type ProgressUpdate, execProgress, transferProgress } from './progress.js';
+import { type Rpc, type Target, cancellable, errorOutcome, parseTarget, strictInput } from './tool.js';
+
+export type ToolSet = 'all' | 'scout' | 'granular';
+
+/** SCOUT_MCP_TOOLS, refused loudly when it is not one of the sets. */
+export function toolSet(env: NodeJS.ProcessEnv): ToolSet {
+  const v = (env.SCOUT_MCP_TOOLS ?? 'all').trim().toLowerCase();
+  if (v === 'all' || v === 'scout' || v === 'granular') return v;
+  throw new Error(`SCOUT_MCP_TOOLS must be all, scout or granular, got '${env.SCOUT_MCP_TOOLS}'`);
+}
+
+const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
+const ACTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
+
+const target = z.string().min(1).describe('"host:/path" (a host from ~/.ssh/config; ~/x is under the remote home)');
+const entryType = z.enum(['file', 'dir', 'symlink', 'other']);
+const entry = z.looseObject({ name: z.string(), type: entryType, size: z.number(), mode: z.number(), mtime: z.string(), linkTarget: z.string().optional() });
+const transferOut = { direction: z.enum(['upload', 'download', 'copy']), bytes: z.number(), files: z.number(), durationMs: z.number(), path: z.string(), skipped: z.array(z.string()).optional() };
+
+type Out = { text: string; structured: Record<string, unknown> };
+type Ctx = { rpc: Rpc; progress?: (p: ProgressUpdate) => void };
+
+interface GranularTool {
+  name: string;
+  title: string;
+  description: string;
+  annotations: typeof READ_ONLY | typeof ACTS;
+  input: z.ZodRawShape;
+  output: z.ZodRawShape;
+  run: (args: Record<string, unknown>, ctx: Ctx) => Promise<Out>;
+}
+
+const t = (raw: unknown): Target => parseTarget(String(raw));
+
+const TOOLS: GranularTool[] = [
+  {
+    name: 'scout_hosts',
+    title: 'List SSH hosts',
+    description: 'Hosts configured in ~/.ssh/config, each probed: online or not, and how it is reached.',
+    annotations: READ_ONLY,
+    input: {},
+    output: { hosts: z.array(z.looseObject({ name: z.string(), hostname: z.string(), user: z.string(), port: z.number(), connected: z.boolean(), online: z.boolean().optional() })) },
+    run: async (_a, { rpc }) => {
+      const hosts = await rpc.call('hosts.list', { probe: true });
+      return { text: hostsText(hosts), structured: { hosts } };
+    },
+  },
+  {
+    name: 'scout_read',
+    title: 'Read a remote file',
+    description: 'The text of a file on a host (cut at SCOUT_MAX_FILE_SIZE; a binary file is described, not dumped).',
+    annotations: READ_ONLY,
+    input: { target },
+    output: {
+      host: z.string(),
+      path: z.string(),
+      content: z.string(),
+      encoding: z.enum(['utf8', 'base64']),
+      size: z.number(),
+      bytes: z.number(),
+      truncated: z.boolean(),
+      contentOmitted: z.string().optional(),
+    },
+    run: async (a, { rpc }) => {
+      const tg = t(a.target);
+      const r = await rpc.call('fs.read', tg);
+      const binary = r.encoding === 'base64' ? { content: '', contentOmitted: 'binary: download it with scout_transfer' } : {};
+      return { text: fileText(r), structured: { host: tg.host, path: r.path, content: r.content, encoding: r.encoding, size: r.size, bytes: r.bytes, truncated: r.truncated, ...binary } };
+    },
+  },
+  {
+    name: 'scout_list',
+    title: 'List a remote directory',
+    description: 'Entries of a directory on a host: type, mode, size, mtime, name; directories first.',
+    annotations: READ_ONLY,
+    input: { target, all: z.boolean().optional().describe('include dot entries') },
+    output: { host: z.string(), path: z.string(), entries: z.array(entry), truncated: z.boolean() },
+    run: async (a, { rpc }) => {
+      const tg = t(a.target);
+      const r = await rpc.call('fs.list', { ...tg, ...(a.all === true ? { all: true } : {}) });
+      return { text: listingText(`${tg.host}:${tg.path}`, r.entries), structured: { host: tg.host, path: r.path, entries: r.entries, truncated: r.truncated } };
+    },
+  },
+  {
+    name: 'scout_stat',
+    title: 'Stat a remote path',
+    description: 'Type, size, permission bits and mtime of a path on a host (a symlink itself, with its target).',
+    annotations: READ_ONLY,
+    input: { target },
+    output: { host: z.string(), path: z.string(), type: entryType, size: z.number(), mode: z.number(), mtime: z.string(), linkTarget: z.string().optional() },
+    run: async (a, { rpc }) => {
+      const tg = t(a.target);
+      const r = await rpc.call('fs.stat', tg);
+      return {
+        text: `${r.type} ${r.path}: ${r.size} bytes, mode ${r.mode.toString(8).padStart(4, '0')}, modified ${r.mtime}${r.linkTarget ? ` -> ${r.linkTarget}` : ''}`,
+        structured: { host: tg.host, ...r },
+      };
+    },
+  },
+  {
+    name: 'scout_find',
+    title: 'Find remote files by name',
+    description: 'Paths below a directory on a host whose name matches a glob (like find -name), breadth first.',
+    annotations: READ_ONLY,
+    input: { target, pattern: z.string().min(1).describe('glob on entry names, e.g. "*.log"'), depth: z.number().int().min(1).max(10).optional().describe('levels to descend (1-10, default 5)') },
+    output: { host: z.string(), path: z.string(), pattern: z.string(), paths: z.array(z.string()), truncated: z.boolean() },
+    run: async (a, { rpc }) => {
+      const tg = t(a.target);
+      const pattern = String(a.pattern);
+      const r = await rpc.call('fs.find', { ...tg, pattern, depth: typeof a.depth === 'number' ? a.depth : 5 });
+      return {
+        text: r.paths.length ? r.paths.join('\n') : `No files matching '${pattern}' found in ${tg.path}`,
+        structured: { host: tg.host, path: tg.path, pattern, paths: r.paths, truncated: r.truncated },
+      };
+    },
+  },
+  {
+    name: 'scout_tree',
+    title: 'Show a remote directory tree',
+    description: 'A directory on a host as a tree, bounded in depth and entries.',
+    annotations: READ_ONLY,
+    input: { target, depth: z.number().int().min(1).max(10).optional().describe('levels below the directory (1-10, default 3)') },
+    output: { host: z.string(), path: z.string(), root: z.looseObject({ name: z.string(), type: entryType }), entries: z.number(), truncated: z.boolean() },
+    run: async (a, { rpc }) => {
+      const tg = t(a.target);
+      const depth = typeof a.depth === 'number' ? a.depth : 3;
+      const r = await rpc.call('fs.tree', { ...tg, depth });
+      return { text: treeText({ ...r, path: `${tg.host}:${tg.path}` }, depth), structured: { host: tg.host, ...r } };
+    },
+  },
+  {
+    name: 'scout_exec',
+    title: 'Run a command on a host',
+    description: 'Run a shell command on a host (cwd: the target path) and return its exit code and output. It can change anything the remote user can; cancelling the call stops it.',
+    annotations: ACTS,
+    input: {
+      target,
+      command: z.string().min(1).describe('shell command line, run by the remote shell'),
+      timeout_seconds: z.number().positive().max(86_400).optional().describe('stop it after this long'),
+    },
+    output: {
+      host: z.string(),
+      cwd: z.string(),
+      command: z.string(),
+      exitCode: z.number().nullable(),
+      signal: z.string().nullable(),
+      stdout: z.string(),
+      stderr: z.string(),
+      encoding: z.enum(['utf8', 'base64']).optional(),
+      truncated: z.boolean(),
+      durationMs: z.number(),
+      via: z.enum(['warm-shell', 'exec-channel']).optional(),
+    },
+    run: async (a, { rpc, progress }) => {
+      const tg = t(a.target);
+      const command = String(a.command);
+      const watch = progress ? execProgress(progress) : undefined;
+      try {
+        const r = await rpc.call(
+          'ssh.exec',
+          { host: tg.host, command, cwd: tg.path, ...(typeof a.timeout_seconds === 'number' ? { timeoutMs: Math.round(a.timeout_seconds * 1000) } : {}), ...(watch ? { stream: true } : {}) },
+          watch ? { onNotification: (_m, o) => watch.onOutput(o) } : {},
+        );
+        return { text: execText(r), structured: { host: tg.host, cwd: tg.path, command, ...r } };
+      } finally {
+        watch?.stop();
+      }
+    },
+  },
+  {
+    name: 'scout_write',
+    title: 'Write a remote file',
+    description: 'Replace (or create) a file on a host with the given text, atomically (temp file, then rename).',
+    annotations: ACTS,
+    input: { target, content: z.string().describe('the whole new content (UTF-8 text)'), create_dirs: z.boolean().optional().describe('create missing parent directories') },
+    output: { host: z.string(), path: z.string(), bytes: z.number() },
+    run: async (a, { rpc }) => {
+      const tg = t(a.target);
+      const r = await rpc.call('fs.write', { ...tg, content: String(a.content), ...(a.create_dirs === true ? { createDirs: true } : {}) });
+      return { text: `wrote ${r.bytes} bytes to ${tg.host}:${r.path}`, structured: { host: tg.host, ...r } };
+    },
+  },
+  {
+    name: 'scout_transfer',
+    title: 'Copy files to, from or between hosts',
+    description:
+      'Copy a file or directory tree: a local path to "host:/path" (upload), "host:/path" to a local path (download) or between two hosts. Atomic per file; cancelling leaves no partial file under the final name.',
+    annotations: ACTS,
+    input: { source: z.string().min(1).describe('a local path or "host:/path"'), destination: z.string().min(1).describe('a local path or "host:/path"') },
+    output: transferOut,
+    run: async (a, { rpc, progress }) => {
+      const remote = (s: string) => /^[^/.~][^:/]*:/.test(s);
+      const src = String(a.source);
+      const dst = String(a.destination);
+      const opts = progress ? { onNotification: (_m: 'transfer.progress', p: Parameters<ReturnType<typeof transferProgress>>[0]) => transferProgress(progress)(p) } : {};
+      if (remote(src) && remote(dst)) {
+        const r = await rpc.call('transfer.copy', { from: t(src), to: t(dst), recursive: true }, opts);
+        return { text: transferText('Copied', src, dst, r), structured: { direction: 'copy', ...r } };
+      }
+      if (remote(dst)) {
+        const to = t(dst);
+        const r = await rpc.call('transfer.put', { host: to.host, localPath: path.resolve(src), remotePath: to.path, recursive: true }, opts);
+        return { text: transferText('Uploaded', src, dst, r), structured: { direction: 'upload', ...r } };
+      }
+      if (remote(src)) {
+        const from = t(src);
+        const r = await rpc.call('transfer.get', { host: from.host, remotePath: from.path, localPath: path.resolve(dst), recursive: true }, opts);
+        return { text: transferText('Downloaded', src, dst, r), structured: { direction: 'download', ...r } };
+      }
+      throw new ScoutError('INVALID_PARAMS', `one of source and destination must be "host:/path" (got '${src}' and '${dst}')`);
+    },
+  },
+];
+
+/** Register the granular tools on `server`. */
+export function registerGranularTools(server: McpServer, rpc: Rpc): void {
+  for (const tool of TOOLS) {
+    server.registerTool(
+      tool.name,
+      { title: tool.title, description: tool.description, inputSchema: strictInput(tool.input), outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } },
+      async (args: Record<string, unknown>, extra) => {
+        const token = extra._meta?.progressToken;
+        const progress =
+          token === undefined ? undefined : (p: ProgressUpdate) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
+        try {
+          const out = await tool.run(args, { rpc: cancellable(rpc, extra.signal), progress });
+          return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured };
+        } catch (err) {
+          // An error result carries no structuredContent: the outputSchema describes success.
+          const e = errorOutcome(err);
+          return { content: [{ type: 'text' as const, text: e.text }], isError: true };
+        }
+      },
+    );
+  }
+}
+
+/** The names, for tests and docs. */
+export const GRANULAR_TOOLS = TOOLS.map((x) => ({ name: x.name, readOnly: x.annotations.readOnlyHint }));

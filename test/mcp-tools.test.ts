@@ -1,0 +1,74 @@
+// Issue 19, item 3 (the granular tools): every tool says what it is (title, annotations, outputSchema), the
+// read-only ones say so, and every tool called against a real host returns structuredContent that validates
+// against its outputSchema (the SDK client and server both check it; a mismatch is an error result).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { GRANULAR_TOOLS } from '../src/mcp/tools.js';
+import { startShim } from './fixtures/mcp.js';
+import { useFleet } from './fixtures/suite.js';
+
+const fleet = useFleet(['web1']);
+
+describe('scout-mcp granular tools', () => {
+  it('each has a title, annotations and an outputSchema; the read-only ones say readOnlyHint', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['scout', 'scout_jobs', ...GRANULAR_TOOLS.map((t) => t.name)].sort());
+      for (const g of GRANULAR_TOOLS) {
+        const tool = tools.find((t) => t.name === g.name)!;
+        expect(tool.title, g.name).toBeTruthy();
+        expect(tool.outputSchema, g.name).toBeTruthy();
+        expect(tool.annotations, g.name).toMatchObject({ readOnlyHint: g.readOnly, destructiveHint: !g.readOnly, openWorldHint: true });
+      }
+      expect(GRANULAR_TOOLS.filter((g) => g.readOnly).map((g) => g.name)).toEqual(['scout_hosts', 'scout_read', 'scout_list', 'scout_stat', 'scout_find', 'scout_tree']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('every tool, called on a real host, returns structuredContent that validates against its schema', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    const dir = `/tmp/scout-tools-${randomBytes(4).toString('hex')}`;
+    const local = path.join(fleet.root, 'tools-local');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, 'up.txt'), 'up\n');
+    try {
+      await fleet.runAsUser(`mkdir -p ${dir}/sub && printf 'hello\\n' > ${dir}/a.txt && printf x > ${dir}/sub/b.log`);
+      await client.listTools(); // the client validates structuredContent against the schemas it listed
+      const calls: Record<string, Record<string, unknown>> = {
+        scout_hosts: {},
+        scout_read: { target: `web1:${dir}/a.txt` },
+        scout_list: { target: `web1:${dir}` },
+        scout_stat: { target: `web1:${dir}/a.txt` },
+        scout_find: { target: `web1:${dir}`, pattern: '*.log' },
+        scout_tree: { target: `web1:${dir}`, depth: 2 },
+        scout_exec: { target: `web1:${dir}`, command: 'cat a.txt' },
+        scout_write: { target: `web1:${dir}/new.txt`, content: 'written\n' },
+        scout_transfer: { source: path.join(local, 'up.txt'), destination: `web1:${dir}/up.txt` },
+      };
+      expect(Object.keys(calls).sort()).toEqual(GRANULAR_TOOLS.map((g) => g.name).sort());
+      const out: Record<string, Record<string, unknown>> = {};
+      for (const [name, args] of Object.entries(calls)) {
+        const r = await client.callTool({ name, arguments: args });
+        expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
+        out[name] = r.structuredContent as Record<string, unknown>;
+      }
+      expect(out.scout_read).toMatchObject({ content: 'hello\n', encoding: 'utf8' });
+      expect(out.scout_exec).toMatchObject({ exitCode: 0, stdout: 'hello\n' });
+      expect(out.scout_find.paths).toEqual([`${dir}/sub/b.log`]);
+      expect((await fleet.runAsUser(`cat ${dir}/new.txt ${dir}/up.txt`)).stdout).toBe('written\nup\n');
+      // A failure is an error result naming the Scout code, with no structuredContent to validate.
+      const bad = await client.callTool({ name: 'scout_read', arguments: { target: `web1:${dir}/missing` } });
+      expect(bad.isError).toBe(true);
+      expect(JSON.stringify(bad.content)).toContain('REMOTE_NOT_FOUND');
+    } finally {
+      await client.close();
+      await fleet.runAsUser(`rm -rf ${dir}`);
+    }
+  });
+});
