@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { type ProgressUpdate, execProgress, transferProgress } from './progress.js';
 
+/** An execProgress on a clock the test moves, with what it sent. */
+function watched() {
+  const clock = { t: 1_000 };
+  const sent: ProgressUpdate[] = [];
+  return {
+    clock,
+    sent,
+    p: execProgress(
+      (u) => sent.push(u),
+      () => clock.t,
+    ),
+  };
+}
+
 describe('execProgress', () => {
   it('sends the latest complete line, at most once per interval, with progress that only grows', () => {
-    let t = 1_000;
-    const sent: ProgressUpdate[] = [];
-    const p = execProgress(
-      (u) => sent.push(u),
-      () => t,
-    );
+    const { clock, sent, p } = watched();
     p.onOutput({ id: 1, stream: 'stdout', data: 'tick 1\n' });
-    t += 100;
+    clock.t += 100;
     p.onOutput({ id: 1, stream: 'stdout', data: 'tick 2\n' }); // within the interval: held
-    t += 200;
+    clock.t += 200;
     p.onOutput({ id: 1, stream: 'stderr', data: 'tick 3\npart' });
     p.stop();
     expect(sent.map((u) => /tick \d/.exec(u.message ?? '')?.[0])).toEqual(['tick 1', 'tick 3']);
@@ -21,14 +30,9 @@ describe('execProgress', () => {
   });
 
   it('shows a partial line when no line has ended, and counts base64 output in bytes', () => {
-    let t = 0;
-    const sent: ProgressUpdate[] = [];
-    const p = execProgress(
-      (u) => sent.push(u),
-      () => t,
-    );
+    const { clock, sent, p } = watched();
     p.onOutput({ id: 1, stream: 'stdout', data: Buffer.from([0xff, 0xfe]).toString('base64'), encoding: 'base64' });
-    t += 300;
+    clock.t += 300;
     p.onOutput({ id: 1, stream: 'stdout', data: 'downloading 42%' });
     p.stop();
     expect(sent.at(-1)?.message).toMatch(/17 bytes of output: downloading 42%$/);

@@ -10,8 +10,7 @@ import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
-import type { ProgressUpdate } from './progress.js';
-import { type ToolSet, registerGranularTools, toolSet } from './tools.js';
+import { type ToolSet, progressOf, registerGranularTools, toolSet } from './tools.js';
 import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
@@ -67,10 +66,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
       async (args, extra) => {
         // Cancelling the MCP request cancels its daemon calls (the remote command is stopped); a progress token
         // gets notifications/progress while a query or transfer runs.
-        const token = extra._meta?.progressToken;
-        const progress =
-          token === undefined ? undefined : (p: ProgressUpdate) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
-        const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress });
+        const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress: progressOf(extra) });
         return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
       },
     );

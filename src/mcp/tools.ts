@@ -222,6 +222,19 @@ const TOOLS: GranularTool[] = [
   },
 ];
 
+/** Where a tool call's progress goes: `notifications/progress` with its token, when the client sent one. */
+export function progressOf(extra: ProgressExtra): ((p: ProgressUpdate) => void) | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return (p) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
+}
+
+/** What progressOf needs of the SDK's request handler extra. */
+interface ProgressExtra {
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number } & ProgressUpdate }) => Promise<void>;
+}
+
 /** Register the granular tools on `server`. */
 export function registerGranularTools(server: McpServer, rpc: Rpc): void {
   for (const tool of TOOLS) {
@@ -229,11 +242,8 @@ export function registerGranularTools(server: McpServer, rpc: Rpc): void {
       tool.name,
       { title: tool.title, description: tool.description, inputSchema: strictInput(tool.input), outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } },
       async (args: Record<string, unknown>, extra) => {
-        const token = extra._meta?.progressToken;
-        const progress =
-          token === undefined ? undefined : (p: ProgressUpdate) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
         try {
-          const out = await tool.run(args, { rpc: cancellable(rpc, extra.signal), progress });
+          const out = await tool.run(args, { rpc: cancellable(rpc, extra.signal), progress: progressOf(extra) });
           return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured };
         } catch (err) {
           // An error result carries no structuredContent: the outputSchema describes success.
