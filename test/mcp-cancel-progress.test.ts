@@ -107,3 +107,39 @@ describe('scout-mcp: arguments an agent can rely on', () => {
     }
   });
 });
+
+describe('scout-mcp: large output keeps the end', () => {
+  it('5 MB then ERROR at end: the text holds head, omission and tail; the resource pages return the 5 MB byte-exact', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      const size = 5_000_000;
+      const r = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', query: `head -c ${size} /dev/zero | tr '\\0' a; echo; echo ERROR at end` } });
+      expect(r.isError).toBeFalsy();
+      const content = r.content as Array<{ type: string; text?: string; uri?: string }>;
+      const text = content.find((c) => c.type === 'text')!.text!;
+      expect(text.startsWith('aaaa')).toBe(true);
+      expect(text).toMatch(/\[… \d+ bytes omitted …\]/);
+      expect(text).toContain('ERROR at end');
+      expect(text.length).toBeLessThan(64 * 1024);
+      const link = content.find((c) => c.type === 'resource_link');
+      expect(link?.uri).toMatch(/^scout-output:\/\/[\w-]+\/0$/);
+      const pages: Buffer[] = [];
+      for (let n = 0; ; n++) {
+        const res = await client.readResource({ uri: link!.uri!.replace(/\/0$/, `/${n}`) });
+        const c = res.contents[0] as { blob: string; _meta?: { pages: number } };
+        pages.push(Buffer.from(c.blob, 'base64'));
+        if (n + 1 >= (c._meta?.pages ?? 1)) break;
+      }
+      const whole = Buffer.concat(pages);
+      expect(whole.length).toBe(size + 1 + 'ERROR at end\n'.length);
+      expect(whole.equals(Buffer.concat([Buffer.alloc(size, 'a'), Buffer.from('\nERROR at end\n')]))).toBe(true);
+      // Small output is unchanged: whole, exact, no link.
+      const small = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', query: 'echo small' } });
+      expect((small.content as Array<{ type: string }>).map((c) => c.type)).toEqual(['text']);
+      expect(small.structuredContent).toMatchObject({ stdout: 'small\n', truncated: false });
+    } finally {
+      await client.close();
+    }
+  });
+});

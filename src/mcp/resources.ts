@@ -8,6 +8,7 @@ import { ScoutError } from '../protocol/errors.js';
 import { shellQuote } from '../ssh/quote.js';
 import { execText, fileText, hostsText, listingText } from './format.js';
 import { remotePath } from '../protocol/paths.js';
+import { outputPages } from './output-pages.js';
 import type { Rpc } from './tool.js';
 
 /** Exit status a POSIX shell gives "command not found"; the resource scripts also use it for "not installed". */
@@ -60,6 +61,18 @@ export function registerResources(server: McpServer, rpc: Rpc): void {
   const perHost = (suffix: string, what: string) => async () => ({
     resources: (await hostList()).map((h) => ({ uri: `${h.name}://${suffix}`, name: `${h.name} ${what}`, mimeType: 'text/plain' })),
   });
+
+  // First: the per-host wildcard templates below would otherwise take scout-output://… as a host's path.
+  server.registerResource(
+    'command-output',
+    new ResourceTemplate('scout-output://{id}/{page}', { list: undefined }),
+    { title: 'Command output, paged', description: 'The whole output of a large query, 1 MiB a page, byte-exact (base64 blob); kept 30 minutes.' },
+    (uri, v: Vars) => {
+      const p = outputPages.page(one(v.id), Number(one(v.page)));
+      if (!p) throw new ScoutError('NOT_FOUND', `no output page ${uri.href}: it expired (outputs are kept 30 minutes) or there is no such page`);
+      return { contents: [{ uri: uri.href, mimeType: 'application/octet-stream', blob: p.data.toString('base64'), _meta: { pages: p.pages, totalBytes: p.total, keptBytes: p.kept } }] };
+    },
+  );
 
   server.registerResource(
     'hosts',

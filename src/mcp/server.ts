@@ -67,7 +67,11 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
         // Cancelling the MCP request cancels its daemon calls (the remote command is stopped); a progress token
         // gets notifications/progress while a query or transfer runs.
         const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress: progressOf(extra) });
-        return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+        return {
+          content: [{ type: 'text' as const, text: out.text }, ...(out.links ?? []).map((l) => ({ type: 'resource_link' as const, mimeType: 'application/octet-stream', ...l }))],
+          structuredContent: out.structured,
+          ...(out.isError ? { isError: true } : {}),
+        };
       },
     );
     server.registerTool(

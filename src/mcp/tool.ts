@@ -2,6 +2,8 @@
 // Dispatch order follows Scout MCP (beam conflicts → remote-to-remote beam → targets → target: hosts, beam,
 // find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
 import { execProgress, type ProgressSink, transferProgress } from './progress.js';
+import { type OutputLink, StreamCapture, linkFor } from './output-pages.js';
+import { tryUtf8 } from '../protocol/text.js';
 import { remotePath } from '../protocol/paths.js';
 import { suggest } from '../protocol/suggest.js';
 import type { CallArgs } from '../client/client.js';
@@ -91,6 +93,8 @@ export interface ToolOutcome {
   text: string;
   structured: Record<string, unknown>;
   isError?: boolean;
+  /** Kept outputs the result points to (`resource_link` content). */
+  links?: OutputLink[];
 }
 
 export interface Target {
@@ -195,15 +199,41 @@ export async function readOrList(rpc: Rpc, t: Target): Promise<ToolOutcome> {
 
 async function query(rpc: Rpc, t: Target, command: string, ctx: ToolContext): Promise<ToolOutcome> {
   if (!command.trim()) throw invalid('query must not be empty');
-  // With a progress token the output is streamed too, for the latest line; the result is the same.
+  // Every byte is streamed to us (the daemon keeps none): the text keeps the head and the tail, and a large
+  // output stays readable whole through scout-output:// pages.
   const watch = ctx.progress ? execProgress(ctx.progress) : undefined;
+  const out = { stdout: new StreamCapture(), stderr: new StreamCapture() };
   let r: ExecResult;
   try {
-    r = await rpc.call('ssh.exec', { host: t.host, command, cwd: t.path, ...(watch ? { stream: true } : {}) }, watch ? { onNotification: (_m, o) => watch.onOutput(o) } : {});
+    r = await rpc.call(
+      'ssh.exec',
+      { host: t.host, command, cwd: t.path, stream: 'only' },
+      {
+        onNotification: (_m, o) => {
+          out[o.stream].push(Buffer.from(o.data, o.encoding === 'base64' ? 'base64' : 'utf8'));
+          watch?.onOutput(o);
+        },
+      },
+    );
   } finally {
     watch?.stop();
   }
-  return { text: execText(r), structured: { mode: 'query', host: t.host, cwd: t.path, command, ...r } };
+  const links = (['stdout', 'stderr'] as const).flatMap((s) => linkFor(s, out[s]) ?? []);
+  const shown = { stdout: out.stdout.text(), stderr: out.stderr.text() };
+  const omitted = shown.stdout.omitted + shown.stderr.omitted;
+  // Small output: exact, as the daemon would have answered (UTF-8 text, or base64 for bytes that are not).
+  const exact = execResult(out.stdout.bytes(), out.stderr.bytes());
+  const result = omitted === 0 ? { ...r, ...exact } : { ...r, stdout: shown.stdout.text, stderr: shown.stderr.text, truncated: true, omittedBytes: omitted };
+  const text = execText({ ...r, stdout: shown.stdout.text, stderr: shown.stderr.text, truncated: false }) + (links.length ? `\n[the whole output: ${links.map((l) => l.uri).join(', ')}]` : '');
+  return { text, structured: { mode: 'query', host: t.host, cwd: t.path, command, ...result }, ...(links.length ? { links } : {}) };
+}
+
+/** Bytes as the daemon's ExecResult carries them: UTF-8 text when both streams are, else base64. */
+function execResult(stdout: Buffer, stderr: Buffer): Pick<ExecResult, 'stdout' | 'stderr' | 'encoding'> {
+  const a = tryUtf8(stdout);
+  const b = tryUtf8(stderr);
+  if (a !== undefined && b !== undefined) return { stdout: a, stderr: b };
+  return { stdout: stdout.toString('base64'), stderr: stderr.toString('base64'), encoding: 'base64' };
 }
 
 async function tree(rpc: Rpc, t: Target): Promise<ToolOutcome> {
