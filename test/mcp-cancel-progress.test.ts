@@ -143,3 +143,19 @@ describe('scout-mcp: large output keeps the end', () => {
     }
   });
 });
+
+describe('scout-mcp: a query that times out', () => {
+  it('says to run it in the background', async () => {
+    const d = await fleet.startDaemon({ SCOUT_COMMAND_TIMEOUT: '1' });
+    const client = await startShim(d.env);
+    try {
+      const r = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', query: 'sleep 5' } });
+      expect(r.isError).toBe(true);
+      const text = JSON.stringify(r.content);
+      expect(text).toContain('COMMAND_TIMEOUT');
+      expect(text).toContain('background=true');
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -215,6 +215,12 @@ async function query(rpc: Rpc, t: Target, command: string, ctx: ToolContext): Pr
         },
       },
     );
+  } catch (err) {
+    // A long command is what background jobs are for: say so where the agent reads the failure.
+    if (isScoutError(err, 'COMMAND_TIMEOUT')) {
+      throw new ScoutError(err.code, `${err.message}. For a command that takes longer, run it with background=true and read its output with the scout_jobs tool`, err.details);
+    }
+    throw err;
   } finally {
     watch?.stop();
   }
