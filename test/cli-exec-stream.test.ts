@@ -112,6 +112,9 @@ it('as with ssh, everything after the host is the remote command, its flags incl
   expect(await out(['exec', 'web1', 'tail', '-n', '1', '/etc/hostname'])).toEqual({ code: 0, stdout: `${fs.readFileSync('/etc/hostname', 'utf8').trimEnd().split('\n').at(-1)}\n` });
   expect(await out(['exec', 'web1', 'ls', '-d', '-h', '/etc'])).toEqual({ code: 0, stdout: '/etc\n' });
   expect(await out(['exec', 'web1', 'echo', '--', 'hi'])).toEqual({ code: 0, stdout: '-- hi\n' });
+  // --cwd ~ and ~/x are the remote home, as HOST:~/x is.
+  const home = (await out(['exec', 'web1', 'pwd'])).stdout;
+  expect(await out(['exec', '--cwd', '~', 'web1', 'pwd'])).toEqual({ code: 0, stdout: home });
   // The old form still works: options between the host and --.
   expect(await out(['exec', 'web1', '--timeout', '5', '--', 'echo', 'ok'])).toEqual({ code: 0, stdout: 'ok\n' });
 });

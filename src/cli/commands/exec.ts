@@ -1,3 +1,4 @@
+import { remotePath } from '../../protocol/paths.js';
 import { constants } from 'node:os';
 import { MAX_STDIN_CHARS } from '../../protocol/limits.js';
 import type { ExecResult } from '../../protocol/methods/index.js';
@@ -26,7 +27,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const params = {
     host,
     command,
-    ...(flag(ctx.args, 'cwd') ? { cwd: flag(ctx.args, 'cwd') } : {}),
+    ...(flag(ctx.args, 'cwd') ? { cwd: remotePath(flag(ctx.args, 'cwd')!) } : {}),
     ...(timeout ? { timeoutMs: timeout } : {}),
   };
   if (ctx.args.flags.has('stdin')) {

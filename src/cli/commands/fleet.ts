@@ -1,3 +1,4 @@
+import { remotePath } from '../../protocol/paths.js';
 import { UsageError, flag, timeoutMs } from '../args.js';
 import { connect } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
@@ -19,7 +20,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const params = {
     ...(target.includes(',') ? { hosts: target.split(',').filter(Boolean) } : { pattern: target }),
     command: argv.join(' '),
-    ...(flag(ctx.args, 'cwd') ? { cwd: flag(ctx.args, 'cwd') } : {}),
+    ...(flag(ctx.args, 'cwd') ? { cwd: remotePath(flag(ctx.args, 'cwd')!) } : {}),
     ...(timeout ? { timeoutMs: timeout } : {}),
     ...(concurrency ? { concurrency: Number(concurrency) } : {}),
     ...(ctx.json ? {} : { stream: true }),
