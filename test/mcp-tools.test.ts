@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GRANULAR_TOOLS } from '../src/mcp/tools.js';
+import { SCOUT_MODES } from '../src/mcp/tool.js';
 import { startShim } from './fixtures/mcp.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -23,6 +24,12 @@ describe('scout-mcp granular tools', () => {
         expect(tool.title, g.name).toBeTruthy();
         expect(tool.outputSchema, g.name).toBeTruthy();
         expect(tool.annotations, g.name).toMatchObject({ readOnlyHint: g.readOnly, destructiveHint: !g.readOnly, openWorldHint: true });
+      }
+      // scout and scout_jobs too: every listed tool says what it answers.
+      for (const tool of tools) {
+        expect(tool.title, tool.name).toBeTruthy();
+        expect(tool.annotations?.title, tool.name).toBeTruthy();
+        expect(tool.outputSchema, tool.name).toMatchObject({ type: 'object' });
       }
       expect(GRANULAR_TOOLS.filter((g) => g.readOnly).map((g) => g.name)).toEqual(['scout_hosts', 'scout_read', 'scout_list', 'scout_stat', 'scout_find', 'scout_tree']);
     } finally {
@@ -66,6 +73,60 @@ describe('scout-mcp granular tools', () => {
       const bad = await client.callTool({ name: 'scout_read', arguments: { target: `web1:${dir}/missing` } });
       expect(bad.isError).toBe(true);
       expect(JSON.stringify(bad.content)).toContain('REMOTE_NOT_FOUND');
+    } finally {
+      await client.close();
+      await fleet.runAsUser(`rm -rf ${dir}`);
+    }
+  });
+
+  it('scout in every mode and scout_jobs in every action answer structuredContent that validates against their schemas', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    const dir = `/tmp/scout-modes-${randomBytes(4).toString('hex')}`;
+    const local = path.join(fleet.root, 'modes-local');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, 'up.txt'), 'up\n');
+    try {
+      await fleet.runAsUser(`mkdir -p ${dir}/sub && printf 'hello\\n' > ${dir}/a.txt && printf 'hullo\\n' > ${dir}/b.txt && printf x > ${dir}/sub/c.log`);
+      await client.listTools();
+      const calls: Array<[string, Record<string, unknown>, string]> = [
+        ['scout', { target: 'hosts' }, 'hosts'],
+        ['scout', { target: `web1:${dir}/a.txt` }, 'read'],
+        ['scout', { target: `web1:${dir}` }, 'list'],
+        ['scout', { target: `web1:${dir}`, query: 'cat a.txt' }, 'query'],
+        ['scout', { target: `web1:${dir}`, tree: true }, 'tree'],
+        ['scout', { target: `web1:${dir}`, find: '*.log' }, 'find'],
+        ['scout', { target: `web1:${dir}/a.txt`, diff: `web1:${dir}/b.txt` }, 'diff'],
+        ['scout', { target: `web1:${dir}/a.txt`, diff_content: 'hello\n' }, 'diff_content'],
+        ['scout', { target: `web1:${dir}/up.txt`, beam: path.join(local, 'up.txt') }, 'upload'],
+        ['scout', { target: `web1:${dir}/a.txt`, beam: path.join(local, 'down.txt') }, 'download'],
+        ['scout', { beam_source: `web1:${dir}/a.txt`, beam_target: `web1:${dir}/copy.txt` }, 'copy'],
+        ['scout', { targets: [`web1:${dir}/a.txt`, `web1:${dir}/b.txt`] }, 'broadcast_read'],
+        ['scout', { targets: [`web1:${dir}`], query: 'echo hi' }, 'broadcast_query'],
+        ['scout', { target: `web1:${dir}/missing` }, 'error'],
+        ['scout', { target: `web1:${dir}`, query: 'echo started; sleep 30', background: true }, 'background'],
+        ['scout_jobs', { action: 'list' }, 'jobs'],
+      ];
+      const modes: string[] = [];
+      let jobId = '';
+      for (const [name, args, mode] of calls) {
+        const r = await client.callTool({ name, arguments: args });
+        const sc = r.structuredContent as Record<string, unknown>;
+        expect(sc?.mode, `${name} ${JSON.stringify(args)}: ${JSON.stringify(r.content)}`).toBe(mode);
+        expect(r.isError ?? false).toBe(mode === 'error');
+        modes.push(mode);
+        if (mode === 'background') jobId = String(sc.jobId);
+      }
+      // Every mode of scout is covered, so a mode added without a schema entry fails here.
+      expect(modes.filter((_, i) => calls[i][0] === 'scout').sort()).toEqual([...SCOUT_MODES].sort());
+      const out = await client.callTool({ name: 'scout_jobs', arguments: { job_id: jobId, wait_seconds: 5 } });
+      expect(out.structuredContent).toMatchObject({ mode: 'job_output', jobId, state: 'running' });
+      expect((out.structuredContent as { data: string }).data).toContain('started');
+      const stop = await client.callTool({ name: 'scout_jobs', arguments: { action: 'stop', job_id: jobId } });
+      expect(stop.structuredContent).toMatchObject({ mode: 'job_stop', jobId });
+      const wait = await client.callTool({ name: 'scout_jobs', arguments: { action: 'wait', job_id: jobId, wait_seconds: 10 } });
+      expect(wait.structuredContent).toMatchObject({ mode: 'job_wait', jobId, state: 'exited' });
+      expect(fs.readFileSync(path.join(local, 'down.txt'), 'utf8')).toBe('hello\n');
     } finally {
       await client.close();
       await fleet.runAsUser(`rm -rf ${dir}`);

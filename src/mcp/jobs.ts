@@ -3,7 +3,8 @@
 // comes back (a byte cursor), in small pieces that do not flood its context.
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
-import type { JobInfo, JobOutputResult } from '../protocol/methods/index.js';
+import type { JobInfo, JobOutputResult, JobState } from '../protocol/methods/index.js';
+import { errorShape } from './shapes.js';
 import { errorOutcome, type Rpc, type Target, type ToolOutcome } from './tool.js';
 import { sizeText } from './format.js';
 
@@ -37,6 +38,20 @@ export const jobsInput = {
   signal: z.string().optional().describe('with action=stop: TERM (default), INT, HUP or KILL'),
   host: z.string().optional().describe('with action=list: only this host'),
 };
+
+/** What `scout_jobs` answers, by action (output → job_output, list → jobs, stop → job_stop, wait → job_wait). */
+export const jobsOutput = z.looseObject({
+  mode: z.enum(['job_output', 'jobs', 'job_stop', 'job_wait', 'error']),
+  jobId: z.string().optional(),
+  state: z.enum(['running', 'exited', 'failed', 'lost'] satisfies JobState[]).optional(),
+  data: z.string().optional().describe('job_output: the new output (base64 when encoding says so)'),
+  nextOffset: z.number().optional().describe('job_output: pass it as offset to read only what is new'),
+  totalBytes: z.number().optional(),
+  done: z.boolean().optional().describe('job_output: the job ended and all its output was read'),
+  exitCode: z.number().nullable().optional(),
+  jobs: z.array(z.looseObject({ jobId: z.string(), host: z.string(), state: z.string() })).optional(),
+  error: errorShape.optional(),
+});
 
 export interface JobsArgs {
   action?: 'output' | 'list' | 'stop' | 'wait';

@@ -9,9 +9,9 @@ import { ScoutClient } from '../client/client.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
-import { JOBS_TOOL_DESCRIPTION, jobsInput, runJobs, type JobsArgs } from './jobs.js';
+import { JOBS_TOOL_DESCRIPTION, jobsInput, jobsOutput, runJobs, type JobsArgs } from './jobs.js';
 import { type ToolSet, progressOf, registerGranularTools, toolSet } from './tools.js';
-import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
+import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, scoutOutput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
  * The shim's line to the daemon: connects (starting a daemon if none answers) before each call, so a
@@ -60,6 +60,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
         title: 'Scout: remote hosts over SSH',
         description: TOOL_DESCRIPTION,
         inputSchema: strictInput(scoutInput),
+        outputSchema: scoutOutput,
         // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
         annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       },
@@ -80,6 +81,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
         title: 'Scout: background jobs',
         description: JOBS_TOOL_DESCRIPTION,
         inputSchema: strictInput(jobsInput),
+        outputSchema: jobsOutput,
         // Reading is harmless, but action="stop" signals a remote process.
         annotations: { title: 'Scout jobs', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       },

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { ExecResult, FleetExecResult, TransferProgress } from '../protocol/methods/index.js';
 import { unifiedDiff } from './diff.js';
+import { errorShape } from './shapes.js';
 import { startBackground } from './jobs.js';
 import { broadcastText, errorText, execText, fileText, hostsText, listingText, transferText, treeText, type Section } from './format.js';
 import type { FsReadResult } from '../protocol/methods/index.js';
@@ -59,6 +60,50 @@ export const scoutInput = {
   beam_source: z.string().optional().describe('"host:/path" to copy from (with beam_target)'),
   beam_target: z.string().optional().describe('"host:/path" to copy to (with beam_source)'),
 };
+
+/** What `scout` answers, by mode: the fields every mode shares a meaning for are typed, the rest pass through. */
+export const SCOUT_MODES = [
+  'hosts',
+  'read',
+  'list',
+  'query',
+  'background',
+  'tree',
+  'find',
+  'diff',
+  'diff_content',
+  'upload',
+  'download',
+  'copy',
+  'broadcast_read',
+  'broadcast_query',
+  'error',
+] as const;
+
+export const scoutOutput = z.looseObject({
+  mode: z.enum(SCOUT_MODES).describe('which kind of answer this is (the parameters decide: hosts, read, list, query, …)'),
+  host: z.string().optional(),
+  path: z.string().optional(),
+  cwd: z.string().optional(),
+  command: z.string().optional(),
+  content: z.string().optional().describe('read: the file text (empty for a binary file, see contentOmitted)'),
+  exitCode: z.number().nullable().optional(),
+  stdout: z.string().optional(),
+  stderr: z.string().optional(),
+  truncated: z.boolean().optional(),
+  omittedBytes: z.number().optional().describe('query: bytes left out of stdout/stderr; the resource_link pages hold them'),
+  jobId: z.string().optional().describe('background: read it with scout_jobs'),
+  identical: z.boolean().optional(),
+  diff: z.string().optional(),
+  bytes: z.number().optional(),
+  hosts: z.array(z.looseObject({ name: z.string() })).optional(),
+  results: z
+    .array(z.looseObject({ target: z.string(), ok: z.boolean() }))
+    .optional()
+    .describe('broadcast: one per target, in the order given'),
+  summary: z.object({ ok: z.number(), failed: z.number(), total: z.number() }).optional(),
+  error: errorShape.optional(),
+});
 
 /**
  * A tool's input schema that refuses an argument it does not have, naming the closest one: `qurey` was
