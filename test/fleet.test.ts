@@ -18,11 +18,12 @@ beforeAll(async () => {
 });
 
 describe('fleet.exec', () => {
-  it('five hosts, one stopped: four results with output, one CONNECT_FAILED, in parallel', async () => {
+  it('five hosts, one stopped: four results with output, one CONNECT_FAILED, in parallel, with progress per host', async () => {
     daemon = await fleet.startDaemon();
     const client = await daemon.client();
     const started = Date.now();
-    const r = await client.call('fleet.exec', { pattern: 'web*', command: `sleep ${COMMAND_SECONDS}; echo up` });
+    const progress: Array<{ host: string; ok: boolean; done: number; total: number }> = [];
+    const r = await client.call('fleet.exec', { pattern: 'web*', command: `sleep ${COMMAND_SECONDS}; echo up` }, { onNotification: (m, p) => m === 'fleet.progress' && progress.push(p) });
     const elapsed = Date.now() - started;
     expect(r.results.map((h) => h.host)).toEqual(HOSTS);
     for (const h of r.results.filter((x) => x.host !== 'web3')) {
@@ -30,6 +31,12 @@ describe('fleet.exec', () => {
     }
     expect(r.results[2]).toMatchObject({ host: 'web3', ok: false, error: { code: 'CONNECT_FAILED' } });
     expect(r.summary).toEqual({ ok: 4, failed: 1, total: 5 });
+    // One fleet.progress per host as it finished, counting up to the total, before the answer.
+    expect(progress.map((p) => p.done)).toEqual([1, 2, 3, 4, 5]);
+    expect(progress.every((p) => p.total === 5)).toBe(true);
+    expect(progress.map((p) => p.host).sort()).toEqual(HOSTS);
+    expect(progress.find((p) => p.host === 'web3')?.ok).toBe(false);
+    expect(progress.filter((p) => p.ok)).toHaveLength(4);
     // Parallel: within the connect timeout plus one command time, far below five command times.
     expect(elapsed).toBeLessThan((CONNECT_TIMEOUT_SECONDS + COMMAND_SECONDS) * 1000);
     expect(elapsed).toBeLessThan(HOSTS.length * COMMAND_SECONDS * 1000);
@@ -74,8 +81,8 @@ describe('fleet.exec', () => {
       'fleet.exec',
       { hosts: ['web1', 'web2'], command: SPLIT, stream: true },
       {
-        onNotification: (_m, p) => {
-          chunks.push(p);
+        onNotification: (m, p) => {
+          if (m === 'exec.output') chunks.push(p);
         },
       },
     );
@@ -94,8 +101,8 @@ describe('fleet.exec', () => {
       'fleet.exec',
       { hosts: ['web1', 'web2'], command: 'head -c 100000 /dev/zero | tr "\\0" x; head -c 100000 /dev/zero | tr "\\0" y >&2', stream: true, maxOutputBytes: 1000 },
       {
-        onNotification: (_m, p) => {
-          capped.push(p);
+        onNotification: (m, p) => {
+          if (m === 'exec.output') capped.push(p);
         },
       },
     );

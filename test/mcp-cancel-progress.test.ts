@@ -76,6 +76,25 @@ describe('scout-mcp: cancel and progress', () => {
       await fleet.runAsUser(`rm -f ${remote}`);
     }
   });
+  it('a broadcast reports hosts done of total, ending at the total with the failures counted', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      for (const query of ['echo hi', undefined]) {
+        const updates: Array<{ progress: number; total?: number; message?: string }> = [];
+        const r = await client.callTool({ name: 'scout', arguments: { targets: ['web1:/tmp', 'web1:/', 'nosuch:/tmp'], ...(query ? { query } : {}) } }, undefined, {
+          onprogress: (p) => updates.push(p),
+        });
+        expect((r.structuredContent as { summary: unknown }).summary).toEqual({ ok: 2, failed: 1, total: 3 });
+        expect(updates.length).toBeGreaterThanOrEqual(1);
+        expect(updates.every((u) => u.total === 3)).toBe(true);
+        expect(updates.at(-1)).toMatchObject({ progress: 3, total: 3 });
+        expect(updates.at(-1)?.message).toMatch(/^3 of 3 hosts done \(1 failed\)/);
+      }
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe('scout-mcp: arguments an agent can rely on', () => {

@@ -65,7 +65,7 @@ describe('the method table', () => {
     for (const [name, e] of Object.entries(METHODS)) {
       expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
       expect(e.summary.length).toBeGreaterThan(10);
-      for (const n of e.notifications) expect(['exec.output', 'transfer.progress']).toContain(n);
+      for (const n of e.notifications) expect(['exec.output', 'transfer.progress', 'fleet.progress']).toContain(n);
       for (const c of e.policy) expect(['exec', 'paths', 'write']).toContain(c);
       if (e.policy.length > 0) expect(e.touchesHost).toBe(true);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ProgressUpdate, execProgress, transferProgress } from './progress.js';
+import { type ProgressUpdate, execProgress, hostsProgress, transferProgress } from './progress.js';
 
 /** An execProgress on a clock the test moves, with what it sent. */
 function watched() {
@@ -46,5 +46,28 @@ describe('transferProgress', () => {
     const sent: ProgressUpdate[] = [];
     transferProgress((u) => sent.push(u))({ id: 1, bytes: 10, totalBytes: 100, file: '/x' });
     expect(sent).toEqual([{ progress: 10, total: 100, message: '/x' }]);
+  });
+});
+
+describe('hostsProgress', () => {
+  it('counts hosts done of total, throttled, and always sends the last one', () => {
+    const clock = { t: 0 };
+    const sent: ProgressUpdate[] = [];
+    const done = hostsProgress(
+      (u) => sent.push(u),
+      4,
+      () => clock.t,
+    );
+    done('web1', true);
+    done('web2', false); // within the interval: held
+    clock.t += 300;
+    done('web3', true);
+    done('web4', true); // the last: sent at once
+    expect(sent.map((u) => [u.progress, u.total])).toEqual([
+      [1, 4],
+      [3, 4],
+      [4, 4],
+    ]);
+    expect(sent[2].message).toBe('4 of 4 hosts done (1 failed); last: web4');
   });
 });

@@ -62,3 +62,20 @@ export function execProgress(sink: ProgressSink, now: () => number = Date.now) {
 export function transferProgress(sink: ProgressSink) {
   return (p: TransferProgress): void => sink({ progress: p.bytes, total: p.totalBytes, message: p.file });
 }
+
+/**
+ * Progress of a call over many targets: hosts done of total, with the last one and how it went. Throttled like
+ * output, except the last host, which is always sent (the client sees the count reach the total).
+ */
+export function hostsProgress(sink: ProgressSink, total: number, now: () => number = Date.now) {
+  let done = 0;
+  let failed = 0;
+  let lastSent = -Infinity;
+  return (host: string, ok: boolean): void => {
+    done++;
+    if (!ok) failed++;
+    if (done < total && now() - lastSent < PROGRESS_MIN_INTERVAL_MS) return;
+    lastSent = now();
+    sink({ progress: done, total, message: `${done} of ${total} hosts done${failed ? ` (${failed} failed)` : ''}; last: ${host}${ok ? '' : ' failed'}` });
+  };
+}

@@ -1,7 +1,7 @@
 // The `scout` tool: Scout MCP's one tool, same parameters and meanings, every mode one or a few daemon calls.
 // Dispatch order follows Scout MCP (beam conflicts → remote-to-remote beam → targets → target: hosts, beam,
 // find, diff, diff_content, query, tree, read/list); `tree` is not in its chain but it is its own mode here.
-import { execProgress, type ProgressSink, transferProgress } from './progress.js';
+import { execProgress, hostsProgress, type ProgressSink, transferProgress } from './progress.js';
 import { type OutputLink, StreamCapture, linkFor } from './output-pages.js';
 import { tryUtf8 } from '../protocol/text.js';
 import { remotePath } from '../protocol/paths.js';
@@ -202,7 +202,7 @@ async function dispatch(rpc: Rpc, a: ScoutArgs, ctx: ToolContext): Promise<ToolO
   }
   if ((a.beam_source === undefined) !== (a.beam_target === undefined)) throw invalid('beam_source and beam_target must be given together');
   if (a.beam_source !== undefined && a.beam_target !== undefined) return copyRemote(rpc, parseTarget(a.beam_source), parseTarget(a.beam_target));
-  if (a.targets !== undefined) return broadcast(rpc, a.targets, a.query);
+  if (a.targets !== undefined) return broadcast(rpc, a.targets, a.query, ctx);
   if (target.toLowerCase() === 'hosts') return hosts(rpc);
   if (!target) throw invalid("target is required: 'hosts' or 'host:/path'");
   const t = parseTarget(target);
@@ -367,7 +367,7 @@ function errorRow(t: Target, err: unknown): Row {
  * The command on every target: one fleet.exec per distinct directory (the daemon bounds how many hosts run
  * at once and reports each host's failure on its own), results put back in the order given.
  */
-async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Promise<Row[]> {
+async function broadcastQuery(rpc: Rpc, targets: Target[], command: string, done?: HostDone): Promise<Row[]> {
   if (!command.trim()) throw invalid('query must not be empty');
   const groups: Array<{ path: string; items: Array<{ t: Target; i: number }> }> = [];
   targets.forEach((t, i) => {
@@ -381,9 +381,12 @@ async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Pro
     groups.map(async (g) => {
       let res: FleetExecResult;
       try {
-        res = await rpc.call('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path });
+        res = await rpc.call('fleet.exec', { hosts: g.items.map((x) => x.t.host), command, cwd: g.path }, done ? { onNotification: (m, p) => m === 'fleet.progress' && done(p.host, p.ok) } : {});
       } catch (err) {
-        for (const x of g.items) rows[x.i] = errorRow(x.t, err);
+        for (const x of g.items) {
+          rows[x.i] = errorRow(x.t, err);
+          done?.(x.t.host, false);
+        }
         return;
       }
       g.items.forEach((x, k) => {
@@ -397,27 +400,34 @@ async function broadcastQuery(rpc: Rpc, targets: Target[], command: string): Pro
 }
 
 /** Many targets: each read (or listed) concurrently over the one daemon connection; failures stay per target. */
-async function broadcastRead(rpc: Rpc, targets: Target[]): Promise<Row[]> {
+async function broadcastRead(rpc: Rpc, targets: Target[], done?: HostDone): Promise<Row[]> {
   return Promise.all(
     targets.map(async (t): Promise<Row> => {
+      let row: Row;
       try {
         const out = await readOrList(rpc, t);
-        return { title: label(t), ok: true, body: out.text, result: { target: label(t), ok: true, ...out.structured } };
+        row = { title: label(t), ok: true, body: out.text, result: { target: label(t), ok: true, ...out.structured } };
       } catch (err) {
-        return errorRow(t, err);
+        row = errorRow(t, err);
       }
+      done?.(t.host, row.ok);
+      return row;
     }),
   );
 }
 
+/** Told as each target is done (progress: hosts done of total). */
+type HostDone = (host: string, ok: boolean) => void;
+
 /** The same read or command on many targets, each in its own section, then `N/M hosts succeeded`. */
-async function broadcast(rpc: Rpc, targets: string[], command: string | undefined): Promise<ToolOutcome> {
+async function broadcast(rpc: Rpc, targets: string[], command: string | undefined, ctx: ToolContext): Promise<ToolOutcome> {
   if (targets.length === 0) throw invalid('targets is empty: give one or more "host:/path"');
   const parsed = targets.map((t) => {
     if (t.trim().toLowerCase() === 'hosts') throw invalid("broadcast targets must be 'host:/path', not 'hosts'");
     return parseTarget(t);
   });
-  const rows = command === undefined ? await broadcastRead(rpc, parsed) : await broadcastQuery(rpc, parsed, command);
+  const done = ctx.progress ? hostsProgress(ctx.progress, parsed.length) : undefined;
+  const rows = command === undefined ? await broadcastRead(rpc, parsed, done) : await broadcastQuery(rpc, parsed, command, done);
   const succeeded = rows.filter((r) => r.ok).length;
   return {
     text: broadcastText(rows),

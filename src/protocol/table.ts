@@ -15,6 +15,8 @@ export interface Notifications {
   'exec.output': m.ExecOutput;
   /** Bytes moved so far by a transfer. */
   'transfer.progress': m.TransferProgress;
+  /** One more host of a fleet call is done. */
+  'fleet.progress': m.FleetProgress;
 }
 export type NotificationName = keyof Notifications;
 
@@ -69,9 +71,9 @@ export const METHODS = {
     summary: 'Run a command on many hosts; each host gets its own result or error.',
     ...host,
     policy: ['exec'],
-    notifications: ['exec.output'],
+    notifications: ['exec.output', 'fleet.progress'],
   }),
-  'fleet.read': returns<m.FleetResult<m.FsReadResult>>()({ params: m.FleetReadParams, summary: 'Read one file from many hosts.', ...host, policy: ['paths'], ...quiet }),
+  'fleet.read': returns<m.FleetResult<m.FsReadResult>>()({ params: m.FleetReadParams, summary: 'Read one file from many hosts.', ...host, policy: ['paths'], notifications: ['fleet.progress'] }),
   'jobs.start': returns<m.JobStartResult>()({ params: m.JobStartParams, summary: 'Start a background job owned by the daemon; answers with its id at once.', ...host, policy: ['exec'], ...quiet }),
   'jobs.output': returns<m.JobOutputResult>()({ params: m.JobOutputParams, summary: "Read a job's output from a cursor, optionally waiting for more.", ...local, ...quiet }),
   'jobs.list': returns<m.JobListResult>()({ params: m.JobListParams, summary: 'Jobs running and recently ended.', ...local, ...quiet }),

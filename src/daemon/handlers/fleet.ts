@@ -3,7 +3,7 @@
 import { ScoutError, isScoutError, type ErrorCode } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { DIALECTS, compileGlob, type Glob } from '../../protocol/glob.js';
-import type { Handlers, Services } from '../context.js';
+import type { CallContext, Handlers, Services } from '../context.js';
 import { readRemote, withFiles } from '../remote/files.js';
 import { OutputNotifier, execResult, runCommand } from '../remote/exec.js';
 
@@ -21,17 +21,28 @@ export function resolveTargets(svc: Services, p: { hosts?: string[]; pattern?: s
   return hosts;
 }
 
-/** Run `work` for each host with at most `concurrency` at once; results in input order, never a rejection. */
-export async function forEachHost<R>(hosts: string[], concurrency: number, signal: AbortSignal, work: (host: string) => Promise<{ ok: boolean; result: R }>): Promise<FleetResult<R>> {
+/**
+ * Run `work` for each host with at most `concurrency` at once; results in input order, never a rejection.
+ * `onDone` hears each host as it finishes (progress: hosts done of total).
+ */
+export async function forEachHost<R>(
+  hosts: string[],
+  concurrency: number,
+  signal: AbortSignal,
+  work: (host: string) => Promise<{ ok: boolean; result: R }>,
+  onDone?: (p: { host: string; ok: boolean; done: number; total: number }) => void,
+): Promise<FleetResult<R>> {
   const started = performance.now();
   const results: Array<FleetHostResult<R>> = new Array(hosts.length);
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < hosts.length) {
       const i = next++;
       const host = hosts[i];
       if (signal.aborted) {
         results[i] = { host, ok: false, error: errorOf(signal.reason) };
+        done++;
         continue;
       }
       try {
@@ -40,6 +51,7 @@ export async function forEachHost<R>(hosts: string[], concurrency: number, signa
       } catch (err) {
         results[i] = { host, ok: false, error: errorOf(err) };
       }
+      onDone?.({ host, ok: results[i].ok, done: ++done, total: hosts.length });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
@@ -52,42 +64,60 @@ function errorOf(err: unknown): { code: ErrorCode; message: string } {
   return { code: 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) };
 }
 
+/** `fleet.progress` to the caller of a fleet call as each host finishes. */
+const progressTo =
+  (ctx: CallContext) =>
+  (p: { host: string; ok: boolean; done: number; total: number }): void =>
+    void ctx.notify('fleet.progress', { id: ctx.rpcId, ...p });
+
 export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.read'> {
   return {
     'fleet.exec': async (p, ctx): Promise<FleetResult<ExecResult>> => {
       const hosts = resolveTargets(svc, p);
       // Every host's two streams share the call's budget, so the whole answer stays readable in one message.
       const maxOutputBytes = Math.min(p.maxOutputBytes ?? svc.settings.maxOutputBytes, Math.floor(FLEET_OUTPUT_BUDGET / (2 * hosts.length)));
-      return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => {
-        // Policy is per host: a refused host gets its own POLICY_DENIED, the others run. Streamed output is
-        // capped per stream like the result, and tagged with its host.
-        const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes, host) : undefined;
-        try {
-          const result = execResult(
-            await runCommand(svc, {
-              host,
-              command: p.command,
-              cwd: p.cwd,
-              timeoutMs: p.timeoutMs,
-              maxOutputBytes,
-              signal: ctx.signal,
-              ...(notifier ? { onOutput: notifier.push } : {}),
-            }),
-          );
-          return { ok: result.exitCode === 0, result };
-        } finally {
-          notifier?.flush();
-        }
-      });
+      return forEachHost(
+        hosts,
+        p.concurrency ?? FLEET_DEFAULT_CONCURRENCY,
+        ctx.signal,
+        async (host) => {
+          // Policy is per host: a refused host gets its own POLICY_DENIED, the others run. Streamed output is
+          // capped per stream like the result, and tagged with its host.
+          const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes, host) : undefined;
+          try {
+            const result = execResult(
+              await runCommand(svc, {
+                host,
+                command: p.command,
+                cwd: p.cwd,
+                timeoutMs: p.timeoutMs,
+                maxOutputBytes,
+                signal: ctx.signal,
+                ...(notifier ? { onOutput: notifier.push } : {}),
+              }),
+            );
+            return { ok: result.exitCode === 0, result };
+          } finally {
+            notifier?.flush();
+          }
+        },
+        progressTo(ctx),
+      );
     },
     // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.
     'fleet.read': async (p, ctx): Promise<FleetResult<FsReadResult>> => {
       const hosts = resolveTargets(svc, p);
       const maxBytes = Math.min(p.maxBytes ?? svc.settings.maxFileSize, Math.max(1, Math.floor(FLEET_OUTPUT_BUDGET / hosts.length)));
-      return forEachHost(hosts, p.concurrency ?? FLEET_DEFAULT_CONCURRENCY, ctx.signal, async (host) => ({
-        ok: true,
-        result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, { ...p, maxBytes }), p.path),
-      }));
+      return forEachHost(
+        hosts,
+        p.concurrency ?? FLEET_DEFAULT_CONCURRENCY,
+        ctx.signal,
+        async (host) => ({
+          ok: true,
+          result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, { ...p, maxBytes }), p.path),
+        }),
+        progressTo(ctx),
+      );
     },
   };
 }

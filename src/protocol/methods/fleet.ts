@@ -64,3 +64,12 @@ export interface FleetResult<R> {
 }
 
 export type FleetExecResult = FleetResult<ExecResult>;
+
+/** Notification `fleet.progress`, tagged with the request id: one more host is done (`done` of `total`, in the order hosts finish). */
+export interface FleetProgress {
+  id: string | number;
+  host: string;
+  ok: boolean;
+  done: number;
+  total: number;
+}
