@@ -118,6 +118,29 @@ describe('ssh.exec output', () => {
   });
 });
 
+describe('ssh.exec cwd', () => {
+  it('a cwd that cannot be entered runs no part of the command, on a warm shell and on an exec channel', async () => {
+    const base = (await fleet.runAsUser('mktemp -d /tmp/sf-cwd-XXXXXX')).stdout.trim();
+    try {
+      for (const [mode, via] of [
+        ['on', 'warm-shell'],
+        ['off', 'exec-channel'],
+      ] as const) {
+        // `cd -- d && a; b` used to run b in the login directory.
+        const r = await c.call('ssh.exec', { host: 'web1', command: `touch ${base}/first-${mode}; touch ${base}/second-${mode}`, cwd: `${base}/missing`, mode });
+        expect(r.exitCode, mode).not.toBe(0);
+        expect(r.via).toBe(via);
+        expect(r.stderr, mode).toMatch(/missing/);
+        expect(fs.readdirSync(base), mode).toEqual([]);
+      }
+      // The warm shell that ran the refused command still serves, in its own directory.
+      expect(await c.call('ssh.exec', { host: 'web1', command: 'pwd; echo ok', cwd: base, mode: 'on' })).toMatchObject({ exitCode: 0, stdout: `${base}\nok\n` });
+    } finally {
+      await fleet.runAsUser(`rm -rf '${base}'`);
+    }
+  });
+});
+
 describe('cancellation', () => {
   it('$/cancel stops sleep 600: CANCELLED, no remote process within 2 s, channel count back to zero', async () => {
     const ac = new AbortController();
@@ -170,7 +193,7 @@ describe('hostile names', () => {
         expect((await c.call('fs.read', { host: 'web1', path: f })).content).toBe(name);
         expect((await c.call('fs.stat', { host: 'web1', path: d })).type).toBe('dir');
         expect((await c.call('fs.list', { host: 'web1', path: d })).entries.map((e) => e.name)).toEqual([name]);
-        // cwd reaches a shell (`cd -- DIR && …`): it must arrive as one literal word.
+        // cwd reaches a shell (`cd -- DIR || exit; …`): it must arrive as one literal word.
         const pwd = await c.call('ssh.exec', { host: 'web1', command: 'pwd; ls', cwd: d });
         expect(pwd).toMatchObject({ exitCode: 0, stdout: `${d}\n${name}\n` });
       }

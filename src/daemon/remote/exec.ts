@@ -27,7 +27,7 @@ export interface ExecRequest {
   onOutput?: (stream: OutputStream, chunk: Buffer) => void | Promise<void>;
 }
 
-/** A command the host's policy admitted: what is sent (`cd -- cwd && command`) and the cwd it runs in. */
+/** A command the host's policy admitted: what is sent (`cd -- cwd || exit; command`) and the cwd it runs in. */
 export interface Admitted {
   host: string;
   line: string;

@@ -22,7 +22,7 @@ export const RemotePath = PathString.describe('a path on the host');
  * Longest command line, in UTF-8 bytes. A remote runs a command as one argument of `$SHELL -c`, and Linux takes
  * at most 131,071 bytes as one argument (MAX_ARG_STRLEN); OpenSSH drops the whole connection, every other
  * client's calls and jobs on it included, for a request packet over 256 KiB (a 300 KB command did). 96 KiB
- * leaves room for the `cd -- 'cwd' &&` a cwd adds. Longer scripts go on stdin (`sh -s`).
+ * leaves room for the `cd -- 'cwd' || exit;` a cwd adds. Longer scripts go on stdin (`sh -s`).
  */
 export const MAX_COMMAND_BYTES = 96 * 1024;
 
