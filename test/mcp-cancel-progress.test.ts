@@ -98,6 +98,32 @@ describe('scout-mcp: cancel and progress', () => {
 });
 
 describe('scout-mcp: arguments an agent can rely on', () => {
+  it('a file target with a query runs in the file directory (query and background); a failing query in a directory is left as it is', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    const dir = `/tmp/scout-filecwd-${randomBytes(4).toString('hex')}`;
+    try {
+      await fleet.runAsUser(`mkdir -p ${dir} && printf 'note\\n' > ${dir}/a.txt`);
+      const r = await client.callTool({ name: 'scout', arguments: { target: `web1:${dir}/a.txt`, query: 'pwd; cat a.txt' } });
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ mode: 'query', cwd: dir, exitCode: 0, stdout: `${dir}\nnote\n`, stderr: '' });
+      expect(JSON.stringify(r.content)).toContain(`${dir}/a.txt is a file: ran in its directory, ${dir}`);
+
+      const failing = await client.callTool({ name: 'scout', arguments: { target: `web1:${dir}`, query: 'exit 3' } });
+      expect(failing.structuredContent).toMatchObject({ mode: 'query', cwd: dir, exitCode: 3 });
+      expect(JSON.stringify(failing.content)).not.toContain('is a file');
+
+      const bg = await client.callTool({ name: 'scout', arguments: { target: `web1:${dir}/a.txt`, query: 'pwd', background: true } });
+      const jobId = (bg.structuredContent as { jobId: string }).jobId;
+      await client.callTool({ name: 'scout_jobs', arguments: { action: 'wait', job_id: jobId, wait_seconds: 10 } });
+      const out = await client.callTool({ name: 'scout_jobs', arguments: { job_id: jobId } });
+      expect(out.structuredContent).toMatchObject({ data: `${dir}\n`, state: 'exited', exitCode: 0 });
+    } finally {
+      await client.close();
+      await fleet.runAsUser(`rm -rf ${dir}`);
+    }
+  });
+
   it('a misspelt argument is refused naming the right one; depth 50 is refused by the schema; a binary file stays small', async () => {
     const d = await fleet.startDaemon();
     const client = await startShim(d.env);

@@ -132,4 +132,31 @@ describe('scout-mcp granular tools', () => {
       await fleet.runAsUser(`rm -rf ${dir}`);
     }
   });
+
+  it('scout_exec keeps the end of a large output within its byte budget, links the whole, and runs a file target in its directory', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      await client.listTools();
+      const r = await client.callTool({
+        name: 'scout_exec',
+        arguments: { target: 'web1:/etc/hostname', command: 'pwd; head -c 10000 /dev/zero | tr "\\0" x; echo; echo ERROR at end', max_output_bytes: 1000 },
+      });
+      expect(r.isError).toBeFalsy();
+      const sc = r.structuredContent as { cwd: string; stdout: string; omittedBytes: number; truncated: boolean };
+      expect(sc.cwd).toBe('/etc');
+      expect(sc.stdout.startsWith('/etc\n')).toBe(true);
+      expect(sc.stdout.endsWith('ERROR at end\n')).toBe(true);
+      expect(sc.truncated).toBe(true);
+      expect(sc.omittedBytes).toBe(5 + 10001 + 13 - 1000);
+      const content = r.content as Array<{ type: string; text?: string; uri?: string }>;
+      expect(content[0].text).toContain(`[… ${sc.omittedBytes} bytes omitted …]`);
+      const link = content.find((c) => c.type === 'resource_link');
+      const page = await client.readResource({ uri: link!.uri! });
+      const bytes = Buffer.from((page.contents[0] as { blob: string }).blob, 'base64').toString();
+      expect(bytes).toBe(`/etc\n${'x'.repeat(10000)}\nERROR at end\n`);
+    } finally {
+      await client.close();
+    }
+  });
 });

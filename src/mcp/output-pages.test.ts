@@ -21,6 +21,21 @@ describe('StreamCapture', () => {
   });
 });
 
+describe('StreamCapture with a byte budget', () => {
+  it('shows at most the budget: half head, half tail, with the omission line', () => {
+    const c = new StreamCapture(1000);
+    c.push(Buffer.from('a'.repeat(999)));
+    expect(c.shownWhole).toBe(true);
+    c.push(Buffer.from(`${'b'.repeat(5000)}END`));
+    const { text, omitted } = c.text();
+    expect(c.shownWhole).toBe(false);
+    expect(omitted).toBe(6002 - 1000);
+    expect(text.startsWith('a'.repeat(500))).toBe(true);
+    expect(text.endsWith(`${'b'.repeat(497)}END`)).toBe(true);
+    expect(c.bytes().length).toBe(6002);
+  });
+});
+
 describe('OutputPages', () => {
   it('pages a kept output and forgets it when it expires', () => {
     let now = 0;

@@ -23,6 +23,16 @@ export class StreamCapture {
   private kept = 0;
   total = 0;
   private tail = Buffer.alloc(0);
+  private readonly whole: number;
+  private readonly headBytes: number;
+  private readonly tailBytes: number;
+
+  /** `budget`: the most bytes of this stream the text shows (the call's byte budget); the default keeps 64 KiB whole, else 16 KiB head and tail. */
+  constructor(budget?: number) {
+    this.whole = budget ?? TEXT_WHOLE_BYTES;
+    this.headBytes = budget === undefined ? TEXT_HEAD_BYTES : Math.floor(budget / 2);
+    this.tailBytes = budget === undefined ? TEXT_TAIL_BYTES : budget - this.headBytes;
+  }
 
   push(chunk: Buffer): void {
     this.total += chunk.length;
@@ -32,12 +42,17 @@ export class StreamCapture {
       this.kept += piece.length;
     }
     const t = Buffer.concat([this.tail, chunk]);
-    this.tail = t.length > TEXT_TAIL_BYTES ? t.subarray(t.length - TEXT_TAIL_BYTES) : t;
+    this.tail = t.length > this.tailBytes ? t.subarray(t.length - this.tailBytes) : t;
   }
 
   /** Everything kept (the whole output when `complete`). */
   bytes(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+
+  /** The text shows every byte: no page link is needed. */
+  get shownWhole(): boolean {
+    return this.total <= this.whole;
   }
 
   get complete(): boolean {
@@ -50,8 +65,8 @@ export class StreamCapture {
    */
   text(): { text: string; omitted: number } {
     const all = this.bytes();
-    if (this.total <= TEXT_WHOLE_BYTES) return { text: all.toString('utf8'), omitted: 0 };
-    const head = all.subarray(0, completeUtf8Length(all.subarray(0, TEXT_HEAD_BYTES)));
+    if (this.total <= this.whole) return { text: all.toString('utf8'), omitted: 0 };
+    const head = all.subarray(0, completeUtf8Length(all.subarray(0, this.headBytes)));
     let tail = this.tail;
     // Start the tail at a character boundary: skip continuation bytes (10xxxxxx).
     let i = 0;
@@ -120,7 +135,7 @@ export interface OutputLink {
 
 /** Keep a large stream's bytes and describe its first page; undefined when the text already holds it all. */
 export function linkFor(stream: 'stdout' | 'stderr', c: StreamCapture): OutputLink | undefined {
-  if (c.total <= TEXT_WHOLE_BYTES) return undefined;
+  if (c.shownWhole) return undefined;
   const data = c.bytes();
   const id = outputPages.save(data, c.total);
   const pages = Math.max(1, Math.ceil(data.length / PAGE_BYTES));

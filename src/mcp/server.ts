@@ -11,7 +11,7 @@ import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, jobsOutput, runJobs, type JobsArgs } from './jobs.js';
 import { type ToolSet, progressOf, registerGranularTools, toolSet } from './tools.js';
-import { TOOL_DESCRIPTION, cancellable, runScout, scoutInput, scoutOutput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
+import { TOOL_DESCRIPTION, cancellable, linkContent, runScout, scoutInput, scoutOutput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
  * The shim's line to the daemon: connects (starting a daemon if none answers) before each call, so a
@@ -69,7 +69,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
         // gets notifications/progress while a query or transfer runs.
         const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress: progressOf(extra) });
         return {
-          content: [{ type: 'text' as const, text: out.text }, ...(out.links ?? []).map((l) => ({ type: 'resource_link' as const, mimeType: 'application/octet-stream', ...l }))],
+          content: [{ type: 'text' as const, text: out.text }, ...linkContent(out.links)],
           structuredContent: out.structured,
           ...(out.isError ? { isError: true } : {}),
         };

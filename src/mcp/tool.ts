@@ -20,6 +20,11 @@ import { broadcastText, errorText, execText, fileText, hostsText, listingText, t
 import type { FsReadResult } from '../protocol/methods/index.js';
 
 /** How the shim reaches the daemon: one RPC per call (connection, reconnection and auto-start live behind it). */
+/** Kept outputs as MCP `resource_link` content. */
+export function linkContent(links: OutputLink[] = []) {
+  return links.map((l) => ({ type: 'resource_link' as const, mimeType: 'application/octet-stream', ...l }));
+}
+
 /** The shim's line to the daemon: `ScoutClient.call`'s typed contract, nothing more. */
 export interface Rpc {
   call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>>;
@@ -212,7 +217,8 @@ async function dispatch(rpc: Rpc, a: ScoutArgs, ctx: ToolContext): Promise<ToolO
   if (a.diff_content !== undefined) return diffContent(rpc, t, a.diff_content);
   if (a.query !== undefined && a.background) {
     if (!a.query.trim()) throw invalid('query must not be empty');
-    return startBackground(rpc, t, a.query);
+    // A job reports a failed `cd` only later: a file target runs in its directory from the start.
+    return startBackground(rpc, (await typeOf(rpc, t)) === 'file' ? { host: t.host, path: path.posix.dirname(t.path) } : t, a.query);
   }
   if (a.query !== undefined) return query(rpc, t, a.query, ctx);
   if (a.tree) return tree(rpc, t);
@@ -244,15 +250,69 @@ export async function readOrList(rpc: Rpc, t: Target): Promise<ToolOutcome> {
 
 async function query(rpc: Rpc, t: Target, command: string, ctx: ToolContext): Promise<ToolOutcome> {
   if (!command.trim()) throw invalid('query must not be empty');
-  // Every byte is streamed to us (the daemon keeps none): the text keeps the head and the tail, and a large
-  // output stays readable whole through scout-output:// pages.
+  const q = await runIn(rpc, t, command, ctx);
+  return { text: q.text, structured: { mode: 'query', host: q.host, cwd: q.cwd, command, ...q.result }, ...(q.links.length ? { links: q.links } : {}) };
+}
+
+/**
+ * A command run in the target directory and shown to the agent. A file target: `cd` failed and the command
+ * never ran (`cd -- f || exit; cmd`), so it runs in the file's directory, which is what the agent meant. Checked
+ * only on failure: a query that works pays nothing for it.
+ */
+export async function runIn(rpc: Rpc, t: Target, command: string, ctx: ToolContext, budget: ExecBudget = {}) {
+  let run = await runQuery(rpc, t, command, ctx, budget);
+  let inDirOf: string | undefined;
+  if (run.r.exitCode !== 0 && run.out.stdout.total === 0 && (await typeOf(rpc, t)) === 'file') {
+    inDirOf = t.path;
+    t = { host: t.host, path: path.posix.dirname(t.path) };
+    run = await runQuery(rpc, t, command, ctx, budget);
+  }
+  const shown = shownExec(run);
+  return { ...shown, host: t.host, cwd: t.path, text: (inDirOf ? `[${inDirOf} is a file: ran in its directory, ${t.path}]\n` : '') + shown.text };
+}
+
+/**
+ * A captured run as the agent gets it: the result exact when the text holds every byte, else head and tail
+ * with `omittedBytes` and a resource_link per large stream to its whole bytes.
+ */
+export function shownExec({ r, out }: CapturedExec): { result: ExecResult & { omittedBytes?: number }; text: string; links: OutputLink[] } {
+  const links = (['stdout', 'stderr'] as const).flatMap((s) => linkFor(s, out[s]) ?? []);
+  const shown = { stdout: out.stdout.text(), stderr: out.stderr.text() };
+  const omitted = shown.stdout.omitted + shown.stderr.omitted;
+  // Small output: exact, as the daemon would have answered (UTF-8 text, or base64 for bytes that are not).
+  const result =
+    omitted === 0 ? { ...r, ...execResult(out.stdout.bytes(), out.stderr.bytes()) } : { ...r, stdout: shown.stdout.text, stderr: shown.stderr.text, truncated: true, omittedBytes: omitted };
+  const text = execText({ ...r, stdout: shown.stdout.text, stderr: shown.stderr.text, truncated: false }) + (links.length ? `\n[the whole output: ${links.map((l) => l.uri).join(', ')}]` : '');
+  return { result, text, links };
+}
+
+/** The remote path's type, or undefined when it cannot be told (the original failure then stands). */
+async function typeOf(rpc: Rpc, t: Target): Promise<string | undefined> {
+  return rpc.call('fs.stat', t).then(
+    (st) => st.type,
+    () => undefined,
+  );
+}
+
+export interface CapturedExec {
+  r: ExecResult;
+  out: Record<'stdout' | 'stderr', StreamCapture>;
+}
+
+/** What a query may set besides host, cwd and command: its timeout and how many bytes of each stream the text shows. */
+export interface ExecBudget {
+  timeoutMs?: number;
+  textBytes?: number;
+}
+
+/** One run of a command, every byte streamed to us (the daemon keeps none) into head/tail captures. */
+export async function runQuery(rpc: Rpc, t: Target, command: string, ctx: ToolContext, budget: ExecBudget = {}): Promise<CapturedExec> {
   const watch = ctx.progress ? execProgress(ctx.progress) : undefined;
-  const out = { stdout: new StreamCapture(), stderr: new StreamCapture() };
-  let r: ExecResult;
+  const out = { stdout: new StreamCapture(budget.textBytes), stderr: new StreamCapture(budget.textBytes) };
   try {
-    r = await rpc.call(
+    const r = await rpc.call(
       'ssh.exec',
-      { host: t.host, command, cwd: t.path, stream: 'only' },
+      { host: t.host, command, cwd: t.path, stream: 'only', ...(budget.timeoutMs ? { timeoutMs: budget.timeoutMs } : {}) },
       {
         onNotification: (_m, o) => {
           out[o.stream].push(Buffer.from(o.data, o.encoding === 'base64' ? 'base64' : 'utf8'));
@@ -260,6 +320,7 @@ async function query(rpc: Rpc, t: Target, command: string, ctx: ToolContext): Pr
         },
       },
     );
+    return { r, out };
   } catch (err) {
     // A long command is what background jobs are for: say so where the agent reads the failure.
     if (isScoutError(err, 'COMMAND_TIMEOUT')) {
@@ -269,14 +330,6 @@ async function query(rpc: Rpc, t: Target, command: string, ctx: ToolContext): Pr
   } finally {
     watch?.stop();
   }
-  const links = (['stdout', 'stderr'] as const).flatMap((s) => linkFor(s, out[s]) ?? []);
-  const shown = { stdout: out.stdout.text(), stderr: out.stderr.text() };
-  const omitted = shown.stdout.omitted + shown.stderr.omitted;
-  // Small output: exact, as the daemon would have answered (UTF-8 text, or base64 for bytes that are not).
-  const exact = execResult(out.stdout.bytes(), out.stderr.bytes());
-  const result = omitted === 0 ? { ...r, ...exact } : { ...r, stdout: shown.stdout.text, stderr: shown.stderr.text, truncated: true, omittedBytes: omitted };
-  const text = execText({ ...r, stdout: shown.stdout.text, stderr: shown.stderr.text, truncated: false }) + (links.length ? `\n[the whole output: ${links.map((l) => l.uri).join(', ')}]` : '');
-  return { text, structured: { mode: 'query', host: t.host, cwd: t.path, command, ...result }, ...(links.length ? { links } : {}) };
 }
 
 /** Bytes as the daemon's ExecResult carries them: UTF-8 text when both streams are, else base64. */

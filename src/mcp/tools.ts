@@ -6,9 +6,10 @@ import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
-import { execText, fileText, hostsText, listingText, transferText, treeText } from './format.js';
-import { type ProgressUpdate, execProgress, transferProgress } from './progress.js';
-import { type Rpc, type Target, cancellable, errorOutcome, parseTarget, strictInput } from './tool.js';
+import { fileText, hostsText, listingText, transferText, treeText } from './format.js';
+import { type ProgressUpdate, transferProgress } from './progress.js';
+import { type Rpc, type Target, cancellable, errorOutcome, linkContent, parseTarget, runIn, strictInput } from './tool.js';
+import type { OutputLink } from './output-pages.js';
 
 export type ToolSet = 'all' | 'scout' | 'granular';
 
@@ -27,7 +28,7 @@ const entryType = z.enum(['file', 'dir', 'symlink', 'other']);
 const entry = z.looseObject({ name: z.string(), type: entryType, size: z.number(), mode: z.number(), mtime: z.string(), linkTarget: z.string().optional() });
 const transferOut = { direction: z.enum(['upload', 'download', 'copy']), bytes: z.number(), files: z.number(), durationMs: z.number(), path: z.string(), skipped: z.array(z.string()).optional() };
 
-type Out = { text: string; structured: Record<string, unknown> };
+type Out = { text: string; structured: Record<string, unknown>; links?: OutputLink[] };
 type Ctx = { rpc: Rpc; progress?: (p: ProgressUpdate) => void };
 
 interface GranularTool {
@@ -146,7 +147,14 @@ const TOOLS: GranularTool[] = [
     input: {
       target,
       command: z.string().min(1).describe('shell command line, run by the remote shell'),
-      timeout_seconds: z.number().positive().max(86_400).optional().describe('stop it after this long'),
+      timeout_seconds: z.number().positive().max(86_400).optional().describe('stop it after this long (default: SCOUT_COMMAND_TIMEOUT)'),
+      max_output_bytes: z
+        .number()
+        .int()
+        .min(256)
+        .max(1024 * 1024)
+        .optional()
+        .describe('most bytes of each stream shown in the answer (default 64 KiB whole, else 16 KiB head and tail); the rest stays readable through the resource_link'),
     },
     output: {
       host: z.string(),
@@ -158,23 +166,18 @@ const TOOLS: GranularTool[] = [
       stderr: z.string(),
       encoding: z.enum(['utf8', 'base64']).optional(),
       truncated: z.boolean(),
+      omittedBytes: z.number().optional(),
       durationMs: z.number(),
       via: z.enum(['warm-shell', 'exec-channel']).optional(),
     },
     run: async (a, { rpc, progress }) => {
-      const tg = t(a.target);
       const command = String(a.command);
-      const watch = progress ? execProgress(progress) : undefined;
-      try {
-        const r = await rpc.call(
-          'ssh.exec',
-          { host: tg.host, command, cwd: tg.path, ...(typeof a.timeout_seconds === 'number' ? { timeoutMs: Math.round(a.timeout_seconds * 1000) } : {}), ...(watch ? { stream: true } : {}) },
-          watch ? { onNotification: (_m, o) => watch.onOutput(o) } : {},
-        );
-        return { text: execText(r), structured: { host: tg.host, cwd: tg.path, command, ...r } };
-      } finally {
-        watch?.stop();
-      }
+      const budget = {
+        ...(typeof a.timeout_seconds === 'number' ? { timeoutMs: Math.round(a.timeout_seconds * 1000) } : {}),
+        ...(typeof a.max_output_bytes === 'number' ? { textBytes: a.max_output_bytes } : {}),
+      };
+      const q = await runIn(rpc, t(a.target), command, { progress }, budget);
+      return { text: q.text, structured: { host: q.host, cwd: q.cwd, command, ...q.result }, links: q.links };
     },
   },
   {
@@ -244,7 +247,7 @@ export function registerGranularTools(server: McpServer, rpc: Rpc): void {
       async (args: Record<string, unknown>, extra) => {
         try {
           const out = await tool.run(args, { rpc: cancellable(rpc, extra.signal), progress: progressOf(extra) });
-          return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured };
+          return { content: [{ type: 'text' as const, text: out.text }, ...linkContent(out.links)], structuredContent: out.structured };
         } catch (err) {
           // An error result carries no structuredContent: the outputSchema describes success.
           const e = errorOutcome(err);
