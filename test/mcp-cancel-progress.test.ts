@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ok, startShim } from './fixtures/mcp.js';
+import { ok, progressRecorder, startShim } from './fixtures/mcp.js';
 import { remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
@@ -63,8 +63,8 @@ describe('scout-mcp: cancel and progress', () => {
     const local = path.join(fleet.root, 'beam-progress.bin');
     try {
       await fleet.runAsUser(`head -c ${size} /dev/zero > ${remote}`);
-      const updates: Array<{ progress: number; total?: number }> = [];
-      const r = await client.callTool({ name: 'scout', arguments: { target: `web1:${remote}`, beam: local } }, undefined, { onprogress: (p) => updates.push(p) });
+      const { updates, onprogress } = progressRecorder(client);
+      const r = await client.callTool({ name: 'scout', arguments: { target: `web1:${remote}`, beam: local } }, undefined, { onprogress });
       expect(r.isError).toBeFalsy();
       expect(fs.statSync(local).size).toBe(size);
       expect(updates.length).toBeGreaterThanOrEqual(2);
@@ -81,10 +81,8 @@ describe('scout-mcp: cancel and progress', () => {
     const client = await startShim(d.env);
     try {
       for (const query of ['echo hi', undefined]) {
-        const updates: Array<{ progress: number; total?: number; message?: string }> = [];
-        const r = await client.callTool({ name: 'scout', arguments: { targets: ['web1:/tmp', 'web1:/', 'nosuch:/tmp'], ...(query ? { query } : {}) } }, undefined, {
-          onprogress: (p) => updates.push(p),
-        });
+        const { updates, onprogress } = progressRecorder(client);
+        const r = await client.callTool({ name: 'scout', arguments: { targets: ['web1:/tmp', 'web1:/', 'nosuch:/tmp'], ...(query ? { query } : {}) } }, undefined, { onprogress });
         expect((r.structuredContent as { summary: unknown }).summary).toEqual({ ok: 2, failed: 1, total: 3 });
         expect(updates.length).toBeGreaterThanOrEqual(1);
         expect(updates.every((u) => u.total === 3)).toBe(true);

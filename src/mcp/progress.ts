@@ -79,3 +79,28 @@ export function hostsProgress(sink: ProgressSink, total: number, now: () => numb
     sink({ progress: done, total, message: `${done} of ${total} hosts done${failed ? ` (${failed} failed)` : ''}; last: ${host}${ok ? '' : ' failed'}` });
   };
 }
+
+/** A tool call's progress sink; `flush` resolves when every update has been written. */
+export type ProgressChannel = ProgressSink & { flush(): Promise<void> };
+
+/** What progressOf needs of the SDK's request handler extra. */
+interface ProgressExtra {
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number } & ProgressUpdate }) => Promise<void>;
+}
+
+/**
+ * Where a tool call's progress goes: `notifications/progress` with its token, when the client sent one.
+ * Updates are written in order, and the call answers only after `flush`: the SDK writes a notification a
+ * few ticks later than it is sent, so the answer could overtake the last one (the client then drops it,
+ * and a beam's progress stopped at 89 of 100 MB).
+ */
+export function progressOf(extra: ProgressExtra): ProgressChannel | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  let last = Promise.resolve();
+  const sink = (p: ProgressUpdate) => {
+    last = last.then(() => extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } })).catch(() => {});
+  };
+  return Object.assign(sink, { flush: () => last });
+}

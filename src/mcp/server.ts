@@ -9,8 +9,10 @@ import { ScoutClient } from '../client/client.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
 import { registerResources } from './resources.js';
+import { type TaskRun, ToolTasks, taskHandler } from './tasks.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, jobsOutput, runJobs, type JobsArgs } from './jobs.js';
-import { type ToolSet, progressOf, registerGranularTools, toolSet } from './tools.js';
+import { type ToolSet, registerGranularTools, toolSet } from './tools.js';
+import { progressOf } from './progress.js';
 import { TOOL_DESCRIPTION, cancellable, linkContent, runScout, scoutInput, scoutOutput, strictInput, type Rpc, type ScoutArgs } from './tool.js';
 
 /**
@@ -45,16 +47,28 @@ function advise(err: unknown): never {
   );
 }
 
+/** The MCP capability for tasks: tools/call may be made a task; tasks can be listed and cancelled. */
+const TASKS = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
+
 /** The MCP server: `scout` and `scout_jobs` (compatible with the Python Scout MCP) and/or the granular tools. */
-export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
+export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks = new ToolTasks()): McpServer {
   const server = new McpServer(
     { name: 'scout', version: packageVersion() },
     {
       instructions: 'Scout reaches the hosts of ~/.ssh/config through a warm SSH connection pool. Start with scout(target="hosts"), then use "host:/path" targets.',
+      capabilities: { tasks: TASKS },
+      taskStore: tasks,
     },
   );
   if (tools !== 'granular') {
-    server.registerTool(
+    // Cancelling the MCP request (or its task) cancels its daemon calls: the remote command is stopped; a
+    // progress token gets notifications/progress while a query, broadcast or transfer runs.
+    const scout: TaskRun = async (args, call) => {
+      const out = await runScout(cancellable(rpc, call.signal), args as ScoutArgs, { progress: call.progress });
+      await call.progress?.flush();
+      return { content: [{ type: 'text' as const, text: out.text }, ...linkContent(out.links)], structuredContent: out.structured, ...(out.isError ? { isError: true } : {}) };
+    };
+    server.experimental.tasks.registerToolTask(
       'scout',
       {
         title: 'Scout: remote hosts over SSH',
@@ -63,17 +77,10 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
         outputSchema: scoutOutput,
         // It runs commands and transfers files (query, beam), so it is not read-only, and it reaches other machines.
         annotations: { title: 'Scout', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+        // A query, broadcast or beam may be made a task (tasks/get, tasks/result, tasks/cancel).
+        execution: { taskSupport: 'optional' },
       },
-      async (args, extra) => {
-        // Cancelling the MCP request cancels its daemon calls (the remote command is stopped); a progress token
-        // gets notifications/progress while a query or transfer runs.
-        const out = await runScout(cancellable(rpc, extra.signal), args as ScoutArgs, { progress: progressOf(extra) });
-        return {
-          content: [{ type: 'text' as const, text: out.text }, ...linkContent(out.links)],
-          structuredContent: out.structured,
-          ...(out.isError ? { isError: true } : {}),
-        };
-      },
+      taskHandler(tasks, scout, progressOf),
     );
     server.registerTool(
       'scout_jobs',
@@ -91,7 +98,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all'): McpServer {
       },
     );
   }
-  if (tools !== 'scout') registerGranularTools(server, rpc);
+  if (tools !== 'scout') registerGranularTools(server, rpc, tasks);
   registerResources(server, rpc);
   return server;
 }
@@ -101,9 +108,11 @@ export async function runStdio(env: NodeJS.ProcessEnv = process.env): Promise<vo
   // A setting the server cannot honour stops it with the reason, before any client sees a tool list.
   const tools = toolSet(env);
   const link = new DaemonLink({ env });
-  const server = createServer(link, tools);
+  const tasks = new ToolTasks();
+  const server = createServer(link, tools, tasks);
   const transport = new StdioServerTransport(process.stdin, process.stdout);
   const exit = () => {
+    tasks.close();
     link.close();
     process.exit(0);
   };

@@ -7,9 +7,10 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
 import { fileText, hostsText, listingText, transferText, treeText } from './format.js';
-import { type ProgressUpdate, transferProgress } from './progress.js';
+import { type ProgressUpdate, progressOf, transferProgress } from './progress.js';
 import { type Rpc, type Target, cancellable, errorOutcome, linkContent, parseTarget, runIn, strictInput } from './tool.js';
 import type { OutputLink } from './output-pages.js';
+import { type TaskRun, type ToolTasks, taskHandler } from './tasks.js';
 
 export type ToolSet = 'all' | 'scout' | 'granular';
 
@@ -39,6 +40,8 @@ interface GranularTool {
   input: z.ZodRawShape;
   output: z.ZodRawShape;
   run: (args: Record<string, unknown>, ctx: Ctx) => Promise<Out>;
+  /** Long work: the call may be made an MCP task. */
+  task?: true;
 }
 
 const t = (raw: unknown): Target => parseTarget(String(raw));
@@ -144,6 +147,7 @@ const TOOLS: GranularTool[] = [
     title: 'Run a command on a host',
     description: 'Run a shell command on a host (cwd: the target path) and return its exit code and output. It can change anything the remote user can; cancelling the call stops it.',
     annotations: ACTS,
+    task: true,
     input: {
       target,
       command: z.string().min(1).describe('shell command line, run by the remote shell'),
@@ -199,6 +203,7 @@ const TOOLS: GranularTool[] = [
     description:
       'Copy a file or directory tree: a local path to "host:/path" (upload), "host:/path" to a local path (download) or between two hosts. Atomic per file; cancelling leaves no partial file under the final name.',
     annotations: ACTS,
+    task: true,
     input: { source: z.string().min(1).describe('a local path or "host:/path"'), destination: z.string().min(1).describe('a local path or "host:/path"') },
     output: transferOut,
     run: async (a, { rpc, progress }) => {
@@ -225,36 +230,23 @@ const TOOLS: GranularTool[] = [
   },
 ];
 
-/** Where a tool call's progress goes: `notifications/progress` with its token, when the client sent one. */
-export function progressOf(extra: ProgressExtra): ((p: ProgressUpdate) => void) | undefined {
-  const token = extra._meta?.progressToken;
-  if (token === undefined) return undefined;
-  return (p) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {});
-}
-
-/** What progressOf needs of the SDK's request handler extra. */
-interface ProgressExtra {
-  _meta?: { progressToken?: string | number };
-  sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number } & ProgressUpdate }) => Promise<void>;
-}
-
-/** Register the granular tools on `server`. */
-export function registerGranularTools(server: McpServer, rpc: Rpc): void {
+/** Register the granular tools on `server`; the long ones (exec, transfer) may be made tasks. */
+export function registerGranularTools(server: McpServer, rpc: Rpc, tasks: ToolTasks): void {
   for (const tool of TOOLS) {
-    server.registerTool(
-      tool.name,
-      { title: tool.title, description: tool.description, inputSchema: strictInput(tool.input), outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } },
-      async (args: Record<string, unknown>, extra) => {
-        try {
-          const out = await tool.run(args, { rpc: cancellable(rpc, extra.signal), progress: progressOf(extra) });
-          return { content: [{ type: 'text' as const, text: out.text }, ...linkContent(out.links)], structuredContent: out.structured };
-        } catch (err) {
-          // An error result carries no structuredContent: the outputSchema describes success.
-          const e = errorOutcome(err);
-          return { content: [{ type: 'text' as const, text: e.text }], isError: true };
-        }
-      },
-    );
+    const run: TaskRun = async (args, call) => {
+      try {
+        const out = await tool.run(args, { rpc: cancellable(rpc, call.signal), progress: call.progress });
+        await call.progress?.flush();
+        return { content: [{ type: 'text' as const, text: out.text }, ...linkContent(out.links)], structuredContent: out.structured };
+      } catch (err) {
+        // An error result carries no structuredContent: the outputSchema describes success.
+        const e = errorOutcome(err);
+        return { content: [{ type: 'text' as const, text: e.text }], isError: true };
+      }
+    };
+    const config = { title: tool.title, description: tool.description, inputSchema: strictInput(tool.input), outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } };
+    if (tool.task) server.experimental.tasks.registerToolTask(tool.name, { ...config, execution: { taskSupport: 'optional' } }, taskHandler(tasks, run, progressOf));
+    else server.registerTool(tool.name, config, (args: Record<string, unknown>, extra) => run(args, { signal: extra.signal, progress: progressOf(extra) }));
   }
 }
 
