@@ -9,6 +9,7 @@ import { shellQuote } from '../ssh/quote.js';
 import { execText, fileText, hostsText, listingText } from './format.js';
 import { remotePath } from '../protocol/paths.js';
 import { outputPages } from './output-pages.js';
+import { registerJobResources } from './job-resources.js';
 import type { Rpc } from './tool.js';
 
 /** Exit status a POSIX shell gives "command not found"; the resource scripts also use it for "not installed". */
@@ -62,7 +63,7 @@ export function registerResources(server: McpServer, rpc: Rpc): void {
     resources: (await hostList()).map((h) => ({ uri: `${h.name}://${suffix}`, name: `${h.name} ${what}`, mimeType: 'text/plain' })),
   });
 
-  // First: the per-host wildcard templates below would otherwise take scout-output://… as a host's path.
+  // First (with scout-job://): the per-host wildcard templates below would otherwise take scout-output://… as a host's path.
   server.registerResource(
     'command-output',
     new ResourceTemplate('scout-output://{id}/{page}', { list: undefined }),
@@ -73,6 +74,8 @@ export function registerResources(server: McpServer, rpc: Rpc): void {
       return { contents: [{ uri: uri.href, mimeType: 'application/octet-stream', blob: p.data.toString('base64'), _meta: { pages: p.pages, totalBytes: p.total, keptBytes: p.kept } }] };
     },
   );
+
+  registerJobResources(server, rpc);
 
   server.registerResource(
     'hosts',
