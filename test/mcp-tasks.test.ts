@@ -78,6 +78,9 @@ describe('scout-mcp: MCP tasks', () => {
       const r = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
       expect(r.isError).toBe(true);
       expect(JSON.stringify(r.content)).toContain('CANCELLED');
+      // It says the remote process was confirmed gone.
+      expect(r.structuredContent).toMatchObject({ mode: 'error', error: { code: 'CANCELLED', data: { stopped: true } } });
+      expect(JSON.stringify(r.content)).toMatch(/stopped/);
       const again = await client.callTool({ name: 'scout', arguments: { target: 'web1:/tmp', query: 'echo still serving' } });
       expect(JSON.stringify(again.content)).toContain('still serving');
     } finally {

@@ -66,6 +66,9 @@ describe('scout-mcp granular tools', () => {
         out[name] = r.structuredContent as Record<string, unknown>;
       }
       expect(out.scout_read).toMatchObject({ content: 'hello\n', encoding: 'utf8' });
+      // A byte budget: the head of the file, and the answer says it is cut.
+      const head = await client.callTool({ name: 'scout_read', arguments: { target: `web1:${dir}/a.txt`, max_bytes: 2 } });
+      expect(head.structuredContent).toMatchObject({ content: 'he', bytes: 2, size: 6, truncated: true });
       expect(out.scout_exec).toMatchObject({ exitCode: 0, stdout: 'hello\n' });
       expect(out.scout_find.paths).toEqual([`${dir}/sub/b.log`]);
       expect((await fleet.runAsUser(`cat ${dir}/new.txt ${dir}/up.txt`)).stdout).toBe('written\nup\n');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
+import { MAX_FS_IO_BYTES } from '../protocol/methods/index.js';
 import { fileText, hostsText, listingText, transferText, treeText } from './format.js';
 import { type ProgressUpdate, progressOf, transferProgress } from './progress.js';
 import { type Rpc, type Target, cancellable, errorOutcome, linkContent, parseTarget, runIn, strictInput } from './tool.js';
@@ -62,9 +63,12 @@ const TOOLS: GranularTool[] = [
   {
     name: 'scout_read',
     title: 'Read a remote file',
-    description: 'The text of a file on a host (cut at SCOUT_MAX_FILE_SIZE; a binary file is described, not dumped).',
+    description: 'The text of a file on a host (cut at max_bytes, default SCOUT_MAX_FILE_SIZE; a binary file is described, not dumped).',
     annotations: READ_ONLY,
-    input: { target },
+    input: {
+      target,
+      max_bytes: z.number().int().min(1).max(MAX_FS_IO_BYTES).optional().describe('read at most this many bytes from the start (the answer says when the file is longer)'),
+    },
     output: {
       host: z.string(),
       path: z.string(),
@@ -77,7 +81,7 @@ const TOOLS: GranularTool[] = [
     },
     run: async (a, { rpc }) => {
       const tg = t(a.target);
-      const r = await rpc.call('fs.read', tg);
+      const r = await rpc.call('fs.read', { ...tg, ...(typeof a.max_bytes === 'number' ? { maxBytes: a.max_bytes } : {}) });
       const binary = r.encoding === 'base64' ? { content: '', contentOmitted: 'binary: download it with scout_transfer' } : {};
       return { text: fileText(r), structured: { host: tg.host, path: r.path, content: r.content, encoding: r.encoding, size: r.size, bytes: r.bytes, truncated: r.truncated, ...binary } };
     },
