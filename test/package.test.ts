@@ -62,7 +62,7 @@ afterAll(() => {
 });
 
 describe('npm package', () => {
-  it('holds the compiled bins, the units and the README, and no sources or tests', () => {
+  it('holds the compiled bins, the units, the README and the docs it links to, and no sources or tests', () => {
     for (const f of [
       'dist/bin/scoutd.js',
       'dist/bin/scoutctl.js',
@@ -71,6 +71,8 @@ describe('npm package', () => {
       'systemd/scoutd.socket',
       'launchd/dev.scout.scoutd.plist',
       'README.md',
+      'docs/mcp.md',
+      'docs/protocol.md',
       'package.json',
     ]) {
       expect(packed, f).toContain(f);
