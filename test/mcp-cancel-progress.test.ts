@@ -9,7 +9,7 @@ import { ok, progressRecorder, startShim } from './fixtures/mcp.js';
 import { remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
-const fleet = useFleet(['web1']);
+const fleet = useFleet(['web1', 'web2']);
 
 describe('scout-mcp: cancel and progress', () => {
   it('a cancelled query stops its remote process, and the shim and the pool keep serving', async () => {
@@ -28,6 +28,24 @@ describe('scout-mcp: cancel and progress', () => {
       await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 1_000, 'the remote sleep to be gone within 1 s of the cancel');
       expect(Date.now() - cancelledAt).toBeLessThanOrEqual(1_000);
       expect(await ok(client, { target: 'web1:/tmp', query: 'echo still serving' })).toContain('still serving');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a cancelled broadcast stops the command on every host', async () => {
+    const d = await fleet.startDaemon();
+    const client = await startShim(d.env);
+    try {
+      const tag = `sleep 300.${randomBytes(3).readUIntBE(0, 3)}`;
+      const ac = new AbortController();
+      const call = client.callTool({ name: 'scout', arguments: { targets: ['web1:/tmp', 'web2:/tmp'], query: tag } }, undefined, { signal: ac.signal });
+      call.catch(() => {});
+      // Both hosts' sshd run on this machine as the test user: one process per host.
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length >= 2, 10_000, 'the sleep on both hosts');
+      ac.abort();
+      await expect(call).rejects.toThrow();
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 1_000, 'the sleep gone on every host within 1 s of the cancel');
     } finally {
       await client.close();
     }

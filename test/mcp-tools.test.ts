@@ -31,7 +31,7 @@ describe('scout-mcp granular tools', () => {
         expect(tool.annotations?.title, tool.name).toBeTruthy();
         expect(tool.outputSchema, tool.name).toMatchObject({ type: 'object' });
       }
-      expect(GRANULAR_TOOLS.filter((g) => g.readOnly).map((g) => g.name)).toEqual(['scout_hosts', 'scout_read', 'scout_list', 'scout_stat', 'scout_find', 'scout_tree']);
+      expect(GRANULAR_TOOLS.filter((g) => g.readOnly).map((g) => g.name)).toEqual(['scout_hosts', 'scout_read', 'scout_list', 'scout_stat', 'scout_find', 'scout_tree', 'scout_diff']);
     } finally {
       await client.close();
     }
@@ -54,6 +54,7 @@ describe('scout-mcp granular tools', () => {
         scout_stat: { target: `web1:${dir}/a.txt` },
         scout_find: { target: `web1:${dir}`, pattern: '*.log' },
         scout_tree: { target: `web1:${dir}`, depth: 2 },
+        scout_diff: { target: `web1:${dir}/a.txt`, expected: 'hallo\n' },
         scout_exec: { target: `web1:${dir}`, command: 'cat a.txt' },
         scout_write: { target: `web1:${dir}/new.txt`, content: 'written\n' },
         scout_transfer: { source: path.join(local, 'up.txt'), destination: `web1:${dir}/up.txt` },
@@ -71,6 +72,10 @@ describe('scout-mcp granular tools', () => {
       expect(head.structuredContent).toMatchObject({ content: 'he', bytes: 2, size: 6, truncated: true });
       expect(out.scout_exec).toMatchObject({ exitCode: 0, stdout: 'hello\n' });
       expect(out.scout_find.paths).toEqual([`${dir}/sub/b.log`]);
+      expect(out.scout_diff).toMatchObject({ from: 'expected', to: `web1:${dir}/a.txt`, identical: false });
+      expect(out.scout_diff.diff).toContain('-hallo\n+hello\n');
+      const same = await client.callTool({ name: 'scout_diff', arguments: { target: `web1:${dir}/a.txt`, other: `web1:${dir}/a.txt` } });
+      expect(same.structuredContent).toMatchObject({ identical: true, diff: '' });
       expect((await fleet.runAsUser(`cat ${dir}/new.txt ${dir}/up.txt`)).stdout).toBe('written\nup\n');
       // A failure is an error result naming the Scout code, with no structuredContent to validate.
       const bad = await client.callTool({ name: 'scout_read', arguments: { target: `web1:${dir}/missing` } });

@@ -367,7 +367,7 @@ function truncationNote(...rs: Array<{ t: Target; r: FsReadResult }>): string {
   return cut.map((x) => `\n[${label(x.t)} truncated at ${x.r.bytes} of ${x.r.size} bytes: only that much was compared]`).join('');
 }
 
-async function diffFiles(rpc: Rpc, a: Target, b: Target): Promise<ToolOutcome> {
+export async function diffFiles(rpc: Rpc, a: Target, b: Target): Promise<ToolOutcome> {
   const [x, y] = await Promise.all([readText(rpc, a), readText(rpc, b)]);
   const d = unifiedDiff(x.text, y.text, label(a), label(b));
   const note = truncationNote({ t: a, r: x.r }, { t: b, r: y.r });
@@ -375,7 +375,7 @@ async function diffFiles(rpc: Rpc, a: Target, b: Target): Promise<ToolOutcome> {
   return { text, structured: { mode: 'diff', from: label(a), to: label(b), identical: !d, diff: d } };
 }
 
-async function diffContent(rpc: Rpc, t: Target, expected: string): Promise<ToolOutcome> {
+export async function diffContent(rpc: Rpc, t: Target, expected: string): Promise<ToolOutcome> {
   const x = await readText(rpc, t);
   const d = unifiedDiff(expected, x.text, 'expected', label(t));
   const note = truncationNote({ t, r: x.r });

@@ -9,7 +9,7 @@ import { ScoutError } from '../protocol/errors.js';
 import { MAX_FS_IO_BYTES } from '../protocol/methods/index.js';
 import { fileText, hostsText, listingText, transferText, treeText } from './format.js';
 import { type ProgressUpdate, progressOf, transferProgress } from './progress.js';
-import { type Rpc, type Target, cancellable, errorOutcome, linkContent, parseTarget, runIn, strictInput } from './tool.js';
+import { type Rpc, type Target, cancellable, diffContent, diffFiles, errorOutcome, linkContent, parseTarget, runIn, strictInput } from './tool.js';
 import type { OutputLink } from './output-pages.js';
 import { type TaskRun, type ToolTasks, taskHandler } from './tasks.js';
 
@@ -144,6 +144,30 @@ const TOOLS: GranularTool[] = [
       const depth = typeof a.depth === 'number' ? a.depth : 3;
       const r = await rpc.call('fs.tree', { ...tg, depth });
       return { text: treeText({ ...r, path: `${tg.host}:${tg.path}` }, depth), structured: { host: tg.host, ...r } };
+    },
+  },
+  {
+    name: 'scout_diff',
+    title: 'Compare remote files',
+    description: 'Unified diff of a file on a host against another remote file (other) or against expected text (expected).',
+    annotations: READ_ONLY,
+    input: {
+      target,
+      other: z.string().min(1).optional().describe('another "host:/path" file to compare with'),
+      expected: z.string().optional().describe('the text the file should hold'),
+    },
+    output: { from: z.string(), to: z.string(), identical: z.boolean(), diff: z.string() },
+    run: async (a, { rpc }) => {
+      if ((a.other === undefined) === (a.expected === undefined)) throw new ScoutError('INVALID_PARAMS', 'give exactly one of other ("host:/path") and expected (text)');
+      const tg = t(a.target);
+      if (a.other !== undefined) {
+        const out = await diffFiles(rpc, tg, t(a.other));
+        const { from, to, identical, diff } = out.structured as { from: string; to: string; identical: boolean; diff: string };
+        return { text: out.text, structured: { from, to, identical, diff } };
+      }
+      const out = await diffContent(rpc, tg, String(a.expected));
+      const { path: to, identical, diff } = out.structured as { path: string; identical: boolean; diff: string };
+      return { text: out.text, structured: { from: 'expected', to, identical, diff } };
     },
   },
   {
