@@ -65,7 +65,7 @@ describe('the method table', () => {
     for (const [name, e] of Object.entries(METHODS)) {
       expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
       expect(e.summary.length).toBeGreaterThan(10);
-      for (const n of e.notifications) expect(['exec.output', 'transfer.progress', 'fleet.progress']).toContain(n);
+      for (const n of e.notifications) expect(['exec.output', 'transfer.progress', 'fleet.progress', 'shell.ready']).toContain(n);
       for (const c of e.policy) expect(['exec', 'paths', 'write']).toContain(c);
       if (e.policy.length > 0) expect(e.touchesHost).toBe(true);
     }
@@ -100,6 +100,7 @@ function hostCalls(local: string, jobId: string): { [M in HostMethod]: () => Par
     'fs.tree': () => ({ host: 'web1', path: '/etc', depth: 1 }),
     'fs.find': () => ({ host: 'web1', path: '/etc', pattern: 'host*', depth: 1 }),
     'fs.write': () => ({ host: 'web1', path: '/tmp/scout-table-walk.txt', content: 'x' }),
+    'shell.open': () => ({ host: 'web1', command: 'true' }),
   };
 }
 
@@ -113,7 +114,12 @@ describe('walking the table against a real daemon', () => {
     fs.writeFileSync(path.join(local, 'up.txt'), 'up\n');
     const job = await client.call('jobs.start', { host: 'web1', command: 'sleep 30' });
     const calls = hostCalls(local, job.jobId);
-    for (const [method, params] of Object.entries(calls) as Array<[string, () => unknown]>) await client.callUnchecked(method, params()).catch(() => undefined);
+    for (const [method, params] of Object.entries(calls) as Array<[string, () => unknown]>) {
+      if (method === 'shell.open') continue;
+      await client.callUnchecked(method, params()).catch(() => undefined);
+    }
+    // A session answers when it ends, and its bytes need a reader: attach, then end its input.
+    await client.call('shell.open', { host: 'web1', command: 'true' }, { onNotification: (_m, p) => void client.attach({ token: p.token }).then((s) => s.resume().end()) });
     // And some that touch no host.
     for (const method of ['daemon.status', 'hosts.list', 'pool.list', 'jobs.list'] as const) await client.call(method);
     const { entries } = await client.call('audit.query', { limit: 1000 });

@@ -115,6 +115,7 @@ describe('--help', () => {
     'status',
     'hosts',
     'exec',
+    'shell',
     'jobs',
     'pool',
     'drop',

@@ -44,6 +44,14 @@ const COMMANDS: Record<string, Command> = {
     notes: REMOTE_NOTE,
     load: () => import('./commands/exec.js'),
   },
+  shell: {
+    summary: 'an interactive shell (or COMMAND) on a host over its pooled connection; exits with the remote exit code',
+    usage: 'shell [--cwd DIR] HOST [COMMAND [ARGS...]]',
+    options: [{ name: 'cwd', value: 'DIR', help: 'start in DIR on the host', default: 'the login directory' }],
+    commandAfter: 1,
+    notes: 'With a terminal it is like ssh -t (your TERM and window size; Ctrl-C, Ctrl-Z and Ctrl-D go to the remote\nside); without one, like ssh -T. The session ends when the remote shell exits.',
+    load: () => import('./commands/shell.js'),
+  },
   jobs: {
     summary: "background jobs: list; logs ID [-f] (follow, exit with the job's code); kill ID [--signal SIG]; forget ID",
     usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID',

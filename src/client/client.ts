@@ -127,6 +127,51 @@ export class ScoutClient {
   }
 
   /**
+   * A second connection to the same (trusted) socket that carries raw bytes after one `shell.attach`: the
+   * request, its answer, then the socket is the session's, paused (pipe it, or resume it after adding a
+   * 'data' listener). Rejects with the daemon's error when refused.
+   */
+  attach(params: ParamsOf<'shell.attach'>): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      let sock: net.Socket;
+      try {
+        sock = dialTrusted(this.socketPath);
+      } catch (err) {
+        reject(err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err)));
+        return;
+      }
+      let head = Buffer.alloc(0);
+      const fail = (err: ScoutError) => {
+        sock.destroy();
+        reject(err);
+      };
+      const onData = (d: Buffer) => {
+        head = Buffer.concat([head, d]);
+        const nl = head.indexOf(10);
+        if (nl < 0) {
+          if (head.length > MAX_LINE_BYTES) fail(new ScoutError('PROTOCOL_MISMATCH', 'scoutd answered shell.attach with an overlong line'));
+          return;
+        }
+        // Paused first: a flowing socket without a 'data' listener drops what arrives before the caller pipes it.
+        sock.pause();
+        sock.off('data', onData);
+        sock.off('close', onClose);
+        const msg = JSON.parse(head.subarray(0, nl).toString('utf8')) as { result?: unknown; error?: { code: number; message: string; data?: { code?: string } } };
+        if (msg.error) return fail(ScoutError.fromRpc(msg.error));
+        // Bytes of the session that came with the answer go back in front of the stream.
+        const rest = head.subarray(nl + 1);
+        if (rest.length) sock.unshift(rest);
+        resolve(sock);
+      };
+      const onClose = () => reject(new ScoutError('DAEMON_UNAVAILABLE', `scoutd closed the connection (${this.socketPath}) before answering shell.attach; retry`, { socket: this.socketPath }));
+      sock.once('connect', () => sock.write(encodeLine({ jsonrpc: '2.0', id: 1, method: 'shell.attach', params })));
+      sock.once('error', (err: NodeJS.ErrnoException) => reject(unavailable(this.socketPath, err.code ?? err.message)));
+      sock.on('data', onData);
+      sock.on('close', onClose);
+    });
+  }
+
+  /**
    * Send any method name with any params: for tests that probe what the daemon does with wrong input, and
    * for generic tools (a JSON-RPC console). Everything else uses `call`.
    */

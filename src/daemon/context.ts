@@ -31,6 +31,11 @@ export interface CallContext {
   clientName: string;
   /** The JSON-RPC id of this call, for notifications tagged with it. */
   rpcId: string | number;
+  /**
+   * After this call's answer is written, hand the connection to `take` as raw bytes (shell.attach): no more
+   * JSON on it. Refused (throws) when the connection has other calls in flight or the call came in a batch.
+   */
+  upgrade(take: (sock: import('node:net').Socket) => void): void;
 }
 
 /** Long-lived services shared by every handler. */

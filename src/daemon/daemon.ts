@@ -14,6 +14,7 @@ import { newWarmShellCounters } from '../ssh/warm-shells.js';
 import type { HandlerTable, Services } from './context.js';
 import { daemonHandlers } from './handlers/daemon.js';
 import { hostsHandlers } from './handlers/hosts.js';
+import { shellHandlers } from './handlers/shell.js';
 import { jobsHandlers } from './handlers/jobs.js';
 import { poolHandlers } from './handlers/pool.js';
 import { sshHandlers } from './handlers/ssh.js';
@@ -143,6 +144,7 @@ export class Daemon {
       ...transferHandlers(services),
       ...fleetHandlers(services),
       ...jobsHandlers(services),
+      ...shellHandlers(services),
       ...auditHandlers(services),
       ...fsHandlers(services),
     };

@@ -152,6 +152,18 @@ export class Policy {
     }
   }
 
+  /**
+   * May an interactive session open on `host` (shell.open)? What a person types cannot be checked against
+   * allow or deny patterns, so a host with any command rule, or read-only, gets none.
+   */
+  checkShell(host: string): void {
+    const p = this.forHost(host);
+    if (!p) return;
+    if (p.readOnly) throw denied(host, p, `host ${host} is read-only by policy: no interactive sessions`, { reason: 'read-only' });
+    if (p.allow.length || p.deny.length)
+      throw denied(host, p, `no interactive sessions on ${host}: its policy has command rules, and what is typed in a session cannot be checked against them`, { reason: 'shell' });
+  }
+
   /** May `host` be written to (uploads, fs.write, the destination of a copy)? */
   checkWrite(host: string, what: string): void {
     const p = this.forHost(host);

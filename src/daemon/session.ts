@@ -158,11 +158,11 @@ export class Session {
       this.sendError(null, new ScoutError('INVALID_REQUEST', `invalid request: a batch of ${batch.length} messages is over the limit of ${max}`, { limit: max }));
       return;
     }
-    const responses = (await Promise.all(batch.map((m) => this.onMessage(m)))).filter((r): r is JSONRPCResponse => r !== null);
+    const responses = (await Promise.all(batch.map((m) => this.onMessage(m, true)))).filter((r): r is JSONRPCResponse => r !== null);
     if (responses.length) this.write(responses);
   }
 
-  private async onMessage(msg: unknown): Promise<JSONRPCResponse | null> {
+  private async onMessage(msg: unknown, batched = false): Promise<JSONRPCResponse | null> {
     if (!isObject(msg)) return errorResponse(null, new ScoutError('INVALID_REQUEST', 'invalid request: expected a JSON-RPC object'));
     const id = msg.id;
     const validId = id === undefined || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
@@ -189,10 +189,11 @@ export class Session {
       const e = shuttingDown();
       return errorResponse(id as Id, e);
     }
-    return this.call(msg as unknown as JSONRPCRequest & { id: Id });
+    return this.call(msg as unknown as JSONRPCRequest & { id: Id }, batched);
   }
 
-  private async call(req: JSONRPCRequest & { id: Id }): Promise<JSONRPCResponse | null> {
+  private async call(req: JSONRPCRequest & { id: Id }, batched: boolean): Promise<JSONRPCResponse | null> {
+    let upgradeTo: ((sock: net.Socket) => void) | undefined;
     const controller = new AbortController();
     let finish!: () => void;
     const done = new Promise<void>((r) => (finish = r));
@@ -211,6 +212,11 @@ export class Session {
       },
       backlogged: () => this.backlogged,
       whenWritable: () => this.whenWritable(),
+      upgrade: (take) => {
+        if (batched || this.inFlight.size > 1)
+          throw new ScoutError('INVALID_REQUEST', 'a connection becomes raw bytes only from a lone call: open a new connection for shell.attach and send nothing else on it');
+        upgradeTo = take;
+      },
     };
     if (req.method === 'daemon.hello' && isObject(req.params) && typeof req.params.client === 'string') {
       this.clientName = req.params.client.slice(0, 100);
@@ -224,11 +230,25 @@ export class Session {
       const outcome = res && 'error' in res && res.error ? String((res.error.data as { code?: string } | undefined)?.code ?? codeName(res.error.code)) : 'ok';
       this.hooks.onCallDone(outcome);
       log.info({ method: shownMethod(req.method), client: this.clientName, host: hostOf(req.params), ms, outcome }, 'done');
+      if (upgradeTo && outcome === 'ok' && res) {
+        // The answer is the last JSON this connection carries; then its bytes are the taker's.
+        this.write(res);
+        this.becomeRaw(upgradeTo);
+        return null;
+      }
       return res;
     } finally {
       this.inFlight.delete(req.id);
       finish();
     }
+  }
+
+  /** Stop reading JSON from this connection and give it to `take` (its close still ends the session). */
+  private becomeRaw(take: (sock: net.Socket) => void): void {
+    this.sock.removeAllListeners('data');
+    clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
+    take(this.sock);
   }
 
   private cancel(id: unknown): void {

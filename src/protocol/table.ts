@@ -17,6 +17,8 @@ export interface Notifications {
   'transfer.progress': m.TransferProgress;
   /** One more host of a fleet call is done. */
   'fleet.progress': m.FleetProgress;
+  /** An interactive session is open: attach a connection to it with the token. */
+  'shell.ready': m.ShellReady;
 }
 export type NotificationName = keyof Notifications;
 
@@ -107,6 +109,15 @@ export const METHODS = {
   'fs.tree': returns<m.FsTreeResult>()({ params: m.FsTreeParams, summary: 'A remote directory as a tree, bounded in depth and entries.', ...host, policy: ['paths'], ...quiet }),
   'fs.find': returns<m.FsFindResult>()({ params: m.FsFindParams, summary: 'Remote paths whose name matches a glob.', ...host, policy: ['paths'], ...quiet }),
   'fs.write': returns<m.FsWriteResult>()({ params: m.FsWriteParams, summary: 'Write a remote file atomically (temp file and rename).', ...host, policy: ['write', 'paths'], ...quiet }),
+  'shell.open': returns<m.ShellOpenResult>()({
+    params: m.ShellOpenParams,
+    summary: 'Open an interactive session (a PTY, or none like ssh -T); answers with its exit when it ends.',
+    ...host,
+    policy: ['exec'],
+    notifications: ['shell.ready'],
+  }),
+  'shell.attach': returns<m.ShellAttachResult>()({ params: m.ShellAttachParams, summary: "Turn this connection into the session's raw bytes (one attach per session).", ...local, ...quiet }),
+  'shell.resize': returns<m.ShellResizeResult>()({ params: m.ShellResizeParams, summary: "Change a session's terminal size.", ...local, ...quiet }),
   'audit.query': returns<m.AuditQueryResult>()({ params: m.AuditQueryParams, summary: 'The newest audit entries, filtered by host and time.', ...local, ...quiet }),
 };
 

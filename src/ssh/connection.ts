@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { Client as ClientType, SFTPWrapper } from 'ssh2';
+import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
 import { planAuth } from './auth.js';
 import { ChannelSlots, type SlotRelease } from './channel-slots.js';
@@ -290,6 +290,38 @@ export class SshConnection extends EventEmitter {
     return new Promise((resolve, reject) => {
       // The originator address is informational for the server (OpenSSH logs it); 127.0.0.1:0 is what ssh -W sends.
       this.client.forwardOut('127.0.0.1', 0, hostname, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
+  }
+
+  /**
+   * An interactive session channel: a shell, or `command`, with a PTY when `pty` is given (`ssh -t`), else
+   * without (`ssh -T`). Holds a channel slot until the channel closes; a refused open is retried like exec's.
+   */
+  interactive(opts: {
+    pty?: { term: string; cols: number; rows: number };
+    command?: string;
+    signal?: AbortSignal;
+  }): Promise<{ ch: ClientChannel; exit: { code: number | null; signal: string | null } }> {
+    return this.onSlot(opts.signal, async (release) => {
+      // The exit status is listened for in the open callback: a quick command's status can come in the same
+      // read as the open reply, before an await resumes (see exec.ts).
+      const exit: { code: number | null; signal: string | null } = { code: null, signal: null };
+      const ch = await new Promise<ClientChannel>((resolve, reject) => {
+        const done = (err: Error | undefined, stream: ClientChannel) => {
+          if (err) return reject(channelOpenFailed(this.host, 'a session', err));
+          stream.on('exit', (code: number | null, signalName?: string) => {
+            if (typeof code === 'number') exit.code = code;
+            else if (signalName) exit.signal = signalName.replace(/^SIG/, '');
+          });
+          resolve(stream);
+        };
+        const pty = opts.pty ? { term: opts.pty.term, cols: opts.pty.cols, rows: opts.pty.rows } : false;
+        if (opts.command !== undefined) this.client.exec(opts.command, { pty }, done);
+        else this.client.shell(pty, done);
+      });
+      release.established();
+      ch.once('close', () => release());
+      return { ch, exit };
     });
   }
 

@@ -10,3 +10,4 @@ export * from './fleet.js';
 export * from './jobs.js';
 export * from './audit.js';
 export * from './fs.js';
+export * from './shell.js';
