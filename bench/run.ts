@@ -49,6 +49,9 @@ interface Plan {
   shellMux: number;
   /** Row 11, slow-rc user: mode off and ControlMaster samples, each paying the 200 ms rc. */
   shellSlow: number;
+  /** Row 13: `scoutctl shell` sessions opened, and keystrokes echoed per kind (scoutd, raw ssh2). */
+  ttyOpens: number;
+  keystrokes: number;
 }
 
 const FULL: Plan = {
@@ -66,6 +69,8 @@ const FULL: Plan = {
   shellFast: 500,
   shellMux: 100,
   shellSlow: 25,
+  ttyOpens: 50,
+  keystrokes: 500,
 };
 const QUICK: Plan = {
   warmExecs: 100,
@@ -82,6 +87,8 @@ const QUICK: Plan = {
   shellFast: 100,
   shellMux: 10,
   shellSlow: 5,
+  ttyOpens: 10,
+  keystrokes: 100,
 };
 
 /** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
@@ -619,6 +626,75 @@ async function warmShell(ctx: Ctx): Promise<void> {
 }
 
 /** Full GC in the row-10 daemon (bench/gc-on-signal.ts): its RSS then, and its live heap + external memory. */
+/** Type one key into a PTY session and wait for its echo (the remote tty echoes it in cooked mode). */
+function keystroke(sock: NodeJS.ReadWriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      if (d.includes(0x61)) {
+        sock.off('data', onData);
+        resolve();
+      }
+    };
+    sock.on('data', onData);
+    sock.write('a');
+  });
+}
+
+/** Wait until a session's output shows its prompt: the shell is ready for keys. */
+function prompt(sock: NodeJS.ReadWriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      if (d.includes(0x24) || d.includes(0x23)) {
+        sock.off('data', onData);
+        resolve();
+      }
+    };
+    sock.on('data', onData);
+  });
+}
+
+const PTY = { term: 'xterm', cols: 80, rows: 24 };
+
+/** A `scoutctl shell` session as the CLI opens it: shell.open until shell.ready, then shell.attach. */
+async function openSession(client: ScoutClient, host: string): Promise<{ sock: net.Socket; ended: Promise<unknown> }> {
+  let ready!: (token: string) => void;
+  const token = new Promise<string>((r) => (ready = r));
+  const ended = client.call('shell.open', { host, pty: PTY }, { onNotification: (m, p) => m === 'shell.ready' && ready(p.token) });
+  const sock = await client.attach({ token: await token });
+  sock.resume();
+  return { sock, ended };
+}
+
+async function interactive(ctx: Ctx): Promise<void> {
+  ctx.log('13. scoutctl shell: session open vs cold ssh; keystroke echo vs a raw ssh2 shell channel');
+  const opens: number[] = [];
+  for (let i = 0; i < ctx.plan.ttyOpens + 3; i++) {
+    const t0 = performance.now();
+    const s = await openSession(ctx.client, 'b1');
+    const took = performance.now() - t0;
+    if (i >= 3) opens.push(took); // the first ones warm the pool and the JIT
+    s.sock.end('exit\n');
+    await s.ended;
+  }
+  addRow(ctx, { id: 'tty.open.scout', group: 13, label: 'scoutctl shell: session open (shell.open to attached, PTY, warm pool)', unit: 'ms', better: 'lower', samples: opens });
+  const scout = await openSession(ctx.client, 'b1');
+  await prompt(scout.sock).catch(() => {});
+  const raw = await new Promise<ssh2.ClientChannel>((resolve, reject) => ctx.raw.shell(PTY, (err, ch) => (err ? reject(err) : resolve(ch))));
+  await prompt(raw);
+  const viaScout: number[] = [];
+  const viaRaw: number[] = [];
+  await interleave(Math.ceil(ctx.plan.keystrokes / BLOCK), [
+    { total: ctx.plan.keystrokes, run: () => keystroke(scout.sock), samples: viaScout },
+    { total: ctx.plan.keystrokes, run: () => keystroke(raw), samples: viaRaw },
+  ]);
+  // Ctrl-U clears the typed line, then the sessions end.
+  scout.sock.end('\x15exit\n');
+  await scout.ended;
+  raw.end('\x15exit\n');
+  addRow(ctx, { id: 'tty.echo.scout', group: 13, label: 'keystroke echo through scoutctl shell (raw bytes over the attached socket)', unit: 'ms', better: 'lower', samples: viaScout });
+  addRow(ctx, { id: 'tty.echo.ssh2', group: 13, label: 'keystroke echo on a raw ssh2 shell channel in the bench process', unit: 'ms', better: 'lower', samples: viaRaw });
+}
+
 async function afterGc(daemon: DaemonProc): Promise<{ rssKb: number; liveKb: number }> {
   const line = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('scoutd did not report the forced GC (bench/gc-on-signal.ts not loaded?)')), 10_000);
@@ -794,6 +870,7 @@ async function main(): Promise<void> {
     await fanout(ctx);
     await transfers(ctx);
     await warmShell(ctx);
+    await interactive(ctx);
     client.close();
     await memory(ctx, master);
 
@@ -812,6 +889,8 @@ async function main(): Promise<void> {
     compare(rows, 'rss.perconn', ['rss.controlmaster']);
     compare(rows, 'shell.clean.fast', ['shell.clean.channel', 'shell.clean.mux']);
     compare(rows, 'shell.slowrc.fast', ['shell.slowrc.channel', 'shell.slowrc.mux']);
+    compare(rows, 'tty.open.scout', ['exec.cold']);
+    compare(rows, 'tty.echo.scout', ['tty.echo.ssh2']);
     const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
     const unmeasured = (id: string) => rows.find((r) => r.id === id)?.notMeasured;
     const targets: Target[] = [
@@ -838,6 +917,8 @@ async function main(): Promise<void> {
         RC_SLEEP_MS,
         unmeasured('shell.slowrc.channel'),
       ),
+      target('scoutctl shell opens ≥ 20× faster than cold ssh', 'exec.cold / tty.open.scout', v('exec.cold') / v('tty.open.scout'), '>=', 20),
+      target('keystroke echo p50 ≤ 1.5× a raw ssh2 shell channel', 'tty.echo.scout / tty.echo.ssh2', v('tty.echo.scout') / v('tty.echo.ssh2'), '<=', 1.5),
       target('clean user: fast path ≤ 0.6× an exec channel', 'shell.clean.fast / shell.clean.channel', v('shell.clean.fast') / v('shell.clean.channel'), '<=', 0.6),
     ];
     const result: BenchResult = {

@@ -53,6 +53,9 @@ const EXPECTED_ROWS = [
   'shell.slowrc.fast',
   'shell.slowrc.channel',
   'shell.slowrc.mux',
+  'tty.open.scout',
+  'tty.echo.scout',
+  'tty.echo.ssh2',
 ];
 /** The rows (and the targets over them) a run without root reports as not measured. */
 const ROOT_ONLY_ROWS = ['shell.slowrc.fast', 'shell.slowrc.channel', 'shell.slowrc.mux'];
