@@ -66,7 +66,7 @@ describe('the method table', () => {
       expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
       expect(e.summary.length).toBeGreaterThan(10);
       for (const n of e.notifications) expect(['exec.output', 'transfer.progress', 'fleet.progress', 'shell.ready']).toContain(n);
-      for (const c of e.policy) expect(['exec', 'paths', 'write']).toContain(c);
+      for (const c of e.policy) expect(['exec', 'paths', 'write', 'forward']).toContain(c);
       if (e.policy.length > 0) expect(e.touchesHost).toBe(true);
     }
   });
@@ -101,6 +101,7 @@ function hostCalls(local: string, jobId: string): { [M in HostMethod]: () => Par
     'fs.find': () => ({ host: 'web1', path: '/etc', pattern: 'host*', depth: 1 }),
     'fs.write': () => ({ host: 'web1', path: '/tmp/scout-table-walk.txt', content: 'x' }),
     'shell.open': () => ({ host: 'web1', command: 'true' }),
+    'forward.open': () => ({ host: 'web1', kind: 'dynamic', bindPort: 0 }),
   };
 }
 

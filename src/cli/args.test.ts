@@ -116,6 +116,7 @@ describe('--help', () => {
     'hosts',
     'exec',
     'shell',
+    'forward',
     'jobs',
     'pool',
     'drop',

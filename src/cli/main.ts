@@ -52,6 +52,17 @@ const COMMANDS: Record<string, Command> = {
     notes: 'With a terminal it is like ssh -t (your TERM and window size; Ctrl-C, Ctrl-Z and Ctrl-D go to the remote\nside); without one, like ssh -T. The session ends when the remote shell exits.',
     load: () => import('./commands/shell.js'),
   },
+  forward: {
+    summary: 'port forwards scoutd owns (they outlive this command): -L local, -R remote, -D SOCKS5; list; close ID',
+    usage: 'forward HOST -L [bind:]port:host:hostport | forward HOST -R [bind:]port:host:hostport | forward HOST -D [bind:]port | forward list | forward close ID',
+    options: [
+      { name: 'local', short: 'L', value: '[bind:]port:host:hostport', help: 'listen here (127.0.0.1 unless bind says otherwise); the host connects to host:hostport' },
+      { name: 'remote', short: 'R', value: '[bind:]port:host:hostport', help: 'the host listens (on its 127.0.0.1 by default); scoutd connects to host:hostport' },
+      { name: 'dynamic', short: 'D', value: '[bind:]port', help: 'a SOCKS5 proxy here; the host makes the connections' },
+    ],
+    notes: 'A forward rides the host pooled connection; when the link drops, the listener stays and the forward comes\nback by itself once the host answers again.',
+    load: () => import('./commands/forward.js'),
+  },
   jobs: {
     summary: "background jobs: list; logs ID [-f] (follow, exit with the job's code); kill ID [--signal SIG]; forget ID",
     usage: 'jobs [--host HOST] | jobs logs ID [-f] [--stream stdout|stderr] | jobs kill ID [--signal SIG] | jobs forget ID',

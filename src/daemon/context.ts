@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
+import type { Forwards } from './forwards.js';
 import type { JobTable } from './jobs.js';
 import type { Policy, RemoteResolver } from './policy.js';
 import type { AuditLog } from './audit.js';
@@ -50,6 +51,8 @@ export interface Services {
   warmShellCounters?: WarmShellCounters;
   /** Background jobs (jobs.*), owned by the daemon rather than by any call. */
   jobs: JobTable;
+  /** Port forwards (forward.*), owned by the daemon and outliving their callers. */
+  forwards: Forwards;
   log: Logger;
   startedAt: Date;
   /** Live numbers owned by the server (clients, in-flight calls). */

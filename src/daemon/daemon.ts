@@ -15,6 +15,8 @@ import type { HandlerTable, Services } from './context.js';
 import { daemonHandlers } from './handlers/daemon.js';
 import { hostsHandlers } from './handlers/hosts.js';
 import { shellHandlers } from './handlers/shell.js';
+import { forwardHandlers } from './handlers/forward.js';
+import { Forwards } from './forwards.js';
 import { jobsHandlers } from './handlers/jobs.js';
 import { poolHandlers } from './handlers/pool.js';
 import { sshHandlers } from './handlers/ssh.js';
@@ -45,6 +47,7 @@ export class Daemon {
   /** Exec fast-path counters, shared by every connection this daemon dials. */
   private readonly warmShellCounters = newWarmShellCounters();
   private readonly jobs: JobTable;
+  private readonly forwards: Forwards;
   private readonly dispatcher: Dispatcher;
   private readonly audit: AuditLog;
   private readonly server: net.Server;
@@ -96,6 +99,7 @@ export class Daemon {
       { pool: this.pool, registry: this.registry, log: this.log.child({ component: 'jobs' }), onEnd: (job) => this.audit.recordJobEnd(job) },
       { bufferBytes: settings.jobBufferBytes, ttlMs: settings.jobTtlMs, maxJobs: settings.maxJobs, maxJobsPerHost: settings.maxJobsPerHost, defaultTimeoutMs: settings.jobTimeoutMs },
     );
+    this.forwards = new Forwards(this.pool, this.log.child({ component: 'forwards' }));
     const services: Services = {
       settings,
       settingsView: view,
@@ -103,6 +107,7 @@ export class Daemon {
       trust: this.trust,
       pool: this.pool,
       jobs: this.jobs,
+      forwards: this.forwards,
       warmShellCounters: this.warmShellCounters,
       log: this.log,
       startedAt: this.startedAt,
@@ -145,6 +150,7 @@ export class Daemon {
       ...fleetHandlers(services),
       ...jobsHandlers(services),
       ...shellHandlers(services),
+      ...forwardHandlers(services),
       ...auditHandlers(services),
       ...fsHandlers(services),
     };
@@ -201,6 +207,8 @@ export class Daemon {
       this.server.close();
       // Background jobs belong to no call: stop them now (TERM, then KILL) rather than wait out the grace period.
       const jobsStopped = this.jobs.stopAll();
+      // Forwards belong to no call either: their listeners close now, so nothing new comes in.
+      this.forwards.closeAll();
       const sessions = [...this.sessions];
       const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.settings.shutdownGraceMs).unref());
       const drained = Promise.all(sessions.map((s) => s.drained())).then(() => 'drained' as const);

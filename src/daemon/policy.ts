@@ -6,7 +6,7 @@
 //                "ci":   { "allow": ["make *", "git status"] } } }
 //
 // A host takes the entry named by its exact alias, else the first glob entry (file order) matching it; entries
-// are not merged. `readOnly` refuses exec, jobs, uploads and writes. `deny` globs refuse a command when they
+// are not merged. `readOnly` refuses exec, jobs, uploads, writes, shells and forwards; `forwards: false` refuses forwards. `deny` globs refuse a command when they
 // match it whole or any of its simple commands (split at ; && || | & and newlines): a guard against mistakes,
 // not a sandbox. `allow` globs are the strict form: the command must match one whole, and may not contain shell
 // control characters (; & | ` $ ( ) < > newline) that could append something the pattern never vouched for.
@@ -25,6 +25,8 @@ const GlobList = z.array(z.string().min(1).max(4096)).max(1000);
 const HostPolicySchema = z
   .object({
     readOnly: z.boolean().optional(),
+    /** false: no port forwards to or from this host (read-only hosts get none either). */
+    forwards: z.boolean().optional(),
     allow: GlobList.optional(),
     deny: GlobList.optional(),
     roots: z
@@ -46,6 +48,7 @@ export interface HostPolicy {
   /** The entry that applies (an alias or a glob). */
   entry: string;
   readOnly: boolean;
+  forwards: boolean;
   allow: string[];
   deny: string[];
   roots: string[];
@@ -100,6 +103,7 @@ export class Policy {
       {
         entry,
         readOnly: p.readOnly ?? false,
+        forwards: p.forwards ?? true,
         allow: p.allow ?? [],
         deny: p.deny ?? [],
         roots: (p.roots ?? []).map((r) => path.posix.normalize(r).replace(/(.)\/$/, '$1')),
@@ -124,7 +128,7 @@ export class Policy {
     const hit = exact ?? this.entries.find(([name]) => this.hostGlobs.get(name)?.test(host));
     if (!hit) return undefined;
     const p = hit[1];
-    return p.readOnly || p.allow.length || p.deny.length || p.roots.length ? p : undefined;
+    return p.readOnly || !p.forwards || p.allow.length || p.deny.length || p.roots.length ? p : undefined;
   }
 
   /** Restricted hosts among `aliases`, for status. */
@@ -162,6 +166,14 @@ export class Policy {
     if (p.readOnly) throw denied(host, p, `host ${host} is read-only by policy: no interactive sessions`, { reason: 'read-only' });
     if (p.allow.length || p.deny.length)
       throw denied(host, p, `no interactive sessions on ${host}: its policy has command rules, and what is typed in a session cannot be checked against them`, { reason: 'shell' });
+  }
+
+  /** May a port forward go to or from `host` (forward.open)? Not on read-only hosts, nor with `forwards: false`. */
+  checkForward(host: string): void {
+    const p = this.forHost(host);
+    if (!p) return;
+    if (p.readOnly) throw denied(host, p, `host ${host} is read-only by policy: no port forwards`, { reason: 'read-only' });
+    if (!p.forwards) throw denied(host, p, `port forwards to and from ${host} are off by policy (forwards: false)`, { reason: 'forwards' });
   }
 
   /** May `host` be written to (uploads, fs.write, the destination of a copy)? */

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import * as m from './methods/index.js';
 
 /** What the daemon's policy checks before a method acts (docs/policy): the host's exec rules, its path roots, readOnly. */
-export type PolicyCheck = 'exec' | 'paths' | 'write';
+export type PolicyCheck = 'exec' | 'paths' | 'write' | 'forward';
 
 /** Notifications a call may receive, tagged with its request id. */
 export interface Notifications {
@@ -118,6 +118,15 @@ export const METHODS = {
   }),
   'shell.attach': returns<m.ShellAttachResult>()({ params: m.ShellAttachParams, summary: "Turn this connection into the session's raw bytes (one attach per session).", ...local, ...quiet }),
   'shell.resize': returns<m.ShellResizeResult>()({ params: m.ShellResizeParams, summary: "Change a session's terminal size.", ...local, ...quiet }),
+  'forward.open': returns<m.ForwardInfo>()({
+    params: m.ForwardOpenParams,
+    summary: 'Open a port forward owned by scoutd (local, remote or dynamic/SOCKS5); it outlives the caller.',
+    ...host,
+    policy: ['forward'],
+    ...quiet,
+  }),
+  'forward.list': returns<m.ForwardListResult>()({ params: m.ForwardListParams, summary: 'Forwards with their state, connections and bytes.', ...local, ...quiet }),
+  'forward.close': returns<m.ForwardCloseResult>()({ params: m.ForwardCloseParams, summary: 'Close a forward: its listener and its connections.', ...local, ...quiet }),
   'audit.query': returns<m.AuditQueryResult>()({ params: m.AuditQueryParams, summary: 'The newest audit entries, filtered by host and time.', ...local, ...quiet }),
 };
 

@@ -325,6 +325,43 @@ export class SshConnection extends EventEmitter {
     });
   }
 
+  private readonly inbound = new Map<number, (info: { srcIP: string; srcPort: number }, accept: () => Duplex, reject: () => void) => void>();
+
+  /**
+   * Ask the host to listen on `addr:port` and hand each connection it takes to `onConnection` (ssh -R).
+   * Resolves with the port it bound (the one asked for, or the one it chose for 0).
+   */
+  forwardIn(addr: string, port: number, onConnection: (info: { srcIP: string; srcPort: number }, accept: () => Duplex, reject: () => void) => void): Promise<number> {
+    if (this.closed) return Promise.reject(connectionLost(this.host, 'already closed', { ran: false }));
+    if (this.inbound.size === 0) {
+      this.client.on('tcp connection', (info, accept, reject) => {
+        const handler = this.inbound.get(info.destPort);
+        if (handler) handler({ srcIP: info.srcIP, srcPort: info.srcPort }, accept, reject);
+        else reject();
+      });
+    }
+    return new Promise((resolve, reject) => {
+      this.client.forwardIn(addr, port, (err, bound) => {
+        if (err)
+          return reject(
+            new ScoutError('CHANNEL_FAILED', `${this.host} refused to listen on ${addr}:${port}: ${err.message} (sshd's AllowTcpForwarding, or the port is taken)`, {
+              host: this.host,
+              reason: 'forward-refused',
+            }),
+          );
+        const actual = port === 0 ? bound : port;
+        this.inbound.set(actual, onConnection);
+        resolve(actual);
+      });
+    });
+  }
+
+  /** Stop listening on the host (the connection's own end closes them all anyway). */
+  unforwardIn(addr: string, port: number): void {
+    this.inbound.delete(port);
+    if (!this.closed) this.client.unforwardIn(addr, port, () => {});
+  }
+
   /** Give back the resident shells no call is using (a retiring connection has no future calls for them). */
   closeIdle(): void {
     this.shells.closeIdle();

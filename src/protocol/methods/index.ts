@@ -11,3 +11,4 @@ export * from './jobs.js';
 export * from './audit.js';
 export * from './fs.js';
 export * from './shell.js';
+export * from './forward.js';
