@@ -105,6 +105,9 @@ describe('scoutctl forward', () => {
     // --socks5-hostname: the name is resolved by the host, as with ssh -D.
     const { stdout } = await pexec('curl', ['-sS', '--max-time', '10', '--socks5-hostname', `127.0.0.1:${socks}`, `http://localhost:${webPort}/`]);
     expect(stdout).toBe('hello through the forward\n');
+    // status and pool show it, with its connections and bytes.
+    expect((await scoutctl(['status'], d.env)).stdout).toMatch(new RegExp(`forward: +f\\d+ +dynamic +127\\.0\\.0\\.1:${socks} \\(SOCKS5\\) -> web1 +up, 0 open, 1 total, \\d+ B out, \\d+ B in`));
+    expect((await scoutctl(['pool'], d.env)).stdout).toMatch(new RegExp(`forward f\\d+ +dynamic +127\\.0\\.0\\.1:${socks}`));
 
     const remote = await freePort();
     const r = await scoutctl(['forward', 'web1', '-R', `${remote}:127.0.0.1:${echoPort}`], d.env);

@@ -23,7 +23,9 @@ describe('scout-mcp granular tools', () => {
         const tool = tools.find((t) => t.name === g.name)!;
         expect(tool.title, g.name).toBeTruthy();
         expect(tool.outputSchema, g.name).toBeTruthy();
-        expect(tool.annotations, g.name).toMatchObject({ readOnlyHint: g.readOnly, destructiveHint: !g.readOnly, openWorldHint: true });
+        expect(tool.annotations, g.name).toMatchObject({ readOnlyHint: g.readOnly, destructiveHint: g.destructive, openWorldHint: true });
+        // Only a tool that acts may say it destroys; scout_forward acts without destroying anything.
+        if (g.readOnly) expect(g.destructive, g.name).toBe(false);
       }
       // scout and scout_jobs too: every listed tool says what it answers.
       for (const tool of tools) {
@@ -58,6 +60,7 @@ describe('scout-mcp granular tools', () => {
         scout_exec: { target: `web1:${dir}`, command: 'cat a.txt' },
         scout_write: { target: `web1:${dir}/new.txt`, content: 'written\n' },
         scout_transfer: { source: path.join(local, 'up.txt'), destination: `web1:${dir}/up.txt` },
+        scout_forward: { action: 'open', host: 'web1', kind: 'dynamic', bind_port: 0 },
       };
       expect(Object.keys(calls).sort()).toEqual(GRANULAR_TOOLS.map((g) => g.name).sort());
       const out: Record<string, Record<string, unknown>> = {};
@@ -72,6 +75,12 @@ describe('scout-mcp granular tools', () => {
       expect(head.structuredContent).toMatchObject({ content: 'he', bytes: 2, size: 6, truncated: true });
       expect(out.scout_exec).toMatchObject({ exitCode: 0, stdout: 'hello\n' });
       expect(out.scout_find.paths).toEqual([`${dir}/sub/b.log`]);
+      const fwd = (out.scout_forward.forwards as Array<{ id: string; kind: string; state: string }>)[0];
+      expect(fwd).toMatchObject({ kind: 'dynamic', state: 'up' });
+      const listed = await client.callTool({ name: 'scout_forward', arguments: { action: 'list' } });
+      expect(listed.structuredContent).toMatchObject({ forwards: [{ id: fwd.id }] });
+      const closed = await client.callTool({ name: 'scout_forward', arguments: { action: 'close', id: fwd.id } });
+      expect(closed.structuredContent).toMatchObject({ forwards: [], closed: true });
       expect(out.scout_diff).toMatchObject({ from: 'expected', to: `web1:${dir}/a.txt`, identical: false });
       expect(out.scout_diff.diff).toContain('-hallo\n+hello\n');
       const same = await client.callTool({ name: 'scout_diff', arguments: { target: `web1:${dir}/a.txt`, other: `web1:${dir}/a.txt` } });

@@ -24,6 +24,8 @@ export function toolSet(env: NodeJS.ProcessEnv): ToolSet {
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 const ACTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
+/** Changes state without destroying any: opening or closing a forward. */
+const ADDS = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
 
 const target = z.string().min(1).describe('"host:/path" (a host from ~/.ssh/config; ~/x is under the remote home)');
 const entryType = z.enum(['file', 'dir', 'symlink', 'other']);
@@ -37,7 +39,7 @@ interface GranularTool {
   name: string;
   title: string;
   description: string;
-  annotations: typeof READ_ONLY | typeof ACTS;
+  annotations: typeof READ_ONLY | typeof ACTS | typeof ADDS;
   input: z.ZodRawShape;
   output: z.ZodRawShape;
   run: (args: Record<string, unknown>, ctx: Ctx) => Promise<Out>;
@@ -256,6 +258,47 @@ const TOOLS: GranularTool[] = [
       throw new ScoutError('INVALID_PARAMS', `one of source and destination must be "host:/path" (got '${src}' and '${dst}')`);
     },
   },
+  {
+    name: 'scout_forward',
+    title: 'Port forwards through a host',
+    description:
+      'Port forwards owned by scoutd, which outlive this session: action="open" with host, kind (local: listen here, the host connects to target; remote: the host listens, this machine connects to target; dynamic: a SOCKS5 proxy here) and ports; action="list"; action="close" with id. Listeners bind 127.0.0.1 unless bind_address says otherwise.',
+    annotations: ADDS,
+    input: {
+      action: z.enum(['open', 'list', 'close']).describe('open, list or close'),
+      host: z.string().min(1).optional().describe('open: the host from ~/.ssh/config'),
+      kind: z.enum(['local', 'remote', 'dynamic']).optional().describe('open: local (-L), remote (-R) or dynamic (-D, SOCKS5)'),
+      bind_address: z.string().min(1).optional().describe('open: where to listen (default 127.0.0.1)'),
+      bind_port: z.number().int().min(0).max(65_535).optional().describe('open: the port to listen on; 0 picks a free one'),
+      target_host: z.string().min(1).optional().describe('open, local and remote: where connections go'),
+      target_port: z.number().int().min(1).max(65_535).optional().describe('open, local and remote: the port they go to'),
+      id: z.string().optional().describe('close: the forward id (from open or list)'),
+    },
+    output: { forwards: z.array(z.looseObject({ id: z.string(), host: z.string(), kind: z.string(), bind: z.string(), state: z.string() })), closed: z.boolean().optional() },
+    run: async (a, { rpc }) => {
+      const line = (f: { id: string; kind: string; host: string; bind: string; target?: string; state: string }) =>
+        `${f.id} ${f.kind} ${f.bind} via ${f.host}${f.target ? ` -> ${f.target}` : ''} (${f.state})`;
+      if (a.action === 'list') {
+        const { forwards } = await rpc.call('forward.list', {});
+        return { text: forwards.length ? forwards.map(line).join('\n') : 'No forwards.', structured: { forwards } };
+      }
+      if (a.action === 'close') {
+        if (typeof a.id !== 'string') throw new ScoutError('INVALID_PARAMS', 'action="close" needs id (see action="list")');
+        const r = await rpc.call('forward.close', { id: a.id });
+        return { text: r.closed ? `Closed ${a.id}.` : `No forward ${a.id}.`, structured: { forwards: (await rpc.call('forward.list', {})).forwards, closed: r.closed } };
+      }
+      if (typeof a.host !== 'string' || typeof a.kind !== 'string' || typeof a.bind_port !== 'number') throw new ScoutError('INVALID_PARAMS', 'action="open" needs host, kind and bind_port');
+      const f = await rpc.call('forward.open', {
+        host: a.host,
+        kind: a.kind as 'local' | 'remote' | 'dynamic',
+        bindPort: a.bind_port,
+        ...(typeof a.bind_address === 'string' ? { bindAddress: a.bind_address } : {}),
+        ...(typeof a.target_host === 'string' ? { targetHost: a.target_host } : {}),
+        ...(typeof a.target_port === 'number' ? { targetPort: a.target_port } : {}),
+      });
+      return { text: `Opened ${line(f)}; it stays open until closed (action="close", id="${f.id}").`, structured: { forwards: [f] } };
+    },
+  },
 ];
 
 /** Register the granular tools on `server`; the long ones (exec, transfer) may be made tasks. */
@@ -279,4 +322,4 @@ export function registerGranularTools(server: McpServer, rpc: Rpc, tasks: ToolTa
 }
 
 /** The names, for tests and docs. */
-export const GRANULAR_TOOLS = TOOLS.map((x) => ({ name: x.name, readOnly: x.annotations.readOnlyHint }));
+export const GRANULAR_TOOLS = TOOLS.map((x) => ({ name: x.name, readOnly: x.annotations.readOnlyHint, destructive: x.annotations.destructiveHint }));

@@ -26,7 +26,8 @@ export function parseSpec(kind: 'local' | 'remote' | 'dynamic', spec: string): O
   };
 }
 
-function line(f: ForwardInfo): string {
+/** One forward on one line: id, kind, where it listens and goes, state, connections and bytes. */
+export function forwardLine(f: ForwardInfo): string {
   const arrow = f.kind === 'local' ? `${f.bind} -> ${f.host} -> ${f.target}` : f.kind === 'remote' ? `${f.host}:${f.bind} -> ${f.target}` : `${f.bind} (SOCKS5) -> ${f.host}`;
   return `${f.id}  ${f.kind.padEnd(7)}  ${arrow}  ${f.state}, ${f.open} open, ${f.total} total, ${f.bytesOut} B out, ${f.bytesIn} B in${f.lastError ? `  (last error: ${f.lastError})` : ''}`;
 }
@@ -38,7 +39,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   try {
     if (first === 'list') {
       const r = await client.call('forward.list', {});
-      ctx.io.out(ctx.json ? `${json(r)}\n` : r.forwards.length ? `${r.forwards.map(line).join('\n')}\n` : 'no forwards\n');
+      ctx.io.out(ctx.json ? `${json(r)}\n` : r.forwards.length ? `${r.forwards.map(forwardLine).join('\n')}\n` : 'no forwards\n');
       return 0;
     }
     if (first === 'close') {
@@ -51,7 +52,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (kinds.length !== 1) throw new UsageError('give exactly one of -L, -R and -D');
     const kind = kinds[0];
     const f = await client.call('forward.open', { host: first, kind, ...parseSpec(kind, flag(ctx.args, kind)!) });
-    ctx.io.out(ctx.json ? `${json(f)}\n` : `${line(f)}\n(owned by scoutd: it stays open after this command; close it with scoutctl forward close ${f.id})\n`);
+    ctx.io.out(ctx.json ? `${json(f)}\n` : `${forwardLine(f)}\n(owned by scoutd: it stays open after this command; close it with scoutctl forward close ${f.id})\n`);
     return 0;
   } finally {
     client.close();

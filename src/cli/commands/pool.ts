@@ -1,16 +1,18 @@
 import { connect } from '../connect.js';
+import { forwardLine } from './forward.js';
 import type { CommandContext } from '../main.js';
 import { ago, json, table } from '../output.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const client = await connect(ctx);
   try {
-    const pool = await client.call('pool.list');
+    const [pool, { forwards }] = await Promise.all([client.call('pool.list'), client.call('forward.list', {})]);
     if (ctx.json) {
       ctx.io.out(json(pool) + '\n');
       return 0;
     }
     if (pool.connections.length === 0) ctx.io.out('No pooled connections.\n');
+    // Forwards ride these connections (and keep them from the idle reaper).
     else
       ctx.io.out(
         table(
@@ -50,6 +52,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           '\n',
       );
     }
+    if (forwards.length) ctx.io.out(`\n${forwards.map((f) => `forward ${forwardLine(f)}`).join('\n')}\n`);
     return 0;
   } finally {
     client.close();

@@ -1,5 +1,6 @@
 import type { PoolListResult, StatusResult } from '../../protocol/methods/index.js';
 import { defaultSocketPath } from '../../protocol/paths.js';
+import { forwardLine } from './forward.js';
 import { connectIfRunning } from '../connect.js';
 import type { CommandContext } from '../main.js';
 import { ago, bytes, duration, json, table } from '../output.js';
@@ -48,6 +49,7 @@ function render(s: StatusResult, pool: PoolListResult): string {
       `  warm shells: ${w.live} live, ${w.hits} fast-path call${w.hits === 1 ? '' : 's'} (${w.direct ?? 0} without a subshell), ${w.started} started, ${w.restarts} replaced${fb ? `; exec-channel fallbacks: ${fb}` : ''}`,
     );
   }
+  for (const f of s.forwards ?? []) lines.push(`  forward:     ${forwardLine(f)}`);
   const errs = Object.entries(s.counters.errors);
   if (errs.length) lines.push(`  errors:      ${errs.map(([k, v]) => `${k}×${v}`).join(', ')}`);
   for (const w of s.warnings) lines.push(`  WARNING:     ${w}`);

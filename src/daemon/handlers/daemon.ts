@@ -35,6 +35,7 @@ export function daemonHandlers(svc: Services): Handlers<'daemon.hello' | 'daemon
         counters: { requests: s.requests, errors: s.errors },
         pool: svc.pool.summary(),
         jobs: svc.jobs.summary(),
+        forwards: svc.forwards.list(),
         warmShell: svc.warmShellCounters && {
           ...svc.warmShellCounters,
           fallbacks: { ...svc.warmShellCounters.fallbacks },

@@ -44,6 +44,8 @@ export interface StatusResult {
   warmShell?: { hits: number; direct: number; fallbacks: Record<string, number>; started: number; restarts: number; live: number };
   /** Background jobs held by the daemon. */
   jobs?: { running: number; finished: number };
+  /** Port forwards held by the daemon (forward.list has each one). */
+  forwards?: Array<import('./forward.js').ForwardInfo>;
   rssBytes: number;
   warnings: string[];
   /** Per-host policy (Scout config file): the file and the hosts it restricts. */
