@@ -695,6 +695,71 @@ async function interactive(ctx: Ctx): Promise<void> {
   addRow(ctx, { id: 'tty.echo.ssh2', group: 13, label: 'keystroke echo on a raw ssh2 shell channel in the bench process', unit: 'ms', better: 'lower', samples: viaRaw });
 }
 
+/** A sink here that counts what arrives and says `ok` at the end: the far side of a forward. */
+async function sink(): Promise<{ port: number; close: () => void }> {
+  const server = net.createServer((s) => {
+    s.on('data', () => {});
+    s.on('end', () => s.end('ok'));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
+/** Push `bytes` through 127.0.0.1:port and wait for the sink's `ok`: MB/s. */
+async function through(port: number, bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(256 * 1024, 0x5a);
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let sent = 0;
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!s.write(chunk)) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    s.on('connect', pump);
+    s.on('data', () => resolve());
+    s.on('error', reject);
+  });
+  return bytes / 1024 / 1024 / ((performance.now() - t0) / 1000);
+}
+
+async function forwardThroughput(ctx: Ctx): Promise<void> {
+  ctx.log('14. bytes through a -L forward: scoutd vs `ssh -L` on a ControlMaster (ssh -O forward)');
+  const far = await sink();
+  const scoutPort = await freeLocalPort();
+  const muxPort = await freeLocalPort();
+  try {
+    const f = await ctx.client.call('forward.open', { host: 'b1', kind: 'local', bindPort: scoutPort, targetHost: '127.0.0.1', targetPort: far.port });
+    await runProc('ssh', [...ctx.mux, '-O', 'forward', '-L', `127.0.0.1:${muxPort}:127.0.0.1:${far.port}`, 'b1']);
+    const scout: number[] = [];
+    const mux: number[] = [];
+    await through(scoutPort, 1024 * 1024);
+    await through(muxPort, 1024 * 1024);
+    for (let i = 0; i < ctx.plan.transferRounds; i++) {
+      scout.push(await through(scoutPort, ctx.plan.transferBytes));
+      mux.push(await through(muxPort, ctx.plan.transferBytes));
+    }
+    await ctx.client.call('forward.close', { id: f.id });
+    await runProc('ssh', [...ctx.mux, '-O', 'cancel', '-L', `127.0.0.1:${muxPort}:127.0.0.1:${far.port}`, 'b1']).catch(() => {});
+    addRow(ctx, { id: 'fwd.scout', group: 14, label: `bytes through \`scoutctl forward -L\` (${ctx.plan.transferBytes / 1024 / 1024} MB)`, unit: 'MB/s', better: 'higher', samples: scout });
+    addRow(ctx, { id: 'fwd.mux', group: 14, label: 'bytes through `ssh -L` on a ControlMaster (same link)', unit: 'MB/s', better: 'higher', samples: mux });
+  } finally {
+    far.close();
+  }
+}
+
+async function freeLocalPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 async function afterGc(daemon: DaemonProc): Promise<{ rssKb: number; liveKb: number }> {
   const line = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('scoutd did not report the forced GC (bench/gc-on-signal.ts not loaded?)')), 10_000);
@@ -871,6 +936,7 @@ async function main(): Promise<void> {
     await transfers(ctx);
     await warmShell(ctx);
     await interactive(ctx);
+    await forwardThroughput(ctx);
     client.close();
     await memory(ctx, master);
 
@@ -891,6 +957,7 @@ async function main(): Promise<void> {
     compare(rows, 'shell.slowrc.fast', ['shell.slowrc.channel', 'shell.slowrc.mux']);
     compare(rows, 'tty.open.scout', ['exec.cold']);
     compare(rows, 'tty.echo.scout', ['tty.echo.ssh2']);
+    compare(rows, 'fwd.scout', ['fwd.mux']);
     const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
     const unmeasured = (id: string) => rows.find((r) => r.id === id)?.notMeasured;
     const targets: Target[] = [

@@ -56,6 +56,8 @@ const EXPECTED_ROWS = [
   'tty.open.scout',
   'tty.echo.scout',
   'tty.echo.ssh2',
+  'fwd.scout',
+  'fwd.mux',
 ];
 /** The rows (and the targets over them) a run without root reports as not measured. */
 const ROOT_ONLY_ROWS = ['shell.slowrc.fast', 'shell.slowrc.channel', 'shell.slowrc.mux'];

@@ -70,6 +70,18 @@ function roundTrip(port: number, msg: string, timeoutMs = 5_000): Promise<string
   });
 }
 
+/** Send `msg`, half-close (FIN), and read what comes back until the far side closes. */
+function halfClose(port: number, msg: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    s.on('connect', () => s.end(msg));
+    s.on('data', (d: Buffer) => (got += d.toString()));
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
 describe('scoutctl forward', () => {
   it('-L outlives the CLI, carries 100 concurrent connections, and comes back by itself after sshd restarts', async () => {
     const d = await fleet.startDaemon();
@@ -82,6 +94,9 @@ describe('scoutctl forward', () => {
     expect(replies).toEqual(Array.from({ length: 100 }, (_, i) => `echo:conn-${i}`));
     const listed = await scoutctl(['--json', 'forward', 'list'], d.env);
     expect(JSON.parse(listed.stdout).forwards[0]).toMatchObject({ kind: 'local', host: 'web1', state: 'up', total: 100 });
+
+    // A client that has sent everything (FIN) still gets the answer: the forward passes the half-close on.
+    expect(await halfClose(port, 'then-fin')).toBe('echo:then-fin');
 
     await fleet.server('web1').stop();
     await fleet.server('web1').start();
@@ -113,6 +128,7 @@ describe('scoutctl forward', () => {
     const r = await scoutctl(['forward', 'web1', '-R', `${remote}:127.0.0.1:${echoPort}`], d.env);
     expect(r.code, r.stderr).toBe(0);
     expect(await roundTrip(remote, 'via-the-host')).toBe('echo:via-the-host');
+    expect(await halfClose(remote, 'fin-via-the-host')).toBe('echo:fin-via-the-host');
 
     // close: its listener goes away.
     const id = /^(f\d+)/.exec(r.stdout)![1];

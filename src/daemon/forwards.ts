@@ -196,7 +196,7 @@ export class Forwards {
         ? async (conn: SshConnection) => {
             // Each new connection is asked to listen again; the first answer fixes the port (for port 0).
             remotePort = await conn.forwardIn(bindAddress, remotePort, (_from, accept) => {
-              const local = net.connect(p.targetPort!, p.targetHost!);
+              const local = net.connect({ port: p.targetPort!, host: p.targetHost!, allowHalfOpen: true });
               const channel = accept();
               local.once('connect', () => splice(channel, local, info, sockets));
               local.once('error', (err) => {
@@ -245,7 +245,8 @@ export class Forwards {
 
   private listen(address: string, port: number, onSocket: (s: net.Socket) => void): Promise<net.Server> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer(onSocket);
+      // Half-open: a client that has sent all (FIN) still gets the answer, as through ssh -L.
+      const server = net.createServer({ allowHalfOpen: true }, onSocket);
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(new ScoutError('LOCAL_PATH', `cannot listen on ${address}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`, { address, port, reason: err.code })),
       );
