@@ -116,7 +116,7 @@ function fmt(n: number | null | undefined, unit: Unit): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
 
-/** The Markdown table printed on stdout (and pasted into the README's Performance section). */
+/** The Markdown table printed on stdout (and pasted into docs/performance.md). */
 export function table(result: BenchResult): string {
   const lines = ['| # | measurement | unit | p50 / value | p95 | p99 | n | ratio to comparison rows |', '|---|---|---|---:|---:|---:|---:|---|'];
   for (const r of result.rows) {

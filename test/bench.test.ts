@@ -1,5 +1,5 @@
 // `npm run bench -- --quick` end to end: the compiled bench starts its own sshd fleet and scoutd, measures
-// every row of issue 10 (and issue 11's warm-shell rows) and writes the JSON the README table is made from.
+// every row of issue 10 (and issue 11's warm-shell rows) and writes the JSON docs/performance.md's table is made from.
 // No timing assertions: only that every row is there with a positive figure, every target has a measured
 // ratio, and the load is recorded. The slow-rc rows need root (the bench creates a bash user): only a run
 // that is not root may report them as not measured, with the reason in the table.
@@ -114,7 +114,7 @@ describe('npm run bench -- --quick', () => {
           }
           expect({ target: t.text, finite: Number.isFinite(t.measured), notMeasured: t.notMeasured }).toEqual({ target: t.text, finite: true, notMeasured: undefined });
         }
-        // Issue 11's targets are in the table, whatever they measured (the figures are the README's business).
+        // Issue 11's targets are in the table, whatever they measured (the figures are docs/performance.md's business).
         expect(result.targets.map((t) => t.formula)).toEqual(expect.arrayContaining(['shell.slowrc.fast, ms', 'shell.slowrc.channel, ms', 'shell.clean.fast / shell.clean.channel']));
         expect(stdout).toContain('| target | measured | bound | of target | met |');
       } finally {

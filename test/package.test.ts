@@ -73,6 +73,12 @@ describe('npm package', () => {
       'README.md',
       'docs/mcp.md',
       'docs/protocol.md',
+      'docs/cli.md',
+      'docs/service.md',
+      'docs/settings.md',
+      'docs/security.md',
+      'docs/performance.md',
+      'docs/architecture.md',
       'package.json',
     ]) {
       expect(packed, f).toContain(f);

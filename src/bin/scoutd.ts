@@ -10,7 +10,7 @@ Runs in the foreground, logs JSON lines to stdout, serves JSON-RPC on a Unix soc
   $SCOUT_SOCKET, else $XDG_RUNTIME_DIR/scout/scoutd.sock, else /tmp/scout-$UID/scoutd.sock
   (socket-activated by systemd, LISTEN_FDS/LISTEN_PID, it serves on the socket it is given instead).
 Signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads ssh config (unchanged connections stay warm).
-Settings are environment variables; see README.md or 'scoutctl status' for each with its default.
+Settings are environment variables; see docs/settings.md or 'scoutctl status' for each with its default.
 `,
 );
 

@@ -1,5 +1,5 @@
 // Every daemon setting in one place: its environment variable, its default, its unit. `daemon.status`
-// shows the table and the README documents it. Names follow the Python Scout MCP where it has one.
+// shows the table and docs/settings.md documents it. Names follow the Python Scout MCP where it has one.
 import os from 'node:os';
 import path from 'node:path';
 import { DIALECTS, compileGlob, type Glob } from '../protocol/glob.js';
