@@ -179,9 +179,18 @@ function files(name: 'cat' | 'ls' | 'stat' | 'tree' | 'find' | 'write') {
   return import('./commands/files.js').then((m) => ({ run: m[name] }));
 }
 
+/** Usages up to this long share a line with their summary. */
+const USAGE_COLUMN = 48;
+
+/** Every command's name, in the order of the usage page (for the man page). */
+export function commandNames(): string[] {
+  return Object.keys(COMMANDS);
+}
+
 export function usage(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
-  const lines = Object.values(COMMANDS).map((c) => `  scoutctl ${c.usage.padEnd(width)}  ${c.summary}`);
+  // A long usage (forward, jobs) gets its summary on the next line rather than widening every line.
+  const width = Math.min(USAGE_COLUMN, Math.max(...Object.values(COMMANDS).map((c) => c.usage.length)));
+  const lines = Object.values(COMMANDS).map((c) => (c.usage.length > width ? `  scoutctl ${c.usage}\n  ${' '.repeat(width + 9)}  ${c.summary}` : `  scoutctl ${c.usage.padEnd(width)}  ${c.summary}`));
   return `scoutctl — talk to scoutd, Scout's warm SSH connection pool
 
 Usage:
