@@ -2,12 +2,25 @@
 // start a daemon when none runs; status, stop and reload never do (connectIfRunning).
 import { ScoutClient } from '../client/client.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import type { CommandContext } from './main.js';
+import { type CommandContext, reportError } from './main.js';
 
 export async function connect(ctx: CommandContext): Promise<ScoutClient> {
   const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl', autoStart: true });
   await client.connect().catch(advise);
   return client;
+}
+
+/**
+ * For commands whose exit code is the remote one (exec, shell): a client, or undefined after the error was
+ * reported (the command then exits 255, as ssh does when it cannot connect).
+ */
+export async function connectOrReport(ctx: CommandContext): Promise<ScoutClient | undefined> {
+  try {
+    return await connect(ctx);
+  } catch (err) {
+    reportError(err, ctx.io, ctx.json);
+    return undefined;
+  }
 }
 
 /**

@@ -135,9 +135,9 @@ export class ScoutClient {
     return new Promise((resolve, reject) => {
       let sock: net.Socket;
       try {
-        sock = dialTrusted(this.socketPath);
+        sock = this.openSocket();
       } catch (err) {
-        reject(err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err)));
+        reject(err);
         return;
       }
       let head = Buffer.alloc(0);
@@ -234,13 +234,22 @@ export class ScoutClient {
     this.sock = undefined;
   }
 
+  /** A connection to the (trusted) socket; a refusal becomes DAEMON_UNAVAILABLE, or SOCKET_UNTRUSTED as the check says. */
+  private openSocket(): net.Socket {
+    try {
+      return dialTrusted(this.socketPath);
+    } catch (err) {
+      throw err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err));
+    }
+  }
+
   private dial(): Promise<void> {
     return new Promise((resolve, reject) => {
       let sock: net.Socket;
       try {
-        sock = dialTrusted(this.socketPath);
+        sock = this.openSocket();
       } catch (err) {
-        reject(err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err)));
+        reject(err);
         return;
       }
       const splitter = new LineSplitter(

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { MAX_STDIN_CHARS } from '../../protocol/limits.js';
 import type { ExecResult } from '../../protocol/methods/index.js';
 import { UsageError, flag, timeoutMs } from '../args.js';
-import { connect } from '../connect.js';
+import { connectOrReport } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
 import { json } from '../output.js';
 
@@ -45,13 +45,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     Object.assign(params, { stdin: Buffer.concat(chunks).toString('base64'), stdinEncoding: 'base64' });
   }
-  let client: Awaited<ReturnType<typeof connect>>;
-  try {
-    client = await connect(ctx);
-  } catch (err) {
-    reportError(err, ctx.io, ctx.json);
-    return EXIT_SCOUT_ERROR;
-  }
+  const client = await connectOrReport(ctx);
+  if (!client) return EXIT_SCOUT_ERROR;
   try {
     if (ctx.args.flags.has('detach')) {
       // A background job: the daemon owns it from here on; this process only prints its id.

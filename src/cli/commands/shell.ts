@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import { remotePath } from '../../protocol/paths.js';
 import { UsageError, flag } from '../args.js';
-import { connect } from '../connect.js';
+import { connectOrReport } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
 
 /** Like ssh: 255 means Scout (not the remote side) failed. */
@@ -26,13 +26,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     ...(cwd ? { cwd: remotePath(cwd) } : {}),
     ...(argv.length ? { command: argv.join(' ') } : {}),
   };
-  let client: Awaited<ReturnType<typeof connect>>;
-  try {
-    client = await connect(ctx);
-  } catch (err) {
-    reportError(err, ctx.io, ctx.json);
-    return EXIT_SCOUT_ERROR;
-  }
+  const client = await connectOrReport(ctx);
+  if (!client) return EXIT_SCOUT_ERROR;
 
   // The terminal is given back on every way out: the end, an error, the daemon going away, a signal.
   const restore = () => {
