@@ -89,6 +89,18 @@ describe('scoutctl shell without a terminal', () => {
     await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 5_000, 'the remote sleep to be gone after scoutctl was killed');
   });
 
+  it('scoutctl stop hangs up an open session at once, not after the shutdown grace period', async () => {
+    const d = await fleet.startDaemon({ SCOUT_SHUTDOWN_GRACE: '30' });
+    const tag = `sleep 300.${randomBytes(3).readUIntBE(0, 3)}`;
+    const session = scoutctl(['shell', 'web1', '--', tag], d.env);
+    await until(async () => (await remoteProcesses(fleet.user, tag)).length > 0, 10_000, 'the remote sleep');
+    const t0 = Date.now();
+    expect((await scoutctl(['stop'], d.env)).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect((await session).code).not.toBe(0);
+    await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 5_000, 'the remote sleep to be gone');
+  });
+
   it('is refused on a host whose policy has command rules or is read-only', async () => {
     const config = path.join(fleet.root, 'shell-policy.json');
     fs.writeFileSync(config, JSON.stringify({ hosts: { web1: { readOnly: true }, web2: { allow: ['uptime'] } } }));

@@ -5,6 +5,7 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
 import type { Forwards } from './forwards.js';
+import type { Shells } from './handlers/shell.js';
 import type { JobTable } from './jobs.js';
 import type { Policy, RemoteResolver } from './policy.js';
 import type { AuditLog } from './audit.js';
@@ -53,6 +54,8 @@ export interface Services {
   jobs: JobTable;
   /** Port forwards (forward.*), owned by the daemon and outliving their callers. */
   forwards: Forwards;
+  /** Interactive sessions (shell.*). */
+  shells: Shells;
   log: Logger;
   startedAt: Date;
   /** Live numbers owned by the server (clients, in-flight calls). */

@@ -14,7 +14,7 @@ import { newWarmShellCounters } from '../ssh/warm-shells.js';
 import type { HandlerTable, Services } from './context.js';
 import { daemonHandlers } from './handlers/daemon.js';
 import { hostsHandlers } from './handlers/hosts.js';
-import { shellHandlers } from './handlers/shell.js';
+import { Shells, shellHandlers } from './handlers/shell.js';
 import { forwardHandlers } from './handlers/forward.js';
 import { Forwards } from './forwards.js';
 import { jobsHandlers } from './handlers/jobs.js';
@@ -48,6 +48,7 @@ export class Daemon {
   private readonly warmShellCounters = newWarmShellCounters();
   private readonly jobs: JobTable;
   private readonly forwards: Forwards;
+  private readonly shells = new Shells();
   private readonly dispatcher: Dispatcher;
   private readonly audit: AuditLog;
   private readonly server: net.Server;
@@ -108,6 +109,7 @@ export class Daemon {
       pool: this.pool,
       jobs: this.jobs,
       forwards: this.forwards,
+      shells: this.shells,
       warmShellCounters: this.warmShellCounters,
       log: this.log,
       startedAt: this.startedAt,
@@ -209,6 +211,8 @@ export class Daemon {
       const jobsStopped = this.jobs.stopAll();
       // Forwards belong to no call either: their listeners close now, so nothing new comes in.
       this.forwards.closeAll();
+      // A person's shell ends now (HUP), not after the grace period its open call would otherwise wait out.
+      this.shells.hangUpAll();
       const sessions = [...this.sessions];
       const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.settings.shutdownGraceMs).unref());
       const drained = Promise.all(sessions.map((s) => s.drained())).then(() => 'drained' as const);

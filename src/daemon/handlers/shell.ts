@@ -27,8 +27,18 @@ const ATTACH_WAIT_MS = 10_000;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the remote shell expands it, not JavaScript
 const LOGIN_SHELL = 'exec "${SHELL:-/bin/sh}" -l';
 
+/** The daemon's open interactive sessions, by token: scoutd stopping hangs them all up at once. */
+export class Shells {
+  readonly open = new Map<string, Live>();
+
+  /** HUP every session (scoutd is stopping: a person's shell should end now, not after the grace period). */
+  hangUpAll(): void {
+    for (const live of this.open.values()) hangUp(live.ch);
+  }
+}
+
 export function shellHandlers(svc: Services): Handlers<'shell.open' | 'shell.attach' | 'shell.resize'> {
-  const open = new Map<string, Live>();
+  const open = svc.shells.open;
   return {
     'shell.open': async (p, ctx): Promise<ShellOpenResult> => {
       svc.registry.get(p.host);
