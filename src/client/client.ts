@@ -133,13 +133,8 @@ export class ScoutClient {
    */
   attach(params: ParamsOf<'shell.attach'>): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      let sock: net.Socket;
-      try {
-        sock = this.openSocket();
-      } catch (err) {
-        reject(err);
-        return;
-      }
+      // A refusal thrown here rejects the promise (the executor's throw is its rejection).
+      const sock = this.openSocket();
       let head = Buffer.alloc(0);
       const fail = (err: ScoutError) => {
         sock.destroy();
@@ -245,13 +240,8 @@ export class ScoutClient {
 
   private dial(): Promise<void> {
     return new Promise((resolve, reject) => {
-      let sock: net.Socket;
-      try {
-        sock = this.openSocket();
-      } catch (err) {
-        reject(err);
-        return;
-      }
+      // A refusal thrown here rejects the promise (the executor's throw is its rejection).
+      const sock = this.openSocket();
       const splitter = new LineSplitter(
         {
           line: (text) => this.onLine(text),
