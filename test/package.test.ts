@@ -65,7 +65,7 @@ describe('npm package', () => {
   it('holds the compiled bins, the units, the README and the docs it links to, and no sources or tests', () => {
     for (const f of [
       'dist/bin/scoutd.js',
-      'dist/bin/scoutctl.js',
+      'dist/bin/scoutctl.cjs',
       'dist/bin/scout-mcp.js',
       'systemd/scoutd.service',
       'systemd/scoutd.socket',
