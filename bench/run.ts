@@ -984,6 +984,7 @@ async function main(): Promise<void> {
         RC_SLEEP_MS,
         unmeasured('shell.slowrc.channel'),
       ),
+      target('scoutctl one-shot ≤ `node -e 0` + 30 ms', 'cli.scoutctl − cli.node, ms', v('cli.scoutctl') - v('cli.node'), '<=', 30),
       target('scoutctl shell opens ≥ 20× faster than cold ssh', 'exec.cold / tty.open.scout', v('exec.cold') / v('tty.open.scout'), '>=', 20),
       target('keystroke echo p50 ≤ 1.5× a raw ssh2 shell channel', 'tty.echo.scout / tty.echo.ssh2', v('tty.echo.scout') / v('tty.echo.ssh2'), '<=', 1.5),
       target('clean user: fast path ≤ 0.6× an exec channel', 'shell.clean.fast / shell.clean.channel', v('shell.clean.fast') / v('shell.clean.channel'), '<=', 0.6),
