@@ -536,10 +536,10 @@ async function transfers(ctx: Ctx): Promise<void> {
     }
   }
   const label: Record<string, string> = {
-    'get.scout': `\`transfer.get\` ${mb} MB through scoutd (SFTP)`,
+    'get.scout': `\`transfer.get\` ${mb} MB through scoutd (streamed: \`cat\` on an exec channel)`,
     'get.scp': `\`scp host:file .\` ${mb} MB`,
     'get.mux': `\`ssh -S <mux> host cat file > local\` ${mb} MB`,
-    'put.scout': `\`transfer.put\` ${mb} MB through scoutd (SFTP)`,
+    'put.scout': `\`transfer.put\` ${mb} MB through scoutd (streamed: \`cat >\` on an exec channel)`,
     'put.scp': `\`scp file host:\` ${mb} MB`,
     'put.mux': `\`ssh -S <mux> host 'cat > file' < local\` ${mb} MB`,
   };
@@ -974,6 +974,9 @@ async function main(): Promise<void> {
       ),
       target('100 concurrent execs: throughput ≥ 0.9× raw ssh2 with 8 channels', 'concurrency.scout.rate / concurrency.ssh2.rate', v('concurrency.scout.rate') / v('concurrency.ssh2.rate'), '>=', 0.9),
       target('transfer.get ≥ 1.3× scp', 'get.scout / get.scp', v('get.scout') / v('get.scp'), '>=', 1.3),
+      target('transfer.get ≥ 0.9× `ssh -S <mux> cat`', 'get.scout / get.mux', v('get.scout') / v('get.mux'), '>=', 0.9),
+      target('transfer.put ≥ 0.9× `ssh -S <mux> cat`', 'put.scout / put.mux', v('put.scout') / v('put.mux'), '>=', 0.9),
+      target('transfer.get and put ≥ 2× scp', 'min(get.scout / get.scp, put.scout / put.scp)', Math.min(v('get.scout') / v('get.scp'), v('put.scout') / v('put.scp')), '>=', 2),
       target('≤ 100 KB daemon memory per idle pooled connection', 'rss.perconn: live heap + external, KB', v('rss.perconn'), '<=', 100),
       target(`slow-rc user (${RC_SLEEP_MS} ms ~/.bashrc): fast path p50 < 5 ms`, 'shell.slowrc.fast, ms', v('shell.slowrc.fast'), '<', 5, unmeasured('shell.slowrc.fast')),
       target(

@@ -1,6 +1,7 @@
 // One remote command on an exec channel: bounded output, a timeout and cancellation that really stop the
 // remote process. Closing an exec channel alone does not stop its command (sshd keeps it running and the
 // close never completes); a `signal` request reaches the command's whole process group, pipes included.
+import type { Readable } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError, abortReason } from '../protocol/errors.js';
 import { channelOpenFailed } from './errors.js';
@@ -29,6 +30,11 @@ export interface ExecOptions {
   onOutput?: (stream: OutputStream, chunk: Buffer) => void | Promise<void>;
   /** Bytes to write to the command's stdin, which is then closed. Without it stdin is closed at once. */
   stdin?: Buffer;
+  /**
+   * A stream piped to the command's stdin (with the channel's flow control), closed at its end: uploads. Its
+   * errors are the caller's to handle (stop the command through `signal`).
+   */
+  stdinStream?: Readable;
   /** Environment variables to request; the server may refuse them (AcceptEnv). */
   env?: Record<string, string>;
   /** Aborted by the connection when it goes away; its reason (CONNECTION_LOST) ends the call at once. */
@@ -237,7 +243,8 @@ export async function runExec(client: Client, host: string, command: string, opt
     });
     stream.on('error', (err: Error) => finish(new ScoutError('CONNECTION_LOST', `channel on ${host} failed: ${err.message}`, { host })));
 
-    if (opts.stdin && opts.stdin.length > 0) stream.end(opts.stdin);
+    if (opts.stdinStream) opts.stdinStream.pipe(stream);
+    else if (opts.stdin && opts.stdin.length > 0) stream.end(opts.stdin);
     else stream.end();
   });
 }

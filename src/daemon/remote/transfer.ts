@@ -104,7 +104,9 @@ function requireAbsolute(p: string): void {
 export function transfers(svc: Services) {
   const leftovers = new RemoteLeftovers(svc.pool, svc.log.child({ component: 'transfer' }));
 
-  const remote = async (conn: SshConnection, ctx: CallContext): Promise<RemoteFs> => new RemoteFs(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal);
+  // With conn.exec, large files from the host stream through `cat` (RemoteFs.streamFile).
+  const remote = async (conn: SshConnection, ctx: CallContext): Promise<RemoteFs> =>
+    new RemoteFs(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal, (command, opts) => conn.exec(command, opts));
 
   const run = async (ctx: CallContext, src: FileSystem, srcPath: string, dst: FileSystem, dstPath: string, recursive: boolean): Promise<TransferResult> => {
     const started = performance.now();
@@ -118,6 +120,7 @@ export function transfers(svc: Services) {
         recursive,
         signal: ctx.signal,
         onProgress: progress.update,
+        onStreamFallback: (file, reason) => ctx.log.info({ file, reason }, 'streaming the file failed; read it over SFTP instead'),
         onLeftover: (p) => (dst instanceof RemoteFs ? leftovers.add(dst.where, p) : ctx.log.warn({ path: p }, 'could not remove a local temp file')),
       });
       progress.flush();
