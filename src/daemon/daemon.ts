@@ -174,6 +174,9 @@ export class Daemon {
     } else {
       await bindSocket(this.server, this.settings.socketPath);
     }
+    // An accept that fails (EMFILE: out of descriptors) must not end the daemon: libuv closes the connection it
+    // could not take, and everyone already connected goes on being served.
+    this.server.on('error', (err: NodeJS.ErrnoException) => this.log.error({ err: err.message, code: err.code }, 'control socket error'));
     this.pool.start();
     this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }

@@ -72,7 +72,8 @@ export class KnownHosts {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-        throw new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`);
+        // The errno stays on the error: EMFILE means scoutd is out of descriptors, not a broken file.
+        throw Object.assign(new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`), { code });
       }
       lines.push(...parseLines(text, file));
     }

@@ -538,7 +538,18 @@ export class Pool<C extends PooledConnection = SshConnection> {
     const stats = this.statsFor(host);
     const budget = this.opts.connectBudgetMs?.(host) ?? DEFAULT_CONNECT_BUDGET_MS;
     const conn = await withRetry(this.opts.backoff ?? DEFAULT_BACKOFF, budget, {
-      attempt: (timeoutMs) => this.opts.dial(host, timeoutMs),
+      attempt: async (timeoutMs) => {
+        // Out of file descriptors: an idle connection closed makes room for this one (a 1,000-host fleet call
+        // under a 1,024 limit keeps going). Other connects in flight may take the descriptor first, so this
+        // goes on while there are idle connections to close; with none the caller gets LIMIT_REACHED.
+        for (;;) {
+          try {
+            return await this.opts.dial(host, timeoutMs);
+          } catch (err) {
+            if (!isScoutError(err, 'LIMIT_REACHED') || err.details.resource !== 'file-descriptors' || !(await this.closeOneIdle(host))) throw err;
+          }
+        }
+      },
       transient: isTransientConnectError,
       onRetry: (err, n, delayMs) => {
         stats.connectRetries++;
@@ -573,6 +584,26 @@ export class Pool<C extends PooledConnection = SshConnection> {
     else this.setExtras(host, [...this.extras(host), conn]);
     this.evict();
     return conn;
+  }
+
+  /**
+   * Close the least recently used connection that nothing uses (no call counted on it, from pick to the end;
+   * no job, forward or tunnel holding it), to free its descriptor. False when there is none.
+   */
+  private async closeOneIdle(except: string): Promise<boolean> {
+    for (const [host, conn] of this.allConnections()) {
+      if (host === except || conn.closed || this.lease(conn).active > 0 || (this.calls.get(conn) ?? 0) > 0) continue;
+      if (this.live.get(host) === conn) this.live.delete(host);
+      else
+        this.setExtras(
+          host,
+          this.extras(host).filter((c) => c !== conn),
+        );
+      this.opts.log.info({ host, conn: conn.id, for: except }, 'closing an idle connection: no file descriptor left for a new one');
+      await conn.close('closed to free a file descriptor');
+      return true;
+    }
+    return false;
   }
 
   /** Above the size bound, close idle connections least-recently-used first; busy ones are never evicted. */

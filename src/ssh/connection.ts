@@ -8,7 +8,7 @@ import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
 import { planAuth } from './auth.js';
 import { ChannelSlots, type SlotRelease } from './channel-slots.js';
-import { channelOpenFailed, connectionLost, isRefusedOpen, mapConnectError, mapLostError } from './errors.js';
+import { channelOpenFailed, connectionLost, descriptorLimit, isRefusedOpen, mapConnectError, mapLostError, outOfDescriptors } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
 import { WarmShells, newWarmShellCounters, type ExecMode, type ShellRun, type WarmShellCounters } from './warm-shells.js';
 
@@ -137,7 +137,9 @@ export class SshConnection extends EventEmitter {
               verify(d.ok);
             },
             (err) => {
-              hostKeyError = new ScoutError('CONNECT_FAILED', `host key check for ${opts.host} failed: ${(err as Error).message}`, { host: opts.host });
+              hostKeyError = outOfDescriptors(err)
+                ? descriptorLimit(opts.host, (err as NodeJS.ErrnoException).code!)
+                : new ScoutError('CONNECT_FAILED', `host key check for ${opts.host} failed: ${(err as Error).message}`, { host: opts.host });
               verify(false);
             },
           );

@@ -13,6 +13,27 @@ interface SshLikeError extends Error {
   reason?: number | string;
 }
 
+/** Errno codes for "no file descriptor left": this process's limit, or the system's. */
+const NO_DESCRIPTOR = new Set(['EMFILE', 'ENFILE']);
+
+/** Whether `err` (an errno error, or one that kept its `code`) says the process has no descriptor left. */
+export function outOfDescriptors(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NO_DESCRIPTOR.has(code);
+}
+
+/**
+ * LIMIT_REACHED for a connect that found no file descriptor free. The pool first closes an idle connection to
+ * make room (pool.ts); this is what a caller sees when every connection is busy.
+ */
+export function descriptorLimit(host: string, errno: string): ScoutError {
+  return new ScoutError(
+    'LIMIT_REACHED',
+    `scoutd has no file descriptor left to connect to ${host} (${errno}) and no idle connection to close for one: wait for calls to end, close connections (scoutctl drop HOST), lower SCOUT_MAX_POOL_SIZE, or raise the limit (LimitNOFILE in the service unit)`,
+    { host, errno, resource: 'file-descriptors' },
+  );
+}
+
 /** Map an error raised while connecting to `host` (`addr` like `127.0.0.1:22`). */
 export function mapConnectError(err: unknown, host: string, addr: string): ScoutError {
   if (err instanceof ScoutError) return err;
@@ -25,6 +46,7 @@ export function mapConnectError(err: unknown, host: string, addr: string): Scout
   if (e?.level === 'client-timeout') {
     return new ScoutError('CONNECT_TIMEOUT', `connecting to ${host} (${addr}) timed out during the SSH handshake`, { host, addr });
   }
+  if (code && NO_DESCRIPTOR.has(code)) return descriptorLimit(host, code);
   if (code && CONNECT_CODES.has(code)) {
     return new ScoutError('CONNECT_FAILED', `cannot connect to ${host} (${addr}): ${code}`, { host, addr, errno: code });
   }

@@ -61,6 +61,9 @@ Restart=on-failure
 RestartSec=2
 # scoutd drains in-flight calls for SCOUT_SHUTDOWN_GRACE (5 s by default), then closes every connection.
 TimeoutStopSec=30
+# A descriptor per pooled connection, client, forward and job: a thousand hosts need more than the usual soft
+# limit of 1,024. At the limit a connect closes an idle connection first, else fails with LIMIT_REACHED.
+LimitNOFILE=16384
 
 # Hardening that still lets scoutd read ~/.ssh (keys, config, known_hosts), write known_hosts (accept-new)
 # and read/write the local paths of transfers: no ProtectHome, no ProtectSystem, no PrivateTmp. What is
@@ -136,6 +139,12 @@ ${envBlock}\t<key>RunAtLoad</key>
 \t<dict>
 \t\t<key>SuccessfulExit</key>
 \t\t<false/>
+\t</dict>
+\t<!-- A descriptor per pooled connection: more than the default soft limit of 256 for a large fleet. -->
+\t<key>SoftResourceLimits</key>
+\t<dict>
+\t\t<key>NumberOfFiles</key>
+\t\t<integer>8192</integer>
 \t</dict>
 \t<key>StandardOutPath</key>
 \t<string>${log('scoutd.log')}</string>
