@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { table, visible } from './output.js';
+import { table, visible, writeOrWait } from './output.js';
 
 describe('visible', () => {
   it('shows control characters, C1 and bidi overrides as escapes and leaves other text alone', () => {
@@ -11,5 +12,23 @@ describe('visible', () => {
 
   it('is applied to every table cell', () => {
     expect(table([['x\x1b', 'y']], ['A', 'B'])).not.toContain('\x1b');
+  });
+});
+
+describe('writeOrWait', () => {
+  it('waits for drain on a full stream and leaves no listener behind', async () => {
+    const out = new Writable({ highWaterMark: 1, write: (_chunk, _enc, done) => setImmediate(done) });
+    const before = out.listenerCount('error');
+    let waited = 0;
+    for (let i = 0; i < 30; i++) {
+      const wait = writeOrWait(out, 'xx');
+      if (wait) {
+        waited++;
+        await wait;
+      }
+    }
+    expect(waited).toBe(30);
+    expect(out.listenerCount('error')).toBe(before);
+    expect(out.listenerCount('drain')).toBe(0);
   });
 });

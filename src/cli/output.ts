@@ -50,3 +50,21 @@ export function bytes(n: number): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+/**
+ * Write to a stream of ours (stdout, stderr); undefined when it took the bytes, else a promise that settles
+ * when it drains or fails (a reader that went away). Both listeners go once either fires: one left behind per
+ * full pipe added up to a MaxListenersExceededWarning on a large output.
+ */
+export function writeOrWait(out: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> | undefined {
+  if (out.write(data)) return undefined;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('error', done);
+  });
+}

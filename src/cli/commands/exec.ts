@@ -5,7 +5,7 @@ import type { ExecResult } from '../../protocol/methods/index.js';
 import { UsageError, flag, timeoutMs } from '../args.js';
 import { connectOrReport } from '../connect.js';
 import { reportError, type CommandContext } from '../main.js';
-import { json } from '../output.js';
+import { json, writeOrWait } from '../output.js';
 
 /** Bytes --stdin can send: MAX_STDIN_CHARS of base64. */
 const MAX_STDIN_BYTES = (MAX_STDIN_CHARS / 4) * 3;
@@ -85,11 +85,7 @@ export async function run(ctx: CommandContext): Promise<number> {
                 if (method !== 'exec.output' || brokenPipe) return;
                 const out = o.stream === 'stderr' ? process.stderr : process.stdout;
                 // Backpressure: when the pipe is full, stop reading the daemon until it drains.
-                if (!out.write(o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data))
-                  return new Promise<void>((resolve) => {
-                    out.once('drain', resolve);
-                    out.once('error', () => resolve());
-                  });
+                return writeOrWait(out, o.encoding === 'base64' ? Buffer.from(o.data, 'base64') : o.data);
               },
             }
           : {}),

@@ -3,7 +3,7 @@ import type { JobInfo } from '../../protocol/methods/index.js';
 import { UsageError, flag } from '../args.js';
 import { connect } from '../connect.js';
 import type { CommandContext } from '../main.js';
-import { ago, bytes, json, table } from '../output.js';
+import { ago, bytes, json, table, writeOrWait } from '../output.js';
 import { exitCodeOf } from './exec.js';
 
 /** One read per call: large enough that following a fast job is not call-bound. */
@@ -71,8 +71,8 @@ async function logs(ctx: CommandContext, client: Awaited<ReturnType<typeof conne
   }
 }
 
-function write(data: string | Buffer): Promise<void> {
-  return new Promise((resolve) => (process.stdout.write(data) ? resolve() : process.stdout.once('drain', resolve)));
+async function write(data: string | Buffer): Promise<void> {
+  await writeOrWait(process.stdout, data);
 }
 
 function row(j: JobInfo): string[] {
