@@ -73,6 +73,14 @@ export const LEFTOVER_RANGE_MAX = 256;
 export const LEFTOVER_EXIT = 86;
 
 /**
+ * Rounds a leftover check may take. It goes on while the pid counter moves, and on a host that forks all the
+ * time (a build server; a thousand test "hosts" on one machine) the counter never stops: the loop spun there,
+ * scanning /proc at full CPU and serving no next request. Past this many rounds it cannot tell and retires
+ * the shell (the next call starts a fresh one): bounded work, and never a missed leftover.
+ */
+export const LEFTOVER_ROUNDS_MAX = 16;
+
+/**
  * POSIX sh that sets `${VAR}_k` to 0 (no process created since pid `${VAR}_lo` holds the shell's stdout or
  * stderr pipe), 1 (one does) or 2 (the check could not tell), and leaves `${VAR}_lo` at the last pid it covered.
  *
@@ -88,7 +96,8 @@ export const LEFTOVER_EXIT = 86;
  * and inode; a fd of another user's process cannot be read and never matches). The pid counter is read again
  * after the scan, so a child that a leftover forked meanwhile (a double fork) is looked at in the next round.
  * When the counter wrapped or moved too far it scans every process instead, through a glob that must see the
- * shell itself (else `set -f`, GLOBIGNORE or the like hid processes: unknown). Builtins only: no fork. Not
+ * shell itself (else `set -f`, GLOBIGNORE or the like hid processes: unknown). A counter still moving after
+ * LEFTOVER_ROUNDS_MAX rounds is unknown too. Builtins only: no fork. Not
  * caught: a process that closes its fds 0–9 after moving the pipe to a higher fd, and a non-dumpable or
  * setuid one (its fds cannot be read), e.g. `sudo` leaving a child behind.
  */
@@ -101,6 +110,7 @@ function leftoverCheck(): string {
     `${VAR}_k=0; ${VAR}_r=0; ${readLast}`,
     `while [ "$${VAR}_k" = 0 ] && [ "$${VAR}_hi" != "$${VAR}_lo" ]; do`,
     `case $${VAR}_hi in ''|*[!0-9]*) ${VAR}_k=2; break;; esac;`,
+    `if [ "$${VAR}_r" -ge ${LEFTOVER_ROUNDS_MAX} ]; then ${VAR}_k=2; break; fi;`,
     `if [ "$${VAR}_hi" -lt "$${VAR}_lo" ] || [ $((${VAR}_hi - ${VAR}_lo)) -gt ${LEFTOVER_RANGE_MAX} ] || [ "$${VAR}_r" -gt 8 ]; then`,
     `${VAR}_g=; case $- in *f*) ${VAR}_g=1; set +f;; esac; ${VAR}_seen=0;`,
     `for ${VAR}_d in /proc/[0-9]*; do if [ "$${VAR}_d" = /proc/$$ ]; then ${VAR}_seen=1; else ${holds(`$${VAR}_d`)} fi; done;`,
