@@ -14,6 +14,7 @@ import { ScoutError } from '../protocol/errors.js';
 import { SshConnection, fetchHostKey } from '../ssh/connection.js';
 import { jumpFailed } from '../ssh/errors.js';
 import type { Settings } from './settings.js';
+import { StartupGate } from './startups.js';
 import type { WarmShellCounters } from '../ssh/warm-shells.js';
 
 /** OpenSSH has no fixed bound on chains; eight hops is far beyond any real bastion setup and stops loops. */
@@ -26,6 +27,8 @@ export interface Route {
 }
 
 export class Dialer {
+  private readonly startups = new StartupGate();
+
   constructor(
     private readonly registry: HostRegistry,
     private readonly pool: Pool,
@@ -76,18 +79,23 @@ export class Dialer {
   /** Open a connection for a pool key (used as the pool's `dial`); `timeoutMs` bounds this attempt. */
   async dial(key: string, timeoutMs?: number): Promise<SshConnection> {
     const { entry, via } = this.routable(key);
-    if (via === undefined) return this.dialEntry(entry, undefined, timeoutMs);
-    const { sock, release } = await this.tunnel(entry, via);
-    try {
-      const conn = await this.dialEntry(entry, sock, timeoutMs);
-      // The jump connection stays in use for as long as the target connection lives.
-      conn.once('close', release);
-      return conn;
-    } catch (err) {
-      release();
-      sock.destroy();
-      throw err;
-    }
+    // One server's handshakes in progress are bounded (startups.ts: OpenSSH's MaxStartups drops past 10). The
+    // tunnel opens inside the turn: through it the target already counts the connection as a startup.
+    const server = `${via ?? ''}>${entry.hostname}:${entry.port}`;
+    if (via === undefined) return this.startups.run(server, () => this.dialEntry(entry, undefined, timeoutMs));
+    return this.startups.run(server, async () => {
+      const { sock, release } = await this.tunnel(entry, via);
+      try {
+        const conn = await this.dialEntry(entry, sock, timeoutMs);
+        // The jump connection stays in use for as long as the target connection lives.
+        conn.once('close', release);
+        return conn;
+      } catch (err) {
+        release();
+        sock.destroy();
+        throw err;
+      }
+    });
   }
 
   /**
