@@ -31,4 +31,16 @@ describe('writeOrWait', () => {
     expect(out.listenerCount('error')).toBe(before);
     expect(out.listenerCount('drain')).toBe(0);
   });
+
+  it('writes that find the stream full before it drains share one wait (one listener pair)', async () => {
+    const out = new Writable({ highWaterMark: 1, write: (_chunk, _enc, done) => setImmediate(done) });
+    const before = out.listenerCount('error');
+    const waits = Array.from({ length: 20 }, () => writeOrWait(out, 'xx'));
+    expect(waits.every((w) => w instanceof Promise)).toBe(true);
+    expect(out.listenerCount('drain')).toBe(1);
+    expect(out.listenerCount('error')).toBe(before + 1);
+    await Promise.all(waits);
+    expect(out.listenerCount('drain')).toBe(0);
+    expect(out.listenerCount('error')).toBe(before);
+  });
 });

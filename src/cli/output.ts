@@ -53,18 +53,27 @@ export function json(value: unknown): string {
 
 /**
  * Write to a stream of ours (stdout, stderr); undefined when it took the bytes, else a promise that settles
- * when it drains or fails (a reader that went away). Both listeners go once either fires: one left behind per
- * full pipe added up to a MaxListenersExceededWarning on a large output.
+ * when it drains or fails (a reader that went away). Writes that find the stream already full share one
+ * wait, and its listeners go once it settles: a listener pair per full write (several arrive before the first
+ * drain) added up to a MaxListenersExceededWarning on a large output into a slow pipe.
  */
 export function writeOrWait(out: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> | undefined {
   if (out.write(data)) return undefined;
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      out.off('error', done);
-      resolve();
-    };
-    out.once('drain', done);
-    out.once('error', done);
-  });
+  let wait = draining.get(out);
+  if (!wait) {
+    wait = new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('error', done);
+        draining.delete(out);
+        resolve();
+      };
+      out.once('drain', done);
+      out.once('error', done);
+    });
+    draining.set(out, wait);
+  }
+  return wait;
 }
+/** The wait for each stream that is full now (writeOrWait). */
+const draining = new WeakMap<NodeJS.WritableStream, Promise<void>>();
