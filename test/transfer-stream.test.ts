@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ScoutClient } from '../src/client/client.js';
 import { STREAM_MIN_BYTES } from '../src/ssh/transfer.js';
 import { expectCode, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -34,6 +35,24 @@ async function running(text: string): Promise<string[]> {
   return r.stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
 }
 
+/**
+ * Put `file` on `host` as `name` and get it back: both byte-exact with the mode kept (0640) and the byte count
+ * in the result. Returns the remote path.
+ */
+async function roundTrip(client: ScoutClient, host: string, name: string): Promise<string> {
+  const onHost = path.join(remote, name);
+  const put = await client.call('transfer.put', { host, localPath: file, remotePath: onHost });
+  expect(put.bytes).toBe(bytes.length);
+  expect(fs.readFileSync(onHost).equals(bytes)).toBe(true);
+  expect(fs.statSync(onHost).mode & 0o777).toBe(0o640);
+  const back = path.join(local, `back-${name}`);
+  const get = await client.call('transfer.get', { host, remotePath: onHost, localPath: back });
+  expect(get.bytes).toBe(bytes.length);
+  expect(fs.readFileSync(back).equals(bytes)).toBe(true);
+  expect(fs.statSync(back).mode & 0o777).toBe(0o640);
+  return onHost;
+}
+
 beforeAll(async () => {
   local = path.join(fleet.root, 'local');
   remote = path.join(fleet.root, 'remote');
@@ -48,18 +67,7 @@ describe('large files stream through cat', () => {
   it('get and put are byte-exact, keep the mode, leave no temp file and no cat behind, and did not fall back', async () => {
     const daemon = await fleet.startDaemon();
     const client = await daemon.client();
-    const onHost = path.join(remote, 'up.bin');
-    const put = await client.call('transfer.put', { host: 's1', localPath: file, remotePath: onHost });
-    expect(put.bytes).toBe(bytes.length);
-    expect(fs.readFileSync(onHost).equals(bytes)).toBe(true);
-    expect(fs.statSync(onHost).mode & 0o777).toBe(0o640);
-
-    const back = path.join(local, 'back.bin');
-    const get = await client.call('transfer.get', { host: 's1', remotePath: onHost, localPath: back });
-    expect(get.bytes).toBe(bytes.length);
-    expect(fs.readFileSync(back).equals(bytes)).toBe(true);
-    expect(fs.statSync(back).mode & 0o777).toBe(0o640);
-
+    const onHost = await roundTrip(client, 's1', 'up.bin');
     expect(temps(remote)).toEqual([]);
     expect(temps(local)).toEqual([]);
     expect(await running(`cat -- ${onHost}`)).toEqual([]);
@@ -94,14 +102,7 @@ describe('a host whose exec channels do not run the command', () => {
   it('get and put fall back to SFTP: byte-exact, nothing left behind, the reason logged', async () => {
     const daemon = await fleet.startDaemon();
     const client = await daemon.client();
-    const onHost = path.join(remote, 'sftp-up.bin');
-    const put = await client.call('transfer.put', { host: 'sftponly', localPath: file, remotePath: onHost });
-    expect(put.bytes).toBe(bytes.length);
-    expect(fs.readFileSync(onHost).equals(bytes)).toBe(true);
-
-    const back = path.join(local, 'sftp-back.bin');
-    await client.call('transfer.get', { host: 'sftponly', remotePath: onHost, localPath: back });
-    expect(fs.readFileSync(back).equals(bytes)).toBe(true);
+    await roundTrip(client, 'sftponly', 'sftp-up.bin');
 
     expect(temps(remote)).toEqual([]);
     expect(temps(local)).toEqual([]);

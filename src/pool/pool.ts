@@ -572,12 +572,7 @@ export class Pool<C extends PooledConnection = SshConnection> {
       stats.channelWaits += slots.waits;
       stats.channelWaitMs += slots.waitMs;
       stats.refusedOpens += slots.refused;
-      if (this.live.get(host) === conn) this.live.delete(host);
-      if (this.extras(host).includes(conn))
-        this.setExtras(
-          host,
-          this.extras(host).filter((c) => c !== conn),
-        );
+      this.takeOut(host, conn);
       this.opts.log.info({ host, conn: conn.id, reason: reason.message }, 'connection closed');
     });
     if (role === 'primary') this.live.set(host, conn);
@@ -593,17 +588,22 @@ export class Pool<C extends PooledConnection = SshConnection> {
   private async closeOneIdle(except: string): Promise<boolean> {
     for (const [host, conn] of this.allConnections()) {
       if (host === except || conn.closed || this.lease(conn).active > 0 || (this.calls.get(conn) ?? 0) > 0) continue;
-      if (this.live.get(host) === conn) this.live.delete(host);
-      else
-        this.setExtras(
-          host,
-          this.extras(host).filter((c) => c !== conn),
-        );
+      this.takeOut(host, conn);
       this.opts.log.info({ host, conn: conn.id, for: except }, 'closing an idle connection: no file descriptor left for a new one');
       await conn.close('closed to free a file descriptor');
       return true;
     }
     return false;
+  }
+
+  /** Take `conn` out of service for `host` (primary or overflow): new calls no longer find it. */
+  private takeOut(host: string, conn: C): void {
+    if (this.live.get(host) === conn) this.live.delete(host);
+    if (this.extras(host).includes(conn))
+      this.setExtras(
+        host,
+        this.extras(host).filter((c) => c !== conn),
+      );
   }
 
   /** Above the size bound, close idle connections least-recently-used first; busy ones are never evicted. */
@@ -615,10 +615,7 @@ export class Pool<C extends PooledConnection = SshConnection> {
       for (const c of conns) {
         if (size() <= this.opts.maxPoolSize) return;
         if (this.lease(c).active > 0) continue;
-        this.setExtras(
-          host,
-          this.extras(host).filter((x) => x !== c),
-        );
+        this.takeOut(host, c);
         this.opts.log.info({ host, conn: c.id }, 'evicting idle overflow connection');
         void c.close('evicted (pool full)');
       }

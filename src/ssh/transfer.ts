@@ -245,9 +245,7 @@ export class RemoteFs implements FileSystem {
   /**
    * @param lost aborted (with CONNECTION_LOST) when the connection goes away
    * @param cancel aborted when the caller cancels; absent for clean-up work that must run anyway
-   */
-  /**
-   * @param run streams files with `cat` when given (streamFile); without it every read goes over SFTP
+   * @param run streams files with `cat` when given (streamFile, streamIn); without it everything goes over SFTP
    */
   constructor(
     protected readonly sftp: SFTPWrapper,
@@ -259,19 +257,6 @@ export class RemoteFs implements FileSystem {
     this.signals = cancel ? [lost, cancel] : [lost];
   }
 
-  /**
-   * Send the whole file `p` (`size` bytes by its stat) through `cat` on an exec channel to `onChunk`, which may
-   * ask the channel to wait. Undefined when exactly the file arrived; otherwise why not (no exec, a refused
-   * channel, a shell rc that prints, a file that changed, a host whose sshd forces SFTP), and the caller reads
-   * the file over SFTP instead, from the start. Once that happens a session never streams again. Cancellation
-   * (`stop` included) and a lost connection throw.
-   */
-  /**
-   * Create the file `p` (new, private, as openWrite does) and fill it from the local file `localPath` through
-   * `cat` on an exec channel, then check its size. Undefined when the file on the host holds `size` bytes;
-   * otherwise why not, and the caller writes it over SFTP instead. A local read error, cancellation and a lost
-   * connection throw.
-   */
   /**
    * Whether this host runs commands on exec channels as asked, checked once per connection with an `echo`
    * before any file streams: a host whose sshd forces SFTP (`ForceCommand internal-sftp`) would otherwise take an
@@ -298,6 +283,36 @@ export class RemoteFs implements FileSystem {
     return (await probe) ? undefined : 'an exec channel does not run `echo` as asked (no shell, a forced command or a shell rc that prints)';
   }
 
+  /**
+   * Run a `cat` command for a stream: its outcome, or why the file must go over SFTP instead (the host cannot
+   * stream, or the channel was refused; either way this session streams no more). Cancellation and a lost
+   * connection throw.
+   */
+  private async runCat(command: string, opts: Omit<ExecOptions, 'lost' | 'timeoutMs' | 'maxOutputBytes'>): Promise<ExecOutcome | string> {
+    const not = await this.unstreamable();
+    if (not) return not;
+    try {
+      return await this.run!(command, { timeoutMs: NO_TIMEOUT_MS, maxOutputBytes: 4096, ...opts });
+    } catch (err) {
+      if (!isScoutError(err, 'CHANNEL_FAILED')) throw err;
+      noStream.add(this.sftp);
+      return `no exec channel: ${err.message}`;
+    }
+  }
+
+  /** Why a `cat` that ran did not move the file (`landed`: what it did move), and no more streams on this session. */
+  private streamFailed(out: ExecOutcome, landed: string): string {
+    noStream.add(this.sftp);
+    const said = out.stderr.toString('utf8').trim().slice(0, 200);
+    return `cat exited ${out.exitCode ?? out.signal}, ${landed}${said ? `: ${said}` : ''}`;
+  }
+
+  /**
+   * Create the file `p` (new, private, as openWrite does) and fill it from the local file `localPath` through
+   * `cat` on an exec channel, then check its size. Undefined when the file on the host holds `size` bytes;
+   * otherwise why not, and the caller writes it over SFTP instead. A local read error, cancellation and a lost
+   * connection throw.
+   */
   async streamIn(p: string, localPath: string, size: number, onBytes: (n: number) => void): Promise<string | undefined> {
     const not = await this.unstreamable();
     if (not) return not;
@@ -318,52 +333,38 @@ export class RemoteFs implements FileSystem {
         },
       }),
     );
-    let out: ExecOutcome;
+    let out: ExecOutcome | string;
     try {
-      out = await this.run!(`exec cat > ${shellQuote(p)}`, {
-        timeoutMs: NO_TIMEOUT_MS,
-        maxOutputBytes: 4096,
-        signal: AbortSignal.any(this.cancel ? [this.cancel, stop.signal] : [stop.signal]),
-        stdinStream: counted,
-      });
+      out = await this.runCat(`exec cat > ${shellQuote(p)}`, { signal: AbortSignal.any(this.cancel ? [this.cancel, stop.signal] : [stop.signal]), stdinStream: counted });
     } catch (err) {
-      if (readFailure !== undefined) throw mapLocalError(readFailure, localPath);
-      if (!(err instanceof ScoutError) || err.code !== 'CHANNEL_FAILED') throw err;
-      noStream.add(this.sftp);
-      return `no exec channel: ${err.message}`;
+      throw readFailure !== undefined ? mapLocalError(readFailure, localPath) : err;
     } finally {
       source.destroy();
       counted.destroy();
     }
     if (readFailure !== undefined) throw mapLocalError(readFailure, localPath);
+    if (typeof out === 'string') return out;
     const landed = out.exitCode === 0 ? (await this.stat(p))?.size : undefined;
     if (landed === size) return undefined;
-    noStream.add(this.sftp);
-    const said = out.stderr.toString('utf8').trim().slice(0, 200);
-    return `cat exited ${out.exitCode ?? out.signal}${landed === undefined ? '' : ` with ${landed} of ${size} bytes written`}${said ? `: ${said}` : ''}`;
+    return this.streamFailed(out, `${landed ?? 'unknown'} of ${size} bytes written`);
   }
 
+  /**
+   * Send the whole file `p` (`size` bytes by its stat) through `cat` on an exec channel to `onChunk`, which may
+   * ask the channel to wait. Undefined when exactly the file arrived; otherwise why not (no exec, a refused
+   * channel, a shell rc that prints, a file that changed, a host whose sshd forces SFTP), and the caller reads
+   * the file over SFTP instead, from the start. Once that happens a session never streams again. Cancellation
+   * (`stop` included) and a lost connection throw.
+   */
   async streamFile(p: string, size: number, onChunk: (chunk: Buffer) => void | Promise<void>, stop?: AbortSignal): Promise<string | undefined> {
-    const not = await this.unstreamable();
-    if (not) return not;
     const signals = [this.cancel, stop].filter((x): x is AbortSignal => x !== undefined);
-    let out: ExecOutcome;
-    try {
-      out = await this.run!(`exec cat -- ${shellQuote(p)}`, {
-        timeoutMs: NO_TIMEOUT_MS,
-        maxOutputBytes: 4096,
-        ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
-        onOutput: (stream, chunk) => (stream === 'stdout' ? onChunk(chunk) : undefined),
-      });
-    } catch (err) {
-      if (!(err instanceof ScoutError) || err.code !== 'CHANNEL_FAILED') throw err;
-      noStream.add(this.sftp);
-      return `no exec channel: ${err.message}`;
-    }
+    const out = await this.runCat(`exec cat -- ${shellQuote(p)}`, {
+      ...(signals.length ? { signal: AbortSignal.any(signals) } : {}),
+      onOutput: (stream, chunk) => (stream === 'stdout' ? onChunk(chunk) : undefined),
+    });
+    if (typeof out === 'string') return out;
     if (out.exitCode === 0 && out.stdoutBytes === size) return undefined;
-    noStream.add(this.sftp);
-    const said = out.stderr.toString('utf8').trim().slice(0, 200);
-    return `cat exited ${out.exitCode ?? out.signal} after ${out.stdoutBytes} of ${size} bytes${said ? `: ${said}` : ''}`;
+    return this.streamFailed(out, `${out.stdoutBytes} of ${size} bytes sent`);
   }
 
   /** The same session without the caller's cancellation: for closing handles and removing temp files. */
