@@ -56,9 +56,13 @@ describe('at the file descriptor limit', () => {
       expect(h.error?.code).toBe('LIMIT_REACHED');
       expect(h.error?.message).toContain('no file descriptor left');
     }
-    expect(r.results.filter((h) => h.ok).every((h) => h.result?.stdout === 'ok\n')).toBe(true);
-    // The calls have ended: the refused hosts connect now, each closing an idle connection for room.
-    const again = await client.call('fleet.exec', { hosts: refused.map((h) => h.host), command: 'echo ok', concurrency: 8 });
+    const connected = r.results.filter((h) => h.ok);
+    expect(connected.length).toBeGreaterThan(0);
+    expect(connected.every((h) => h.result?.stdout === 'ok\n')).toBe(true);
+    // The calls have ended: the refused hosts connect now, each closing an idle connection for room. One at a
+    // time: there may be more refused hosts than idle connections, and connects racing for the same freed
+    // descriptor may rightly still get LIMIT_REACHED (a red run at 37bc7cd: 2 of the refused hosts at once).
+    const again = await client.call('fleet.exec', { hosts: refused.map((h) => h.host), command: 'echo ok', concurrency: 1 });
     expect(again.results.filter((h) => !h.ok).map((h) => `${h.host}: ${h.error?.message}`)).toEqual([]);
     expect(again.results.every((h) => h.result?.stdout === 'ok\n')).toBe(true);
     expect(daemon.logs()).toContain('no file descriptor left for a new one');
