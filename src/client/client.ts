@@ -4,7 +4,7 @@
 // every CLI start-up path.
 import type net from 'node:net';
 import { ScoutError } from '../protocol/errors.js';
-import type { HelloResult } from '../protocol/methods/daemon.js';
+import type { Grant, HelloResult } from '../protocol/methods/daemon.js';
 import { LineSplitter, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine } from '../protocol/ndjson.js';
 import { defaultSocketPath } from '../protocol/paths.js';
 import type { MethodName, NotificationArgs, ParamsOf, ResultOf } from '../protocol/table.js';
@@ -22,6 +22,8 @@ export interface ClientOptions {
    * scoutctl status/stop leave it off: they report what is there.
    */
   autoStart?: boolean;
+  /** Narrow every connection of this client to a grant (daemon.hello): scout-mcp --http, one per API key. */
+  grant?: Grant;
 }
 
 export interface CallOptions<M extends MethodName = MethodName> {
@@ -53,6 +55,7 @@ interface Pending {
 export class ScoutClient {
   readonly socketPath: string;
   private readonly clientName: string;
+  private readonly grant: Grant | undefined;
   private readonly env: NodeJS.ProcessEnv;
   private readonly autoStart: boolean;
   private connecting: Promise<HelloResult> | undefined;
@@ -69,6 +72,7 @@ export class ScoutClient {
     this.clientName = opts.clientName ?? 'scout-client';
     this.env = opts.env ?? process.env;
     this.autoStart = opts.autoStart ?? false;
+    this.grant = opts.grant;
   }
 
   get connected(): boolean {
@@ -97,7 +101,7 @@ export class ScoutClient {
       await this.dial();
     }
     try {
-      this.hello = await this.call('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION });
+      this.hello = await this.call('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION, ...(this.grant ? { grant: this.grant } : {}) });
     } catch (err) {
       // Without a hello the connection is of no use; left open it would keep a CLI process alive forever.
       this.close();

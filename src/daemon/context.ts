@@ -8,6 +8,7 @@ import type { Forwards } from './forwards.js';
 import type { Shells } from './handlers/shell.js';
 import type { JobTable } from './jobs.js';
 import type { Policy, RemoteResolver } from './policy.js';
+import type { Grant } from './grant.js';
 import type { AuditLog } from './audit.js';
 import type { HostKeyResult, HostTrustResult, SettingView } from '../protocol/methods/index.js';
 import type { MethodName, NotificationName, Notifications, ResultOf, ValidParamsOf } from '../protocol/table.js';
@@ -31,6 +32,10 @@ export interface CallContext {
   whenWritable(): Promise<void>;
   /** The client's name from `daemon.hello`. */
   clientName: string;
+  /** The connection's grant, when its hello narrowed it (scout-mcp --http: one per API key). */
+  grant: Grant | undefined;
+  /** Narrow this connection for the rest of it (daemon.hello). Refused when it already holds another grant. */
+  narrow(grant: Grant): void;
   /** The JSON-RPC id of this call, for notifications tagged with it. */
   rpcId: string | number;
   /**

@@ -169,6 +169,11 @@ export class JobTable {
     return job;
   }
 
+  /** The job, or undefined when there is none by that id. */
+  find(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
   get(id: string): Job {
     const job = this.jobs.get(id);
     if (!job) throw new ScoutError('NOT_FOUND', `no job ${id} (finished jobs are forgotten after their TTL; see jobs.list)`, { jobId: id });

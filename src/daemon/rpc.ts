@@ -37,6 +37,9 @@ export class Dispatcher {
         let outcome = 'ok';
         let result: unknown;
         try {
+          // A narrowed connection (an HTTP key's): the method and every host it names, before any work; a
+          // refusal is audited like any other outcome.
+          ctx.grant?.check(name, parsed.data);
           result = (await handler(parsed.data, ctx)) ?? null;
           return result;
         } catch (err) {

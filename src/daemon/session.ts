@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ScoutError, codeName, cancelled, shuttingDown } from '../protocol/errors.js';
 import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine, idFromHead, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
+import type { Grant } from './grant.js';
 import { errorResponse, type Dispatcher } from './rpc.js';
 
 export interface SessionHooks {
@@ -51,6 +52,8 @@ type Id = string | number;
 export class Session {
   /** The client's name from `daemon.hello` ("scoutctl", "scout-mcp", …). */
   clientName = 'unknown';
+  /** Set by `daemon.hello` with a grant: every later call on this connection is held to it. */
+  private grant: Grant | undefined;
   private readonly inFlight = new Map<Id, { controller: AbortController; done: Promise<void> }>();
   private readonly splitter: LineSplitter;
   private closed = false;
@@ -206,6 +209,14 @@ export class Session {
       signal: controller.signal,
       rpcId: req.id,
       clientName: this.clientName,
+      grant: this.grant,
+      narrow: (grant) => {
+        // Once narrowed, a connection stays so: a second hello cannot swap or lift the grant.
+        if (this.grant && JSON.stringify(this.grant.spec) !== JSON.stringify(grant.spec))
+          throw new ScoutError('POLICY_DENIED', `this connection already holds a grant (${this.grant.who}); open a new connection for another`, { grant: this.grant.who });
+        this.grant = grant;
+        ctx.grant = grant;
+      },
       notify: (method, params) => {
         this.write({ jsonrpc: '2.0', method, params });
         return !this.backlogged;

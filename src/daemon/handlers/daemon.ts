@@ -3,16 +3,26 @@ import type { DoctorResult, HelloResult, ReloadResult, StatusResult } from '../.
 import { PROTOCOL_VERSION, packageVersion } from '../../protocol/version.js';
 import type { Handlers, Services } from '../context.js';
 import { diagnose } from '../doctor.js';
+import { Grant } from '../grant.js';
 
 export function daemonHandlers(svc: Services): Handlers<'daemon.hello' | 'daemon.status' | 'daemon.reload' | 'daemon.doctor' | 'daemon.shutdown'> {
   return {
-    'daemon.hello': (p): HelloResult => {
+    'daemon.hello': (p, ctx): HelloResult => {
       if (p.protocol !== PROTOCOL_VERSION) {
         throw new ScoutError(
           'PROTOCOL_MISMATCH',
           `scoutd speaks protocol ${PROTOCOL_VERSION} (version ${packageVersion()}), the client speaks ${p.protocol}: restart scoutd (scoutctl stop) or upgrade the client`,
           { daemonProtocol: PROTOCOL_VERSION, clientProtocol: p.protocol, daemonVersion: packageVersion() },
         );
+      }
+      if (p.grant) {
+        ctx.narrow(
+          new Grant(p.grant, {
+            job: (id) => svc.jobs.find(id)?.req.host,
+            forward: (id) => svc.forwards.list().find((f) => f.id === id)?.host,
+          }),
+        );
+        ctx.log.info({ grant: p.grant.name, hosts: p.grant.hosts.length, readOnly: p.grant.readOnly }, 'connection narrowed by a grant');
       }
       return { daemon: 'scoutd', version: packageVersion(), protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: svc.startedAt.toISOString() };
     },

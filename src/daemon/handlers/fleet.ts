@@ -5,6 +5,7 @@ import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, type ExecResult, type F
 import { DIALECTS, compileGlob, type Glob } from '../../protocol/glob.js';
 import type { CallContext, Handlers, Services } from '../context.js';
 import { readRemote, withFiles } from '../remote/files.js';
+import { visible } from './hosts.js';
 import { OutputNotifier, execResult, runCommand } from '../remote/exec.js';
 
 /** `web*`, `db[12]`, `app?` over the whole alias, in the fleet dialect (protocol/glob.ts). */
@@ -13,10 +14,11 @@ export function hostPattern(glob: string): Glob {
 }
 
 /** The hosts a fleet call targets: the list as given, or the configured aliases matching the pattern. */
-export function resolveTargets(svc: Services, p: { hosts?: string[]; pattern?: string }): string[] {
+export function resolveTargets(svc: Services, ctx: CallContext, p: { hosts?: string[]; pattern?: string }): string[] {
   if (p.hosts) return p.hosts;
   const re = hostPattern(p.pattern!);
-  const hosts = svc.registry.aliases().filter((a) => re.test(a));
+  // A narrowed connection's `*` is every host it may reach (a named host outside its grant is refused instead).
+  const hosts = visible(svc.registry.aliases(), ctx).filter((a) => re.test(a));
   if (hosts.length === 0) throw new ScoutError('NOT_FOUND', `no configured host matches '${p.pattern}'`, { pattern: p.pattern, known: svc.registry.aliases().slice(0, 100) });
   return hosts;
 }
@@ -73,7 +75,7 @@ const progressTo =
 export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.read'> {
   return {
     'fleet.exec': async (p, ctx): Promise<FleetResult<ExecResult>> => {
-      const hosts = resolveTargets(svc, p);
+      const hosts = resolveTargets(svc, ctx, p);
       // Every host's two streams share the call's budget, so the whole answer stays readable in one message.
       const maxOutputBytes = Math.min(p.maxOutputBytes ?? svc.settings.maxOutputBytes, Math.floor(FLEET_OUTPUT_BUDGET / (2 * hosts.length)));
       return forEachHost(
@@ -106,7 +108,7 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
     },
     // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.
     'fleet.read': async (p, ctx): Promise<FleetResult<FsReadResult>> => {
-      const hosts = resolveTargets(svc, p);
+      const hosts = resolveTargets(svc, ctx, p);
       const maxBytes = Math.min(p.maxBytes ?? svc.settings.maxFileSize, Math.max(1, Math.floor(FLEET_OUTPUT_BUDGET / hosts.length)));
       return forEachHost(
         hosts,

@@ -8,7 +8,7 @@ export function forwardHandlers(svc: Services): Handlers<'forward.open' | 'forwa
       svc.policy.checkForward(p.host);
       return svc.forwards.open(p);
     },
-    'forward.list': async (p) => ({ forwards: svc.forwards.list(p.host) }),
+    'forward.list': async (p, ctx) => ({ forwards: svc.forwards.list(p.host).filter((f) => !ctx.grant || ctx.grant.reaches(f.host)) }),
     'forward.close': async (p) => ({ id: p.id, closed: svc.forwards.close(p.id) }),
   };
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { HostInfo, HostKeyResult, HostTrustResult } from '../../protocol/methods/index.js';
-import type { Handlers, Services } from '../context.js';
+import type { CallContext, Handlers, Services } from '../context.js';
 
 /** Bound on a reachability probe: a host that does not accept TCP within this is reported offline. */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -19,10 +19,16 @@ function probe(hostname: string, port: number): Promise<{ online: boolean; laten
   });
 }
 
+/** The names a connection may see: all of them, or those its grant reaches. */
+export function visible(hosts: string[], ctx: CallContext): string[] {
+  return ctx.grant ? hosts.filter((h) => ctx.grant!.reaches(h)) : hosts;
+}
+
 export function hostsHandlers(svc: Services): Handlers<'hosts.list' | 'hosts.hostKey' | 'hosts.trust'> {
   return {
-    'hosts.list': async (p): Promise<HostInfo[]> => {
-      const hosts = svc.registry.aliases().map((name): HostInfo => {
+    'hosts.list': async (p, ctx): Promise<HostInfo[]> => {
+      // A narrowed connection sees the hosts it may reach, nothing of the others.
+      const hosts = visible(svc.registry.aliases(), ctx).map((name): HostInfo => {
         const e = svc.registry.get(name);
         return { name, hostname: e.hostname, user: e.user, port: e.port, proxyJump: e.proxyJump ?? null, connected: svc.pool.peek(name) !== undefined };
       });

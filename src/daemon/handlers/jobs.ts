@@ -39,7 +39,12 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
       );
       return result;
     },
-    'jobs.list': (p): JobListResult => ({ jobs: jobs.list(p?.host ?? undefined).map((j) => j.info()) }),
+    'jobs.list': (p, ctx): JobListResult => ({
+      jobs: jobs
+        .list(p?.host ?? undefined)
+        .filter((j) => !ctx.grant || ctx.grant.reaches(j.req.host))
+        .map((j) => j.info()),
+    }),
     'jobs.signal': (p): JobSignalResult => {
       const job = jobs.get(p.jobId);
       const sent = jobs.signal(job, p.signal);

@@ -1,9 +1,24 @@
 import { z } from 'zod';
 
+/**
+ * A narrowing of this connection's rights, for the rest of it (scout-mcp --http sends one per API key):
+ * the hosts it may reach (aliases or fleet patterns; none means no host) and whether it may change anything.
+ */
+export const Grant = z
+  .object({
+    /** Who holds it, as refusals and the log say it ("key ci-bot"). */
+    name: z.string().min(1).max(200),
+    hosts: z.array(z.string().min(1).max(255)).max(1000),
+    readOnly: z.boolean(),
+  })
+  .strict();
+export type Grant = z.infer<typeof Grant>;
+
 export const HelloParams = z.object({
   client: z.string().max(200),
   version: z.string().max(100).optional(),
   protocol: z.number().int().min(0).max(1_000_000),
+  grant: Grant.optional(),
 });
 export type HelloParams = z.infer<typeof HelloParams>;
 export interface HelloResult {
