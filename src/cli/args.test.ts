@@ -132,6 +132,7 @@ describe('--help', () => {
     'fleet',
     'trust',
     'audit',
+    'keys',
     'stop',
     'reload',
     'doctor',

@@ -139,6 +139,19 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: () => import('./commands/audit.js'),
   },
+  keys: {
+    summary: 'API keys for scout-mcp --http: add NAME (shows the secret once), list, remove NAME',
+    usage: 'keys list | keys add NAME [--hosts web1,db*] [--read-only] [--tools scout,scout_read] [--rate N] [--burst N] | keys remove NAME',
+    options: [
+      { name: 'hosts', value: 'LIST', help: 'aliases or patterns the key may reach', default: '* (every host)' },
+      { name: 'read-only', help: 'reads only: no command, write, job or forward' },
+      { name: 'tools', value: 'LIST', help: 'MCP tools the key is offered', default: 'all' },
+      { name: 'rate', value: 'N', help: 'requests per minute', default: 'SCOUT_RATE_LIMIT_PER_MINUTE (60)' },
+      { name: 'burst', value: 'N', help: 'requests at once before the rate applies', default: 'SCOUT_RATE_LIMIT_BURST (10)' },
+    ],
+    notes: 'Only a hash of each key is stored (in $SCOUT_HTTP_KEYS, else ~/.config/scout/http-keys.json); a running\nscout-mcp --http sees a change from its next request, so remove revokes at once.',
+    load: () => import('./commands/keys.js'),
+  },
   stop: { summary: 'stop the daemon gracefully', usage: 'stop', load: () => import('./commands/stop.js') },
   reload: { summary: 're-read ssh config (like SIGHUP): lists hosts added, removed, changed; unchanged connections stay warm', usage: 'reload', load: () => import('./commands/reload.js') },
   doctor: {

@@ -2,6 +2,7 @@
 // a few RPC calls to scoutd through ScoutClient, so every agent session shares the daemon's warm, verified
 // pool. The daemon is found like every client finds it and started when none answers (client/autostart.ts).
 import type { CallArgs } from '../client/client.js';
+import type { Grant } from '../protocol/methods/daemon.js';
 import type { MethodName, ResultOf } from '../protocol/table.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -23,8 +24,9 @@ import { TOOL_DESCRIPTION, cancellable, linkContent, runScout, scoutInput, scout
 export class DaemonLink implements Rpc {
   readonly client: ScoutClient;
 
-  constructor(opts: { socket?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.client = new ScoutClient({ socket: opts.socket, env: opts.env, clientName: 'scout-mcp', autoStart: true });
+  /** `clientName` names it in the daemon's log and audit log; a `grant` narrows what it may do (scout-mcp --http). */
+  constructor(opts: { socket?: string; env?: NodeJS.ProcessEnv; clientName?: string; grant?: Grant } = {}) {
+    this.client = new ScoutClient({ socket: opts.socket, env: opts.env, clientName: opts.clientName ?? 'scout-mcp', autoStart: true, grant: opts.grant });
   }
 
   async call<M extends MethodName>(method: M, ...args: CallArgs<M>): Promise<ResultOf<M>> {
@@ -51,7 +53,7 @@ function advise(err: unknown): never {
 const TASKS = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
 
 /** The MCP server: `scout` and `scout_jobs` (compatible with the Python Scout MCP) and/or the granular tools. */
-export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks = new ToolTasks()): McpServer {
+export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks = new ToolTasks(), offered: (name: string) => boolean = () => true): McpServer {
   const server = new McpServer(
     { name: 'scout', version: packageVersion() },
     {
@@ -60,7 +62,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks 
       taskStore: tasks,
     },
   );
-  if (tools !== 'granular') {
+  if (tools !== 'granular' && offered('scout')) {
     // Cancelling the MCP request (or its task) cancels its daemon calls: the remote command is stopped; a
     // progress token gets notifications/progress while a query, broadcast or transfer runs.
     const scout: TaskRun = async (args, call) => {
@@ -82,6 +84,8 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks 
       },
       taskHandler(tasks, scout, progressOf),
     );
+  }
+  if (tools !== 'granular' && offered('scout_jobs')) {
     server.registerTool(
       'scout_jobs',
       {
@@ -98,7 +102,7 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks 
       },
     );
   }
-  if (tools !== 'scout') registerGranularTools(server, rpc, tasks);
+  if (tools !== 'scout') registerGranularTools(server, rpc, tasks, offered);
   registerResources(server, rpc);
   return server;
 }

@@ -302,8 +302,8 @@ const TOOLS: GranularTool[] = [
 ];
 
 /** Register the granular tools on `server`; the long ones (exec, transfer) may be made tasks. */
-export function registerGranularTools(server: McpServer, rpc: Rpc, tasks: ToolTasks): void {
-  for (const tool of TOOLS) {
+export function registerGranularTools(server: McpServer, rpc: Rpc, tasks: ToolTasks, offered: (name: string) => boolean = () => true): void {
+  for (const tool of TOOLS.filter((x) => offered(x.name))) {
     const run: TaskRun = async (args, call) => {
       try {
         const out = await tool.run(args, { rpc: cancellable(rpc, call.signal), progress: call.progress });

@@ -40,6 +40,8 @@ export const ScoutCodes = {
   SOCKET_UNTRUSTED: -32024,
   /** A reload found a configuration file it cannot honour; what was in force stays. */
   CONFIG_INVALID: -32025,
+  /** scout-mcp --http: this key (or address) sent more than its rate allows; retry after `retryAfterSeconds`. */
+  RATE_LIMITED: -32026,
 } as const;
 
 export type ScoutCode = keyof typeof ScoutCodes;

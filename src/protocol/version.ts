@@ -35,15 +35,22 @@ export function exitWithVersion(name: string): never {
  * The arguments of scoutd and scout-mcp, which take none but --help and --version: those answer and exit, and
  * anything else is refused (exit 2) rather than ignored.
  */
-export function binaryArgs(name: string, help: string): void {
+export function binaryArgs(name: string, help: string, accepts: { flags?: string[]; valued?: string[] } = {}): void {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(help);
     process.exit(0);
   }
   if (args.includes('--version') || args.includes('-V')) exitWithVersion(name);
-  if (args.length > 0) {
-    process.stderr.write(`${name}: unknown argument '${args[0]}' (${name} takes only --help and --version; settings are environment variables)\n`);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (accepts.flags?.includes(a) || accepts.valued?.some((v) => a.startsWith(`${v}=`))) continue;
+    if (accepts.valued?.includes(a) && i + 1 < args.length) {
+      i++;
+      continue;
+    }
+    const known = ['--help', '--version', ...(accepts.flags ?? []), ...(accepts.valued ?? []).map((v) => `${v} VALUE`)].join(', ');
+    process.stderr.write(`${name}: unknown argument '${a}' (${name} takes ${known}; settings are environment variables)\n`);
     process.exit(2);
   }
 }
