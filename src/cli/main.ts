@@ -173,11 +173,16 @@ const COMMANDS: Record<string, Command> = {
   },
   service: {
     summary: 'run scoutd as a systemd user service (Linux) or launchd agent (macOS); --dry-run prints what it would write and run',
-    usage: 'service install|uninstall|status [--dry-run]',
+    usage: 'service install [--http [--host H] [--port P]]|uninstall|status [--dry-run]',
     options: [
       { name: 'dry-run', help: 'print the files and commands, change nothing' },
-      { name: 'platform', value: 'linux|darwin', help: 'with --dry-run: plan for this platform', default: 'this machine' },
+      { name: 'platform', value: 'linux|macos', help: 'with --dry-run: plan for this platform', default: 'this machine' },
+      { name: 'http', help: 'install: also run scout-mcp --http (MCP over HTTP) as a second service, after scoutd' },
+      { name: 'host', value: 'H', help: 'with --http: the address scout-mcp listens on (beyond loopback only with a key)', default: '127.0.0.1' },
+      { name: 'port', value: 'P', help: 'with --http: its port, 1-65535', default: '8000' },
     ],
+    notes:
+      "A plain 'service install' leaves an installed scout-mcp --http service as it is; 'install --http' installs or\nupdates both; 'uninstall' removes both. Keys for the HTTP service: scoutctl keys add NAME (never in the unit).",
     load: () => import('./commands/service.js'),
   },
 };

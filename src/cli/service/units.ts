@@ -1,10 +1,17 @@
 // The service definitions Scout ships: a systemd user service + socket (Linux) and a launchd LaunchAgent
 // (macOS). One renderer for both uses: `scoutctl service install` writes them with the real paths of node
 // and of the installed package, and the copies in systemd/ and launchd/ of the package are the same
-// rendering with generic paths (test/service.test.ts keeps them identical, and verifies both).
+// rendering with generic paths (test/service.test.ts keeps them identical, and verifies both). The optional
+// second service, scout-mcp --http (`service install --http`), has no generic copy: its unit is only useful
+// with the host, port, socket and key file written in.
 
 /** launchd job label (reverse-DNS, as launchd expects); also the plist's file name. */
 export const LAUNCHD_LABEL = 'dev.scout.scoutd';
+
+/** The second, optional service (`scoutctl service install --http`): scout-mcp serving MCP over HTTP. */
+export const HTTP_UNIT = 'scout-mcp-http';
+/** Its launchd label, beside LAUNCHD_LABEL. */
+export const HTTP_LAUNCHD_LABEL = `dev.scout.${HTTP_UNIT}`;
 
 /** The socket path the systemd socket unit listens on: DESIGN.md's `$XDG_RUNTIME_DIR/scout/scoutd.sock` (%t). */
 export const SYSTEMD_SOCKET_PATH = '%t/scout/scoutd.sock';
@@ -102,6 +109,64 @@ WantedBy=sockets.target
 `;
 }
 
+export interface HttpSystemdOptions {
+  /** argv of the server: [node, .../dist/bin/scout-mcp.js, '--http', '--host', H, '--port', P]. */
+  execStart: string[];
+  /** The socket scoutd.service is given (systemd specifiers escaped): the server must dial the same one. */
+  socketPath: string;
+  /** The key file `scoutctl keys` writes (a path; the keys in it are hashes). */
+  keysFile: string;
+}
+
+/**
+ * scout-mcp --http as a user service beside scoutd.service. No secret in it, ever: keys live hashed in the key
+ * file, which the unit names by path only.
+ */
+export function systemdHttpService(opts: HttpSystemdOptions): string {
+  return `# Scout's MCP server over HTTP (scout-mcp --http) as a systemd user service, beside scoutd.service.
+# Installed by 'scoutctl service install --http' (which writes the real paths of node and scout-mcp below).
+# API keys: 'scoutctl keys add NAME'; only their hashes are stored, in the key file named below. Never put a
+# key in this file or in its environment. Settings: SCOUT_* variables in ~/.config/scout/env (shared with
+# scoutd), then 'systemctl --user restart ${HTTP_UNIT}'.
+[Unit]
+Description=Scout MCP server over HTTP (scout-mcp --http)
+Documentation=https://www.npmjs.com/package/scout-ssh
+# It forwards every call to scoutd over its socket: start after it and pull it in. Wants=, not Requires=: a
+# restart of scoutd leaves this server running (its next call reconnects).
+Wants=scoutd.socket scoutd.service
+After=scoutd.socket scoutd.service
+
+[Service]
+Type=simple
+ExecStart=${opts.execStart.map(systemdWord).join(' ')}
+# The same socket as scoutd.service, and the key file 'scoutctl keys' writes.
+Environment=${systemdEnv('SCOUT_SOCKET', opts.socketPath)}
+Environment=${systemdEnv('SCOUT_HTTP_KEYS', systemdLiteral(opts.keysFile))}
+EnvironmentFile=-%h/.config/scout/env
+# pino JSON lines on stderr go to the journal: 'journalctl --user -u ${HTTP_UNIT}'.
+StandardOutput=journal
+StandardError=journal
+SyslogIdentifier=${HTTP_UNIT}
+# It exits 1 on a setting it cannot honour (a non-loopback --host without a key): retried, then given up on
+# by systemd's start limit; after fixing it: 'systemctl --user restart ${HTTP_UNIT}'.
+Restart=on-failure
+RestartSec=2
+TimeoutStopSec=30
+
+NoNewPrivileges=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+RestrictNamespaces=yes
+SystemCallArchitectures=native
+# Unix (scoutd's socket), IPv4/IPv6 (HTTP clients; an OAuth issuer's keys), netlink (getaddrinfo).
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+
+[Install]
+WantedBy=default.target
+`;
+}
+
 export interface LaunchdOptions {
   /** argv of the daemon. */
   programArguments: string[];
@@ -116,40 +181,68 @@ function xmlText(s: string): string {
 }
 
 export function launchdPlist(opts: LaunchdOptions): string {
+  return plist(opts, {
+    label: LAUNCHD_LABEL,
+    comment: `Scout daemon (scoutd) as a launchd agent. Installed by 'scoutctl service install', which writes the
+     real paths of node, scoutd and your log directory.`,
+    log: 'scoutd.log',
+    keepAlive: "Restart after a crash, not after 'scoutctl stop' (a clean exit).",
+    extra: `\t<!-- A descriptor per pooled connection: more than the default soft limit of 256 for a large fleet. -->
+\t<key>SoftResourceLimits</key>
+\t<dict>
+\t\t<key>NumberOfFiles</key>
+\t\t<integer>8192</integer>
+\t</dict>
+`,
+  });
+}
+
+/**
+ * scout-mcp --http as a second agent: its own label and log, the same SCOUT_SOCKET as scoutd's (opts.env).
+ * launchd has no dependencies: scout-mcp dials scoutd per request (and reconnects), so the order of loading
+ * does not matter.
+ */
+export function launchdHttpPlist(opts: LaunchdOptions): string {
+  return plist(opts, {
+    label: HTTP_LAUNCHD_LABEL,
+    // No double dash in an XML comment: "scout-mcp in HTTP mode", not the flag.
+    comment: `Scout's MCP server over HTTP (scout-mcp in HTTP mode) as a launchd agent, beside ${LAUNCHD_LABEL}.
+     Installed by 'scoutctl service install' with its HTTP option. API keys: 'scoutctl keys add NAME' (only
+     their hashes are stored, in the key file SCOUT_HTTP_KEYS names); never put a key in this file.`,
+    log: `${HTTP_UNIT}.log`,
+    keepAlive: 'Restart after a failure (launchd waits 10 s between starts), not after a clean exit.',
+    extra: '',
+  });
+}
+
+function plist(opts: LaunchdOptions, job: { label: string; comment: string; log: string; keepAlive: string; extra: string }): string {
   const args = opts.programArguments.map((a) => `\t\t<string>${xmlText(a)}</string>`).join('\n');
   const env = Object.entries(opts.env ?? {});
   const envBlock = env.length ? `\t<key>EnvironmentVariables</key>\n\t<dict>\n${env.map(([k, v]) => `\t\t<key>${xmlText(k)}</key>\n\t\t<string>${xmlText(v)}</string>`).join('\n')}\n\t</dict>\n` : '';
   const log = (name: string) => xmlText(`${opts.logDir.replace(/\/+$/, '')}/${name}`);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<!-- Scout daemon (scoutd) as a launchd agent. Installed by 'scoutctl service install', which writes the
-     real paths of node, scoutd and your log directory. -->
+<!-- ${job.comment} -->
 <plist version="1.0">
 <dict>
 \t<key>Label</key>
-\t<string>${LAUNCHD_LABEL}</string>
+\t<string>${job.label}</string>
 \t<key>ProgramArguments</key>
 \t<array>
 ${args}
 \t</array>
 ${envBlock}\t<key>RunAtLoad</key>
 \t<true/>
-\t<!-- Restart after a crash, not after 'scoutctl stop' (a clean exit). -->
+\t<!-- ${job.keepAlive} -->
 \t<key>KeepAlive</key>
 \t<dict>
 \t\t<key>SuccessfulExit</key>
 \t\t<false/>
 \t</dict>
-\t<!-- A descriptor per pooled connection: more than the default soft limit of 256 for a large fleet. -->
-\t<key>SoftResourceLimits</key>
-\t<dict>
-\t\t<key>NumberOfFiles</key>
-\t\t<integer>8192</integer>
-\t</dict>
-\t<key>StandardOutPath</key>
-\t<string>${log('scoutd.log')}</string>
+${job.extra}\t<key>StandardOutPath</key>
+\t<string>${log(job.log)}</string>
 \t<key>StandardErrorPath</key>
-\t<string>${log('scoutd.log')}</string>
+\t<string>${log(job.log)}</string>
 </dict>
 </plist>
 `;
