@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoutClient } from '../src/client/client.js';
 import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { SCOUT_MCP, scoutctl, type DaemonProc } from './fixtures/daemon.js';
-import { expectCode, until } from './fixtures/expect.js';
+import { expectCode } from './fixtures/expect.js';
 import { remoteTree } from './fixtures/mcp.js';
 import { useFleet } from './fixtures/suite.js';
 

@@ -27,7 +27,7 @@ function _typeChecks(client: ScoutClient, handlers: HandlerTable): void {
     void hosts.stdout;
     return hosts.map((h) => h.name);
   });
-  // Notifications are the method's own: ssh.exec's are exec.output, with typed params.
+  // Notifications are the method's own: ssh.exec's are exec.output and approval.pending, with typed params.
   void client.call(
     'ssh.exec',
     { host: 'web1', command: 'true', stream: true },
@@ -35,6 +35,7 @@ function _typeChecks(client: ScoutClient, handlers: HandlerTable): void {
       onNotification: (method, p) => {
         // @ts-expect-error ssh.exec sends no transfer.progress
         if (method === 'transfer.progress') return 0;
+        if (method === 'approval.pending') return p.approvalId.length;
         return p.data.length;
       },
     },
@@ -65,7 +66,7 @@ describe('the method table', () => {
     for (const [name, e] of Object.entries(METHODS)) {
       expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
       expect(e.summary.length).toBeGreaterThan(10);
-      for (const n of e.notifications) expect(['exec.output', 'transfer.progress', 'fleet.progress', 'shell.ready']).toContain(n);
+      for (const n of e.notifications) expect(['exec.output', 'transfer.progress', 'fleet.progress', 'shell.ready', 'approval.pending']).toContain(n);
       for (const c of e.policy) expect(['exec', 'paths', 'write', 'forward']).toContain(c);
       if (e.policy.length > 0) expect(e.touchesHost).toBe(true);
     }

@@ -2,10 +2,12 @@
 // start a daemon when none runs; status, stop and reload never do (connectIfRunning).
 import { ScoutClient } from '../client/client.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
+import { approvalAsker } from './approve.js';
 import { type CommandContext, reportError } from './main.js';
 
 export async function connect(ctx: CommandContext): Promise<ScoutClient> {
-  const client = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl', autoStart: true });
+  // A call held for approval (policy confirm) asks on this terminal, or says how to decide it elsewhere.
+  const client: ScoutClient = new ScoutClient({ socket: ctx.socket, clientName: 'scoutctl', autoStart: true, onApproval: approvalAsker(ctx.io, () => client) });
   await client.connect().catch(advise);
   return client;
 }

@@ -139,6 +139,14 @@ const COMMANDS: Record<string, Command> = {
     ],
     load: () => import('./commands/audit.js'),
   },
+  approvals: { summary: "calls waiting for a person's approval (policy confirm rules)", usage: 'approvals', load: () => import('./commands/approvals.js') },
+  approve: {
+    summary: 'let a pending call run (--for: the same action on that host runs without asking until then)',
+    usage: 'approve ID [--for 10m]',
+    options: [{ name: 'for', value: '30s|10m|2h', help: 'also approve the same action on the same host for this long', default: 'this call only' }],
+    load: () => import('./commands/approvals.js'),
+  },
+  deny: { summary: 'refuse a pending call (it fails with POLICY_DENIED)', usage: 'deny ID', load: () => import('./commands/approvals.js') },
   keys: {
     summary: 'API keys for scout-mcp --http: add NAME (shows the secret once), list, remove NAME',
     usage: 'keys list | keys add NAME [--hosts web1,db*] [--read-only] [--tools scout,scout_read] [--rate N] [--burst N] | keys remove NAME',

@@ -4,6 +4,7 @@
 // every CLI start-up path.
 import type net from 'node:net';
 import { ScoutError } from '../protocol/errors.js';
+import type { ApprovalPending } from '../protocol/methods/approvals.js';
 import type { Grant, HelloResult } from '../protocol/methods/daemon.js';
 import { LineSplitter, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine } from '../protocol/ndjson.js';
 import { defaultSocketPath } from '../protocol/paths.js';
@@ -24,6 +25,12 @@ export interface ClientOptions {
   autoStart?: boolean;
   /** Narrow every connection of this client to a grant (daemon.hello): scout-mcp --http, one per API key. */
   grant?: Grant;
+  /**
+   * Hears every `approval.pending` (a call of this client waits for a person's approval, policy `confirm`),
+   * whichever call it is for and whether or not that call listens to notifications: scoutctl asks on its
+   * terminal here. Answer with `approvals.decide`.
+   */
+  onApproval?: (pending: ApprovalPending) => void;
 }
 
 export interface CallOptions<M extends MethodName = MethodName> {
@@ -56,6 +63,7 @@ export class ScoutClient {
   readonly socketPath: string;
   private readonly clientName: string;
   private readonly grant: Grant | undefined;
+  private readonly onApproval: ((pending: ApprovalPending) => void) | undefined;
   private readonly env: NodeJS.ProcessEnv;
   private readonly autoStart: boolean;
   private connecting: Promise<HelloResult> | undefined;
@@ -73,6 +81,7 @@ export class ScoutClient {
     this.env = opts.env ?? process.env;
     this.autoStart = opts.autoStart ?? false;
     this.grant = opts.grant;
+    this.onApproval = opts.onApproval;
   }
 
   get connected(): boolean {
@@ -292,6 +301,7 @@ export class ScoutClient {
       return;
     }
     if (typeof msg.method === 'string') {
+      if (msg.method === 'approval.pending') this.onApproval?.(msg.params as unknown as ApprovalPending);
       const id = msg.params?.id;
       const p = typeof id === 'number' ? this.pending.get(id) : undefined;
       if (p?.onNotification) {

@@ -64,6 +64,13 @@ export class AuditLog {
    * A background job's end: jobs outlive the jobs.start call that the entry above records, so their outcome
    * (exit code, signal, or the error that ended them) gets a line of its own, method `job.end`.
    */
+  /** An approval asked for or decided (approvals.ts): its own line, beside the call's. */
+  recordApproval(entry: Record<string, unknown>): void {
+    if (this.fd === undefined) return;
+    const what = typeof entry.what === 'string' ? clip(entry.what) : undefined;
+    this.write({ time: new Date().toISOString(), ...entry, ...(what !== undefined ? { what } : {}) } as unknown as AuditEntry);
+  }
+
   recordJobEnd(job: JobInfo): void {
     if (this.fd === undefined) return;
     const outcome = job.error?.code ?? (job.state === 'exited' ? 'ok' : job.state);

@@ -9,6 +9,7 @@ import type { Shells } from './handlers/shell.js';
 import type { JobTable } from './jobs.js';
 import type { Policy, RemoteResolver } from './policy.js';
 import type { Grant } from './grant.js';
+import type { Approvals } from './approvals.js';
 import type { AuditLog } from './audit.js';
 import type { HostKeyResult, HostTrustResult, SettingView } from '../protocol/methods/index.js';
 import type { MethodName, NotificationName, Notifications, ResultOf, ValidParamsOf } from '../protocol/table.js';
@@ -32,6 +33,8 @@ export interface CallContext {
   whenWritable(): Promise<void>;
   /** The client's name from `daemon.hello`. */
   clientName: string;
+  /** The client connection this call came on (approvals a narrowed connection may decide are its own). */
+  sessionId: number;
   /** The connection's grant, when its hello narrowed it (scout-mcp --http: one per API key). */
   grant: Grant | undefined;
   /** Narrow this connection for the rest of it (daemon.hello). Refused when it already holds another grant. */
@@ -72,6 +75,8 @@ export interface Services {
   /** Re-read configuration. */
   reload(): { hosts: number; added: string[]; removed: string[]; changed: string[] };
   warnings: string[];
+  /** Calls waiting for a person's approval (policy `confirm`). */
+  approvals: Approvals;
   /** Per-host policy; replaced on reload. */
   policy: Policy;
   /** Resolve a remote path on the host itself (realpath semantics), for policy roots. */

@@ -25,6 +25,8 @@ import { fleetHandlers } from './handlers/fleet.js';
 import { fsHandlers } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
 import { Policy } from './policy.js';
+import { Approvals } from './approvals.js';
+import { approvalsHandlers } from './handlers/approvals.js';
 import { AuditLog } from './audit.js';
 import { auditHandlers } from './handlers/audit.js';
 import { RemoteFs } from '../ssh/transfer.js';
@@ -119,6 +121,7 @@ export class Daemon {
       reload: () => this.reload(),
       activation: () => (this.activated ? 'systemd' : undefined),
       policy: Policy.load(settings.configPath),
+      approvals: new Approvals({ policy: () => this.services.policy, timeoutMs: settings.approvalTimeoutMs, audit: (e) => this.audit.recordApproval(e) }),
       // One SFTP round trip on the pooled connection (its session is cached); only hosts with roots use it.
       audit: this.audit,
       hostKeys: {
@@ -155,6 +158,7 @@ export class Daemon {
       ...forwardHandlers(services),
       ...auditHandlers(services),
       ...fsHandlers(services),
+      ...approvalsHandlers(services),
     };
     this.dispatcher.register(handlers);
     this.server = net.createServer((sock) => this.accept(sock));

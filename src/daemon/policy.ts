@@ -18,7 +18,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ScoutError } from '../protocol/errors.js';
 import { DIALECTS, compileGlob, isGlob, type Glob } from '../protocol/glob.js';
-import type { PolicyView } from '../protocol/methods/index.js';
+import type { ApprovalKind, PolicyView } from '../protocol/methods/index.js';
 
 const GlobList = z.array(z.string().min(1).max(4096)).max(1000);
 
@@ -29,6 +29,20 @@ const HostPolicySchema = z
     forwards: z.boolean().optional(),
     allow: GlobList.optional(),
     deny: GlobList.optional(),
+    /**
+     * Ask a person first (approvals): commands matching these globs (matched as deny patterns are), and/or
+     * every write, transfer, background job or forward on the host.
+     */
+    confirm: z
+      .object({
+        commands: GlobList.optional(),
+        writes: z.boolean().optional(),
+        transfers: z.boolean().optional(),
+        jobs: z.boolean().optional(),
+        forwards: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     roots: z
       .array(
         z
@@ -52,6 +66,7 @@ export interface HostPolicy {
   allow: string[];
   deny: string[];
   roots: string[];
+  confirm: { commands: Glob[]; writes: boolean; transfers: boolean; jobs: boolean; forwards: boolean };
   /** `allow` and `deny` compiled once, at load: `*` and `?` only (`[` and `\` are common in commands). */
   allowGlobs: Glob[];
   denyGlobs: Glob[];
@@ -107,6 +122,13 @@ export class Policy {
         allow: p.allow ?? [],
         deny: p.deny ?? [],
         roots: (p.roots ?? []).map((r) => path.posix.normalize(r).replace(/(.)\/$/, '$1')),
+        confirm: {
+          commands: (p.confirm?.commands ?? []).map(commandGlob),
+          writes: p.confirm?.writes ?? false,
+          transfers: p.confirm?.transfers ?? false,
+          jobs: p.confirm?.jobs ?? false,
+          forwards: p.confirm?.forwards ?? false,
+        },
         allowGlobs: (p.allow ?? []).map(commandGlob),
         denyGlobs: (p.deny ?? []).map(commandGlob),
       },
@@ -128,7 +150,28 @@ export class Policy {
     const hit = exact ?? this.entries.find(([name]) => this.hostGlobs.get(name)?.test(host));
     if (!hit) return undefined;
     const p = hit[1];
-    return p.readOnly || !p.forwards || p.allow.length || p.deny.length || p.roots.length ? p : undefined;
+    const c = p.confirm;
+    return p.readOnly || !p.forwards || p.allow.length || p.deny.length || p.roots.length || c.commands.length || c.writes || c.transfers || c.jobs || c.forwards ? p : undefined;
+  }
+
+  /**
+   * Why `what` (a command, a path, a forward) of this kind on `host` needs a person's approval, or undefined
+   * when it does not. A background job's command is judged by the command rules as well as by `jobs`.
+   */
+  confirmReason(host: string, kind: ApprovalKind, what: string): string | undefined {
+    const c = this.forHost(host)?.confirm;
+    if (!c) return undefined;
+    if (kind === 'command' || kind === 'job') {
+      const cmd = what.trim();
+      const ranges = commandRanges(cmd);
+      const hit = c.commands.find((g) => g.test(cmd) || g.testAnyRange(cmd, ranges))?.source;
+      if (hit !== undefined) return `commands on ${host} matching '${hit}' need a person's approval`;
+      return kind === 'job' && c.jobs ? `background jobs on ${host} need a person's approval` : undefined;
+    }
+    if (kind === 'write' && c.writes) return `writes on ${host} need a person's approval`;
+    if (kind === 'transfer' && c.transfers) return `transfers to and from ${host} need a person's approval`;
+    if (kind === 'forward' && c.forwards) return `port forwards with ${host} need a person's approval`;
+    return undefined;
   }
 
   /** Restricted hosts among `aliases`, for status. */

@@ -209,6 +209,7 @@ export class Session {
       signal: controller.signal,
       rpcId: req.id,
       clientName: this.clientName,
+      sessionId: this.id,
       grant: this.grant,
       narrow: (grant) => {
         // Once narrowed, a connection stays so: a second hello cannot swap or lift the grant.

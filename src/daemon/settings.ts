@@ -64,6 +64,8 @@ export interface Settings {
   /** Default bound on a job's run time. */
   jobTimeoutMs: number;
   /** Calls one client connection may have in flight; more get BUSY. */
+  /** How long a call that needs a person's approval waits for the decision. */
+  approvalTimeoutMs: number;
   maxClientCalls: number;
   /** How ssh.exec runs commands: through resident shells (auto/on) or an exec channel each (off). */
   execMode: ExecModeSetting;
@@ -169,6 +171,8 @@ const SPECS: Spec[] = [
   { key: 'maxJobsPerHost', env: 'SCOUT_MAX_JOBS_PER_HOST', def: 4, parse: positiveInt('SCOUT_MAX_JOBS_PER_HOST') },
   // A day: jobs are for long work (builds, tails), but nothing should run unowned forever.
   { key: 'jobTimeoutMs', env: 'SCOUT_JOB_TIMEOUT', def: 86_400_000, parse: seconds('SCOUT_JOB_TIMEOUT'), show: asSeconds },
+  // Five minutes: time for a person to notice and read the request; a call waits no longer.
+  { key: 'approvalTimeoutMs', env: 'SCOUT_APPROVAL_TIMEOUT', def: 300_000, parse: seconds('SCOUT_APPROVAL_TIMEOUT'), show: asSeconds },
   // Far above an agent's needs (a fleet.exec is one call); bounds what one runaway client can queue.
   { key: 'maxClientCalls', env: 'SCOUT_MAX_CLIENT_CALLS', def: 256, parse: positiveInt('SCOUT_MAX_CLIENT_CALLS') },
   // auto: short commands run in a resident shell per connection (no per-command session set-up or rc files);

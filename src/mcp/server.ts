@@ -9,6 +9,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ScoutClient } from '../client/client.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { packageVersion } from '../protocol/version.js';
+import { withApprovals } from './approvals.js';
 import { registerResources } from './resources.js';
 import { type TaskRun, ToolTasks, taskHandler } from './tasks.js';
 import { JOBS_TOOL_DESCRIPTION, jobsInput, jobsOutput, runJobs, type JobsArgs } from './jobs.js';
@@ -53,7 +54,7 @@ function advise(err: unknown): never {
 const TASKS = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
 
 /** The MCP server: `scout` and `scout_jobs` (compatible with the Python Scout MCP) and/or the granular tools. */
-export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks = new ToolTasks(), offered: (name: string) => boolean = () => true): McpServer {
+export function createServer(link: Rpc, tools: ToolSet = 'all', tasks: ToolTasks = new ToolTasks(), offered: (name: string) => boolean = () => true): McpServer {
   const server = new McpServer(
     { name: 'scout', version: packageVersion() },
     {
@@ -62,6 +63,8 @@ export function createServer(rpc: Rpc, tools: ToolSet = 'all', tasks: ToolTasks 
       taskStore: tasks,
     },
   );
+  // Every daemon call of this server: a call the policy holds for approval asks this client's person.
+  const rpc = withApprovals(link, server);
   if (tools !== 'granular' && offered('scout')) {
     // Cancelling the MCP request (or its task) cancels its daemon calls: the remote command is stopped; a
     // progress token gets notifications/progress while a query, broadcast or transfer runs.

@@ -314,7 +314,8 @@ export async function runQuery(rpc: Rpc, t: Target, command: string, ctx: ToolCo
       'ssh.exec',
       { host: t.host, command, cwd: t.path, stream: 'only', ...(budget.timeoutMs ? { timeoutMs: budget.timeoutMs } : {}) },
       {
-        onNotification: (_m, o) => {
+        onNotification: (m, o) => {
+          if (m !== 'exec.output') return;
           out[o.stream].push(Buffer.from(o.data, o.encoding === 'base64' ? 'base64' : 'utf8'));
           watch?.onOutput(o);
         },
@@ -384,7 +385,7 @@ export async function diffContent(rpc: Rpc, t: Target, expected: string): Promis
 }
 
 async function beam(rpc: Rpc, t: Target, local: string, ctx: ToolContext): Promise<ToolOutcome> {
-  const progress = ctx.progress ? { onNotification: (_m: 'transfer.progress', p: TransferProgress) => transferProgress(ctx.progress!)(p) } : {};
+  const progress = ctx.progress ? { onNotification: (m: string, p: unknown) => m === 'transfer.progress' && transferProgress(ctx.progress!)(p as TransferProgress) } : {};
   // The daemon runs as this user on this machine and resolves local paths itself: give it an absolute one.
   const localPath = path.resolve(local);
   // recursive: a file transfers as a file and a directory as a tree, so one beam works for both.

@@ -240,7 +240,7 @@ const TOOLS: GranularTool[] = [
       const remote = (s: string) => /^[^/.~][^:/]*:/.test(s);
       const src = String(a.source);
       const dst = String(a.destination);
-      const opts = progress ? { onNotification: (_m: 'transfer.progress', p: Parameters<ReturnType<typeof transferProgress>>[0]) => transferProgress(progress)(p) } : {};
+      const opts = progress ? { onNotification: (m: string, p: unknown) => m === 'transfer.progress' && transferProgress(progress)(p as Parameters<ReturnType<typeof transferProgress>>[0]) } : {};
       if (remote(src) && remote(dst)) {
         const r = await rpc.call('transfer.copy', { from: t(src), to: t(dst), recursive: true }, opts);
         return { text: transferText('Copied', src, dst, r), structured: { direction: 'copy', ...r } };

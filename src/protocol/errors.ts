@@ -42,6 +42,10 @@ export const ScoutCodes = {
   CONFIG_INVALID: -32025,
   /** scout-mcp --http: this key (or address) sent more than its rate allows; retry after `retryAfterSeconds`. */
   RATE_LIMITED: -32026,
+  /** The policy wants a person to confirm this call and the caller could not wait: decide `approvalId`, retry. */
+  APPROVAL_PENDING: -32027,
+  /** sudo refused the password, or asked something Scout did not expect; nothing ran as root. */
+  SUDO_FAILED: -32028,
 } as const;
 
 export type ScoutCode = keyof typeof ScoutCodes;

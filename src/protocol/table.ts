@@ -25,6 +25,8 @@ export interface Notifications {
   'fleet.progress': m.FleetProgress;
   /** An interactive session is open: attach a connection to it with the token. */
   'shell.ready': m.ShellReady;
+  /** The call needs a person's approval (policy `confirm`): decide with approvals.decide, or wait. */
+  'approval.pending': m.ApprovalPending;
 }
 export type NotificationName = keyof Notifications;
 
@@ -87,7 +89,7 @@ export const METHODS = {
     summary: 'Run a command on a host and answer with its exit code and output.',
     ...host,
     policy: ['exec'],
-    notifications: ['exec.output'],
+    notifications: ['exec.output', 'approval.pending'],
   }),
   'fleet.exec': returns<m.FleetResult<m.ExecResult>>()({
     access: 'write',
@@ -95,7 +97,7 @@ export const METHODS = {
     summary: 'Run a command on many hosts; each host gets its own result or error.',
     ...host,
     policy: ['exec'],
-    notifications: ['exec.output', 'fleet.progress'],
+    notifications: ['exec.output', 'fleet.progress', 'approval.pending'],
   }),
   'fleet.read': returns<m.FleetResult<m.FsReadResult>>()({
     access: 'read',
@@ -111,7 +113,7 @@ export const METHODS = {
     summary: 'Start a background job owned by the daemon; answers with its id at once.',
     ...host,
     policy: ['exec'],
-    ...quiet,
+    notifications: ['approval.pending'],
   }),
   'jobs.output': returns<m.JobOutputResult>()({ access: 'read', params: m.JobOutputParams, summary: "Read a job's output from a cursor, optionally waiting for more.", ...local, ...quiet }),
   'jobs.list': returns<m.JobListResult>()({ access: 'read', params: m.JobListParams, summary: 'Jobs running and recently ended.', ...local, ...quiet }),
@@ -124,7 +126,7 @@ export const METHODS = {
     summary: 'Copy a remote file or tree to a local path, atomically.',
     ...host,
     policy: ['paths'],
-    notifications: ['transfer.progress'],
+    notifications: ['transfer.progress', 'approval.pending'],
   }),
   'transfer.put': returns<m.TransferResult>()({
     access: 'owner',
@@ -132,7 +134,7 @@ export const METHODS = {
     summary: 'Copy a local file or tree to a host, atomically.',
     ...host,
     policy: ['write', 'paths'],
-    notifications: ['transfer.progress'],
+    notifications: ['transfer.progress', 'approval.pending'],
   }),
   'transfer.copy': returns<m.TransferResult>()({
     access: 'write',
@@ -140,7 +142,7 @@ export const METHODS = {
     summary: 'Copy between two hosts through the daemon, streamed.',
     ...host,
     policy: ['write', 'paths'],
-    notifications: ['transfer.progress'],
+    notifications: ['transfer.progress', 'approval.pending'],
   }),
   'fs.read': returns<m.FsReadResult>()({ access: 'read', params: m.FsReadParams, summary: 'Read a remote file (text, or base64 when it is not UTF-8).', ...host, policy: ['paths'], ...quiet }),
   'fs.stat': returns<m.FsStatResult>()({ access: 'read', params: m.FsStatParams, summary: 'Type, size, mode and mtime of a remote path.', ...host, policy: ['paths'], ...quiet }),
@@ -153,7 +155,7 @@ export const METHODS = {
     summary: 'Write a remote file atomically (temp file and rename).',
     ...host,
     policy: ['write', 'paths'],
-    ...quiet,
+    notifications: ['approval.pending'],
   }),
   'shell.open': returns<m.ShellOpenResult>()({
     access: 'write',
@@ -177,10 +179,18 @@ export const METHODS = {
     summary: 'Open a port forward owned by scoutd (local, remote or dynamic/SOCKS5); it outlives the caller.',
     ...host,
     policy: ['forward'],
-    ...quiet,
+    notifications: ['approval.pending'],
   }),
   'forward.list': returns<m.ForwardListResult>()({ access: 'read', params: m.ForwardListParams, summary: 'Forwards with their state, connections and bytes.', ...local, ...quiet }),
   'forward.close': returns<m.ForwardCloseResult>()({ access: 'write', params: m.ForwardCloseParams, summary: 'Close a forward: its listener and its connections.', ...local, ...quiet }),
+  'approvals.list': returns<m.ApprovalsListResult>()({ access: 'owner', params: m.ApprovalsListParams, summary: 'Approvals waiting for a decision.', ...local, ...quiet }),
+  'approvals.decide': returns<m.ApprovalDecideResult>()({
+    access: 'read',
+    params: m.ApprovalDecideParams,
+    summary: "Approve (optionally for a while) or deny a pending approval; a narrowed connection only its own calls'.",
+    ...local,
+    ...quiet,
+  }),
   'audit.query': returns<m.AuditQueryResult>()({ access: 'owner', params: m.AuditQueryParams, summary: 'The newest audit entries, filtered by host and time.', ...local, ...quiet }),
 };
 

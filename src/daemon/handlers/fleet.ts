@@ -95,6 +95,7 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
                 timeoutMs: p.timeoutMs,
                 maxOutputBytes,
                 signal: ctx.signal,
+                approve: svc.approvals.asker(ctx, p.approval),
                 ...(notifier ? { onOutput: notifier.push } : {}),
               }),
             );

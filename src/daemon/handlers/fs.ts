@@ -23,7 +23,8 @@ import { readRemote, withFiles } from '../remote/files.js';
 export function fsHandlers(svc: Services): Handlers<'fs.stat' | 'fs.read' | 'fs.list' | 'fs.tree' | 'fs.find' | 'fs.write'> {
   const leftovers = new RemoteLeftovers(svc.pool, svc.log.child({ component: 'fs' }));
 
-  const files = <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true): Promise<T> => withFiles(svc, host, ctx, fn, policyPath, readOnly);
+  const files = <T>(host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true, approve?: () => Promise<void>): Promise<T> =>
+    withFiles(svc, host, ctx, fn, policyPath, readOnly, approve);
 
   return {
     'fs.stat': (p, ctx) =>
@@ -97,6 +98,7 @@ export function fsHandlers(svc: Services): Handlers<'fs.stat' | 'fs.read' | 'fs.
         },
         p.path,
         false,
+        () => svc.approvals.check(ctx, p.approval, { host: p.host, kinds: ['write'], what: p.path }),
       );
     },
   };

@@ -6,6 +6,7 @@ import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { SshConnection } from '../../ssh/connection.js';
 import type { ExecControl, ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
+import type { Approve } from '../approvals.js';
 import type { CallContext, Services } from '../context.js';
 import { execModeFor } from '../settings.js';
 
@@ -25,6 +26,8 @@ export interface ExecRequest {
   env?: Record<string, string>;
   signal: AbortSignal;
   onOutput?: (stream: OutputStream, chunk: Buffer) => void | Promise<void>;
+  /** The call's approval asker (policy `confirm`); the deadline starts once it has said yes. */
+  approve: Approve;
 }
 
 /** A command the host's policy admitted: what is sent (`cd -- cwd || exit; command`) and the cwd it runs in. */
@@ -38,10 +41,12 @@ export interface Admitted {
  * Check that the host is configured and the policy allows the command there, and resolve the cwd (policy
  * roots are judged on the remote's resolution; the first root when none is given). Throws before anything runs.
  */
-export async function admitExec(svc: Deps, host: string, command: string, cwd: string | undefined): Promise<Admitted> {
+export async function admitExec(svc: Deps, host: string, command: string, cwd: string | undefined, approve: Approve, kind: 'command' | 'job' = 'command'): Promise<Admitted> {
   svc.registry.get(host);
   svc.policy.checkExec(host, command);
   const dir = await svc.policy.execCwd(host, cwd, svc.resolveRemote);
+  // Last: a person is asked only about a command the policy would run, in the cwd it would run in.
+  await approve({ host, kinds: [kind], what: command, cwd: dir });
   return { host, line: withCwd(command, dir), cwd: dir };
 }
 
@@ -51,7 +56,7 @@ export async function admitExec(svc: Deps, host: string, command: string, cwd: s
  * ran: a pooled connection that died while idle is noticed only when its channel fails to open.
  */
 export async function runCommand(svc: Deps, req: ExecRequest): Promise<ExecOutcome> {
-  const { line } = await admitExec(svc, req.host, req.command, req.cwd);
+  const { line } = await admitExec(svc, req.host, req.command, req.cwd, req.approve);
   const timeoutMs = req.timeoutMs ?? svc.settings.commandTimeoutMs;
   const deadline = performance.now() + timeoutMs;
   const mode = execModeFor(svc.settings.execMode, req.host, req.mode);

@@ -27,10 +27,12 @@ export async function readRemote(f: RemoteFiles, svc: Services, p: { path: strin
  * Run `fn` on the host's SFTP session. A connection that died while idle is noticed only when its SFTP
  * channel fails to open: then nothing happened on the server and one retry on a fresh connection is safe.
  */
-export async function withFiles<T>(svc: Services, host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true): Promise<T> {
+export async function withFiles<T>(svc: Services, host: string, ctx: CallContext, fn: (f: RemoteFiles) => Promise<T>, policyPath: string, readOnly = true, approve?: () => Promise<void>): Promise<T> {
   svc.registry.get(host);
   // Per-host policy: roots are judged on the remote's own resolution of the path (.., symlinks).
   await svc.policy.checkPath(host, policyPath, svc.resolveRemote);
+  // A person is asked (policy confirm) only about what the policy would let through.
+  await approve?.();
   // Reads also run once more after CONNECTION_LOST (on a fresh connection): repeating them changes nothing.
   const run = () => svc.pool.use(host, async (conn) => fn(new RemoteFiles(await conn.sftp(ctx.signal), conn.host, conn.lost, ctx.signal)), readOnly ? 'idempotent' : 'never');
   try {

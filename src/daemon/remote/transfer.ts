@@ -139,6 +139,7 @@ export function transfers(svc: Services) {
       svc.registry.get(p.host);
       requireAbsolute(p.localPath);
       await svc.policy.checkPath(p.host, p.remotePath, svc.resolveRemote);
+      await svc.approvals.check(ctx, p.approval, { host: p.host, kinds: ['transfer'], what: `${p.remotePath} -> ${p.localPath} (here)` });
       return svc.pool.use(p.host, async (conn) => run(ctx, await remote(conn, ctx), p.remotePath, new LocalFs(), p.localPath, p.recursive ?? false));
     },
     put: async (p: TransferPutParams, ctx: CallContext): Promise<TransferResult> => {
@@ -146,6 +147,7 @@ export function transfers(svc: Services) {
       requireAbsolute(p.localPath);
       svc.policy.checkWrite(p.host, 'uploads are');
       await svc.policy.checkPath(p.host, p.remotePath, svc.resolveRemote);
+      await svc.approvals.check(ctx, p.approval, { host: p.host, kinds: ['write', 'transfer'], what: `${p.localPath} (here) -> ${p.remotePath}` });
       return svc.pool.use(p.host, async (conn) => run(ctx, new LocalFs(), p.localPath, await remote(conn, ctx), p.remotePath, p.recursive ?? false));
     },
     copy: async (p: TransferCopyParams, ctx: CallContext): Promise<TransferResult> => {
@@ -154,6 +156,9 @@ export function transfers(svc: Services) {
       svc.policy.checkWrite(p.to.host, 'copies to it are');
       await svc.policy.checkPath(p.from.host, p.from.path, svc.resolveRemote);
       await svc.policy.checkPath(p.to.host, p.to.path, svc.resolveRemote);
+      const what = `${p.from.host}:${p.from.path} -> ${p.to.host}:${p.to.path}`;
+      await svc.approvals.check(ctx, p.approval, { host: p.from.host, kinds: ['transfer'], what });
+      await svc.approvals.check(ctx, p.approval, { host: p.to.host, kinds: ['write', 'transfer'], what });
       return svc.pool.use(p.from.host, (from) => svc.pool.use(p.to.host, async (to) => run(ctx, await remote(from, ctx), p.from.path, await remote(to, ctx), p.to.path, p.recursive ?? false)));
     },
   };

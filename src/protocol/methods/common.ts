@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalMode } from './approvals.js';
 import { MAX_STDIN_CHARS } from '../limits.js';
 
 /** A host alias from ssh config. Bounded and free of control characters; the daemon checks it is configured. */
@@ -94,4 +95,6 @@ export const CommandFields = {
   stdinEncoding: z.enum(['utf8', 'base64']).optional(),
   /** Environment variables, sent as SSH `env` requests: the server applies only those its AcceptEnv allows. */
   env: EnvVars.optional(),
+  /** When the host's policy wants a person to confirm it: wait for the decision, or fail at once (approvals.ts). */
+  approval: ApprovalMode.optional(),
 };

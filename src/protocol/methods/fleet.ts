@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalMode } from './approvals.js';
 import type { ErrorCode } from '../errors.js';
 import { ByteCount, Command, HostName, MAX_OUTPUT_BYTES, RemotePath, TimeoutMs } from './common.js';
 import type { ExecResult } from './ssh.js';
@@ -31,6 +32,8 @@ export const FleetExecParams = z
     maxOutputBytes: ByteCount.max(MAX_OUTPUT_BYTES).optional(),
     /** Send `exec.output` notifications {id, host, stream, data, encoding?} while commands run. */
     stream: z.boolean().optional(),
+    /** Each host whose policy wants confirmation: wait for its decision, or fail at once (approvals). */
+    approval: ApprovalMode.optional(),
   })
   .strict()
   .refine(oneTarget, oneTargetMessage);

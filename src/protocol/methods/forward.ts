@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalMode } from './approvals.js';
 import { HostName } from './common.js';
 
 const Port = z.number().int().min(1).max(65_535);
@@ -24,6 +25,7 @@ export const ForwardOpenParams = z
     /** local: where the host connects; remote: where scoutd connects. Not for dynamic. */
     targetHost: Address.optional(),
     targetPort: Port.optional(),
+    approval: ApprovalMode.optional(),
   })
   .strict()
   .refine((p) => (p.kind === 'dynamic') === (p.targetHost === undefined && p.targetPort === undefined), {

@@ -1,4 +1,5 @@
 // fs.*: remote files over SFTP. Exact metadata, reads bounded by a byte cap, walks bounded by entry caps,
+import { ApprovalMode } from './approvals.js';
 // atomic writes. Result shapes are the contract daemon and clients share; new fields are optional extras only.
 import { z } from 'zod';
 import { ByteCount, HostName, RemotePath } from './common.js';
@@ -150,6 +151,7 @@ export const FsWriteParams = z
     mode: z.number().int().min(0).max(0o7777).optional(),
     /** Create missing parent directories (0755). */
     createDirs: z.boolean().optional(),
+    approval: ApprovalMode.optional(),
   })
   .strict();
 export type FsWriteParams = z.infer<typeof FsWriteParams>;

@@ -12,3 +12,4 @@ export * from './audit.js';
 export * from './fs.js';
 export * from './shell.js';
 export * from './forward.js';
+export * from './approvals.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalMode } from './approvals.js';
 import { HostName, PathString, RemotePath } from './common.js';
 
 /**
@@ -7,15 +8,15 @@ import { HostName, PathString, RemotePath } from './common.js';
  */
 export const LocalPath = PathString.describe('an absolute path on the machine scoutd runs on');
 
-export const TransferGetParams = z.object({ host: HostName, remotePath: RemotePath, localPath: LocalPath, recursive: z.boolean().optional() }).strict();
+export const TransferGetParams = z.object({ host: HostName, remotePath: RemotePath, localPath: LocalPath, recursive: z.boolean().optional(), approval: ApprovalMode.optional() }).strict();
 export type TransferGetParams = z.infer<typeof TransferGetParams>;
 
-export const TransferPutParams = z.object({ host: HostName, localPath: LocalPath, remotePath: RemotePath, recursive: z.boolean().optional() }).strict();
+export const TransferPutParams = z.object({ host: HostName, localPath: LocalPath, remotePath: RemotePath, recursive: z.boolean().optional(), approval: ApprovalMode.optional() }).strict();
 export type TransferPutParams = z.infer<typeof TransferPutParams>;
 
 const RemoteEnd = z.object({ host: HostName, path: RemotePath }).strict();
 
-export const TransferCopyParams = z.object({ from: RemoteEnd, to: RemoteEnd, recursive: z.boolean().optional() }).strict();
+export const TransferCopyParams = z.object({ from: RemoteEnd, to: RemoteEnd, recursive: z.boolean().optional(), approval: ApprovalMode.optional() }).strict();
 export type TransferCopyParams = z.infer<typeof TransferCopyParams>;
 
 export interface TransferResult {
