@@ -1,5 +1,6 @@
 // Newline-delimited JSON framing. Knows nothing of JSON-RPC or SSH: it turns a byte stream into lines and
 // enforces a line-length bound so one client cannot make the daemon buffer without limit.
+import { isAscii } from 'node:buffer';
 
 /**
  * Bound on one request line (client → daemon): the largest valid request, an fs.write of 12 MiB as base64
@@ -79,7 +80,9 @@ export class LineSplitter {
     const buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
-    let text = buf.toString('utf8');
+    // ASCII (most lines: JSON of ASCII text, base64) decodes as latin1, the same string: a copy instead of UTF-8
+    // decoding, and past ~1 MB Node makes it an external string, not fresh V8 heap (fs.read of 1 MiB, measured).
+    let text = isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim().length > 0) this.handlers.line(text);
   }
