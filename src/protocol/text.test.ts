@@ -29,3 +29,14 @@ describe('completeUtf8Length', () => {
     expect(completeUtf8Length(b)).toBe(4);
   });
 });
+
+describe('tryUtf8 escape count', () => {
+  it('counts every byte, the last ones too, whatever the length modulo 4', () => {
+    // 13,108 control characters escape to 65,540 extra bytes, just over the slack: base64. 13,107: text.
+    const text = (lead: number, controls: number) => Buffer.alloc(lead + controls, 0x01).fill(0x61, 0, lead);
+    for (const lead of [0, 1, 2, 3]) {
+      expect(tryUtf8(text(lead, 13_108))).toBeUndefined();
+      expect(tryUtf8(text(lead, 13_107))).toBe(text(lead, 13_107).toString('latin1'));
+    }
+  });
+});

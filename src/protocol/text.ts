@@ -30,17 +30,34 @@ ESCAPE_COST[0x22] = ESCAPE_COST[0x5c] = 1;
  * A leading BOM is kept (it is part of the bytes).
  *
  * For 1 MiB of text (measured): a fatal TextDecoder took ~3.5 ms and the branchy escape count ~2.5 ms; isUtf8
- * (simdutf) takes 0.01 ms and the table count ~1 ms. Pure ASCII decodes as latin1 (the same string): a memcpy
+ * (simdutf) takes 0.01 ms and the table count ~0.5 ms. Pure ASCII decodes as latin1 (the same string): a memcpy
  * instead of UTF-8 decoding, and past ~1 MB Node makes it an external string rather than a fresh V8 heap one.
  */
 export function tryUtf8(buf: Buffer): string | undefined {
   if (!isUtf8(buf)) return undefined;
   // Fewer bytes than this cannot reach ESCAPE_SLACK however they escape: no need to count.
   if (buf.length * 5 > ESCAPE_SLACK) {
-    let escaped = 0;
-    for (let i = 0; i < buf.length; i++) escaped += ESCAPE_COST[buf[i]];
+    const escaped = escapeCost(buf);
     // base64 adds a third; JSON escapes added `escaped` bytes.
     if (escaped > ESCAPE_SLACK && escaped * 3 > buf.length) return undefined;
   }
   return isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8');
+}
+
+/** Bytes JSON escaping adds to `buf` (ESCAPE_COST). Four sums side by side: 0.5 ms per MiB against 0.85 for one. */
+function escapeCost(buf: Buffer): number {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const whole = buf.length & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    a += ESCAPE_COST[buf[i]];
+    b += ESCAPE_COST[buf[i + 1]];
+    c += ESCAPE_COST[buf[i + 2]];
+    d += ESCAPE_COST[buf[i + 3]];
+  }
+  for (; i < buf.length; i++) a += ESCAPE_COST[buf[i]];
+  return a + b + c + d;
 }
