@@ -148,6 +148,7 @@ function subject(params: unknown): Partial<AuditEntry> {
   if (typeof p.host === 'string') out.host = p.host;
   if (Array.isArray(p.hosts)) out.hosts = p.hosts.filter((h): h is string => typeof h === 'string');
   if (typeof p.pattern === 'string') out.pattern = p.pattern;
+  if (p.sudo === true) out.sudo = true;
   const command = clip(p.command);
   if (command !== undefined) out.command = command;
   const cwd = clip(p.cwd);

@@ -43,6 +43,19 @@ const HostPolicySchema = z
       })
       .strict()
       .optional(),
+    /**
+     * sudo on this host (ssh.exec `sudo: true`); without this entry it is refused. `commands`: globs the whole
+     * command must match (default every command); `confirm` (default true): a person approves each; `password`:
+     * where the password comes from, a file only you can read or a command that prints it (no shell).
+     */
+    sudo: z
+      .object({
+        commands: GlobList.optional(),
+        confirm: z.boolean().optional(),
+        password: z.union([z.object({ file: z.string().min(1).max(4096) }).strict(), z.object({ command: z.array(z.string().min(1).max(4096)).min(1).max(100) }).strict()]).optional(),
+      })
+      .strict()
+      .optional(),
     roots: z
       .array(
         z
@@ -67,12 +80,19 @@ export interface HostPolicy {
   deny: string[];
   roots: string[];
   confirm: { commands: Glob[]; writes: boolean; transfers: boolean; jobs: boolean; forwards: boolean };
+  sudo?: SudoPolicy;
   /** `allow` and `deny` compiled once, at load: `*` and `?` only (`[` and `\` are common in commands). */
   allowGlobs: Glob[];
   denyGlobs: Glob[];
 }
 
 const commandGlob = (g: string): Glob => compileGlob(g, DIALECTS.command);
+
+export interface SudoPolicy {
+  commands: Glob[];
+  confirm: boolean;
+  password?: { file: string } | { command: string[] };
+}
 
 /** Resolves a remote path the way the remote kernel would (`..`, symlinks); used only for hosts with roots. */
 export type RemoteResolver = (host: string, p: string) => Promise<string>;
@@ -129,6 +149,7 @@ export class Policy {
           jobs: p.confirm?.jobs ?? false,
           forwards: p.confirm?.forwards ?? false,
         },
+        ...(p.sudo ? { sudo: { commands: (p.sudo.commands ?? ['*']).map(commandGlob), confirm: p.sudo.confirm ?? true, ...(p.sudo.password ? { password: p.sudo.password } : {}) } } : {}),
         allowGlobs: (p.allow ?? []).map(commandGlob),
         denyGlobs: (p.deny ?? []).map(commandGlob),
       },
@@ -151,7 +172,7 @@ export class Policy {
     if (!hit) return undefined;
     const p = hit[1];
     const c = p.confirm;
-    return p.readOnly || !p.forwards || p.allow.length || p.deny.length || p.roots.length || c.commands.length || c.writes || c.transfers || c.jobs || c.forwards ? p : undefined;
+    return p.readOnly || !p.forwards || p.allow.length || p.deny.length || p.roots.length || c.commands.length || c.writes || c.transfers || c.jobs || c.forwards || p.sudo ? p : undefined;
   }
 
   /**
@@ -168,6 +189,7 @@ export class Policy {
       if (hit !== undefined) return `commands on ${host} matching '${hit}' need a person's approval`;
       return kind === 'job' && c.jobs ? `background jobs on ${host} need a person's approval` : undefined;
     }
+    if (kind === 'sudo') return this.forHost(host)?.sudo?.confirm === false ? undefined : `sudo on ${host} needs a person's approval`;
     if (kind === 'write' && c.writes) return `writes on ${host} need a person's approval`;
     if (kind === 'transfer' && c.transfers) return `transfers to and from ${host} need a person's approval`;
     if (kind === 'forward' && c.forwards) return `port forwards with ${host} need a person's approval`;
@@ -197,6 +219,15 @@ export class Policy {
       }
       if (!p.allowGlobs.some((g) => g.test(cmd))) throw denied(host, p, `command refused by policy on ${host}: it matches no allow pattern`, { reason: 'not-allowed' });
     }
+  }
+
+  /** May `command` run through sudo on `host`? Refused unless its policy has a `sudo` entry whose commands match. */
+  checkSudo(host: string, command: string): SudoPolicy {
+    const p = this.forHost(host);
+    if (!p?.sudo) throw new ScoutError('POLICY_DENIED', `sudo is not allowed on ${host} by policy (its entry has no "sudo")`, { host, ...(p ? { policy: p.entry } : {}), reason: 'sudo' });
+    const cmd = command.trim();
+    if (!p.sudo.commands.some((g) => g.test(cmd))) throw denied(host, p, `sudo on ${host}: the command matches none of its sudo.commands patterns`, { reason: 'sudo' });
+    return p.sudo;
   }
 
   /**

@@ -303,6 +303,8 @@ export interface CapturedExec {
 export interface ExecBudget {
   timeoutMs?: number;
   textBytes?: number;
+  /** Through sudo, as the host's policy allows (the password never passes through MCP). */
+  sudo?: boolean;
 }
 
 /** One run of a command, every byte streamed to us (the daemon keeps none) into head/tail captures. */
@@ -312,7 +314,7 @@ export async function runQuery(rpc: Rpc, t: Target, command: string, ctx: ToolCo
   try {
     const r = await rpc.call(
       'ssh.exec',
-      { host: t.host, command, cwd: t.path, stream: 'only', ...(budget.timeoutMs ? { timeoutMs: budget.timeoutMs } : {}) },
+      { host: t.host, command, cwd: t.path, stream: 'only', ...(budget.timeoutMs ? { timeoutMs: budget.timeoutMs } : {}), ...(budget.sudo ? { sudo: true } : {}) },
       {
         onNotification: (m, o) => {
           if (m !== 'exec.output') return;

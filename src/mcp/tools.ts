@@ -189,6 +189,7 @@ const TOOLS: GranularTool[] = [
         .max(1024 * 1024)
         .optional()
         .describe('most bytes of each stream shown in the answer (default 64 KiB whole, else 16 KiB head and tail); the rest stays readable through the resource_link'),
+      sudo: z.boolean().optional().describe("run it as root through sudo, where the host's Scout policy allows it (the password comes from the user's configured source, never from you)"),
     },
     output: {
       host: z.string(),
@@ -209,6 +210,7 @@ const TOOLS: GranularTool[] = [
       const budget = {
         ...(typeof a.timeout_seconds === 'number' ? { timeoutMs: Math.round(a.timeout_seconds * 1000) } : {}),
         ...(typeof a.max_output_bytes === 'number' ? { textBytes: a.max_output_bytes } : {}),
+        ...(a.sudo === true ? { sudo: true } : {}),
       };
       const q = await runIn(rpc, t(a.target), command, { progress }, budget);
       return { text: q.text, structured: { host: q.host, cwd: q.cwd, command, ...q.result }, links: q.links };

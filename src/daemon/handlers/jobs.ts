@@ -12,7 +12,7 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
   const jobs = svc.jobs;
   return {
     'jobs.start': async (p, ctx): Promise<JobStartResult> => {
-      const cmd = await admitExec(svc, p.host, p.command, p.cwd, svc.approvals.asker(ctx, p.approval), 'job');
+      const cmd = await admitExec(svc, p.host, p.command, p.cwd, svc.approvals.asker(ctx, p.approval), ['job']);
       const job = await jobs.start({ host: p.host, command: p.command, cwd: cmd.cwd, timeoutMs: p.timeoutMs, client: ctx.clientName }, (j, timeoutMs) =>
         startCommand(svc, cmd, {
           timeoutMs,

@@ -20,6 +20,7 @@ export function sshHandlers(svc: Services): Handlers<'ssh.exec'> {
             maxOutputBytes,
             signal: ctx.signal,
             approve: svc.approvals.asker(ctx, p.approval),
+            ...(p.sudo ? { sudo: true } : {}),
             ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
             ...(p.env ? { env: p.env } : {}),
             ...(notifier ? { onOutput: notifier.push } : {}),

@@ -6,7 +6,12 @@ import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { SshConnection } from '../../ssh/connection.js';
 import type { ExecControl, ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
+import { PassThrough } from 'node:stream';
+import { invalidParams, isScoutError } from '../../protocol/errors.js';
+import type { ApprovalKind } from '../../protocol/methods/index.js';
 import type { Approve } from '../approvals.js';
+import type { SudoPolicy } from '../policy.js';
+import { SudoGate, UNKNOWN_PROMPT_MS, failed, readPassword, sudoWrap } from './sudo.js';
 import type { CallContext, Services } from '../context.js';
 import { execModeFor } from '../settings.js';
 
@@ -28,6 +33,8 @@ export interface ExecRequest {
   onOutput?: (stream: OutputStream, chunk: Buffer) => void | Promise<void>;
   /** The call's approval asker (policy `confirm`); the deadline starts once it has said yes. */
   approve: Approve;
+  /** Through sudo, as the host's policy allows (remote/sudo.ts). */
+  sudo?: boolean;
 }
 
 /** A command the host's policy admitted: what is sent (`cd -- cwd || exit; command`) and the cwd it runs in. */
@@ -41,12 +48,12 @@ export interface Admitted {
  * Check that the host is configured and the policy allows the command there, and resolve the cwd (policy
  * roots are judged on the remote's resolution; the first root when none is given). Throws before anything runs.
  */
-export async function admitExec(svc: Deps, host: string, command: string, cwd: string | undefined, approve: Approve, kind: 'command' | 'job' = 'command'): Promise<Admitted> {
+export async function admitExec(svc: Deps, host: string, command: string, cwd: string | undefined, approve: Approve, kinds: ApprovalKind[] = ['command']): Promise<Admitted> {
   svc.registry.get(host);
   svc.policy.checkExec(host, command);
   const dir = await svc.policy.execCwd(host, cwd, svc.resolveRemote);
   // Last: a person is asked only about a command the policy would run, in the cwd it would run in.
-  await approve({ host, kinds: [kind], what: command, cwd: dir });
+  await approve({ host, kinds, what: command, cwd: dir });
   return { host, line: withCwd(command, dir), cwd: dir };
 }
 
@@ -56,9 +63,13 @@ export async function admitExec(svc: Deps, host: string, command: string, cwd: s
  * ran: a pooled connection that died while idle is noticed only when its channel fails to open.
  */
 export async function runCommand(svc: Deps, req: ExecRequest): Promise<ExecOutcome> {
-  const { line } = await admitExec(svc, req.host, req.command, req.cwd, req.approve);
+  // sudo is refused before anything else happens on a host whose policy does not allow it.
+  const sudo = req.sudo ? svc.policy.checkSudo(req.host, req.command) : undefined;
+  if (sudo && req.stdin !== undefined) throw invalidParams('ssh.exec', 'stdin', "does not go with sudo (sudo's own stdin carries the password)");
+  const { line, cwd } = await admitExec(svc, req.host, req.command, req.cwd, req.approve, sudo ? ['sudo', 'command'] : ['command']);
   const timeoutMs = req.timeoutMs ?? svc.settings.commandTimeoutMs;
   const deadline = performance.now() + timeoutMs;
+  if (sudo) return runSudo(svc, req, sudo, cwd, deadline);
   const mode = execModeFor(svc.settings.execMode, req.host, req.mode);
   const opts = {
     maxOutputBytes: req.maxOutputBytes,
@@ -68,6 +79,60 @@ export async function runCommand(svc: Deps, req: ExecRequest): Promise<ExecOutco
     ...(req.onOutput ? { onOutput: req.onOutput } : {}),
   };
   return svc.pool.use(req.host, (conn) => conn.run(line, { ...opts, timeoutMs: left(deadline) }, mode), 'unstarted', { deadline, signal: req.signal });
+}
+
+/**
+ * A command through sudo (remote/sudo.ts): always an exec channel of its own, the password written to its
+ * stdin only when sudo's random prompt appears, sudo's own stderr (lecture, prompt) kept out of the result.
+ */
+async function runSudo(svc: Deps, req: ExecRequest, sudo: SudoPolicy, cwd: string | undefined, deadline: number): Promise<ExecOutcome> {
+  const host = req.host;
+  return svc.pool.use(
+    host,
+    async (conn) => {
+      const wrap = sudoWrap(req.command);
+      const gate = new SudoGate(wrap.prompt, wrap.marker);
+      const stdin = new PassThrough();
+      const stop = new AbortController();
+      const fail = (e: unknown) => {
+        if (!stop.signal.aborted) stop.abort(isScoutError(e) ? e : failed(host, 'its password could not be read'));
+      };
+      let unknown: NodeJS.Timeout | undefined;
+      const onOutput = (stream: OutputStream, chunk: Buffer): void | Promise<void> => {
+        if (stream === 'stdout' || gate.started) return req.onOutput?.(stream, chunk);
+        for (const step of gate.feed(chunk)) {
+          if (step.kind === 'fail') fail(failed(host, step.message));
+          else if (step.kind === 'password')
+            readPassword(host, sudo).then((pw) => (pw === undefined ? fail(failed(host, 'it asks for a password and its policy names no sudo.password source')) : stdin.end(`${pw}\n`)), fail);
+          else {
+            if (!stdin.writableEnded) stdin.end();
+            if (step.rest.length) void req.onOutput?.('stderr', step.rest);
+          }
+        }
+        clearTimeout(unknown);
+        const question = gate.started ? undefined : gate.unknownQuestion();
+        if (question) unknown = setTimeout(() => fail(failed(host, `it asks ${JSON.stringify(question)}, which Scout does not answer`)), UNKNOWN_PROMPT_MS);
+      };
+      try {
+        const out = await conn.run(
+          withCwd(wrap.line, cwd),
+          { maxOutputBytes: req.maxOutputBytes, signal: AbortSignal.any([req.signal, stop.signal]), stdinStream: stdin, onOutput, timeoutMs: left(deadline) },
+          'off',
+        );
+        if (!gate.started) throw failed(host, gate.said.length ? `it said: ${gate.said.join(' / ')}` : `it exited ${out.exitCode ?? out.signal}`);
+        // What sudo printed before the command started is not the command's output.
+        const cut = out.stderr.indexOf(`${wrap.marker}\n`);
+        if (cut < 0) return out;
+        const drop = cut + wrap.marker.length + 1;
+        return { ...out, stderr: out.stderr.subarray(drop), stderrBytes: out.stderrBytes - drop };
+      } finally {
+        clearTimeout(unknown);
+        stdin.destroy();
+      }
+    },
+    'unstarted',
+    { deadline, signal: req.signal },
+  );
 }
 
 /** A command started for a background job: resolves once it runs, with its handle and its eventual outcome. */

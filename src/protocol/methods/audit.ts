@@ -27,6 +27,8 @@ export interface AuditEntry {
   time: string;
   /** The client name from `daemon.hello`. */
   client: string;
+  /** ssh.exec through sudo. */
+  sudo?: boolean;
   method: string;
   host?: string;
   /** Fleet calls: the hosts worked on, and each one's outcome. */

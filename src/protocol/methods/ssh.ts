@@ -17,6 +17,8 @@ export const ExecParams = z
      * stdout and stderr are empty); the command is held (SSH flow control) while this client is slow to read.
      */
     stream: z.union([z.boolean(), z.literal('only')]).optional(),
+    /** Run it through sudo (`sudo -S`, the password from the host's policy source; docs/security.md). */
+    sudo: z.boolean().optional(),
   })
   .strict();
 export type ExecParams = z.infer<typeof ExecParams>;
