@@ -5,6 +5,15 @@
 // second service, scout-mcp --http (`service install --http`), has no generic copy: its unit is only useful
 // with the host, port, socket and key file written in.
 
+/** Sandboxing both units share: free for a process that only opens sockets and files. */
+const HARDENING = `NoNewPrivileges=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+RestrictNamespaces=yes
+SystemCallArchitectures=native
+`;
+
 /** launchd job label (reverse-DNS, as launchd expects); also the plist's file name. */
 export const LAUNCHD_LABEL = 'dev.scout.scoutd';
 
@@ -76,13 +85,7 @@ LimitNOFILE=16384
 # and read/write the local paths of transfers: no ProtectHome, no ProtectSystem, no PrivateTmp. What is
 # left costs nothing to a process that only opens sockets and files. MemoryDenyWriteExecute is absent on
 # purpose: V8's JIT needs writable+executable pages.
-NoNewPrivileges=yes
-LockPersonality=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-RestrictNamespaces=yes
-SystemCallArchitectures=native
-# Unix (control socket, ssh-agent), IPv4/IPv6 (ssh), netlink (getaddrinfo's interface lookup).
+${HARDENING}# Unix (control socket, ssh-agent), IPv4/IPv6 (ssh), netlink (getaddrinfo's interface lookup).
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 
 [Install]
@@ -153,13 +156,7 @@ Restart=on-failure
 RestartSec=2
 TimeoutStopSec=30
 
-NoNewPrivileges=yes
-LockPersonality=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-RestrictNamespaces=yes
-SystemCallArchitectures=native
-# Unix (scoutd's socket), IPv4/IPv6 (HTTP clients; an OAuth issuer's keys), netlink (getaddrinfo).
+${HARDENING}# Unix (scoutd's socket), IPv4/IPv6 (HTTP clients; an OAuth issuer's keys), netlink (getaddrinfo).
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 
 [Install]
