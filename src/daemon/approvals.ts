@@ -5,7 +5,7 @@
 // An approval runs the call that waits for it, or the first retry of the same action; `--for` makes it a
 // window in which the same action on the same host runs without asking. Request and decision are audited.
 import { ScoutError } from '../protocol/errors.js';
-import type { ApprovalInfo, ApprovalKind, ApprovalMode } from '../protocol/methods/index.js';
+import type { ApprovalInfo, ApprovalKind, ApprovalMode, AuditEntry } from '../protocol/methods/index.js';
 import type { CallContext } from './context.js';
 import type { Policy } from './policy.js';
 
@@ -43,7 +43,7 @@ export interface ApprovalsOptions {
   policy: () => Policy;
   /** How long a pending approval waits for a decision (SCOUT_APPROVAL_TIMEOUT). */
   timeoutMs: number;
-  audit: (entry: Record<string, unknown>) => void;
+  audit: (entry: Omit<AuditEntry, 'time'>) => void;
   now?: () => number;
 }
 

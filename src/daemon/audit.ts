@@ -65,10 +65,10 @@ export class AuditLog {
    * (exit code, signal, or the error that ended them) gets a line of its own, method `job.end`.
    */
   /** An approval asked for or decided (approvals.ts): its own line, beside the call's. */
-  recordApproval(entry: Record<string, unknown>): void {
+  recordApproval(entry: Omit<AuditEntry, 'time'>): void {
     if (this.fd === undefined) return;
-    const what = typeof entry.what === 'string' ? clip(entry.what) : undefined;
-    this.write({ time: new Date().toISOString(), ...entry, ...(what !== undefined ? { what } : {}) } as unknown as AuditEntry);
+    const what = clip(entry.what);
+    this.write({ time: new Date().toISOString(), ...entry, ...(what !== undefined ? { what } : {}) });
   }
 
   recordJobEnd(job: JobInfo): void {

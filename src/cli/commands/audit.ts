@@ -38,10 +38,20 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
 }
 
+/** An approval line: its id, what it was for, and who decided (audit lines of their own, approvals.ts). */
+function approvalText(a: AuditEntry): string {
+  if (!a.approvalId) return '';
+  return `${a.approvalId} ${a.kind ?? ''} ${a.what ?? ''}${a.decider ? ` (by ${a.decider})` : ''}`;
+}
+
 function row(e: AuditEntry): string[] {
   const host = e.host ?? e.hosts?.join(',') ?? (e.from && e.to ? `${e.from.host}→${e.to.host}` : '-');
   const what =
-    e.command !== undefined ? (e.cwd ? `(${e.cwd}) ` : '') + e.command : e.from && e.to ? `${e.from.path} → ${e.to.path}` : [e.path, e.localPath].filter(Boolean).join(' ↔ ') || e.jobId || '';
+    e.command !== undefined
+      ? (e.cwd ? `(${e.cwd}) ` : '') + e.command
+      : e.from && e.to
+        ? `${e.from.path} → ${e.to.path}`
+        : [e.path, e.localPath].filter(Boolean).join(' ↔ ') || e.jobId || approvalText(e);
   const outcome = e.outcome === 'ok' && e.exitCode !== undefined && e.exitCode !== 0 ? `exit ${e.exitCode}` : e.outcome;
-  return [e.time, e.client, e.method, host, outcome, String(e.durationMs), what.replace(/\s+/g, ' ').slice(0, 120)];
+  return [e.time, e.client, e.method, host, outcome, e.durationMs === undefined ? '' : String(e.durationMs), what.replace(/\s+/g, ' ').slice(0, 120)];
 }

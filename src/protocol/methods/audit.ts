@@ -48,7 +48,17 @@ export interface AuditEntry {
   exitCode?: number | null;
   /** `job.end` of a job ended by a signal (`SIGTERM`). */
   signal?: string;
-  durationMs: number;
+  /** Calls only; `approval.*` lines have none. */
+  durationMs?: number;
+  /** `approval.request` / `approval.decision` lines: the id, the rule's kind, what exactly, who decided. */
+  approvalId?: string;
+  kind?: string;
+  what?: string;
+  decider?: string;
+  via?: 'elicitation' | 'terminal';
+  /** An approval's window (`--for`), or until when the retry may run. */
+  until?: string;
+  expiresAt?: string;
 }
 
 export interface AuditQueryResult {
