@@ -29,6 +29,8 @@ interface Pending extends ApprovalInfo {
 }
 
 interface Grant {
+  /** The client that asked (daemon.hello name): the decision covers its calls only. */
+  client: string;
   host: string;
   kind: ApprovalKind;
   what: string;
@@ -73,7 +75,8 @@ export class Approvals {
     const action = { host: act.host, kind, what: act.what, cwd: act.cwd };
     const now = this.now();
     this.grants = this.grants.filter((g) => g.untilMs > now);
-    const g = this.grants.find((x) => x.host === action.host && x.kind === action.kind && x.what === action.what);
+    // A decision is for the client that asked: another agent sending the same command is asked itself.
+    const g = this.grants.find((x) => x.client === ctx.clientName && x.host === action.host && x.kind === action.kind && x.what === action.what);
     if (g) {
       if (g.once) this.grants = this.grants.filter((x) => x !== g);
       if (g.denied) throw declined(g.denied.reason, g.denied.by, g.denied.id, action.host);
@@ -92,12 +95,12 @@ export class Approvals {
     await this.wait(ctx, p);
   }
 
-  /** A new pending approval, or the one this action already waits on (a retry in 'fail' mode). */
   /** `check` bound to one call: what handlers pass down to where the action is known. */
   asker(ctx: CallContext, mode: ApprovalMode | undefined): Approve {
     return (action) => this.check(ctx, mode, action);
   }
 
+  /** A new pending approval, or the one this action already waits on (a retry in 'fail' mode). */
   private request(ctx: CallContext, action: Omit<Action, 'kinds'> & { kind: ApprovalKind }, reason: string): Pending {
     const now = this.now();
     for (const [id, p] of this.pending) if (p.expiresMs <= now) this.expire(id);
@@ -179,8 +182,8 @@ export class Approvals {
     const untilMs = this.now() + (forMs ?? this.opts.timeoutMs);
     // Without --for, an approval runs the call waiting for it, or else the first retry of a call that could
     // not wait; with --for, also every same action on the host until then.
-    if (approve && (forMs !== undefined || p.waiters.size === 0)) this.grants.push({ host: p.host, kind: p.kind, what: p.what, untilMs, once: forMs === undefined });
-    if (!approve && p.waiters.size === 0) this.grants.push({ host: p.host, kind: p.kind, what: p.what, untilMs, once: true, denied: { by, id, reason: p.reason } });
+    if (approve && (forMs !== undefined || p.waiters.size === 0)) this.grants.push({ client: p.client, host: p.host, kind: p.kind, what: p.what, untilMs, once: forMs === undefined });
+    if (!approve && p.waiters.size === 0) this.grants.push({ client: p.client, host: p.host, kind: p.kind, what: p.what, untilMs, once: true, denied: { by, id, reason: p.reason } });
     this.opts.audit({
       method: 'approval.decision',
       approvalId: id,
