@@ -74,6 +74,8 @@ describe('confirm rules', () => {
     const id = /scoutctl approve (a\d+)/.exec(first)?.[1];
     expect(id, first).toBeDefined();
     expect(await exists(`${dir}/approved-later`)).toBe(false);
+    const status = await (await daemon.client('status')).call('daemon.status');
+    expect(status.policy?.hosts.find((h) => h.host === 'web1')).toMatchObject({ confirm: ['commands', 'writes'], sudo: false });
     const listed = await scoutctl(['approvals'], daemon.env);
     expect(listed.stdout).toContain(id);
     expect(listed.stdout).toContain('touch approved-later');

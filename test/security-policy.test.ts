@@ -199,7 +199,7 @@ describe('visibility and configuration errors', () => {
     expect(text.stdout).toMatch(/web2\s+web2\s+yes/);
     expect(text.stdout).toMatch(/web3\s+\*3\s+no\s+2\s+0/);
     const status = JSON.parse((await scoutctl(['status', '--json'], daemon.env)).stdout) as StatusResult;
-    expect(status.policy?.hosts.find((h) => h.host === 'web1')).toEqual({ host: 'web1', entry: 'web1', readOnly: false, allow: 0, deny: 2, roots: [`${R}/app`] });
+    expect(status.policy?.hosts.find((h) => h.host === 'web1')).toEqual({ host: 'web1', entry: 'web1', readOnly: false, allow: 0, deny: 2, roots: [`${R}/app`], confirm: [], sudo: false });
   });
 
   it('a malformed config file stops scoutd with the field named', async () => {

@@ -200,7 +200,10 @@ export class Policy {
   view(aliases: string[]): PolicyView[] {
     return aliases.flatMap((host) => {
       const p = this.forHost(host);
-      return p ? [{ host, entry: p.entry, readOnly: p.readOnly, allow: p.allow.length, deny: p.deny.length, roots: p.roots }] : [];
+      if (!p) return [];
+      const c = p.confirm;
+      const confirm = [...(c.commands.length ? ['commands'] : []), ...(['writes', 'transfers', 'jobs', 'forwards'] as const).filter((k) => c[k]), ...(p.sudo?.confirm ? ['sudo'] : [])];
+      return [{ host, entry: p.entry, readOnly: p.readOnly, allow: p.allow.length, deny: p.deny.length, roots: p.roots, confirm, sudo: p.sudo !== undefined }];
     });
   }
 

@@ -61,8 +61,8 @@ function render(s: StatusResult, pool: PoolListResult): string {
       lines.push(
         indent(
           table(
-            s.policy.hosts.map((h) => [h.host, h.entry, h.readOnly ? 'yes' : 'no', String(h.allow), String(h.deny), h.roots.join(', ') || '-']),
-            ['HOST', 'ENTRY', 'READ-ONLY', 'ALLOW', 'DENY', 'ROOTS'],
+            s.policy.hosts.map((h) => [h.host, h.entry, h.readOnly ? 'yes' : 'no', String(h.allow), String(h.deny), h.roots.join(', ') || '-', h.confirm.join(',') || '-', h.sudo ? 'yes' : 'no']),
+            ['HOST', 'ENTRY', 'READ-ONLY', 'ALLOW', 'DENY', 'ROOTS', 'CONFIRM', 'SUDO'],
           ),
         ),
       );

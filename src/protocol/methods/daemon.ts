@@ -77,6 +77,10 @@ export interface PolicyView {
   allow: number;
   deny: number;
   roots: string[];
+  /** What a person must approve there (`commands` when there are command patterns, `writes`, …). */
+  confirm: string[];
+  /** sudo is allowed there (policy `sudo`). */
+  sudo: boolean;
 }
 
 export interface PoolSummary {
