@@ -175,7 +175,7 @@ export class JobTable {
   }
 
   get(id: string): Job {
-    const job = this.jobs.get(id);
+    const job = this.find(id);
     if (!job) throw new ScoutError('NOT_FOUND', `no job ${id} (finished jobs are forgotten after their TTL; see jobs.list)`, { jobId: id });
     return job;
   }

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DIALECTS, compileGlob, type Glob } from '../protocol/glob.js';
+import { commaList } from '../protocol/values.js';
 import { MAX_OUTPUT_BYTES } from '../protocol/methods/common.js';
 import { defaultSocketPath, stateDir } from '../protocol/paths.js';
 import { configPath as scoutConfigPath } from './policy.js';
@@ -112,29 +113,25 @@ const MODES: ExecMode[] = ['auto', 'on', 'off'];
 const execMode = (raw: string): ExecModeSetting => {
   const bad = () => new Error(`SCOUT_EXEC_MODE must be auto, on or off, optionally followed by HOST=MODE entries (e.g. auto,db1=off), got '${raw}'`);
   const out: ExecModeSetting = { default: 'auto', hosts: [] };
-  raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .forEach((item, i) => {
-      const eq = item.indexOf('=');
-      const mode = (eq < 0 ? item : item.slice(eq + 1)).toLowerCase() as ExecMode;
-      if (!MODES.includes(mode)) throw bad();
-      if (eq < 0) {
-        if (i !== 0) throw bad();
-        out.default = mode;
-      } else {
-        if (eq === 0) throw bad();
-        const pattern = item.slice(0, eq);
-        let glob: Glob;
-        try {
-          glob = compileGlob(pattern, DIALECTS.hostSetting);
-        } catch {
-          throw new Error(`SCOUT_EXEC_MODE: '${pattern}' is not a valid host pattern (a class such as [z-a] is reversed), got '${raw}'`);
-        }
-        out.hosts.push({ pattern, mode, glob });
+  commaList(raw).forEach((item, i) => {
+    const eq = item.indexOf('=');
+    const mode = (eq < 0 ? item : item.slice(eq + 1)).toLowerCase() as ExecMode;
+    if (!MODES.includes(mode)) throw bad();
+    if (eq < 0) {
+      if (i !== 0) throw bad();
+      out.default = mode;
+    } else {
+      if (eq === 0) throw bad();
+      const pattern = item.slice(0, eq);
+      let glob: Glob;
+      try {
+        glob = compileGlob(pattern, DIALECTS.hostSetting);
+      } catch {
+        throw new Error(`SCOUT_EXEC_MODE: '${pattern}' is not a valid host pattern (a class such as [z-a] is reversed), got '${raw}'`);
       }
-    });
+      out.hosts.push({ pattern, mode, glob });
+    }
+  });
   return out;
 };
 const showExecMode = (v: unknown) => {

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { commaList } from '../protocol/values.js';
 import { z } from 'zod';
 
 /** `$SCOUT_HTTP_KEYS`, else `$XDG_CONFIG_HOME/scout/http-keys.json`, else `~/.config/scout/http-keys.json`. */
@@ -144,9 +145,5 @@ export class KeyStore {
 
 /** SCOUT_API_KEYS (comma-separated secrets), as the Python Scout MCP reads it: each becomes env-N, every host. */
 export function envKeys(env: NodeJS.ProcessEnv): KeyEntry[] {
-  const secrets = (env.SCOUT_API_KEYS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return secrets.map((s, i) => ({ name: `env-${i + 1}`, hash: hashSecret(s), hosts: ['*'], readOnly: false }));
+  return commaList(env.SCOUT_API_KEYS).map((s, i) => ({ name: `env-${i + 1}`, hash: hashSecret(s), hosts: ['*'], readOnly: false }));
 }

@@ -5,6 +5,7 @@
 // lifts read-only. The verifier never puts the token, or any claim from it, in an error message: messages reach
 // logs and the WWW-Authenticate header.
 import crypto from 'node:crypto';
+import { isLoopbackHost } from '../protocol/values.js';
 import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 
 export interface OAuthConfig {
@@ -91,8 +92,8 @@ function serverUrl(value: string, what: string): URL {
   } catch {
     throw new Error(`${what} must be a URL such as https://auth.example.com, got '${value}'`);
   }
-  const loopback = u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost');
-  if (u.protocol !== 'https:' && !loopback) throw new Error(`${what} must be an https URL (plain http only on 127.0.0.1 or localhost), got '${value}'`);
+  const loopback = u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[(.*)\]$/, '$1'));
+  if (u.protocol !== 'https:' && !loopback) throw new Error(`${what} must be an https URL (plain http only on loopback: 127.x, localhost, [::1]), got '${value}'`);
   if (u.hash) throw new Error(`${what} must have no fragment, got '${value}'`);
   return u;
 }

@@ -13,6 +13,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Grant } from '../protocol/methods/daemon.js';
 import { ScoutCodes } from '../protocol/errors.js';
+import { commaList, isLoopbackHost } from '../protocol/values.js';
 import { packageVersion } from '../protocol/version.js';
 import { KeyStore, envKeys, keysPath } from './http-keys.js';
 import { OAuthError, OAuthVerifier, oauthConfigFromEnv, wwwAuthenticate } from './http-oauth.js';
@@ -57,8 +58,6 @@ interface Principal {
   rate?: { perMinute: number; burst: number };
 }
 
-const isLoopback = (h: string): boolean => h === 'localhost' || h === '::1' || /^127\./.test(h);
-
 /** Options from argv (`--host`, `--port`) and the environment (the Python Scout MCP's names where it has them). */
 export function httpOptions(argv: string[], env: NodeJS.ProcessEnv): HttpOptions {
   const arg = (name: string): string | undefined => {
@@ -76,17 +75,13 @@ export function httpOptions(argv: string[], env: NodeJS.ProcessEnv): HttpOptions
     if (!/^\d+$/.test(v)) throw new Error(`${name} must be a whole number, got '${v}'`);
     return Number(v);
   };
-  const list = (name: string): string[] =>
-    (env[name] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const list = (name: string): string[] => commaList(env[name]);
   const authEnv = (env.SCOUT_AUTH_ENABLED ?? 'true').trim().toLowerCase();
   if (!['true', 'false', '1', '0', 'yes', 'no'].includes(authEnv)) throw new Error(`SCOUT_AUTH_ENABLED must be true or false, got '${env.SCOUT_AUTH_ENABLED}'`);
   const burst = int('SCOUT_RATE_LIMIT_BURST', 10);
   if (burst < 1) throw new Error('SCOUT_RATE_LIMIT_BURST must be at least 1');
   // On loopback a browser page could reach us through DNS rebinding: only our own names are accepted there.
-  const own = isLoopback(host) ? [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`] : [];
+  const own = isLoopbackHost(host) ? [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`] : [];
   return {
     host,
     port,
@@ -121,7 +116,7 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
   if (env.SCOUT_API_KEYS) log.warn('SCOUT_API_KEYS holds secrets in the environment, where other tools can read them: prefer `scoutctl keys add`');
   const oauthCfg = oauthConfigFromEnv(env);
   const oauth = oauthCfg ? new OAuthVerifier(oauthCfg) : undefined;
-  const loopback = isLoopback(opts.host);
+  const loopback = isLoopbackHost(opts.host);
   if (!loopback && !opts.auth) throw new Error(`refusing to serve ${opts.host} with SCOUT_AUTH_ENABLED=false: bind 127.0.0.1 or enable auth`);
   if (!loopback && keys.size === 0 && !oauth) throw new Error(`refusing to serve ${opts.host} without authentication: add a key (scoutctl keys add NAME) or bind 127.0.0.1`);
   // Decided per request: a key added to a loopback server started without one turns auth on within a second;

@@ -1,5 +1,6 @@
 // scoutctl keys: the API keys of scout-mcp --http. Local only (no daemon): the key file is the user's own.
 import { type KeyEntry, hashSecret, keysPath, newSecret, readKeys, writeKeys } from '../../mcp/http-keys.js';
+import { commaList } from '../../protocol/values.js';
 import { UsageError, flag } from '../args.js';
 import type { CommandContext } from '../main.js';
 import { json, table } from '../output.js';
@@ -53,11 +54,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 }
 
 function list(raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  return raw === undefined ? undefined : commaList(raw);
 }
 
 function rate(perMinute: string | undefined, burst: string | undefined): Pick<KeyEntry, 'rate'> {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { defaultScoutdPath } from '../../client/autostart.js';
 import { keysPath, readKeys } from '../../mcp/http-keys.js';
 import { defaultSocketPath } from '../../protocol/paths.js';
+import { isLoopbackHost } from '../../protocol/values.js';
 import { HTTP_LAUNCHD_LABEL, HTTP_UNIT, LAUNCHD_LABEL, launchdHttpPlist, launchdPlist, systemdHttpService, systemdLiteral, systemdService, systemdSocket } from './units.js';
 
 export type ServicePlatform = 'linux' | 'macos';
@@ -119,11 +120,6 @@ export function launchdLogDir(env: NodeJS.ProcessEnv): string {
 /** The scout-mcp --http unit file (Linux) or plist (macOS). */
 export function httpUnitPath(env: NodeJS.ProcessEnv, platform: ServicePlatform): string {
   return platform === 'linux' ? path.join(systemdUnitDir(env), `${HTTP_UNIT}.service`) : path.join(home(env), 'Library', 'LaunchAgents', `${HTTP_LAUNCHD_LABEL}.plist`);
-}
-
-/** The addresses scout-mcp serves without a key (it refuses any other without one: src/mcp/http.ts). */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 export function httpUrl(o: HttpServiceOptions): string {
