@@ -103,7 +103,8 @@ export interface RunningHttp {
 interface Session {
   transport: StreamableHTTPServerTransport;
   tasks: ToolTasks;
-  principal: string;
+  /** The grant it was opened with (grantOf): a request under other rights is not this session's. */
+  grant: string;
   lastUsed: number;
 }
 
@@ -119,7 +120,7 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
   const loopback = isLoopbackHost(opts.host);
   if (!loopback && !opts.auth) throw new Error(`refusing to serve ${opts.host} with SCOUT_AUTH_ENABLED=false: bind 127.0.0.1 or enable auth`);
   if (!loopback && keys.size === 0 && !oauth) throw new Error(`refusing to serve ${opts.host} without authentication: add a key (scoutctl keys add NAME) or bind 127.0.0.1`);
-  // Decided per request: a key added to a loopback server started without one turns auth on within a second;
+  // Decided per request: a key added to a loopback server started without one turns auth on from the next;
   // beyond loopback auth stays on even if every key is removed (then nobody gets in).
   const authOn = (): boolean => opts.auth && (keys.size > 0 || oauth !== undefined || !loopback);
   if (!authOn()) log.warn(`${opts.auth ? 'no API key exists' : 'SCOUT_AUTH_ENABLED=false'}: every local user of this machine can use this server (add a key: scoutctl keys add NAME)`);
@@ -129,8 +130,7 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
   const links = new Map<string, DaemonLink>();
   const sessions = new Map<string, Session>();
   const linkFor = (p: Principal): DaemonLink => {
-    const grant: Grant = { name: p.name, hosts: p.hosts, readOnly: p.readOnly };
-    const id = JSON.stringify(grant);
+    const { grant, id } = grantOf(p);
     let link = links.get(id);
     if (!link) {
       link = new DaemonLink({ env, clientName: `scout-mcp ${p.name}`, grant });
@@ -139,12 +139,12 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
     return link;
   };
 
+  // RFC 9728 §3.1: the well-known segment goes between the resource's origin and its path.
+  const metaUrl = oauthCfg ? metadataUrl(oauthCfg.resourceUrl) : undefined;
   const authenticate = async (req: http.IncomingMessage): Promise<Principal | { status: 401 | 503; error: string; challenge?: string }> => {
     if (!authOn()) return { name: 'anonymous', hosts: ['*'], readOnly: false };
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const apiKey = header(req, 'x-api-key') ?? bearer;
-    // RFC 9728 §3.1: the well-known segment goes between the resource's origin and its path.
-    const metaUrl = oauthCfg ? metadataUrl(oauthCfg.resourceUrl) : undefined;
     if (!apiKey) return { status: 401, error: 'Missing API key', challenge: metaUrl && wwwAuthenticate(metaUrl) };
     const holder = keys.find(apiKey);
     if (holder) return { name: `key:${holder.name}`, hosts: holder.hosts, readOnly: holder.readOnly, tools: holder.tools, rate: holder.rate };
@@ -182,7 +182,7 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, tasks, principal: p.name, lastUsed: Date.now() });
+        sessions.set(id, { transport, tasks, grant: grantOf(p).id, lastUsed: Date.now() });
         if (sessions.size > MAX_SESSIONS) void closeSession(sessions.keys().next().value!);
       },
     });
@@ -240,8 +240,9 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
     const sid = header(req, 'mcp-session-id');
     if (sid) {
       const s = sessions.get(sid);
-      // Another key's session is as unknown as a closed one: a session id is not a credential.
-      if (!s || s.principal !== who.name) return json(res, 404, rpcError(-32001, 'Session not found'));
+      // Another key's session is as unknown as a closed one: a session id is not a credential. So is a session
+      // opened before this key's rights were edited in the key file: the client opens a new one under the new.
+      if (!s || s.grant !== grantOf(who).id) return json(res, 404, rpcError(-32001, 'Session not found'));
       s.lastUsed = Date.now();
       return s.transport.handleRequest(req, res, body);
     }
@@ -292,6 +293,12 @@ function tooMany(res: http.ServerResponse, retryAfterSeconds: number): void {
 function metadataUrl(resource: string): string {
   const u = new URL(resource);
   return `${u.origin}/.well-known/oauth-protected-resource${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/** What a principal may do at the daemon, and its rights (that and its tools) as one comparable string. */
+function grantOf(p: Principal): { grant: Grant; id: string } {
+  const grant: Grant = { name: p.name, hosts: p.hosts, readOnly: p.readOnly };
+  return { grant, id: JSON.stringify([grant, p.tools ?? null]) };
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
