@@ -103,7 +103,11 @@ async function runSudo(svc: Deps, req: ExecRequest, sudo: SudoPolicy, cwd: strin
         for (const step of gate.feed(chunk)) {
           if (step.kind === 'fail') fail(failed(host, step.message));
           else if (step.kind === 'password')
-            readPassword(host, sudo).then((pw) => (pw === undefined ? fail(failed(host, 'it asks for a password and its policy names no sudo.password source')) : stdin.end(`${pw}\n`)), fail);
+            readPassword(host, sudo).then((pw) => {
+              if (pw === undefined) fail(failed(host, 'it asks for a password and its policy names no sudo.password source'));
+              // A password command slower than the call: the channel is gone, there is no one to tell.
+              else if (!stdin.destroyed) stdin.end(`${pw}\n`);
+            }, fail);
           else {
             if (!stdin.writableEnded) stdin.end();
             if (step.rest.length) void req.onOutput?.('stderr', step.rest);
