@@ -203,7 +203,8 @@ describe('the job table', () => {
 describe('scoutctl', () => {
   it('exec --detach prints a job id; jobs lists it; jobs logs -f follows it and exits with its code; jobs kill stops one', async () => {
     daemon = await fleet.startDaemon();
-    const started = await scoutctl(['exec', 'web1', '--detach', '--', 'echo hello; sleep 0.5; echo oops >&2; exit 4'], daemon.env);
+    // --no-durable: scoutd's own channel, which keeps stdout and stderr apart (a durable job's are one stream).
+    const started = await scoutctl(['exec', 'web1', '--detach', '--no-durable', '--', 'echo hello; sleep 0.5; echo oops >&2; exit 4'], daemon.env);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
     const jobId = started.stdout.trim();
@@ -223,7 +224,8 @@ describe('scoutctl', () => {
     const killed = await scoutctl(['jobs', 'kill', sleeper], daemon.env);
     expect(killed.stdout).toBe(`sent TERM to job ${sleeper}\n`);
     const c = await daemon.client();
-    expect(await c.call('jobs.wait', { jobId: sleeper, timeoutMs: 10_000 })).toMatchObject({ state: 'exited', signal: 'SIGTERM' });
+    expect(await c.call('jobs.wait', { jobId: sleeper, timeoutMs: 10_000 })).toMatchObject({ state: 'exited', signal: 'SIGTERM', durable: true });
+    await c.call('jobs.forget', { jobId: sleeper });
     c.close();
     const missing = await scoutctl(['jobs', 'logs', 'jnothere'], daemon.env);
     expect(missing.code).toBe(1);

@@ -38,8 +38,14 @@ const COMMANDS: Record<string, Command> = {
   hosts: { summary: 'list hosts from ssh config (--probe checks reachability)', usage: 'hosts [--probe]', options: [PROBE], load: () => import('./commands/hosts.js') },
   exec: {
     summary: 'run a command on a host; exits with its exit code; streams every byte as it comes, Ctrl-C stops it (--stdin: send ours; --detach: background job)',
-    usage: 'exec [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach] HOST COMMAND [ARGS...]',
-    options: [CWD, TIMEOUT, { name: 'stdin', help: "send scoutctl's stdin to the command (up to 9 MiB)" }, { name: 'detach', help: 'start a background job and print its id (see scoutctl jobs)' }],
+    usage: 'exec [--cwd DIR] [--timeout SECONDS] [--stdin] [--detach [--no-durable]] HOST COMMAND [ARGS...]',
+    options: [
+      CWD,
+      TIMEOUT,
+      { name: 'stdin', help: "send scoutctl's stdin to the command (up to 9 MiB)" },
+      { name: 'detach', help: 'start a background job and print its id (see scoutctl jobs); it runs detached on the host and survives dropped links and scoutd restarts' },
+      { name: 'no-durable', help: 'with --detach: a job scoutd runs on its own channel instead (ends with the link or scoutd; stdout and stderr kept apart)' },
+    ],
     commandAfter: 1,
     notes: REMOTE_NOTE,
     load: () => import('./commands/exec.js'),
@@ -69,7 +75,7 @@ const COMMANDS: Record<string, Command> = {
     options: [
       { name: 'host', value: 'HOST', help: 'list only the jobs on HOST' },
       { name: 'follow', short: 'f', help: 'logs: keep printing until the job ends, then exit with its code' },
-      { name: 'stream', value: 'stdout|stderr', help: 'logs: one stream only', default: 'both' },
+      { name: 'stream', value: 'stdout|stderr', help: 'logs: one stream only (not for durable jobs, whose streams are one)', default: 'both' },
       { name: 'signal', value: 'SIG', help: 'kill: the signal to send', default: 'TERM' },
     ],
     load: () => import('./commands/jobs.js'),

@@ -24,6 +24,7 @@ import { transferHandlers } from './handlers/transfer.js';
 import { fleetHandlers } from './handlers/fleet.js';
 import { fsHandlers } from './handlers/fs.js';
 import { JobTable } from './jobs.js';
+import { JobJournal } from './job-journal.js';
 import { Policy } from './policy.js';
 import { Approvals } from './approvals.js';
 import { approvalsHandlers } from './handlers/approvals.js';
@@ -99,7 +100,7 @@ export class Daemon {
       log: this.log.child({ component: 'pool' }),
     });
     this.jobs = new JobTable(
-      { pool: this.pool, registry: this.registry, log: this.log.child({ component: 'jobs' }), onEnd: (job) => this.audit.recordJobEnd(job) },
+      { pool: this.pool, registry: this.registry, log: this.log.child({ component: 'jobs' }), onEnd: (job) => this.audit.recordJobEnd(job), journal: new JobJournal(settings.jobJournalPath) },
       { bufferBytes: settings.jobBufferBytes, ttlMs: settings.jobTtlMs, maxJobs: settings.maxJobs, maxJobsPerHost: settings.maxJobsPerHost, defaultTimeoutMs: settings.jobTimeoutMs },
     );
     this.forwards = new Forwards(this.pool, this.log.child({ component: 'forwards' }));
@@ -182,6 +183,12 @@ export class Daemon {
     // could not take, and everyone already connected goes on being served.
     this.server.on('error', (err: NodeJS.ErrnoException) => this.log.error({ err: err.message, code: err.code }, 'control socket error'));
     this.pool.start();
+    // Durable jobs a previous scoutd started: reattached in the background (a host that is down makes them unknown).
+    try {
+      this.jobs.restore();
+    } catch (err) {
+      throw new StartupError(`cannot read the job journal ${this.settings.jobJournalPath}: ${(err as Error).message} (set SCOUT_JOB_JOURNAL to a file you own)`);
+    }
     this.log.info({ socket: this.settings.socketPath, activation: this.activated ? 'systemd' : undefined, version: packageVersion(), hosts: this.registry.aliases().length }, 'scoutd listening');
   }
 

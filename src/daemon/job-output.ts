@@ -116,6 +116,19 @@ export class JobOutput {
     return lo;
   }
 
+  /**
+   * Empty the ring and go on from absolute offset `at`, as if everything before it had been dropped: a durable
+   * job restored after a restart refills from its output file on the host, where `at` is the file's offset.
+   */
+  restartAt(at: number): void {
+    this.chunks = [];
+    this.head = 0;
+    this.kept = 0;
+    this.total = at;
+    this.streamBytes.stdout = at;
+    this.streamBytes.stderr = 0;
+  }
+
   /** Bytes held in memory now. */
   get keptBytes(): number {
     return this.kept;

@@ -3,6 +3,9 @@
 // channel slot for its whole life; its output goes to a bounded ring (job-output.ts) read by cursor.
 // A client disconnect never stops a job (unlike ssh.exec): only jobs.signal, the job's timeout, a lost
 // connection or daemon shutdown end it.
+// A durable job (durable-jobs.ts) runs detached on its host instead: it holds a channel only to follow its
+// output, survives lost connections and daemon restarts (journaled in job-journal.ts), and its output ring is
+// refilled from the host.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HostRegistry } from '../hosts/registry.js';
@@ -13,9 +16,13 @@ import type { SshConnection } from '../ssh/connection.js';
 import { KILL_GRACE_MS, TERM_GRACE_MS, type ExecControl, type ExecOutcome, type OutputStream } from '../ssh/exec.js';
 import type { StartedCommand } from './remote/exec.js';
 import { JobOutput, type OutputRead } from './job-output.js';
+import { DurableTracker, type DurableRef } from './durable-jobs.js';
+import type { DurableEnd, DurableRecord, JobJournal } from './job-journal.js';
 
 /** Extra time, beyond exec's TERM → KILL ladder, that shutdown waits for a stopped job's channel to close. */
 const SHUTDOWN_SLACK_MS = 1_000;
+/** A durable job's files that could not be removed at its TTL are tried again this often. */
+const TTL_RETRY_MS = 5 * 60_000;
 /** Longest command text kept in logs and listings (a heredoc can be megabytes). */
 const COMMAND_SHOWN_CHARS = 500;
 
@@ -42,7 +49,6 @@ export interface JobStartRequest {
 }
 
 export class Job {
-  readonly startedAt = new Date();
   endedAt: Date | undefined;
   state: JobState = 'running';
   exitCode: number | null = null;
@@ -54,6 +60,9 @@ export class Job {
   control: ExecControl | undefined;
   conn: SshConnection | undefined;
   ttlTimer: NodeJS.Timeout | undefined;
+  /** Set for a durable job: where its files are on the host, and what keeps the ring in step with them. */
+  durable: DurableRef | undefined;
+  tracker: DurableTracker | undefined;
   private readonly waiters = new Set<() => void>();
   private resolveEnded!: () => void;
   /** Resolves when the job has ended (any state but running). */
@@ -63,12 +72,14 @@ export class Job {
     readonly id: string,
     readonly req: JobStartRequest,
     bufferBytes: number,
+    readonly startedAt = new Date(),
   ) {
     this.output = new JobOutput(bufferBytes);
   }
 
+  /** Not ended: running, or (a durable job whose host cannot be reached now) unknown. */
   get running(): boolean {
-    return this.state === 'running';
+    return this.state === 'running' || this.state === 'unknown';
   }
 
   push(stream: OutputStream, chunk: Buffer): void {
@@ -116,6 +127,7 @@ export class Job {
       command: this.req.command.slice(0, COMMAND_SHOWN_CHARS),
       ...(this.req.cwd !== undefined ? { cwd: this.req.cwd } : {}),
       client: this.req.client,
+      ...(this.durable ? { durable: true } : {}),
       state: this.state,
       startedAt: this.startedAt.toISOString(),
       ...(this.endedAt ? { endedAt: this.endedAt.toISOString() } : {}),
@@ -137,7 +149,7 @@ export class JobTable {
   private closing = false;
 
   constructor(
-    private readonly deps: { pool: Pool; registry: HostRegistry; log: Logger; onEnd?: (job: JobInfo) => void },
+    private readonly deps: { pool: Pool; registry: HostRegistry; log: Logger; onEnd?: (job: JobInfo) => void; journal?: JobJournal },
     private readonly limits: JobLimits,
   ) {}
 
@@ -169,6 +181,88 @@ export class JobTable {
     return job;
   }
 
+  /**
+   * Start a durable job: `launch` starts it detached on its host (remote/durable.ts) and says where its files
+   * are. Journaled before anyone hears of it, then followed (durable-jobs.ts).
+   */
+  async startDurable(req: JobStartRequest, launch: (id: string) => Promise<{ dir: string; pid: number }>): Promise<Job> {
+    if (this.closing) throw shuttingDown('no job was started', { host: req.host });
+    this.deps.registry.get(req.host);
+    this.makeRoom(req.host);
+    const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
+    this.jobs.set(job.id, job);
+    let where: { dir: string; pid: number };
+    try {
+      where = await launch(job.id);
+    } catch (err) {
+      this.jobs.delete(job.id);
+      throw err;
+    }
+    const ref: DurableRef = { ...where, deadline: Date.now() + (req.timeoutMs ?? this.limits.defaultTimeoutMs), refill: false };
+    this.deps.journal?.started({
+      id: job.id,
+      host: req.host,
+      dir: ref.dir,
+      pid: ref.pid,
+      command: req.command,
+      ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
+      client: req.client,
+      startedAt: job.startedAt.toISOString(),
+      deadline: ref.deadline,
+    });
+    this.deps.log.info({ job: job.id, host: req.host, client: req.client, commandBytes: Buffer.byteLength(req.command), durable: true }, 'job started');
+    this.track(job, ref).start();
+    return job;
+  }
+
+  /**
+   * Take back the durable jobs a previous scoutd journaled: running ones are `unknown` until their host answers
+   * (then running, or ended with their exit status); ended ones are listed as they ended and read from the host.
+   */
+  restore(): void {
+    const journal = this.deps.journal;
+    if (!journal) return;
+    const { records, skipped } = journal.load();
+    if (skipped) this.deps.log.warn({ file: journal.file, skipped }, 'skipped torn lines of the job journal');
+    for (const r of records) this.restoreOne(r);
+    if (records.length) this.deps.log.info({ jobs: records.length, running: records.filter((r) => !r.end).length }, 'restored durable jobs');
+  }
+
+  private restoreOne(r: DurableRecord): void {
+    const job = new Job(r.id, { host: r.host, command: r.command, ...(r.cwd !== undefined ? { cwd: r.cwd } : {}), client: r.client }, this.limits.bufferBytes, new Date(r.startedAt));
+    this.jobs.set(job.id, job);
+    const tracker = this.track(job, { dir: r.dir, pid: r.pid, deadline: r.deadline, refill: true });
+    if (!r.end) {
+      job.state = 'unknown';
+      tracker.start();
+      return;
+    }
+    job.end(r.end.state, { exitCode: r.end.exitCode, signal: r.end.signal, ...(r.end.error ? { error: new ScoutError(r.end.error.code, r.end.error.message, { jobId: r.id }) } : {}) });
+    job.endedAt = new Date(r.end.endedAt);
+    // Listed with its size; its bytes come from the host when someone reads them.
+    job.output.restartAt(r.end.bytes);
+    this.armTtl(job, job.endedAt.getTime() + this.limits.ttlMs - Date.now());
+  }
+
+  private track(job: Job, ref: DurableRef): DurableTracker {
+    job.durable = ref;
+    job.tracker = new DurableTracker(job, ref, { pool: this.deps.pool, log: this.deps.log, onEnd: (j) => this.durableEnded(j) });
+    return job.tracker;
+  }
+
+  private durableEnded(job: Job): void {
+    const end: DurableEnd = {
+      state: job.state as DurableEnd['state'],
+      exitCode: job.exitCode,
+      signal: job.signal,
+      endedAt: (job.endedAt ?? new Date()).toISOString(),
+      bytes: job.output.total,
+      ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+    };
+    this.deps.journal?.ended(job.id, end);
+    this.afterEnd(job);
+  }
+
   /** The job, or undefined when there is none by that id. */
   find(id: string): Job | undefined {
     return this.jobs.get(id);
@@ -191,6 +285,17 @@ export class JobTable {
     signal: AbortSignal,
     format: (r: OutputRead, final: boolean) => { empty: boolean },
   ): Promise<void> {
+    if (job.durable?.refill && job.tracker) {
+      try {
+        await job.tracker.refill();
+      } catch (err) {
+        // A running job's reader waits for the loop to reach the host; an ended one's has nothing else to read.
+        if (!job.running) throw err;
+      }
+      // Until the ring holds the host's bytes its offsets mean nothing: say so rather than send a cursor back to 0.
+      if (job.durable.refill)
+        throw new ScoutError('CONNECTION_LOST', `job ${job.id}'s host ${job.req.host} cannot be reached yet: its output cannot be read (try again)`, { jobId: job.id, host: job.req.host });
+    }
     const deadline = Date.now() + q.waitMs;
     for (;;) {
       const running = job.running;
@@ -204,8 +309,10 @@ export class JobTable {
   }
 
   /** Send a signal to a running job's remote process group; false when it has already ended. */
-  signal(job: Job, name: string): boolean {
-    if (!job.running || !job.control) return false;
+  async signal(job: Job, name: string): Promise<boolean> {
+    if (!job.running) return false;
+    if (job.tracker) return job.tracker.signal(name);
+    if (!job.control) return false;
     this.deps.log.info({ job: job.id, host: job.req.host, signal: name }, 'signalling job');
     job.control.signal(name);
     return true;
@@ -229,10 +336,22 @@ export class JobTable {
     if (signal.aborted && job.running) throw signal.reason;
   }
 
-  /** Forget a finished job (its output goes with it). A running job must be stopped first. */
-  forget(job: Job): void {
-    if (job.running) throw new ScoutError('BUSY', `job ${job.id} is still running: stop it first (jobs.signal)`, { jobId: job.id });
+  /** Forget a finished job (its output goes with it, a durable job's files too). A running job must be stopped first. */
+  async forget(job: Job): Promise<void> {
+    if (job.running)
+      throw new ScoutError('BUSY', `job ${job.id} is ${job.state === 'unknown' ? 'perhaps still running (its host cannot be reached)' : 'still running'}: stop it first (jobs.signal)`, {
+        jobId: job.id,
+      });
+    await this.removeDurable(job);
     this.remove(job);
+  }
+
+  /** A durable job's files on its host go first; the journal forgets it once they are gone. */
+  private async removeDurable(job: Job): Promise<void> {
+    if (!job.tracker) return;
+    await job.tracker.remove();
+    job.tracker.stop();
+    this.deps.journal?.forgotten(job.id);
   }
 
   /** Counts for status. */
@@ -245,7 +364,9 @@ export class JobTable {
   /** Daemon shutdown: refuse new jobs, stop the running ones (TERM, then KILL) and log how each ended. */
   async stopAll(): Promise<void> {
     this.closing = true;
-    const running = [...this.jobs.values()].filter((j) => j.running);
+    // Durable jobs run on without scoutd: only following them stops.
+    for (const j of this.jobs.values()) j.tracker?.stop();
+    const running = [...this.jobs.values()].filter((j) => j.running && !j.durable);
     if (running.length) this.deps.log.info({ jobs: running.map((j) => j.id) }, 'stopping running jobs');
     for (const j of running) j.abort.abort(shuttingDown('the job was stopped', { jobId: j.id }));
     const bound = new Promise<void>((r) => setTimeout(r, TERM_GRACE_MS + KILL_GRACE_MS + SHUTDOWN_SLACK_MS).unref());
@@ -279,10 +400,26 @@ export class JobTable {
   private afterEnd(job: Job): void {
     this.logEnd(job);
     this.deps.onEnd?.(job.info());
+    this.armTtl(job, this.limits.ttlMs);
+  }
+
+  /** Forget an ended job after `ms`; a durable one whose host cannot be reached then is tried again later. */
+  private armTtl(job: Job, ms: number): void {
     if (this.closing) return;
-    job.ttlTimer = setTimeout(() => {
-      if (this.jobs.get(job.id) === job) this.remove(job);
-    }, this.limits.ttlMs);
+    clearTimeout(job.ttlTimer);
+    job.ttlTimer = setTimeout(
+      () => {
+        if (this.jobs.get(job.id) !== job) return;
+        this.removeDurable(job).then(
+          () => this.remove(job),
+          (err: unknown) => {
+            this.deps.log.warn({ job: job.id, host: job.req.host, err: (err as Error).message }, "cannot remove an expired durable job's files yet");
+            this.armTtl(job, Math.min(this.limits.ttlMs, TTL_RETRY_MS));
+          },
+        );
+      },
+      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+    );
     job.ttlTimer.unref();
   }
 

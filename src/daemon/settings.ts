@@ -34,6 +34,8 @@ export interface Settings {
   configPath: string;
   /** JSON lines, one per call that touches a host. */
   auditLogPath: string;
+  /** Durable jobs (job-journal.ts): what a restarted scoutd reattaches. */
+  jobJournalPath: string;
   /** Overrides every host's known_hosts files when set. */
   knownHostsPath?: string;
   strictHostKeyChecking: StrictMode;
@@ -197,20 +199,29 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): { settings: 
   const sshConfigPath = env.SCOUT_SSH_CONFIG ? path.resolve(env.SCOUT_SSH_CONFIG) : path.join(home, '.ssh', 'config');
   const configPath = scoutConfigPath(env, home);
   const auditLogPath = env.SCOUT_AUDIT_LOG ? path.resolve(env.SCOUT_AUDIT_LOG) : path.join(stateDir(env), 'audit.log');
+  const jobJournalPath = env.SCOUT_JOB_JOURNAL ? path.resolve(env.SCOUT_JOB_JOURNAL) : path.join(stateDir(env), 'jobs.jsonl');
   const knownHostsPath = env.SCOUT_KNOWN_HOSTS ? path.resolve(env.SCOUT_KNOWN_HOSTS) : undefined;
   view.push(
     { name: 'socketPath', env: 'SCOUT_SOCKET', value: socketPath, default: defaultSocketPath({ ...env, SCOUT_SOCKET: '' }), source: env.SCOUT_SOCKET ? 'env' : 'default' },
     { name: 'sshConfigPath', env: 'SCOUT_SSH_CONFIG', value: sshConfigPath, default: '~/.ssh/config', source: env.SCOUT_SSH_CONFIG ? 'env' : 'default' },
     { name: 'configPath', env: 'SCOUT_CONFIG', value: configPath, default: '~/.config/scout/config.json', source: env.SCOUT_CONFIG ? 'env' : 'default' },
     { name: 'auditLogPath', env: 'SCOUT_AUDIT_LOG', value: auditLogPath, default: '$XDG_STATE_HOME/scout/audit.log (~/.local/state/scout/audit.log)', source: env.SCOUT_AUDIT_LOG ? 'env' : 'default' },
+    {
+      name: 'jobJournalPath',
+      env: 'SCOUT_JOB_JOURNAL',
+      value: jobJournalPath,
+      default: '$XDG_STATE_HOME/scout/jobs.jsonl (~/.local/state/scout/jobs.jsonl)',
+      source: env.SCOUT_JOB_JOURNAL ? 'env' : 'default',
+    },
     { name: 'knownHostsPath', env: 'SCOUT_KNOWN_HOSTS', value: knownHostsPath ?? null, default: 'UserKnownHostsFile, else ~/.ssh/known_hosts', source: knownHostsPath ? 'env' : 'default' },
   );
   const settings = {
-    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'configPath' | 'auditLogPath' | 'home' | 'localUser'>),
+    ...(values as Omit<Settings, 'socketPath' | 'sshConfigPath' | 'configPath' | 'auditLogPath' | 'jobJournalPath' | 'home' | 'localUser'>),
     socketPath,
     sshConfigPath,
     configPath,
     auditLogPath,
+    jobJournalPath,
     knownHostsPath,
     home,
     localUser: env.USER || os.userInfo().username,

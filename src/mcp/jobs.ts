@@ -43,7 +43,7 @@ export const jobsInput = {
 export const jobsOutput = z.looseObject({
   mode: z.enum(['job_output', 'jobs', 'job_stop', 'job_wait', 'error']),
   jobId: z.string().optional(),
-  state: z.enum(['running', 'exited', 'failed', 'lost'] satisfies JobState[]).optional(),
+  state: z.enum(['running', 'unknown', 'exited', 'failed', 'lost'] satisfies JobState[]).optional(),
   data: z.string().optional().describe('job_output: the new output (base64 when encoding says so)'),
   nextOffset: z.number().optional().describe('job_output: pass it as offset to read only what is new'),
   totalBytes: z.number().optional(),
@@ -65,7 +65,8 @@ export interface JobsArgs {
 
 /** `query` with `background: true`: start the job and answer at once with how to follow it. */
 export async function startBackground(rpc: Rpc, t: Target, command: string): Promise<ToolOutcome> {
-  const { jobId } = await rpc.call('jobs.start', { host: t.host, command, cwd: t.path });
+  // Durable: it outlives scout-mcp, scoutd restarts and dropped links, and is read back by id.
+  const { jobId } = await rpc.call('jobs.start', { host: t.host, command, cwd: t.path, durable: true });
   const text =
     `Started background job ${jobId} on ${t.host} (cwd ${t.path}): ${command}\n` +
     `Read its output with scout_jobs(job_id="${jobId}", wait_seconds=30), then again with offset=<next_offset> for what is new.`;

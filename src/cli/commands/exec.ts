@@ -45,12 +45,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     Object.assign(params, { stdin: Buffer.concat(chunks).toString('base64'), stdinEncoding: 'base64' });
   }
+  if (ctx.args.flags.has('no-durable') && !ctx.args.flags.has('detach')) throw new UsageError('--no-durable goes with --detach');
   const client = await connectOrReport(ctx);
   if (!client) return EXIT_SCOUT_ERROR;
   try {
     if (ctx.args.flags.has('detach')) {
       // A background job: the daemon owns it from here on; this process only prints its id.
-      const { jobId } = await client.call('jobs.start', params);
+      const { jobId } = await client.call('jobs.start', { ...params, durable: !ctx.args.flags.has('no-durable') });
       ctx.io.out(ctx.json ? json({ jobId }) + '\n' : `${jobId}\n`);
       return 0;
     }

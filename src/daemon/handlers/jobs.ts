@@ -1,9 +1,11 @@
+import { invalidParams } from '../../protocol/errors.js';
 import { DEFAULT_JOB_READ_BYTES, type JobForgetResult, type JobInfo, type JobListResult, type JobOutputResult, type JobSignalResult, type JobStartResult } from '../../protocol/methods/jobs.js';
 import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
 import type { Job } from '../jobs.js';
 import type { OutputRead } from '../job-output.js';
 import type { Handlers, Services } from '../context.js';
 import { admitExec, startCommand } from '../remote/exec.js';
+import { launchDurable } from '../durable-jobs.js';
 
 /** `jobs.wait` returns after this long by default, the job still running. */
 const DEFAULT_JOB_WAIT_MS = 30_000;
@@ -13,20 +15,27 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
   return {
     'jobs.start': async (p, ctx): Promise<JobStartResult> => {
       const cmd = await admitExec(svc, p.host, p.command, p.cwd, svc.approvals.asker(ctx, p.approval), ['job']);
-      const job = await jobs.start({ host: p.host, command: p.command, cwd: cmd.cwd, timeoutMs: p.timeoutMs, client: ctx.clientName }, (j, timeoutMs) =>
+      const req = { host: p.host, command: p.command, cwd: cmd.cwd, timeoutMs: p.timeoutMs, client: ctx.clientName };
+      const stdin = p.stdin !== undefined ? Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') : undefined;
+      if (p.durable) {
+        const job = await jobs.startDurable(req, (id) => launchDurable(svc.pool, cmd, id, { ...(stdin ? { stdin } : {}), ...(p.env ? { env: p.env } : {}) }));
+        return { jobId: job.id };
+      }
+      const job = await jobs.start(req, (j, timeoutMs) =>
         startCommand(svc, cmd, {
           timeoutMs,
           // Deliberately not ctx.signal: the job belongs to the daemon and outlives this call and its client.
           signal: j.abort.signal,
           onOutput: (stream, chunk) => j.push(stream, chunk),
           ...(p.env ? { env: p.env } : {}),
-          ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, p.stdinEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
+          ...(stdin ? { stdin } : {}),
         }),
       );
       return { jobId: job.id };
     },
     'jobs.output': async (p, ctx): Promise<JobOutputResult> => {
       const job = jobs.get(p.jobId);
+      if (job.durable && p.stream && p.stream !== 'all') throw invalidParams('jobs.output', 'stream', `cannot pick ${p.stream}: a durable job's stdout and stderr are one stream (as with 2>&1)`);
       let result!: JobOutputResult;
       await jobs.read(
         job,
@@ -45,9 +54,9 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
         .filter((j) => !ctx.grant || ctx.grant.reaches(j.req.host))
         .map((j) => j.info()),
     }),
-    'jobs.signal': (p): JobSignalResult => {
+    'jobs.signal': async (p): Promise<JobSignalResult> => {
       const job = jobs.get(p.jobId);
-      const sent = jobs.signal(job, p.signal);
+      const sent = await jobs.signal(job, p.signal);
       return { jobId: job.id, signal: p.signal, sent, state: job.state };
     },
     'jobs.wait': async (p, ctx): Promise<JobInfo> => {
@@ -55,8 +64,8 @@ export function jobsHandlers(svc: Services): Handlers<'jobs.start' | 'jobs.outpu
       await jobs.wait(job, p.timeoutMs ?? DEFAULT_JOB_WAIT_MS, ctx.signal);
       return job.info();
     },
-    'jobs.forget': (p): JobForgetResult => {
-      jobs.forget(jobs.get(p.jobId));
+    'jobs.forget': async (p): Promise<JobForgetResult> => {
+      await jobs.forget(jobs.get(p.jobId));
       return { jobId: p.jobId, forgotten: true };
     },
   };

@@ -25,6 +25,11 @@ export const JobStartParams = z
     ...CommandFields,
     /** Upper bound on the job's run time; default SCOUT_JOB_TIMEOUT. */
     timeoutMs: TimeoutMs.optional(),
+    /**
+     * Run detached on the host (its own session, output in a file there) so that it survives a dropped link and
+     * a scoutd restart, and is reattached by id. stdout and stderr are one stream, in the order written.
+     */
+    durable: z.boolean().optional(),
   })
   .strict();
 export type JobStartParams = z.infer<typeof JobStartParams>;
@@ -46,7 +51,8 @@ export const JobOutputParams = z
   .strict();
 export type JobOutputParams = z.infer<typeof JobOutputParams>;
 
-export type JobState = 'running' | 'exited' | 'failed' | 'lost';
+/** `unknown`: a durable job whose host cannot be reached now (it most likely runs on); never for a plain job. */
+export type JobState = 'running' | 'unknown' | 'exited' | 'failed' | 'lost';
 
 export interface JobOutputResult {
   jobId: string;
@@ -78,6 +84,8 @@ export interface JobInfo {
   cwd?: string;
   /** The client that started it (`daemon.hello` name). */
   client: string;
+  /** Detached on its host, followed from there: survives dropped links and scoutd restarts. */
+  durable?: boolean;
   state: JobState;
   startedAt: string;
   endedAt?: string;
