@@ -87,4 +87,34 @@ describe('scout-mcp: MCP tasks', () => {
       await client.close();
     }
   });
+
+  it('a scout_exec task is a durable job: tasks/get and tasks/result work from a new scout-mcp after scoutd was killed', async () => {
+    let d = await fleet.startDaemon();
+    const first = await startShim(d.env);
+    const { task } = await callAsTask(first, 'scout_exec', { target: 'web1:/tmp', command: 'sleep 1; echo survived; exit 3' });
+    expect(task.taskId).toMatch(/^job-j[0-9a-f]+$/);
+    expect(task.status).toBe('working');
+    await first.close();
+    await d.kill9();
+    d = await fleet.startDaemon();
+    const second = await startShim(d.env);
+    try {
+      expect((await second.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toContain(task.taskId);
+      await until(async () => (await second.experimental.tasks.getTask(task.taskId)).status === 'completed', 15_000, 'the task to complete');
+      const r = await second.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+      expect(r.structuredContent).toMatchObject({ host: 'web1', cwd: '/tmp', exitCode: 3, signal: null, stdout: 'survived\n' });
+      expect(JSON.stringify(r.content)).toContain('[exit code: 3]');
+
+      // tasks/cancel of a job task stops its remote process group.
+      const tag = `sleep 301.${randomBytes(3).readUIntBE(0, 3)}`;
+      const long = await callAsTask(second, 'scout_exec', { target: 'web1:/tmp', command: tag });
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length > 0, 10_000, 'the remote sleep');
+      expect((await second.experimental.tasks.cancelTask(long.task.taskId)).status).toBe('cancelled');
+      await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 5_000, 'the remote sleep to be gone');
+      const cr = await second.experimental.tasks.getTaskResult(long.task.taskId, CallToolResultSchema);
+      expect(cr.structuredContent).toMatchObject({ signal: 'SIGTERM' });
+    } finally {
+      await second.close();
+    }
+  });
 });

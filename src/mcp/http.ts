@@ -176,9 +176,10 @@ export async function startHttp(opts: HttpOptions, env: NodeJS.ProcessEnv, log: 
   };
 
   const openSession = async (p: Principal): Promise<StreamableHTTPServerTransport> => {
-    const tasks = new ToolTasks();
+    const link = linkFor(p);
+    const tasks = new ToolTasks(link);
     const allowed = p.tools ? new Set(p.tools) : undefined;
-    const server = createServer(linkFor(p), opts.tools, tasks, allowed && ((name) => allowed.has(name)));
+    const server = createServer(link, opts.tools, tasks, allowed && ((name) => allowed.has(name)));
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id) => {

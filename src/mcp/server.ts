@@ -115,7 +115,7 @@ export async function runStdio(env: NodeJS.ProcessEnv = process.env): Promise<vo
   // A setting the server cannot honour stops it with the reason, before any client sees a tool list.
   const tools = toolSet(env);
   const link = new DaemonLink({ env });
-  const tasks = new ToolTasks();
+  const tasks = new ToolTasks(link);
   const server = createServer(link, tools, tasks);
   const transport = new StdioServerTransport(process.stdin, process.stdout);
   const exit = () => {

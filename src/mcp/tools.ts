@@ -45,6 +45,8 @@ interface GranularTool {
   run: (args: Record<string, unknown>, ctx: Ctx) => Promise<Out>;
   /** Long work: the call may be made an MCP task. */
   task?: true;
+  /** Made a task, it runs as a durable job instead (job-tasks.ts): start it, or say undefined to run it here. */
+  durable?: (args: Record<string, unknown>, rpc: Rpc) => Promise<string | undefined>;
 }
 
 const t = (raw: unknown): Target => parseTarget(String(raw));
@@ -215,6 +217,14 @@ const TOOLS: GranularTool[] = [
       const q = await runIn(rpc, t(a.target), command, { progress }, budget);
       return { text: q.text, structured: { host: q.host, cwd: q.cwd, command, ...q.result }, links: q.links };
     },
+    // A task outlives this call, this process and scoutd: a durable job. sudo asks for a password as it
+    // starts, which a detached job cannot answer: it runs here.
+    durable: async (a, rpc) => {
+      if (a.sudo === true) return undefined;
+      const { host, path: cwd } = t(a.target);
+      const timeout = typeof a.timeout_seconds === 'number' ? { timeoutMs: Math.round(a.timeout_seconds * 1000) } : {};
+      return (await rpc.call('jobs.start', { host, command: String(a.command), cwd, durable: true, ...timeout })).jobId;
+    },
   },
   {
     name: 'scout_write',
@@ -318,7 +328,8 @@ export function registerGranularTools(server: McpServer, rpc: Rpc, tasks: ToolTa
       }
     };
     const config = { title: tool.title, description: tool.description, inputSchema: strictInput(tool.input), outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } };
-    if (tool.task) server.experimental.tasks.registerToolTask(tool.name, { ...config, execution: { taskSupport: 'optional' } }, taskHandler(tasks, run, progressOf));
+    const durable = tool.durable && ((args: Record<string, unknown>) => tool.durable!(args, rpc));
+    if (tool.task) server.experimental.tasks.registerToolTask(tool.name, { ...config, execution: { taskSupport: 'optional' } }, taskHandler(tasks, run, progressOf, durable));
     else server.registerTool(tool.name, config, (args: Record<string, unknown>, extra) => run(args, { signal: extra.signal, progress: progressOf(extra) }));
   }
 }
