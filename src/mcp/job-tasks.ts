@@ -14,7 +14,7 @@ const JOB_POLL_MS = 1_000;
 /** Output in a task's result: the last this many bytes (the rest is read with scout_jobs). */
 const RESULT_BYTES = 64 * 1024;
 
-export const jobTaskId = (jobId: string) => `${PREFIX}${jobId}`;
+const jobTaskId = (jobId: string) => `${PREFIX}${jobId}`;
 /** The job a task id names, or undefined for a task of this shim's own. */
 export const jobIdOf = (taskId: string) => (taskId.startsWith(PREFIX) ? taskId.slice(PREFIX.length) : undefined);
 
@@ -32,7 +32,15 @@ export async function jobInfo(rpc: Rpc, jobId: string): Promise<JobInfo | undefi
 export function jobTask(j: JobInfo, ttl: number, cancelled: boolean): Task {
   const status: Task['status'] = cancelled ? 'cancelled' : j.state === 'running' || j.state === 'unknown' ? 'working' : j.state === 'exited' ? 'completed' : 'failed';
   const statusMessage =
-    j.state === 'unknown' ? `${j.host} cannot be reached now; the job most likely runs on` : j.error ? `${j.error.message} (${j.error.code})` : j.state === 'exited' ? (j.signal ? `killed by ${j.signal}` : `exit code ${j.exitCode}`) : undefined;
+    j.state === 'unknown'
+      ? `${j.host} cannot be reached now; the job most likely runs on`
+      : j.error
+        ? `${j.error.message} (${j.error.code})`
+        : j.state === 'exited'
+          ? j.signal
+            ? `killed by ${j.signal}`
+            : `exit code ${j.exitCode}`
+          : undefined;
   return {
     taskId: jobTaskId(j.jobId),
     status,

@@ -19,7 +19,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ScoutError } from '../protocol/errors.js';
 import type { ProgressChannel } from './progress.js';
-import { jobIdOf, jobInfo, jobTask, jobTaskId, jobTaskResult } from './job-tasks.js';
+import { jobIdOf, jobInfo, jobTask, jobTaskResult } from './job-tasks.js';
 import { errorOutcome, type Rpc } from './tool.js';
 
 /** How often a client should poll `tasks/get`, and how often `tasks/result` looks again. */
