@@ -112,6 +112,31 @@ describe('durable jobs', () => {
     expect(await exists(shortDir.replace(/\/[^/]+$/, ''))).toBe(true);
   });
 
+  it("a reload that changes the host's route moves the follower to the new connection; the old one closes", async () => {
+    const daemon = await fleet.startDaemon();
+    const c = await daemon.client();
+    try {
+      const { jobId } = await c.call('jobs.start', { host: 'web1', command: 'i=1; while :; do echo "line $i"; i=$((i+1)); sleep 0.2; done', durable: true });
+      await until(async () => ((await info(c, jobId))?.bytes ?? 0) > 0, 10_000, 'output');
+      const old = (await c.call('pool.list')).connections.find((x) => x.host === 'web1')!.id;
+      fleet.writeConfig({ web1: ['ServerAliveInterval 7'] });
+      expect(await c.call('daemon.reload')).toMatchObject({ changed: ['web1'] });
+      // While the job runs (a follower never ends by itself, so it must move for the old connection to close).
+      await until(async () => !(await c.call('pool.list')).connections.some((x) => x.id === old), 5_000, 'the old connection to close');
+      const moved = (await info(c, jobId))!;
+      expect(moved.state).toBe('running');
+      await until(async () => ((await info(c, jobId))?.bytes ?? 0) > moved.bytes, 5_000, 'output through the new connection');
+      await c.call('jobs.signal', { jobId, signal: 'TERM' });
+      expect(await c.call('jobs.wait', { jobId, timeoutMs: 10_000 })).toMatchObject({ state: 'exited', signal: 'SIGTERM' });
+      // Every line once, in order, across the move (the shell may add its own `Terminated` at the end).
+      const numberedLines = (await c.call('jobs.output', { jobId, offset: 0 })).data.split('\n').filter((l) => l.startsWith('line '));
+      expect(numberedLines.join('\n') + '\n').toBe(lines(numberedLines.length));
+      await c.call('jobs.forget', { jobId });
+    } finally {
+      fleet.writeConfig();
+    }
+  });
+
   it('scoutctl exec --detach starts a durable job; stdin and env reach it', async () => {
     const daemon = await fleet.startDaemon();
     const r = await scoutctl(['exec', '--detach', '--stdin', 'web1', '--', 'read x; echo "got $x in $(pwd)"'], daemon.env, 'hello\n');

@@ -207,7 +207,11 @@ export class Daemon {
     const diff = this.registry.reload();
     this.audit.reopen();
     this.refreshWarnings();
-    for (const [key, before] of routes) if (dialer.signature(key) !== before) this.pool.retire(key, 'configuration changed');
+    for (const [key, before] of routes) {
+      if (dialer.signature(key) === before) continue;
+      this.pool.retire(key, 'configuration changed');
+      this.jobs.moveConnections(key);
+    }
     this.log.info(diff, 'configuration reloaded');
     return { hosts: this.registry.aliases().length, ...diff };
   }

@@ -52,6 +52,8 @@ export class DurableTracker {
   private retryTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** Set while the follower is stopped to move to a new connection (reload changed the host's route). */
+  private moving = false;
   /** One collect at a time (the loop's and a reader's refill share it). */
   private collecting: Promise<RemoteState | undefined> | undefined;
 
@@ -73,6 +75,16 @@ export class DurableTracker {
     clearTimeout(this.retryTimer);
     clearTimeout(this.deadlineTimer);
     this.following?.abort(new ScoutError('SHUTTING_DOWN', 'scoutd stopped following the job'));
+  }
+
+  /**
+   * Follow again on a new connection: reload retired the host's connection (its route changed), and a
+   * follower never ends by itself, so the old connection would otherwise stay open for the job's life.
+   */
+  moveConnection(): void {
+    if (!this.following) return;
+    this.moving = true;
+    this.following.abort(new ScoutError('CANCELLED', 'following moves to a new connection'));
   }
 
   /** Bring the ring up to date from the host now (a restored job that has ended, read for the first time). */
@@ -109,6 +121,10 @@ export class DurableTracker {
         await this.follow();
       } catch (err) {
         if (this.stopped || !this.job.running) return;
+        if (this.moving) {
+          this.moving = false;
+          continue;
+        }
         if (isScoutError(err) && err.details?.gone) return this.end('lost', { exitCode: null, signal: null }, err);
         this.setState('unknown');
         const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** this.failures++);

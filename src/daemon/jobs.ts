@@ -263,6 +263,11 @@ export class JobTable {
     this.afterEnd(job);
   }
 
+  /** The host's connection retired (reload changed its route): durable jobs follow on a new one. */
+  moveConnections(host: string): void {
+    for (const j of this.jobs.values()) if (j.req.host === host) j.tracker?.moveConnection();
+  }
+
   /** The job, or undefined when there is none by that id. */
   find(id: string): Job | undefined {
     return this.jobs.get(id);
