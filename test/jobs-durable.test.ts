@@ -112,6 +112,19 @@ describe('durable jobs', () => {
     expect(await exists(shortDir.replace(/\/[^/]+$/, ''))).toBe(true);
   });
 
+  it('a full job table makes room by forgetting the oldest finished durable job, its files included', async () => {
+    const daemon = await fleet.startDaemon({ SCOUT_MAX_JOBS: '1' });
+    const c = await daemon.client();
+    const first = await c.call('jobs.start', { host: 'web1', command: 'true', durable: true });
+    const firstDir = await jobDir(first.jobId);
+    await c.call('jobs.wait', { jobId: first.jobId, timeoutMs: 10_000 });
+    const second = await c.call('jobs.start', { host: 'web1', command: 'true', durable: true });
+    expect((await c.call('jobs.list', {})).jobs.map((j) => j.jobId)).toEqual([second.jobId]);
+    await until(async () => !(await exists(firstDir)), 5_000, "the first job's files to go");
+    await c.call('jobs.wait', { jobId: second.jobId, timeoutMs: 10_000 });
+    await c.call('jobs.forget', { jobId: second.jobId });
+  });
+
   it("a reload that changes the host's route moves the follower to the new connection; the old one closes", async () => {
     const daemon = await fleet.startDaemon();
     const c = await daemon.client();

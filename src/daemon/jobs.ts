@@ -456,6 +456,13 @@ export class JobTable {
       throw new ScoutError('LIMIT_REACHED', `${this.jobs.size} jobs are running (limit SCOUT_MAX_JOBS=${this.limits.maxJobs}): wait for one to end or stop one`, { limit: this.limits.maxJobs });
     }
     this.remove(oldestFinished);
+    // Its files on the host go too (best effort: the table is full now, and the journal must not bring it back).
+    if (oldestFinished.tracker) {
+      this.removeDurable(oldestFinished).catch((err: unknown) => {
+        this.deps.journal?.forgotten(oldestFinished.id);
+        this.deps.log.warn({ job: oldestFinished.id, host: oldestFinished.req.host, err: (err as Error).message }, 'forgot a durable job to make room; its files on the host are left');
+      });
+    }
   }
 }
 
