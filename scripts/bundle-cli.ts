@@ -4,6 +4,8 @@
 // tsc's ES modules 136.8 ms, an ES-module bundle 135.9 ms, this CommonJS bundle 123.8 ms, `node -e 0` 95.4 ms.
 // Node's ES-module loader costs ~5 ms before the first line runs and ~0.5 ms per file; one CommonJS file pays
 // neither. Commands stay lazy: esbuild turns each import() into a function run on first use.
+// The output is then tidied (below): p50 of 60 interleaved runs, wall time over `node -e 0`, 28.8 -> 22.7 ms.
+// A V8 code cache (vm.Script + cachedData in ~/.cache) measured no better than compiling: 28.4 vs 28.3 ms.
 // npm packages stay external (only `logs` needs one, pino-pretty, required when it runs).
 import fs from 'node:fs';
 import { build } from 'esbuild';
