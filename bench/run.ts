@@ -2,10 +2,12 @@
 // same machine (DESIGN.md, "Tests and benchmarks"; issue 10). Starts its own loopback sshd fleet (the test
 // fixture, clean-shell user; as root also a bash user with a slow ~/.bashrc for row 11, issue 11's warm-shell
 // rows) and a real scoutd from dist/, measures, prints a Markdown table and writes the same as JSON to
-// bench/results/<date>-<short sha>.json (`-quick` suffix for --quick).
+// bench/results/<date>-<short sha>.json (`-quick` suffix for --quick, `-smoke` for --smoke).
 //
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --quick      short run (< 60 s): fewer samples, 10 MB instead of 100 MB transfers
+//   npm run bench -- --smoke      every row once or a few times (the test suite's end-to-end check; no figure
+//                                 of it means anything)
 //   npm run bench -- --out DIR    write the JSON elsewhere
 //
 // Runs as compiled JS (tsconfig.bench.json → dist-bench/), never through tsx: a transpiler in the measuring
@@ -95,6 +97,24 @@ const QUICK: Plan = {
   keystrokes: 100,
   // A thousand hosts start 2,000 sshd processes and take a minute: full runs only.
   manyHosts: 0,
+};
+
+/** The fewest samples that still run every row: test/bench.test.ts checks the bench works end to end with it. */
+const SMOKE: Plan = {
+  ...QUICK,
+  warmExecs: 20,
+  muxExecs: 5,
+  coldExecs: 2,
+  processStarts: 2,
+  fanouts: 5,
+  transferBytes: 2 * 1024 * 1024,
+  fsReads: 5,
+  rssSettleMs: 100,
+  shellFast: 20,
+  shellMux: 3,
+  shellSlow: 2,
+  ttyOpens: 3,
+  keystrokes: 20,
 };
 
 /** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
@@ -989,25 +1009,27 @@ function prepareSlowRcUser(): { ok: true } | { ok: false; reason: string } {
   return { ok: true };
 }
 
-function parseArgs(argv: string[]): { quick: boolean; out: string } {
+function parseArgs(argv: string[]): { quick: boolean; smoke: boolean; out: string } {
   let quick = false;
+  let smoke = false;
   let out = path.join(ROOT, 'bench', 'results');
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--quick') quick = true;
+    else if (argv[i] === '--smoke') smoke = quick = true;
     else if (argv[i] === '--out' && argv[i + 1]) out = path.resolve(argv[++i]);
-    else throw new Error(`usage: npm run bench -- [--quick] [--out DIR]  (unknown argument '${argv[i]}')`);
+    else throw new Error(`usage: npm run bench -- [--quick | --smoke] [--out DIR]  (unknown argument '${argv[i]}')`);
   }
-  return { quick, out };
+  return { quick, smoke, out };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const plan = args.quick ? QUICK : FULL;
+  const plan = args.smoke ? SMOKE : args.quick ? QUICK : FULL;
   const started = new Date();
   const before = uptime();
   const t0 = performance.now();
   const log = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
-  log(`scout bench (${args.quick ? 'quick' : 'full'}), ${before}`);
+  log(`scout bench (${args.smoke ? 'smoke' : args.quick ? 'quick' : 'full'}), ${before}`);
   const names = Array.from({ length: FLEET_SIZE }, (_, i) => `b${i + 1}`);
   const slowRc = prepareSlowRcUser();
   // MaxSessions 10 is OpenSSH's default, spelled out because row 7 is about it. The fixture's AllowUsers
@@ -1132,7 +1154,7 @@ async function main(): Promise<void> {
       ],
     };
     fs.mkdirSync(args.out, { recursive: true });
-    const file = path.join(args.out, `${started.toISOString().slice(0, 10)}-${result.git.sha}${args.quick ? '-quick' : ''}.json`);
+    const file = path.join(args.out, `${started.toISOString().slice(0, 10)}-${result.git.sha}${args.smoke ? '-smoke' : args.quick ? '-quick' : ''}.json`);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
     fs.renameSync(`${file}.tmp`, file);
     process.stdout.write(
