@@ -158,18 +158,7 @@ export class JobTable {
    * command (remote/exec.ts's startCommand: admission, policy, retry) with the job's stop signal and output ring.
    */
   async start(req: JobStartRequest, launch: (job: Job, timeoutMs: number) => Promise<StartedCommand>): Promise<Job> {
-    if (this.closing) throw shuttingDown('no job was started', { host: req.host });
-    this.deps.registry.get(req.host);
-    this.makeRoom(req.host);
-    const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
-    this.jobs.set(job.id, job);
-    let started: StartedCommand;
-    try {
-      started = await launch(job, req.timeoutMs ?? this.limits.defaultTimeoutMs);
-    } catch (err) {
-      this.jobs.delete(job.id);
-      throw err;
-    }
+    const { job, started } = await this.launch(req, (j) => launch(j, req.timeoutMs ?? this.limits.defaultTimeoutMs));
     job.control = started.control;
     job.conn = started.conn;
     // Never the command or cwd: they may carry secrets; the audit log is where commands are kept.
@@ -186,18 +175,7 @@ export class JobTable {
    * are. Journaled before anyone hears of it, then followed (durable-jobs.ts).
    */
   async startDurable(req: JobStartRequest, launch: (id: string) => Promise<{ dir: string; pid: number }>): Promise<Job> {
-    if (this.closing) throw shuttingDown('no job was started', { host: req.host });
-    this.deps.registry.get(req.host);
-    this.makeRoom(req.host);
-    const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
-    this.jobs.set(job.id, job);
-    let where: { dir: string; pid: number };
-    try {
-      where = await launch(job.id);
-    } catch (err) {
-      this.jobs.delete(job.id);
-      throw err;
-    }
+    const { job, started: where } = await this.launch(req, (j) => launch(j.id));
     const ref: DurableRef = { ...where, deadline: Date.now() + (req.timeoutMs ?? this.limits.defaultTimeoutMs), refill: false };
     this.deps.journal?.started({
       id: job.id,
@@ -213,6 +191,21 @@ export class JobTable {
     this.deps.log.info({ job: job.id, host: req.host, client: req.client, commandBytes: Buffer.byteLength(req.command), durable: true }, 'job started');
     this.track(job, ref).start();
     return job;
+  }
+
+  /** Admit a job (limits), give it an id and a place in the table, and run `launch`; a failed launch leaves no trace. */
+  private async launch<T>(req: JobStartRequest, launch: (job: Job) => Promise<T>): Promise<{ job: Job; started: T }> {
+    if (this.closing) throw shuttingDown('no job was started', { host: req.host });
+    this.deps.registry.get(req.host);
+    this.makeRoom(req.host);
+    const job = new Job(newJobId(this.jobs), req, this.limits.bufferBytes);
+    this.jobs.set(job.id, job);
+    try {
+      return { job, started: await launch(job) };
+    } catch (err) {
+      this.jobs.delete(job.id);
+      throw err;
+    }
   }
 
   /**
