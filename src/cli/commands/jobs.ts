@@ -76,13 +76,13 @@ async function logs(ctx: CommandContext, client: () => Client, jobId: string, ag
     try {
       r = await client().call('jobs.output', { jobId, offset, maxBytes: READ_BYTES, ...(stream ? { stream } : {}), ...(follow ? { waitMs: FOLLOW_WAIT_MS } : {}) });
     } catch (err) {
-      // scoutd went away (restarted, upgraded, killed): a durable job lives on, and so does following it, from
-      // the same offset, so no byte is printed twice or skipped.
+      // A durable job whose host cannot be reached yet (scoutd just restarted, or the link is down): ask again.
       if (follow && isScoutError(err, 'CONNECTION_LOST')) {
-        // A durable job whose host cannot be reached yet (scoutd just restarted, or the link is down).
         await new Promise((r) => setTimeout(r, HOST_RETRY_MS));
         continue;
       }
+      // scoutd went away (restarted, upgraded, killed): a durable job lives on, and so does following it, from
+      // the same offset, so no byte is printed twice or skipped.
       if (!follow || !isScoutError(err, 'DAEMON_UNAVAILABLE')) throw err;
       ctx.io.err('scoutctl: scoutd went away; following again once it is back\n');
       await again();
