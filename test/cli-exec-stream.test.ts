@@ -58,21 +58,33 @@ for (const mode of ['on', 'off'] as const) {
     it("holds the command while the reader is slow, so 100 MB pass with the daemon's memory bounded", async () => {
       const d = await fleet.startDaemon({ SCOUT_EXEC_MODE: mode });
       const before = peakRssMiB(d);
+      // The command says in a file how many MB it has written: while the reader stops, so must the writer.
+      const progress = `/tmp/${fleet.root.split('/').pop()}-progress-${mode}`;
+      fleet.cleanupEach(() => fs.rmSync(progress, { force: true }));
+      const command = `i=0; while [ $i -lt 100 ]; do head -c 1000000 /dev/zero; i=$((i+1)); echo $i > ${progress}; done`;
       let bytes = 0;
       let paused = false;
-      const r = run(d, ['exec', 'web1', '--', 'head -c 100000000 /dev/zero'], (c, child) => {
+      let writtenDuringPause = -1;
+      const r = run(d, ['exec', 'web1', '--', command], (c, child) => {
         bytes += c.length;
         // Stop reading for a second once, early: everything upstream must wait instead of buffering.
         if (!paused && bytes > 10_000_000) {
           paused = true;
           child.stdout!.pause();
-          setTimeout(() => child.stdout!.resume(), 1_000);
+          setTimeout(() => {
+            writtenDuringPause = Number(fs.readFileSync(progress, 'utf8'));
+            child.stdout!.resume();
+          }, 1_000);
         }
       });
       const res = await r.done;
-      console.log(`100 MB streamed; daemon peak RSS ${before.toFixed(0)} → ${peakRssMiB(d).toFixed(0)} MiB`);
+      console.log(`100 MB streamed; the writer reached ${writtenDuringPause} MB during the pause; daemon peak RSS ${before.toFixed(0)} → ${peakRssMiB(d).toFixed(0)} MiB`);
       expect(res.code).toBe(0);
       expect(res.stdout.length).toBe(100_000_000);
+      // 10 MB read, plus what the pipes, the daemon's 1 MiB high-water mark and the SSH window hold: far from
+      // the 100 MB an unheld writer reaches in a second.
+      expect(writtenDuringPause).toBeGreaterThanOrEqual(10);
+      expect(writtenDuringPause).toBeLessThan(40);
       expect(peakRssMiB(d) - before).toBeLessThan(150);
     });
 
