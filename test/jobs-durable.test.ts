@@ -1,8 +1,11 @@
 // Durable jobs end to end: a command detached on a real sshd host, followed by scoutd, surviving scoutd's
 // kill -9 and the host's sshd restart, reattached by id; signals and removal after a restart.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
+import { durableLines } from '../src/daemon/remote/durable.js';
 import type { JobInfo } from '../src/protocol/methods/index.js';
 import { SCOUTCTL, scoutctl, type DaemonProc } from './fixtures/daemon.js';
 import { remoteProcesses, until } from './fixtures/expect.js';
@@ -110,6 +113,25 @@ describe('durable jobs', () => {
     await c.call('jobs.forget', { jobId: short.jobId });
     expect(await exists(shortDir)).toBe(false);
     expect(await exists(shortDir.replace(/\/[^/]+$/, ''))).toBe(true);
+  });
+
+  it('a launch scoutd journaled but never heard back from (killed in between) is found by id, or reported lost', async () => {
+    const journal = `${fleet.root}/journal-window.jsonl`;
+    const [ran, never] = [`j${randomBytes(5).toString('hex')}`, `j${randomBytes(5).toString('hex')}`];
+    const launching = (id: string) =>
+      JSON.stringify({ op: 'launch', id, host: 'web1', dir: '', pid: 0, command: 'echo hi; exit 3', client: 'test', startedAt: new Date().toISOString(), deadline: Date.now() + 60_000 });
+    fs.writeFileSync(journal, `${launching(ran)}\n${launching(never)}\n`, { mode: 0o600 });
+    // The first launch reached the host (run as the remote user, as sshd would); its answer never reached scoutd.
+    expect((await fleet.runAsUser(durableLines.launch(ran, 'echo hi; exit 3', false))).code).toBe(0);
+    const daemon = await fleet.startDaemon({ SCOUT_JOB_JOURNAL: journal });
+    const c = await daemon.client();
+    expect(await c.call('jobs.wait', { jobId: ran, timeoutMs: 10_000 })).toMatchObject({ state: 'exited', exitCode: 3, durable: true });
+    expect((await c.call('jobs.output', { jobId: ran, offset: 0 })).data).toBe('hi\n');
+    expect(await c.call('jobs.wait', { jobId: never, timeoutMs: 10_000 })).toMatchObject({ state: 'lost', error: { code: 'CONNECTION_LOST' } });
+    const dir = await jobDir(ran);
+    await c.call('jobs.forget', { jobId: ran });
+    await c.call('jobs.forget', { jobId: never });
+    expect(await exists(dir)).toBe(false);
   });
 
   it('a full job table makes room by forgetting the oldest finished durable job, its files included', async () => {

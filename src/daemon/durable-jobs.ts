@@ -42,6 +42,8 @@ export interface TrackerDeps {
   log: Logger;
   /** Called once when the job has ended (its state is set): journal, audit, TTL. */
   onEnd: (job: Job) => void;
+  /** Called when a job journaled only as launching was found on its host (journal it as started). */
+  onLocated: (job: Job) => void;
 }
 
 type Ended = { exitCode: number | null; signal: string | null };
@@ -106,6 +108,7 @@ export class DurableTracker {
 
   /** Delete the job's files on its host (a directory already gone is fine). */
   async remove(): Promise<void> {
+    if (!this.ref.dir) return;
     const out = await this.script(durableLines.remove(this.ref.dir));
     if (out.exitCode !== 0 && out.exitCode !== GONE)
       throw new ScoutError('REMOTE_IO', `could not remove job ${this.job.id}'s files on ${this.job.req.host}: exit ${out.exitCode}`, { jobId: this.job.id });
@@ -114,6 +117,7 @@ export class DurableTracker {
   private async loop(): Promise<void> {
     while (!this.stopped && this.job.running) {
       try {
+        if (!this.ref.dir && !(await this.locate())) return;
         const state = await this.collect();
         if (state?.kind !== 'running') return;
         this.setState('running');
@@ -134,6 +138,26 @@ export class DurableTracker {
         });
       }
     }
+  }
+
+  /**
+   * A job journaled as launching, never as started (scoutd was killed in between): find its directory by id.
+   * False when the launch never made it to the host: the job is then lost, having never run.
+   */
+  private async locate(): Promise<boolean> {
+    const out = await this.script(durableLines.locate(this.job.id));
+    if (out.exitCode === GONE) {
+      this.end(
+        'lost',
+        { exitCode: null, signal: null },
+        new ScoutError('CONNECTION_LOST', `job ${this.job.id} never started on ${this.job.req.host}: scoutd stopped while launching it`, { jobId: this.job.id }),
+      );
+      return false;
+    }
+    const where = parseLaunch(out.stdout.toString());
+    Object.assign(this.ref, where);
+    this.deps.onLocated(this.job);
+    return true;
   }
 
   /** Read from the ring's end (or, to refill, the last ring's worth) to the job's current end; end it if it has. */

@@ -48,6 +48,20 @@ describe('JobJournal', () => {
     expect(skipped).toBe(1);
   });
 
+  it('a launch never followed by its start is kept with no directory, to be looked for by id', () => {
+    const file = path.join(dir, 'c.jsonl');
+    const j = new JobJournal(file);
+    j.launching({ ...rec('j1'), dir: '', pid: 0 });
+    j.launching({ ...rec('j2'), dir: '', pid: 0 });
+    j.started(rec('j2'));
+    const { records } = j.load();
+    expect(records.map((r) => [r.id, r.dir])).toEqual([
+      ['j1', ''],
+      ['j2', '/home/u/.local/state/scout/jobs/j2'],
+    ]);
+    expect(new JobJournal(file).load().records).toEqual(records);
+  });
+
   it('no file is no jobs', () => {
     expect(new JobJournal(path.join(dir, 'none.jsonl')).load()).toEqual({ records: [], skipped: 0 });
   });

@@ -22,9 +22,9 @@ export interface DurableEnd {
 export interface DurableRecord {
   id: string;
   host: string;
-  /** The job's directory on the host. */
+  /** The job's directory on the host; '' while it is being launched (a scoutd killed then left only this). */
   dir: string;
-  /** The command's process group on the host. */
+  /** The command's process group on the host (0 until known). */
   pid: number;
   command: string;
   cwd?: string;
@@ -35,7 +35,7 @@ export interface DurableRecord {
   end?: DurableEnd;
 }
 
-type Line = ({ op: 'start' } & DurableRecord) | ({ op: 'end'; id: string } & DurableEnd) | { op: 'forget'; id: string };
+type Line = ({ op: 'launch' | 'start' } & DurableRecord) | ({ op: 'end'; id: string } & DurableEnd) | { op: 'forget'; id: string };
 
 export class JobJournal {
   constructor(readonly file: string) {}
@@ -60,7 +60,7 @@ export class JobJournal {
         skipped++;
         continue;
       }
-      if (line.op === 'start') {
+      if (line.op === 'start' || line.op === 'launch') {
         const { op: _, ...rec } = line;
         jobs.set(rec.id, rec);
       } else if (line.op === 'end') {
@@ -72,6 +72,11 @@ export class JobJournal {
     const records = [...jobs.values()];
     this.rewrite(records);
     return { records, skipped };
+  }
+
+  /** Before the launch: a scoutd killed before it hears the answer still knows to look for the job. */
+  launching(rec: DurableRecord): void {
+    this.append({ op: 'launch', ...rec });
   }
 
   started(rec: DurableRecord): void {
@@ -94,7 +99,7 @@ export class JobJournal {
   private rewrite(records: DurableRecord[]): void {
     const lines = records.flatMap((r) => {
       const { end, ...rec } = r;
-      const out: Line[] = [{ op: 'start', ...rec }];
+      const out: Line[] = [{ op: rec.dir ? 'start' : 'launch', ...rec }];
       if (end) out.push({ op: 'end', id: r.id, ...end });
       return out.map((l) => `${JSON.stringify(l)}\n`);
     });

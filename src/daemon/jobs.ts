@@ -175,19 +175,18 @@ export class JobTable {
    * are. Journaled before anyone hears of it, then followed (durable-jobs.ts).
    */
   async startDurable(req: JobStartRequest, launch: (id: string) => Promise<{ dir: string; pid: number }>): Promise<Job> {
-    const { job, started: where } = await this.launch(req, (j) => launch(j.id));
-    const ref: DurableRef = { ...where, deadline: Date.now() + (req.timeoutMs ?? this.limits.defaultTimeoutMs), refill: false };
-    this.deps.journal?.started({
-      id: job.id,
-      host: req.host,
-      dir: ref.dir,
-      pid: ref.pid,
-      command: req.command,
-      ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
-      client: req.client,
-      startedAt: job.startedAt.toISOString(),
-      deadline: ref.deadline,
+    const deadline = Date.now() + (req.timeoutMs ?? this.limits.defaultTimeoutMs);
+    const { job, started: where } = await this.launch(req, async (j) => {
+      this.deps.journal?.launching(recordOf(j, { dir: '', pid: 0, deadline }));
+      try {
+        return await launch(j.id);
+      } catch (err) {
+        this.deps.journal?.forgotten(j.id);
+        throw err;
+      }
     });
+    const ref: DurableRef = { ...where, deadline, refill: false };
+    this.deps.journal?.started(recordOf(job, ref));
     this.deps.log.info({ job: job.id, host: req.host, client: req.client, commandBytes: Buffer.byteLength(req.command), durable: true }, 'job started');
     this.track(job, ref).start();
     return job;
@@ -239,7 +238,12 @@ export class JobTable {
 
   private track(job: Job, ref: DurableRef): DurableTracker {
     job.durable = ref;
-    job.tracker = new DurableTracker(job, ref, { pool: this.deps.pool, log: this.deps.log, onEnd: (j) => this.durableEnded(j) });
+    job.tracker = new DurableTracker(job, ref, {
+      pool: this.deps.pool,
+      log: this.deps.log,
+      onEnd: (j) => this.durableEnded(j),
+      onLocated: (j) => this.deps.journal?.started(recordOf(j, ref)),
+    });
     return job.tracker;
   }
 
@@ -457,6 +461,12 @@ export class JobTable {
       });
     }
   }
+}
+
+/** A durable job as the journal keeps it. */
+function recordOf(job: Job, where: Pick<DurableRef, 'dir' | 'pid' | 'deadline'>): DurableRecord {
+  const { host, command, cwd, client } = job.req;
+  return { id: job.id, host, dir: where.dir, pid: where.pid, command, ...(cwd !== undefined ? { cwd } : {}), client, startedAt: job.startedAt.toISOString(), deadline: where.deadline };
 }
 
 /** Short random ids: unguessable across daemon restarts, so an old id never names a different job. */

@@ -108,6 +108,17 @@ const SIGNAL = [
   `kill -s "$2" -- "-$p" 2>/dev/null || kill -s "$2" "$p" 2>/dev/null || exit ${NOT_RUNNING}`,
 ].join('\n');
 
+/**
+ * Locate: $1 job id. Prints `dir`, `pid` (0 when the command never started) of a job whose launch scoutd
+ * journaled but never heard the answer of (it was killed meanwhile); exits GONE when the launch never made it.
+ */
+const LOCATE = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+  'd=${XDG_STATE_HOME:-$HOME/.local/state}/scout/jobs/$1',
+  `[ -d "$d" ] || exit ${GONE}`,
+  `p=$(cat "$d/pid" 2>/dev/null); printf 'dir %s\npid %s\n' "$d" "\${p:-0}"`,
+].join('\n');
+
 /** Remove: $1 job dir, only ever a job directory by its shape. */
 const REMOVE = ['case $1 in */scout/jobs/j*) rm -rf -- "$1" ;; *) exit 96 ;; esac'].join('\n');
 
@@ -128,13 +139,14 @@ export const durableLines = {
   follow: (dir: string, offset: number) => sh(FOLLOW, [dir, String(Math.trunc(offset))]),
   signal: (dir: string, signal: string) => sh(SIGNAL, [dir, signal]),
   remove: (dir: string) => sh(REMOVE, [dir]),
+  locate: (id: string) => sh(LOCATE, [checkId(id)]),
 };
 
 /** What the launcher printed: the job's directory and its process group. */
 export function parseLaunch(stdout: string): { dir: string; pid: number } {
   const dir = /^dir (.+)$/m.exec(stdout)?.[1];
   const pid = Number(/^pid (\d+)$/m.exec(stdout)?.[1]);
-  if (!dir || !Number.isSafeInteger(pid) || pid <= 0) throw new Error(`unexpected launcher output: ${JSON.stringify(stdout.slice(0, 200))}`);
+  if (!dir || !Number.isSafeInteger(pid) || pid < 0) throw new Error(`unexpected launcher output: ${JSON.stringify(stdout.slice(0, 200))}`);
   return { dir, pid };
 }
 
