@@ -12,7 +12,7 @@ import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/
 import type { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
 import { SshConnection, fetchHostKey } from '../ssh/connection.js';
-import { jumpFailed } from '../ssh/errors.js';
+import { isDroppedHandshake, jumpFailed } from '../ssh/errors.js';
 import type { Settings } from './settings.js';
 import { StartupGate } from './startups.js';
 import type { WarmShellCounters } from '../ssh/warm-shells.js';
@@ -82,20 +82,24 @@ export class Dialer {
     // One server's handshakes in progress are bounded (startups.ts: OpenSSH's MaxStartups drops past 10). The
     // tunnel opens inside the turn: through it the target already counts the connection as a startup.
     const server = `${via ?? ''}>${entry.hostname}:${entry.port}`;
-    if (via === undefined) return this.startups.run(server, () => this.dialEntry(entry, undefined, timeoutMs));
-    return this.startups.run(server, async () => {
-      const { sock, release } = await this.tunnel(entry, via);
-      try {
-        const conn = await this.dialEntry(entry, sock, timeoutMs);
-        // The jump connection stays in use for as long as the target connection lives.
-        conn.once('close', release);
-        return conn;
-      } catch (err) {
-        release();
-        sock.destroy();
-        throw err;
-      }
-    });
+    if (via === undefined) return this.startups.run(server, () => this.dialEntry(entry, undefined, timeoutMs), isDroppedHandshake);
+    return this.startups.run(
+      server,
+      async () => {
+        const { sock, release } = await this.tunnel(entry, via);
+        try {
+          const conn = await this.dialEntry(entry, sock, timeoutMs);
+          // The jump connection stays in use for as long as the target connection lives.
+          conn.once('close', release);
+          return conn;
+        } catch (err) {
+          release();
+          sock.destroy();
+          throw err;
+        }
+      },
+      isDroppedHandshake,
+    );
   }
 
   /**

@@ -99,6 +99,17 @@ export function isTransientConnectError(err: unknown): boolean {
 }
 
 /**
+ * Whether a failed connect looks like the server cutting the handshake short (sshd's MaxStartups drops
+ * pending connections that way: reset, or closed before the key exchange), rather than being down, slow or
+ * refusing us: what makes startups.ts lower its limit for that server.
+ */
+export function isDroppedHandshake(err: unknown): boolean {
+  if (!(err instanceof ScoutError) || err.code !== 'CONNECT_FAILED') return false;
+  if (typeof err.details.errno === 'string') return ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes(err.details.errno);
+  return typeof err.details.level === 'string' && TRANSIENT_LEVELS.has(err.details.level);
+}
+
+/**
  * Why a ready connection went away. ssh2 reports unanswered keepalives as level 'client-timeout'
  * ("Keepalive timeout"): the peer stopped answering without closing TCP.
  */
