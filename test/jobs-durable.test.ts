@@ -134,6 +134,19 @@ describe('durable jobs', () => {
     expect(await exists(dir)).toBe(false);
   });
 
+  it('output older than the ring is read from the host: a durable job drops nothing', async () => {
+    const daemon = await fleet.startDaemon({ SCOUT_JOB_BUFFER: '4096' });
+    const c = await daemon.client();
+    const { jobId } = await c.call('jobs.start', { host: 'web1', command: 'seq 1 20000', durable: true });
+    const done = await c.call('jobs.wait', { jobId, timeoutMs: 10_000 });
+    const expected = (await fleet.runAsUser('seq 1 20000')).stdout;
+    expect(done).toMatchObject({ state: 'exited', exitCode: 0, bytes: expected.length, keptBytes: 4096 });
+    const logs = await scoutctl(['jobs', 'logs', jobId], daemon.env);
+    expect(logs.stderr).toBe('');
+    expect(logs.stdout).toBe(expected);
+    await c.call('jobs.forget', { jobId });
+  });
+
   it('a full job table makes room by forgetting the oldest finished durable job, its files included', async () => {
     const daemon = await fleet.startDaemon({ SCOUT_MAX_JOBS: '1' });
     const c = await daemon.client();

@@ -106,6 +106,17 @@ export class DurableTracker {
     return true;
   }
 
+  /** Bytes [offset, offset + length) of the job's output, read from its host (older than the ring keeps). */
+  async readRange(offset: number, length: number): Promise<Buffer> {
+    const out = await this.deps.pool.use(
+      this.job.req.host,
+      (conn) => conn.exec(durableLines.read(this.ref.dir, offset, length), { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: length }),
+      'unstarted',
+    );
+    if (out.exitCode === GONE) throw this.gone();
+    return out.stdout.subarray(0, length);
+  }
+
   /** Delete the job's files on its host (a directory already gone is fine). */
   async remove(): Promise<void> {
     if (!this.ref.dir) return;

@@ -298,6 +298,16 @@ export class JobTable {
       if (job.durable.refill)
         throw new ScoutError('CONNECTION_LOST', `job ${job.id}'s host ${job.req.host} cannot be reached yet: its output cannot be read (try again)`, { jobId: job.id, host: job.req.host });
     }
+    // Older than the ring keeps: a durable job's host still has every byte, so none is dropped.
+    const first = job.output.firstKept;
+    if (job.tracker && q.offset >= 0 && q.offset < first) {
+      const bytes = await job.tracker.readRange(q.offset, Math.min(q.maxBytes, first - q.offset));
+      // Nothing there (the file was cut short by hand): the ring's answer says what was dropped.
+      if (bytes.length > 0) {
+        format({ pieces: [{ start: q.offset, bytes }], offset: q.offset, nextOffset: q.offset + bytes.length, dropped: 0 }, false);
+        return;
+      }
+    }
     const deadline = Date.now() + q.waitMs;
     for (;;) {
       const running = job.running;

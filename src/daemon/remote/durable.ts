@@ -99,6 +99,9 @@ const FOLLOW = [
   'exit 0',
 ].join('\n');
 
+/** Read: $1 job dir, $2 offset, $3 length. Those bytes of the output (fewer at its end). */
+const READ = [`cd "$1" 2>/dev/null || exit ${GONE}`, 'tail -c +$(($2+1)) output | head -c "$3"'].join('\n');
+
 /** Signal: $1 job dir, $2 signal name. The command's process group; exits NOT_RUNNING when it has ended. */
 const SIGNAL = [
   `cd "$1" 2>/dev/null || exit ${GONE}`,
@@ -137,6 +140,7 @@ export const durableLines = {
   launch: (id: string, line: string, hasStdin: boolean) => sh(LAUNCH, [checkId(id), line, hasStdin ? '1' : '0', MONITOR]),
   collect: (dir: string, offset: number) => sh(COLLECT, [dir, String(Math.trunc(offset))]),
   follow: (dir: string, offset: number) => sh(FOLLOW, [dir, String(Math.trunc(offset))]),
+  read: (dir: string, offset: number, length: number) => sh(READ, [dir, String(Math.trunc(offset)), String(Math.trunc(length))]),
   signal: (dir: string, signal: string) => sh(SIGNAL, [dir, signal]),
   remove: (dir: string) => sh(REMOVE, [dir]),
   locate: (id: string) => sh(LOCATE, [checkId(id)]),
