@@ -9,6 +9,9 @@
 //   npm run bench -- --smoke      every row once or a few times (the test suite's end-to-end check; no figure
 //                                 of it means anything)
 //   npm run bench -- --out DIR    write the JSON elsewhere
+//   npm run bench -- --only 9,14  only the steps that measure these rows (their fleet, daemon and ControlMaster
+//                                 as in a full run), with the full run's sample counts unless --quick; only
+//                                 the targets over those rows; the JSON gets an `-only9,14` suffix
 //
 // Runs as compiled JS (tsconfig.bench.json → dist-bench/), never through tsx: a transpiler in the measuring
 // process would distort the raw ssh2 floor.
@@ -1009,17 +1012,19 @@ function prepareSlowRcUser(): { ok: true } | { ok: false; reason: string } {
   return { ok: true };
 }
 
-function parseArgs(argv: string[]): { quick: boolean; smoke: boolean; out: string } {
+function parseArgs(argv: string[]): { quick: boolean; smoke: boolean; out: string; only?: number[] } {
   let quick = false;
   let smoke = false;
   let out = path.join(ROOT, 'bench', 'results');
+  let only: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--quick') quick = true;
     else if (argv[i] === '--smoke') smoke = quick = true;
     else if (argv[i] === '--out' && argv[i + 1]) out = path.resolve(argv[++i]);
-    else throw new Error(`usage: npm run bench -- [--quick | --smoke] [--out DIR]  (unknown argument '${argv[i]}')`);
+    else if (argv[i] === '--only' && /^\d+(,\d+)*$/.test(argv[i + 1] ?? '')) only = argv[++i].split(',').map(Number);
+    else throw new Error(`usage: npm run bench -- [--quick | --smoke] [--out DIR] [--only ROW,ROW…]  (unknown argument '${argv[i]}')`);
   }
-  return { quick, smoke, out };
+  return { quick, smoke, out, ...(only ? { only } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -1061,18 +1066,20 @@ async function main(): Promise<void> {
     const client = await daemon.client('bench');
     raw = await rawConnect(fleet, 'b1');
     const ctx: Ctx = { fleet, plan, daemon, client, raw, ssh, mux, remoteDir, localDir, rows: [], notes: [], log, slowRc };
-    await warmExec(ctx);
-    await processStarts(ctx);
-    await files(ctx);
-    await concurrency(ctx);
-    await fanout(ctx);
-    await transfers(ctx);
-    await warmShell(ctx);
-    await interactive(ctx);
-    await forwardThroughput(ctx);
-    await thousandHosts(ctx);
+    // Each step with the rows it measures (--only picks steps by row).
+    const wanted = (...groups: number[]) => !args.only || groups.some((g) => args.only!.includes(g));
+    if (wanted(1, 2, 3, 4)) await warmExec(ctx);
+    if (wanted(5)) await processStarts(ctx);
+    if (wanted(6)) await files(ctx);
+    if (wanted(7)) await concurrency(ctx);
+    if (wanted(8)) await fanout(ctx);
+    if (wanted(9)) await transfers(ctx);
+    if (wanted(11)) await warmShell(ctx);
+    if (wanted(13)) await interactive(ctx);
+    if (wanted(14)) await forwardThroughput(ctx);
+    if (wanted(15)) await thousandHosts(ctx);
     client.close();
-    await memory(ctx, master);
+    if (wanted(10)) await memory(ctx, master);
 
     // In row order: row 11 is measured before row 10, whose fresh daemon closes the run.
     const rows = ctx.rows.sort((a, b) => a.group - b.group);
@@ -1094,7 +1101,7 @@ async function main(): Promise<void> {
     compare(rows, 'fwd.scout', ['fwd.mux']);
     const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
     const unmeasured = (id: string) => rows.find((r) => r.id === id)?.notMeasured;
-    const targets: Target[] = [
+    const allTargets: Target[] = [
       target('warm exec through scoutd ≤ 1.15× raw ssh2', 'exec.scout / exec.ssh2', v('exec.scout') / v('exec.ssh2'), '<=', 1.15),
       target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
       target('warm exec ≥ 50× faster than cold ssh', 'exec.cold / exec.scout', v('exec.cold') / v('exec.scout'), '>=', 50),
@@ -1137,6 +1144,8 @@ async function main(): Promise<void> {
       target('keystroke echo p50 ≤ 1.5× a raw ssh2 shell channel', 'tty.echo.scout / tty.echo.ssh2', v('tty.echo.scout') / v('tty.echo.ssh2'), '<=', 1.5),
       target('clean user: fast path ≤ 0.6× an exec channel', 'shell.clean.fast / shell.clean.channel', v('shell.clean.fast') / v('shell.clean.channel'), '<=', 0.6),
     ];
+    // --only: the targets over rows this run measured (the others would read as failed).
+    const targets = args.only ? allTargets.filter((t) => t.notMeasured !== undefined || (t.measured !== null && Number.isFinite(t.measured))) : allTargets;
     const result: BenchResult = {
       schema: 1,
       quick: args.quick,
@@ -1154,7 +1163,8 @@ async function main(): Promise<void> {
       ],
     };
     fs.mkdirSync(args.out, { recursive: true });
-    const file = path.join(args.out, `${started.toISOString().slice(0, 10)}-${result.git.sha}${args.smoke ? '-smoke' : args.quick ? '-quick' : ''}.json`);
+    const suffix = `${args.smoke ? '-smoke' : args.quick ? '-quick' : ''}${args.only ? `-only${args.only.join(',')}` : ''}`;
+    const file = path.join(args.out, `${started.toISOString().slice(0, 10)}-${result.git.sha}${suffix}.json`);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
     fs.renameSync(`${file}.tmp`, file);
     process.stdout.write(
