@@ -252,7 +252,10 @@ export async function runExec(client: Client, host: string, command: string, opt
 /**
  * Open the exec channel within the call's timeout and cancellation. A server that never answers a channel
  * open would otherwise hold the call forever (ssh2 has no open timeout). A channel that opens after we gave
- * up gets KILL and is closed at once.
+ * up gets KILL and is closed at once, and the call answers only once that channel has closed (or KILL_GRACE_MS
+ * passed): the exec request may already be running on the host, and a caller that cleans up as soon as it
+ * hears "cancelled" raced it. Found by test/transfer.test.ts: a put cancelled in that window removed its temp
+ * file, then `cat > temp` started and made it again (1 run in 6).
  */
 function boundedOpen(client: Client, host: string, command: string, opts: ExecOptions): Promise<{ stream: ClientChannel; exit: ExitInfo }> {
   const opening = openExec(client, command, opts.env);
@@ -267,18 +270,24 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
     };
     const giveUp = (err: ScoutError) =>
       settle(() => {
-        opening.then(
-          ({ stream }) => {
-            trySignal(stream, 'KILL');
-            try {
-              stream.close();
-            } catch {
-              /* already closed */
-            }
-          },
+        const gone = opening.then(
+          ({ stream }) =>
+            new Promise<void>((closed) => {
+              stream.once('close', () => closed());
+              trySignal(stream, 'KILL');
+              try {
+                stream.close();
+              } catch {
+                closed(); // already closed
+              }
+            }),
           () => undefined,
         );
-        reject(err);
+        let bound: NodeJS.Timeout | undefined;
+        void Promise.race([gone, new Promise<void>((r) => (bound = setTimeout(r, KILL_GRACE_MS)))]).then(() => {
+          clearTimeout(bound);
+          reject(err);
+        });
       });
     const timer = setTimeout(
       () => giveUp(new ScoutError('COMMAND_TIMEOUT', `no channel opened on ${host} within ${opts.timeoutMs} ms`, { host, timeoutMs: opts.timeoutMs, opened: false })),
