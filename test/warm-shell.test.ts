@@ -119,8 +119,8 @@ describe('a resident shell gives what an exec channel gives', () => {
 
 describe('stopping a command', () => {
   it('a timeout kills the whole process group, and the next call gets a fresh resident shell', async () => {
-    // A shell the previous test's `timeout -s KILL` left to retire itself (its leftover check can still see the
-    // dying sleep on a loaded machine) is replaced now, before the count this test is about (CI: +2 once).
+    // Any shell an earlier test left dead or retiring is replaced now, so the count below is this test's only
+    // (a loaded CI run once counted two; the cause was not found, and the earlier tests kill and retire shells).
     await conn.run('true', opts, 'on');
     const restarts = counters.restarts;
     const t0 = Date.now();
