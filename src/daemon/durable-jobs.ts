@@ -12,15 +12,15 @@ import type { Logger } from 'pino';
 import type { Pool } from '../pool/pool.js';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import type { SshConnection } from '../ssh/connection.js';
-import { KILL_GRACE_MS, TERM_GRACE_MS } from '../ssh/exec.js';
+import { KILL_GRACE_MS, MAX_TIMER_MS, TERM_GRACE_MS } from '../ssh/exec.js';
 import { GONE, NOT_RUNNING, durableLines, parseCollect, parseLaunch, statusOutcome, type RemoteState } from './remote/durable.js';
 import type { Job } from './jobs.js';
 import type { Admitted } from './remote/exec.js';
 
 /** A collect, a signal or a remove is a few ms of shell; this bounds one on a stalled link. */
 const SCRIPT_TIMEOUT_MS = 30_000;
-/** setTimeout's ceiling: a follow ends with the job, its link, or scoutd, never by time. */
-const FOLLOW_TIMEOUT_MS = 2 ** 31 - 1;
+/** What a launch, signal, locate or remove prints: a few lines. */
+const SCRIPT_OUTPUT_BYTES = 64 * 1024;
 /** Retries after a failed collect or follow: 0.25 s doubling to 30 s (a host down for hours costs a try a half-minute). */
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 30_000;
@@ -97,6 +97,8 @@ export class DurableTracker {
 
   /** Send a signal to the job's process group on its host; false when it had already ended. */
   async signal(name: string): Promise<boolean> {
+    // A job journaled as launching and not found yet: its process group is not known.
+    if (!this.ref.dir) throw new ScoutError('CONNECTION_LOST', `job ${this.job.id} has not been found on ${this.job.req.host} yet: try again`, { jobId: this.job.id });
     const out = await this.script(durableLines.signal(this.ref.dir, name));
     if (out.exitCode === GONE) throw this.gone();
     if (out.exitCode === NOT_RUNNING) return false;
@@ -108,11 +110,7 @@ export class DurableTracker {
 
   /** Bytes [offset, offset + length) of the job's output, read from its host (older than the ring keeps). */
   async readRange(offset: number, length: number): Promise<Buffer> {
-    const out = await this.deps.pool.use(
-      this.job.req.host,
-      (conn) => conn.exec(durableLines.read(this.ref.dir, offset, length), { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: length }),
-      'unstarted',
-    );
+    const out = await this.script(durableLines.read(this.ref.dir, offset, length), length);
     if (out.exitCode === GONE) throw this.gone();
     return out.stdout.subarray(0, length);
   }
@@ -236,7 +234,8 @@ export class DurableTracker {
         this.job.req.host,
         (conn) =>
           conn.exec(durableLines.follow(this.ref.dir, this.job.output.total), {
-            timeoutMs: FOLLOW_TIMEOUT_MS,
+            // A follow ends with the job, its link, or scoutd, never by time.
+            timeoutMs: MAX_TIMER_MS,
             maxOutputBytes: 0,
             signal: stop.signal,
             stdinStream: stdin,
@@ -270,7 +269,7 @@ export class DurableTracker {
         },
       );
     };
-    this.deadlineTimer = setTimeout(fire, Math.max(0, Math.min(left, FOLLOW_TIMEOUT_MS)));
+    this.deadlineTimer = setTimeout(fire, Math.max(0, Math.min(left, MAX_TIMER_MS)));
     this.deadlineTimer.unref();
   }
 
@@ -292,8 +291,9 @@ export class DurableTracker {
     return new ScoutError('NOT_FOUND', `job ${this.job.id}'s files on ${this.job.req.host} are gone (${this.ref.dir})`, { jobId: this.job.id, gone: true });
   }
 
-  private script(line: string) {
-    return this.deps.pool.use(this.job.req.host, (conn) => conn.exec(line, { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: 64 * 1024 }), 'unstarted');
+  /** One short script on the job's host (a channel of its own; retried only when it never opened). */
+  private script(line: string, maxOutputBytes = SCRIPT_OUTPUT_BYTES) {
+    return this.deps.pool.use(this.job.req.host, (conn) => conn.exec(line, { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes }), 'unstarted');
   }
 }
 
@@ -307,7 +307,7 @@ export async function launchDurable(pool: Pool<SshConnection>, cmd: Admitted, id
     (conn) =>
       conn.exec(durableLines.launch(id, cmd.line, opts.stdin !== undefined), {
         timeoutMs: SCRIPT_TIMEOUT_MS,
-        maxOutputBytes: 64 * 1024,
+        maxOutputBytes: SCRIPT_OUTPUT_BYTES,
         ...(opts.stdin ? { stdin: opts.stdin } : {}),
         ...(opts.env ? { env: opts.env } : {}),
       }),

@@ -13,7 +13,7 @@ import type { Pool } from '../pool/pool.js';
 import { ScoutError, isScoutError, shuttingDown } from '../protocol/errors.js';
 import type { JobInfo, JobState } from '../protocol/methods/jobs.js';
 import type { SshConnection } from '../ssh/connection.js';
-import { KILL_GRACE_MS, TERM_GRACE_MS, type ExecControl, type ExecOutcome, type OutputStream } from '../ssh/exec.js';
+import { KILL_GRACE_MS, MAX_TIMER_MS, TERM_GRACE_MS, type ExecControl, type ExecOutcome, type OutputStream } from '../ssh/exec.js';
 import type { StartedCommand } from './remote/exec.js';
 import { JobOutput, type OutputRead } from './job-output.js';
 import { DurableTracker, type DurableRef } from './durable-jobs.js';
@@ -430,7 +430,7 @@ export class JobTable {
           },
         );
       },
-      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+      Math.max(0, Math.min(ms, MAX_TIMER_MS)),
     );
     job.ttlTimer.unref();
   }

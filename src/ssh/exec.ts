@@ -12,6 +12,9 @@ export const KILL_GRACE_MS = 1_000;
 
 export type OutputStream = 'stdout' | 'stderr';
 
+/** The longest a Node timer can wait (setTimeout fires at once past 2^31-1 ms): "no time bound" for a timeout. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Linux's MAX_ARG_STRLEN less the NUL: the longest `$SHELL -c` argument sshd can exec (and far below 256 KiB). */
 export const MAX_EXEC_REQUEST_BYTES = 128 * 1024 - 1;
 

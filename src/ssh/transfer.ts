@@ -11,7 +11,7 @@ import type { SFTPWrapper, Stats } from 'ssh2';
 import { ScoutError, abortReason, isScoutError } from '../protocol/errors.js';
 import { completeUtf8Length } from '../protocol/text.js';
 import { mapLocalError, mapSftpError } from './errors.js';
-import type { ExecOptions, ExecOutcome } from './exec.js';
+import { MAX_TIMER_MS, type ExecOptions, type ExecOutcome } from './exec.js';
 import { shellQuote } from './quote.js';
 
 /**
@@ -49,8 +49,6 @@ const STREAM_IO_BYTES = 256 * 1024;
 const SLOW_SYNC_IO_MS = 10;
 /** Bytes a stream may be ahead of the local disk before the channel is paused (SSH flow control holds `cat`). */
 const STREAM_WRITE_AHEAD = 8 * 1024 * 1024;
-/** The longest a timer may wait (setTimeout fires at once past 2^31-1 ms): a stream has no time bound of its own. */
-const NO_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Runs a command on the host's connection (SshConnection.exec): what a RemoteFs needs to stream a file. */
 export type RunCommand = (command: string, opts: Omit<ExecOptions, 'lost'>) => Promise<ExecOutcome>;
@@ -318,7 +316,8 @@ export class RemoteFs implements FileSystem {
     const not = await this.unstreamable();
     if (not) return not;
     try {
-      return await this.run!(command, { timeoutMs: NO_TIMEOUT_MS, maxOutputBytes: 4096, ...opts });
+      // A stream has no time bound of its own.
+      return await this.run!(command, { timeoutMs: MAX_TIMER_MS, maxOutputBytes: 4096, ...opts });
     } catch (err) {
       if (!isScoutError(err, 'CHANNEL_FAILED')) throw err;
       noStream.add(this.sftp);
