@@ -2,10 +2,12 @@
 // mapped to codes, and writes that leave the old file intact when they fail.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
+import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import type { DaemonProc } from './fixtures/daemon.js';
 import { expectCode } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
@@ -134,7 +136,62 @@ describe('fs.write then fs.read', () => {
     expect(r.content).toMatch(/^Name:\s+\S+/);
     expect(r.truncated).toBe(false);
   });
+
+  it('a client that asked for blobs gets a long content as raw bytes after a short line; one that did not, plain JSON', async () => {
+    const text = 'blob ✓ line\n'.repeat(80_000); // ~1 MiB of UTF-8 with newlines (escaped in JSON)
+    const file = path.join(dir, 'blob.txt');
+    fs.writeFileSync(file, text);
+    const bytes = Buffer.byteLength(text);
+    for (const blobs of [true, false]) {
+      const wire = await rawCall(daemon.socket, blobs, { host: 'web1', path: file, maxBytes: bytes });
+      const nl = wire.indexOf(0x0a);
+      const msg = JSON.parse(wire.subarray(0, nl).toString('utf8'));
+      if (blobs) {
+        expect(nl).toBeLessThan(400);
+        expect(msg).toMatchObject({ id: 2, result: { content: '', encoding: 'utf8', bytes }, $blobs: [{ at: ['result', 'content'], bytes }] });
+        expect(wire.subarray(nl + 1).toString('utf8')).toBe(text);
+      } else {
+        expect(msg.$blobs).toBeUndefined();
+        expect(msg.result.content).toBe(text);
+        expect(wire.length).toBe(nl + 1);
+      }
+    }
+    // Through the client (which asks): the same string.
+    expect((await c.call('fs.read', { host: 'web1', path: file, maxBytes: bytes })).content).toBe(text);
+  });
 });
+
+/**
+ * The bytes scoutd sends for one fs.read on a fresh connection whose hello does (or does not) ask for blobs:
+ * from the answer's line to the end of what belongs to it (its blobs), read until the daemon has sent them all.
+ */
+async function rawCall(socket: string, blobs: boolean, params: { host: string; path: string; maxBytes: number }): Promise<Buffer> {
+  const sock = net.connect(socket);
+  const lines = [
+    { jsonrpc: '2.0', id: 1, method: 'daemon.hello', params: { client: 'raw', protocol: PROTOCOL_VERSION, ...(blobs ? { blobs } : {}) } },
+    { jsonrpc: '2.0', id: 2, method: 'fs.read', params },
+  ];
+  sock.write(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  let got = Buffer.alloc(0);
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      sock.on('error', reject);
+      sock.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        const first = got.indexOf(0x0a);
+        if (first === -1) return;
+        const answer = got.subarray(first + 1);
+        const nl = answer.indexOf(0x0a);
+        if (nl === -1) return;
+        const head = JSON.parse(answer.subarray(0, nl).toString('utf8'));
+        const want = nl + 1 + (head.$blobs ?? []).reduce((n: number, b: { bytes: number }) => n + b.bytes, 0);
+        if (answer.length >= want) resolve(answer);
+      });
+    });
+  } finally {
+    sock.destroy();
+  }
+}
 
 describe('listings', () => {
   let tree: string;

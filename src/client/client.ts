@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { ScoutError } from '../protocol/errors.js';
 import type { ApprovalPending } from '../protocol/methods/approvals.js';
 import type { Grant, HelloResult } from '../protocol/methods/daemon.js';
+import { type BlobRef, blobRefs, restoreBlobs } from '../protocol/blobs.js';
 import { LineSplitter, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine } from '../protocol/ndjson.js';
 import { defaultSocketPath } from '../protocol/paths.js';
 import type { MethodName, NotificationArgs, ParamsOf, ResultOf } from '../protocol/table.js';
@@ -110,7 +111,7 @@ export class ScoutClient {
       await this.dial();
     }
     try {
-      this.hello = await this.call('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION, ...(this.grant ? { grant: this.grant } : {}) });
+      this.hello = await this.call('daemon.hello', { client: this.clientName, version: packageVersion(), protocol: PROTOCOL_VERSION, blobs: true, ...(this.grant ? { grant: this.grant } : {}) });
     } catch (err) {
       // Without a hello the connection is of no use; left open it would keep a CLI process alive forever.
       this.close();
@@ -255,21 +256,19 @@ export class ScoutClient {
     return new Promise((resolve, reject) => {
       // A refusal thrown here rejects the promise (the executor's throw is its rejection).
       const sock = this.openSocket();
+      // After a message it cannot read, the client cannot tell where the next one starts: fail every call, hang up.
+      const broken = (why: string, bytes?: number) => {
+        const err = new ScoutError('PROTOCOL_MISMATCH', `${why}; closing the connection`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES, socket: this.socketPath });
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        sock.destroy();
+      };
       const splitter = new LineSplitter(
         {
-          line: (text) => this.onLine(text),
+          line: (text) => this.onLine(text, splitter, broken),
           // The daemon turns any longer answer into TOO_LARGE; a line over the bound means a broken peer, and
           // whichever call it answered would wait forever: fail them all and hang up.
-          oversized: (bytes) => {
-            const err = new ScoutError('PROTOCOL_MISMATCH', `scoutd sent a message of ${bytes} bytes, over the ${MAX_RESPONSE_BYTES} a client reads; closing the connection`, {
-              bytes,
-              limit: MAX_RESPONSE_BYTES,
-              socket: this.socketPath,
-            });
-            for (const p of this.pending.values()) p.reject(err);
-            this.pending.clear();
-            sock.destroy();
-          },
+          oversized: (bytes) => broken(`scoutd sent a message of ${bytes} bytes, over the ${MAX_RESPONSE_BYTES} a client reads`, bytes),
         },
         MAX_RESPONSE_BYTES,
       );
@@ -293,13 +292,37 @@ export class ScoutClient {
     });
   }
 
-  private onLine(text: string): void {
-    let msg: { id?: unknown; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+  private onLine(text: string, splitter: LineSplitter, broken: (why: string) => void): void {
+    let msg: Message;
     try {
       msg = JSON.parse(text);
     } catch {
       return;
     }
+    let refs: BlobRef[] | null;
+    try {
+      refs = blobRefs(msg, MAX_RESPONSE_BYTES);
+    } catch (err) {
+      broken((err as Error).message);
+      return;
+    }
+    if (!refs) {
+      this.onMessage(msg);
+      return;
+    }
+    const total = refs.reduce((n, r) => n + r.bytes, 0);
+    splitter.takeRaw(total, (raw) => {
+      try {
+        restoreBlobs(msg as Record<string, unknown>, refs, raw);
+      } catch (err) {
+        broken((err as Error).message);
+        return;
+      }
+      this.onMessage(msg);
+    });
+  }
+
+  private onMessage(msg: Message): void {
     if (typeof msg.method === 'string') {
       if (msg.method === 'approval.pending') this.onApproval?.(msg.params as unknown as ApprovalPending);
       const id = msg.params?.id;
@@ -322,6 +345,15 @@ export class ScoutClient {
     if (msg.error) p.reject(ScoutError.fromRpc(msg.error));
     else p.resolve(msg.result);
   }
+}
+
+/** A message as it comes off the wire, before it is routed to its call. */
+interface Message {
+  id?: unknown;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
 }
 
 function unavailable(socket: string, why: string): ScoutError {

@@ -39,6 +39,8 @@ export interface CallContext {
   grant: Grant | undefined;
   /** Narrow this connection for the rest of it (daemon.hello). Refused when it already holds another grant. */
   narrow(grant: Grant): void;
+  /** From now on send this connection's long strings as raw bytes after their line (daemon.hello `blobs`). */
+  sendBlobs(): void;
   /** The JSON-RPC id of this call, for notifications tagged with it. */
   rpcId: string | number;
   /**

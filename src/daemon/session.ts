@@ -5,6 +5,7 @@ import type net from 'node:net';
 import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { ScoutError, codeName, cancelled, shuttingDown } from '../protocol/errors.js';
+import { extractBlobs } from '../protocol/blobs.js';
 import { LineSplitter, MAX_JSON_DEPTH, MAX_LINE_BYTES, MAX_RESPONSE_BYTES, encodeLine, idFromHead, nestingExceeds } from '../protocol/ndjson.js';
 import type { CallContext } from './context.js';
 import type { Grant } from './grant.js';
@@ -61,6 +62,8 @@ export class Session {
   /** Bytes the kernel had taken at the last stall check. */
   private takenAtCheck = 0;
   private lastProgress = 0;
+  /** The client reads blobs (daemon.hello `blobs`): long strings go as raw bytes after their line. */
+  private blobs = false;
 
   constructor(
     readonly id: number,
@@ -224,6 +227,9 @@ export class Session {
       },
       backlogged: () => this.backlogged,
       whenWritable: () => this.whenWritable(),
+      sendBlobs: () => {
+        this.blobs = true;
+      },
       upgrade: (take) => {
         if (batched || this.inFlight.size > 1)
           throw new ScoutError('INVALID_REQUEST', 'a connection becomes raw bytes only from a lone call: open a new connection for shell.attach and send nothing else on it');
@@ -291,6 +297,7 @@ export class Session {
    */
   private write(message: unknown): void {
     if (this.closed || this.sock.destroyed) return;
+    if (this.blobs && this.writeWithBlobs(message)) return;
     let line = encodedWithin(message, MAX_RESPONSE_BYTES);
     if (typeof line !== 'string') {
       const bytes = line.bytes;
@@ -304,11 +311,34 @@ export class Session {
         return;
       } else line = encodeLine(tooLargeAnswer(m.id ?? null, bytes));
     }
-    if (this.sock.writableLength + line.length > MAX_BACKLOG_BYTES) {
+    this.send(line);
+  }
+
+  /**
+   * The message with its long strings as blobs, when it has any and the whole fits MAX_RESPONSE_BYTES; false
+   * leaves it to the plain path (which answers TOO_LARGE for what does not fit). The line and its bytes are
+   * written back to back: no other message can come between them. Batches stay plain (one line).
+   */
+  private writeWithBlobs(message: unknown): boolean {
+    if (Array.isArray(message)) return false;
+    const ex = extractBlobs(message);
+    if (!ex) return false;
+    const line = encodedWithin({ ...(ex.message as object), $blobs: ex.refs }, MAX_RESPONSE_BYTES);
+    if (typeof line !== 'string') return false;
+    const bytes = ex.data.reduce((n, b) => n + b.length, 0);
+    if (line.length + bytes > MAX_RESPONSE_BYTES) return false;
+    this.send(line, ex.data, bytes);
+    return true;
+  }
+
+  /** Write a line (and the blobs that follow it) unless the backlog would pass MAX_BACKLOG_BYTES. */
+  private send(line: string, blobs: Buffer[] = [], blobBytes = 0): void {
+    if (this.sock.writableLength + line.length + blobBytes > MAX_BACKLOG_BYTES) {
       this.cutOff('client has over 1 GiB of answers waiting');
       return;
     }
     this.sock.write(line);
+    for (const b of blobs) this.sock.write(b);
     if (this.sock.writableLength > MAX_UNREAD_BYTES) this.watchReader();
   }
 

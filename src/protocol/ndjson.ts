@@ -35,9 +35,42 @@ export class LineSplitter {
     private readonly maxBytes = MAX_LINE_BYTES,
   ) {}
 
+  /** Raw bytes still to come for the line just read (blobs.ts), and where they go once all are here. */
+  private rawLeft = 0;
+  private rawParts: Buffer[] = [];
+  private rawDone: ((bytes: Buffer) => void) | undefined;
+
+  /**
+   * Called from a `line` handler: the next `bytes` bytes are not lines but that line's raw payload (blobs);
+   * `done` gets them in one buffer, then splitting goes on after them.
+   */
+  takeRaw(bytes: number, done: (bytes: Buffer) => void): void {
+    this.rawLeft = bytes;
+    this.rawParts = [];
+    this.rawDone = done;
+    if (bytes === 0) this.finishRaw();
+  }
+
+  private finishRaw(): void {
+    const done = this.rawDone;
+    const parts = this.rawParts;
+    this.rawDone = undefined;
+    this.rawParts = [];
+    done?.(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+  }
+
   push(chunk: Buffer): void {
     let start = 0;
     for (;;) {
+      if (this.rawLeft > 0) {
+        const n = Math.min(this.rawLeft, chunk.length - start);
+        if (n > 0) this.rawParts.push(chunk.subarray(start, start + n));
+        start += n;
+        this.rawLeft -= n;
+        if (this.rawLeft > 0) return;
+        this.finishRaw();
+        continue;
+      }
       const nl = chunk.indexOf(0x0a, start);
       if (nl === -1) {
         this.append(chunk.subarray(start));

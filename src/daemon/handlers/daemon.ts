@@ -24,7 +24,9 @@ export function daemonHandlers(svc: Services): Handlers<'daemon.hello' | 'daemon
         );
         ctx.log.info({ grant: p.grant.name, hosts: p.grant.hosts.length, readOnly: p.grant.readOnly }, 'connection narrowed by a grant');
       }
-      return { daemon: 'scoutd', version: packageVersion(), protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: svc.startedAt.toISOString() };
+      // The hello's own answer is short; every later message may carry blobs.
+      if (p.blobs) ctx.sendBlobs();
+      return { daemon: 'scoutd', version: packageVersion(), protocol: PROTOCOL_VERSION, pid: process.pid, startedAt: svc.startedAt.toISOString(), ...(p.blobs ? { blobs: true as const } : {}) };
     },
     'daemon.status': (): StatusResult => {
       const s = svc.stats();

@@ -19,6 +19,8 @@ export const HelloParams = z.object({
   version: z.string().max(100).optional(),
   protocol: z.number().int().min(0).max(1_000_000),
   grant: Grant.optional(),
+  /** The client reads long strings sent as raw bytes after their line (src/protocol/blobs.ts). */
+  blobs: z.boolean().optional(),
 });
 export type HelloParams = z.infer<typeof HelloParams>;
 export interface HelloResult {
@@ -27,6 +29,8 @@ export interface HelloResult {
   protocol: number;
   pid: number;
   startedAt: string;
+  /** Present when the daemon will send this connection blobs (the client asked). */
+  blobs?: true;
 }
 
 export const NoParams = z.union([z.object({}).strict(), z.array(z.never()).length(0), z.undefined(), z.null()]);
