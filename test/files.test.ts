@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoutClient } from '../src/client/client.js';
 import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import type { DaemonProc } from './fixtures/daemon.js';
-import { expectCode } from './fixtures/expect.js';
+import { expectCode, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 /** A name a shell would love to run: spaces, quotes, $(), backticks, a newline, a leading dash, non-ASCII. */
@@ -143,7 +143,7 @@ describe('fs.write then fs.read', () => {
     fs.writeFileSync(file, text);
     const bytes = Buffer.byteLength(text);
     for (const blobs of [true, false]) {
-      const wire = await rawCall(daemon.socket, blobs, { host: 'web1', path: file, maxBytes: bytes });
+      const wire = await rawCall(daemon.socket, blobs, { host: 'web1', path: file, maxBytes: bytes }).answer;
       const nl = wire.indexOf(0x0a);
       const msg = JSON.parse(wire.subarray(0, nl).toString('utf8'));
       if (blobs) {
@@ -158,39 +158,67 @@ describe('fs.write then fs.read', () => {
     }
     // Through the client (which asks): the same string.
     expect((await c.call('fs.read', { host: 'web1', path: file, maxBytes: bytes })).content).toBe(text);
+
+    // Read buffers are reused once written (src/ssh/buffer-pool.ts), never before: a client that reads nothing
+    // holds its answer in the daemon's socket while another client's read runs; it then gets its own bytes.
+    const a = path.join(dir, 'pool-a.txt');
+    const b = path.join(dir, 'pool-b.txt');
+    fs.writeFileSync(a, 'A'.repeat(1024 * 1024));
+    fs.writeFileSync(b, 'B'.repeat(1024 * 1024));
+    const doneReads = () => daemon.logLines().filter((l) => l.msg === 'done' && l.method === 'fs.read').length;
+    const before = doneReads();
+    const held = rawCall(daemon.socket, true, { host: 'web1', path: a, maxBytes: 1024 * 1024 }, { paused: true });
+    await until(() => doneReads() > before, 10_000, 'the held read to be answered');
+    expect((await c.call('fs.read', { host: 'web1', path: b })).content).toBe('B'.repeat(1024 * 1024));
+    held.resume();
+    const heldWire = await held.answer;
+    expect(heldWire.subarray(heldWire.indexOf(0x0a) + 1).toString('latin1')).toBe('A'.repeat(1024 * 1024));
+
+    // 24 reads at once on two connections, each of its own file: each gets exactly its own bytes.
+    const files = Array.from({ length: 12 }, (_, i) => {
+      const f = path.join(dir, `pool-${i}.txt`);
+      fs.writeFileSync(f, `${i}:`.padEnd(200_000 + i * 1000, String.fromCharCode(97 + i)));
+      return f;
+    });
+    const other = await daemon.client('pool-2');
+    try {
+      const reads = [c, other].flatMap((cl) => files.map(async (f) => ({ f, r: await cl.call('fs.read', { host: 'web1', path: f }) })));
+      for (const { f, r } of await Promise.all(reads)) expect(r.content === fs.readFileSync(f, 'utf8'), f).toBe(true);
+    } finally {
+      other.close();
+    }
   });
 });
 
 /**
  * The bytes scoutd sends for one fs.read on a fresh connection whose hello does (or does not) ask for blobs:
- * from the answer's line to the end of what belongs to it (its blobs), read until the daemon has sent them all.
+ * from the answer's line to the end of what belongs to it (its blobs). `paused`: nothing is read until resume().
  */
-async function rawCall(socket: string, blobs: boolean, params: { host: string; path: string; maxBytes: number }): Promise<Buffer> {
+function rawCall(socket: string, blobs: boolean, params: { host: string; path: string; maxBytes: number }, opts: { paused?: boolean } = {}): { answer: Promise<Buffer>; resume: () => void } {
   const sock = net.connect(socket);
+  if (opts.paused) sock.pause();
   const lines = [
     { jsonrpc: '2.0', id: 1, method: 'daemon.hello', params: { client: 'raw', protocol: PROTOCOL_VERSION, ...(blobs ? { blobs } : {}) } },
     { jsonrpc: '2.0', id: 2, method: 'fs.read', params },
   ];
   sock.write(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   let got = Buffer.alloc(0);
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      sock.on('error', reject);
-      sock.on('data', (d: Buffer) => {
-        got = Buffer.concat([got, d]);
-        const first = got.indexOf(0x0a);
-        if (first === -1) return;
-        const answer = got.subarray(first + 1);
-        const nl = answer.indexOf(0x0a);
-        if (nl === -1) return;
-        const head = JSON.parse(answer.subarray(0, nl).toString('utf8'));
-        const want = nl + 1 + (head.$blobs ?? []).reduce((n: number, b: { bytes: number }) => n + b.bytes, 0);
-        if (answer.length >= want) resolve(answer);
-      });
+  const answer = new Promise<Buffer>((resolve, reject) => {
+    sock.on('error', reject);
+    sock.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      const first = got.indexOf(0x0a);
+      if (first === -1) return;
+      const rest = got.subarray(first + 1);
+      const nl = rest.indexOf(0x0a);
+      if (nl === -1) return;
+      const head = JSON.parse(rest.subarray(0, nl).toString('utf8'));
+      const want = nl + 1 + (head.$blobs ?? []).reduce((n: number, b: { bytes: number }) => n + b.bytes, 0);
+      if (rest.length >= want) resolve(rest);
     });
-  } finally {
-    sock.destroy();
-  }
+    if (opts.paused) sock.pause(); // adding a 'data' listener resumes the stream
+  }).finally(() => sock.destroy());
+  return { answer, resume: () => sock.resume() };
 }
 
 describe('listings', () => {

@@ -14,6 +14,7 @@ import type { AuditLog } from './audit.js';
 import type { HostKeyResult, HostTrustResult, SettingView } from '../protocol/methods/index.js';
 import type { MethodName, NotificationName, Notifications, ResultOf, ValidParamsOf } from '../protocol/table.js';
 import type { Settings } from './settings.js';
+import type { Wire } from '../protocol/blobs.js';
 import type { WarmShellCounters } from '../ssh/warm-shells.js';
 
 export interface CallContext {
@@ -91,8 +92,8 @@ export interface Services {
   };
 }
 
-/** The handler of method M: its validated params in, the table's result type out. */
-export type Handler<M extends MethodName> = (params: ValidParamsOf<M>, ctx: CallContext) => ResultOf<M> | Promise<ResultOf<M>>;
+/** The handler of method M: its validated params in, the table's result type out (strings may be Utf8Bytes). */
+export type Handler<M extends MethodName> = (params: ValidParamsOf<M>, ctx: CallContext) => Wire<ResultOf<M>> | Promise<Wire<ResultOf<M>>>;
 
 /** Handlers for some methods of the table (one file's share); a name the table lacks fails tsc. */
 export type Handlers<K extends MethodName> = { [M in K]: Handler<M> };

@@ -327,18 +327,27 @@ export class Session {
     if (typeof line !== 'string') return false;
     const bytes = ex.data.reduce((n, b) => n + b.length, 0);
     if (line.length + bytes > MAX_RESPONSE_BYTES) return false;
-    this.send(line, ex.data, bytes);
+    this.send(line, ex.data, bytes, ex.written);
     return true;
   }
 
-  /** Write a line (and the blobs that follow it) unless the backlog would pass MAX_BACKLOG_BYTES. */
-  private send(line: string, blobs: Buffer[] = [], blobBytes = 0): void {
+  /**
+   * Write a line (and the blobs that follow it) unless the backlog would pass MAX_BACKLOG_BYTES. `written`
+   * runs once the socket is done with the blobs (written, or failed): their buffers may then be reused.
+   */
+  private send(line: string, blobs: Buffer[] = [], blobBytes = 0, written: Array<() => void> = []): void {
     if (this.sock.writableLength + line.length + blobBytes > MAX_BACKLOG_BYTES) {
       this.cutOff('client has over 1 GiB of answers waiting');
       return;
     }
     this.sock.write(line);
-    for (const b of blobs) this.sock.write(b);
+    for (const [i, b] of blobs.entries()) {
+      if (i < blobs.length - 1 || !written.length) this.sock.write(b);
+      else
+        this.sock.write(b, () => {
+          for (const w of written) w();
+        });
+    }
     if (this.sock.writableLength > MAX_UNREAD_BYTES) this.watchReader();
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blobRefs, extractBlobs, restoreBlobs } from './blobs.js';
+import { Utf8Bytes, blobRefs, extractBlobs, restoreBlobs } from './blobs.js';
 import { LineSplitter, encodeLine } from './ndjson.js';
 
 /** What a daemon writes for `message` to a client that reads blobs: the bytes on the wire. */
@@ -45,6 +45,27 @@ describe('blobs', () => {
     expect(bytes.indexOf(0x0a)).toBeLessThan(200);
     expect(read(bytes)).toEqual([msg]);
     for (let cut = 1; cut < bytes.length; cut += 7) expect(read(bytes, [cut, cut + 3])).toEqual([msg]);
+  });
+
+  it('reads payloads past the reused buffer, and the reused one again after them', () => {
+    const msgs = [{ a: 'x'.repeat(70_000) }, { b: 'é'.repeat(3_000_000) }, { c: 'z'.repeat(90_000) }];
+    const bytes = Buffer.concat(msgs.map((m) => wire(m, 1000)));
+    expect(
+      read(
+        bytes,
+        Array.from({ length: 40 }, (_, i) => i * 200_003),
+      ),
+    ).toEqual(msgs);
+  });
+
+  it('sends Utf8Bytes as they are, and as their string to JSON', () => {
+    const text = Buffer.from('ü'.repeat(2000));
+    const msg = { result: { content: new Utf8Bytes(text), small: new Utf8Bytes(Buffer.from('ok')) } };
+    const ex = extractBlobs(msg, 100)!;
+    expect(ex.data[0]).toBe(text); // no copy
+    expect(ex.message).toEqual({ result: { content: '', small: 'ok' } });
+    expect(JSON.parse(JSON.stringify(msg))).toEqual({ result: { content: 'ü'.repeat(2000), small: 'ok' } });
+    expect(read(wire(msg, 100))).toEqual([{ result: { content: 'ü'.repeat(2000), small: 'ok' } }]);
   });
 
   it('leaves the input untouched and a message without long strings as it is', () => {

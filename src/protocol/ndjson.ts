@@ -13,6 +13,8 @@ export const MAX_LINE_BYTES = 20 * 1024 * 1024;
  * TOO_LARGE for its id instead of anything longer, so a client never meets a line it cannot read.
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Largest raw payload read into the splitter's reused buffer; a larger one gets a buffer of its own. */
+const RAW_SCRATCH_MAX = 4 * 1024 * 1024;
 /** How much of an oversized line is kept, to find its id: clients put `jsonrpc` and `id` first. */
 export const OVERSIZED_HEAD_BYTES = 256;
 
@@ -35,39 +37,44 @@ export class LineSplitter {
     private readonly maxBytes = MAX_LINE_BYTES,
   ) {}
 
-  /** Raw bytes still to come for the line just read (blobs.ts), and where they go once all are here. */
-  private rawLeft = 0;
-  private rawParts: Buffer[] = [];
+  /** Raw bytes of the line just read (blobs.ts): where they go, how many are in, and who takes them. */
+  private raw: Buffer | undefined;
+  private rawIn = 0;
   private rawDone: ((bytes: Buffer) => void) | undefined;
+  /** Reused for raw payloads up to RAW_SCRATCH_MAX: a fresh 1 MiB buffer per read cost page faults (blobs.ts). */
+  private scratch: Buffer | undefined;
 
   /**
    * Called from a `line` handler: the next `bytes` bytes are not lines but that line's raw payload (blobs);
-   * `done` gets them in one buffer, then splitting goes on after them.
+   * `done` gets them in one buffer, valid only during the call (it is reused), then splitting goes on.
    */
   takeRaw(bytes: number, done: (bytes: Buffer) => void): void {
-    this.rawLeft = bytes;
-    this.rawParts = [];
+    if (bytes > RAW_SCRATCH_MAX) this.raw = Buffer.allocUnsafe(bytes);
+    else {
+      if (!this.scratch || this.scratch.length < bytes) this.scratch = Buffer.allocUnsafe(Math.max(bytes, 64 * 1024));
+      this.raw = this.scratch.subarray(0, bytes);
+    }
+    this.rawIn = 0;
     this.rawDone = done;
     if (bytes === 0) this.finishRaw();
   }
 
   private finishRaw(): void {
-    const done = this.rawDone;
-    const parts = this.rawParts;
-    this.rawDone = undefined;
-    this.rawParts = [];
-    done?.(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    const done = this.rawDone!;
+    const raw = this.raw!;
+    this.raw = this.rawDone = undefined;
+    done(raw);
   }
 
   push(chunk: Buffer): void {
     let start = 0;
     for (;;) {
-      if (this.rawLeft > 0) {
-        const n = Math.min(this.rawLeft, chunk.length - start);
-        if (n > 0) this.rawParts.push(chunk.subarray(start, start + n));
+      if (this.raw) {
+        const n = Math.min(this.raw.length - this.rawIn, chunk.length - start);
+        chunk.copy(this.raw, this.rawIn, start, start + n);
         start += n;
-        this.rawLeft -= n;
-        if (this.rawLeft > 0) return;
+        this.rawIn += n;
+        if (this.rawIn < this.raw.length) return;
         this.finishRaw();
         continue;
       }

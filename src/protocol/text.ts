@@ -34,13 +34,23 @@ ESCAPE_COST[0x22] = ESCAPE_COST[0x5c] = 1;
  * instead of UTF-8 decoding, and past ~1 MB Node makes it an external string rather than a fresh V8 heap one.
  */
 export function tryUtf8(buf: Buffer): string | undefined {
-  if (!isUtf8(buf)) return undefined;
+  return isWireText(buf) ? decodeText(buf) : undefined;
+}
+
+/** tryUtf8's test without the decoding: the daemon sends such bytes as they are (blobs.ts Utf8Bytes). */
+export function isWireText(buf: Buffer): boolean {
+  if (!isUtf8(buf)) return false;
   // Fewer bytes than this cannot reach ESCAPE_SLACK however they escape: no need to count.
   if (buf.length * 5 > ESCAPE_SLACK) {
     const escaped = escapeCost(buf);
     // base64 adds a third; JSON escapes added `escaped` bytes.
-    if (escaped > ESCAPE_SLACK && escaped * 3 > buf.length) return undefined;
+    if (escaped > ESCAPE_SLACK && escaped * 3 > buf.length) return false;
   }
+  return true;
+}
+
+/** Valid UTF-8 as a string; ASCII as latin1 (the same string, a copy instead of decoding). */
+export function decodeText(buf: Buffer): string {
   return isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8');
 }
 

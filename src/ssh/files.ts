@@ -6,6 +6,7 @@ import type { Stats } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
 import { DIALECTS, compileGlob } from '../protocol/glob.js';
 import type { FsEntry, TreeNode } from '../protocol/methods/fs.js';
+import { readBuffers } from './buffer-pool.js';
 import { CHUNK_BYTES, REQUESTS_IN_FLIGHT, RemoteFs, tempName, typeOf, unlessMissing, type EntryType } from './transfer.js';
 
 /** SFTP status EOF (draft-ietf-secsh-filexfer-02 §7): the normal end of a directory listing. */
@@ -32,6 +33,8 @@ export interface ReadOutcome {
   /** The file's size as the server reported it (0 for files like /proc ones whose size says nothing). */
   size: number;
   truncated: boolean;
+  /** Gives `data`'s buffer back to the pool (buffer-pool.ts): call once nothing reads `data` any more. */
+  release: () => void;
 }
 
 type DirEntry = { filename: string; attrs: Stats };
@@ -82,9 +85,10 @@ export class RemoteFiles extends RemoteFs {
       // A regular file with a size: read exactly the window it covers, several requests in flight.
       if (st.isFile() && st.size > 0) {
         const want = Math.min(maxBytes, Math.max(0, st.size - offset));
-        const buf = Buffer.allocUnsafe(want);
+        // A read that fails never gives its buffer back: requests still in flight may yet be answered into it.
+        const { buf, release } = readBuffers.take(want);
         const got = await this.readRange(p, handle, buf, offset);
-        return { data: got === want ? buf : buf.subarray(0, got), size: st.size, truncated: offset + got < st.size };
+        return { data: got === want ? buf : buf.subarray(0, got), size: st.size, truncated: offset + got < st.size, release };
       }
       // A size that says nothing (/proc files, devices): read in order until the end or the cap.
       const chunks: Buffer[] = [];
@@ -98,7 +102,7 @@ export class RemoteFiles extends RemoteFs {
       }
       let truncated = false;
       if (total === maxBytes) truncated = (await this.readAt(p, handle, Buffer.allocUnsafe(1), 1, offset + total)) > 0;
-      return { data: Buffer.concat(chunks, total), size: st.size, truncated };
+      return { data: Buffer.concat(chunks, total), size: st.size, truncated, release: () => {} };
     } finally {
       await this.closeHandle(p, handle);
     }

@@ -1,5 +1,6 @@
 // fleet.exec / fleet.read: one operation on many hosts at once, with bounded concurrency. Every host gets
 // its own result or its own coded error; one unreachable host never fails the call.
+import type { Wire } from '../../protocol/blobs.js';
 import { ScoutError, isScoutError, type ErrorCode } from '../../protocol/errors.js';
 import { FLEET_DEFAULT_CONCURRENCY, FLEET_OUTPUT_BUDGET, type ExecResult, type FleetHostResult, type FleetResult, type FsReadResult } from '../../protocol/methods/index.js';
 import { DIALECTS, compileGlob, type Glob } from '../../protocol/glob.js';
@@ -74,7 +75,7 @@ const progressTo =
 
 export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.read'> {
   return {
-    'fleet.exec': async (p, ctx): Promise<FleetResult<ExecResult>> => {
+    'fleet.exec': async (p, ctx): Promise<FleetResult<Wire<ExecResult>>> => {
       const hosts = resolveTargets(svc, ctx, p);
       // Every host's two streams share the call's budget, so the whole answer stays readable in one message.
       const maxOutputBytes = Math.min(p.maxOutputBytes ?? svc.settings.maxOutputBytes, Math.floor(FLEET_OUTPUT_BUDGET / (2 * hosts.length)));
@@ -108,7 +109,7 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
       );
     },
     // One file from many hosts (fs.read on each): ok when it was read; a host that could not say why in error.
-    'fleet.read': async (p, ctx): Promise<FleetResult<FsReadResult>> => {
+    'fleet.read': async (p, ctx): Promise<FleetResult<Wire<FsReadResult>>> => {
       const hosts = resolveTargets(svc, ctx, p);
       const maxBytes = Math.min(p.maxBytes ?? svc.settings.maxFileSize, Math.max(1, Math.floor(FLEET_OUTPUT_BUDGET / hosts.length)));
       return forEachHost(

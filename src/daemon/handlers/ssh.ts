@@ -1,11 +1,12 @@
 // ssh.exec: one command on one host, answered with its exit code and output (streamed too, when asked).
+import type { Wire } from '../../protocol/blobs.js';
 import type { ExecResult } from '../../protocol/methods/index.js';
 import type { Handlers, Services } from '../context.js';
 import { OutputNotifier, execResult, runCommand } from '../remote/exec.js';
 
 export function sshHandlers(svc: Services): Handlers<'ssh.exec'> {
   return {
-    'ssh.exec': async (p, ctx): Promise<ExecResult> => {
+    'ssh.exec': async (p, ctx): Promise<Wire<ExecResult>> => {
       const only = p.stream === 'only';
       const maxOutputBytes = only ? 0 : (p.maxOutputBytes ?? svc.settings.maxOutputBytes);
       const notifier = only ? new OutputNotifier(ctx) : p.stream ? new OutputNotifier(ctx, maxOutputBytes) : undefined;

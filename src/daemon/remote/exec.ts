@@ -2,7 +2,8 @@
 // and the `exec.output` streamer. ssh.exec, fleet.exec and jobs.start are thin adapters over it; before, each
 // had its own copy, and fleet's drifted (it split multi-byte characters and ignored the per-stream cap).
 import type { ExecMode, ExecOutput, ExecResult } from '../../protocol/methods/index.js';
-import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
+import { type Wire, wireText } from '../../protocol/blobs.js';
+import { completeUtf8Length, isWireText, tryUtf8 } from '../../protocol/text.js';
 import type { SshConnection } from '../../ssh/connection.js';
 import type { ExecControl, ExecOutcome, OutputStream } from '../../ssh/exec.js';
 import { withCwd } from '../../ssh/quote.js';
@@ -180,13 +181,11 @@ export async function startCommand(svc: Deps, cmd: Admitted, req: StartOptions):
 }
 
 /** Wire form of an outcome: UTF-8 text when both streams are valid UTF-8, else base64 (no byte lost). */
-export function execResult(o: ExecOutcome): ExecResult {
+export function execResult(o: ExecOutcome): Wire<ExecResult> {
   const out = o.stdoutBytes > o.stdout.length ? o.stdout.subarray(0, completeUtf8Length(o.stdout)) : o.stdout;
   const err = o.stderrBytes > o.stderr.length ? o.stderr.subarray(0, completeUtf8Length(o.stderr)) : o.stderr;
-  const stdout = tryUtf8(out);
-  const stderr = tryUtf8(err);
   const base = { exitCode: o.exitCode, signal: o.signal, truncated: o.truncated, durationMs: Math.round(o.durationMs * 100) / 100, ...(o.via ? { via: o.via } : {}) };
-  if (stdout !== undefined && stderr !== undefined) return { ...base, stdout, stderr };
+  if (isWireText(out) && isWireText(err)) return { ...base, stdout: wireText(out), stderr: wireText(err) };
   return { ...base, stdout: o.stdout.toString('base64'), stderr: o.stderr.toString('base64'), encoding: 'base64' };
 }
 

@@ -2,24 +2,30 @@
 // policy roots, the connection's one SFTP session, one retry rule); reads are turned into wire text here.
 import { ScoutError, isScoutError } from '../../protocol/errors.js';
 import { MAX_FS_IO_BYTES, type FsReadResult } from '../../protocol/methods/index.js';
-import { completeUtf8Length, tryUtf8 } from '../../protocol/text.js';
+import { type Utf8Bytes, type Wire, wireText } from '../../protocol/blobs.js';
+import { completeUtf8Length, isWireText } from '../../protocol/text.js';
 import { RemoteFiles } from '../../ssh/files.js';
 import type { CallContext, Services } from '../context.js';
 
 /** Bytes → wire text: UTF-8 when the bytes are valid UTF-8 without NUL (text), else base64 (no byte lost). */
-export function fileContent(data: Buffer, truncated: boolean): { content: string; encoding: 'utf8' | 'base64'; bytes: number } {
+export function fileContent(data: Buffer, truncated: boolean, release: () => void = () => {}): { content: string | Utf8Bytes; encoding: 'utf8' | 'base64'; bytes: number } {
   // A cap can cut a multi-byte character in two: drop the partial character rather than call the file binary.
   const text = truncated ? data.subarray(0, completeUtf8Length(data)) : data;
-  const s = text.includes(0) ? undefined : tryUtf8(text);
-  if (s !== undefined) return { content: s, encoding: 'utf8', bytes: text.length };
-  return { content: data.toString('base64'), encoding: 'base64', bytes: data.length };
+  if (!text.includes(0) && isWireText(text)) {
+    const content = wireText(text, release);
+    if (typeof content === 'string') release();
+    return { content, encoding: 'utf8', bytes: text.length };
+  }
+  const content = data.toString('base64');
+  release();
+  return { content, encoding: 'base64', bytes: data.length };
 }
 
 /** fs.read on one host: shared by fs.read and fleet.read. */
-export async function readRemote(f: RemoteFiles, svc: Services, p: { path: string; maxBytes?: number; offset?: number }): Promise<FsReadResult> {
+export async function readRemote(f: RemoteFiles, svc: Services, p: { path: string; maxBytes?: number; offset?: number }): Promise<Wire<FsReadResult>> {
   const offset = p.offset ?? 0;
   const r = await f.read(p.path, Math.min(p.maxBytes ?? svc.settings.maxFileSize, MAX_FS_IO_BYTES), offset);
-  const c = fileContent(r.data, r.truncated);
+  const c = fileContent(r.data, r.truncated, r.release);
   return { path: p.path, content: c.content, encoding: c.encoding, size: r.size, bytes: c.bytes, offset, truncated: r.truncated };
 }
 
