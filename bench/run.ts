@@ -745,6 +745,13 @@ async function thousandHosts(ctx: Ctx): Promise<void> {
   const rows = {
     cold: { id: 'many.cold', group: 15, label: `\`fleet.exec true\` over ${n || 'N'} hosts, cold (every host connects)`, unit: 'ms', better: 'lower' },
     warm: { id: 'many.warm', group: 15, label: `\`fleet.exec true\` over ${n || 'N'} hosts, warm`, unit: 'ms', better: 'lower' },
+    floor: {
+      id: 'many.warm.ssh2',
+      group: 15,
+      label: `raw ssh2: \`true\` on ${n || 'N'} open connections in the bench process, 100 at a time (the floor)`,
+      unit: 'ms',
+      better: 'lower',
+    },
     ok: { id: 'many.ok', group: 15, label: 'hosts that succeeded, fewest of the cold and warm runs', unit: 'count', better: 'higher' },
     rss: { id: 'many.rss', group: 15, label: `scoutd RSS holding ${n || 'N'} connections`, unit: 'KB', better: 'lower' },
     output: { id: 'many.output', group: 15, label: `output kept by one \`fleet.exec\` where each of ${n || 'N'} hosts prints 1 MiB`, unit: 'KB', better: 'lower' },
@@ -787,15 +794,40 @@ async function thousandHosts(ctx: Ctx): Promise<void> {
         const cold = await run('true');
         const okCounts = [cold.r.summary.ok];
         if (cold.r.summary.failed) ctx.notes.push(`row 15 cold: ${cold.r.summary.failed} hosts failed, e.g. ${JSON.stringify(cold.r.results.find((x) => !x.ok)?.error)}`);
+        // The floor: the same execs on as many raw ssh2 connections in this process, no daemon between. On 2
+        // cores it is sshd's fork and `sh -c true` that take the time: `perf record -a` of it, sshd 65% and sh
+        // 22% of the machine's CPU, the ssh2 client 5%; 7.2 to 8.7 s at concurrency 20, 50, 100 or 200 alike.
+        const raws: ssh2.Client[] = [];
         const warm: number[] = [];
-        for (let i = 0; i < MANY_WARM_RUNS; i++) {
-          const w = await run('true');
-          warm.push(w.ms);
-          okCounts.push(w.r.summary.ok);
+        const floor: number[] = [];
+        let floorFailed = 0;
+        try {
+          for (let i = 0; i < n; i += CONCURRENT) {
+            raws.push(...(await Promise.all(hosts.slice(i, i + CONCURRENT).map((_, j) => rawConnect(fleet, fleet.servers[(i + j) % MANY_SERVERS].name)))));
+          }
+          const rawRun = async () => {
+            let next = 0;
+            await Promise.all(
+              Array.from({ length: CONCURRENT }, async () => {
+                while (next < raws.length) if ((await rawExec(raws[next++], 'true')) !== 0) floorFailed++;
+              }),
+            );
+          };
+          // Alternating, so a burst of load from elsewhere hits both.
+          for (let i = 0; i < MANY_WARM_RUNS; i++) {
+            const w = await run('true');
+            warm.push(w.ms);
+            okCounts.push(w.r.summary.ok);
+            floor.push(await timed(rawRun));
+          }
+        } finally {
+          for (const c of raws) c.end();
         }
+        if (floorFailed) ctx.notes.push(`row 15 floor: ${floorFailed} raw execs did not exit 0`);
         const pool = await client.call('pool.list', {});
         addRow(ctx, { ...rows.cold, value: cold.ms });
         addRow(ctx, { ...rows.warm, samples: warm });
+        addRow(ctx, { ...rows.floor, samples: floor });
         addRow(ctx, { ...rows.ok, value: Math.min(...okCounts), extra: { 'per run (cold first)': okCounts.join(', ') } });
         addRow(ctx, { ...rows.rss, value: rssKb(daemon.pid), extra: { 'pooled connections': String(pool.connections.length) } });
         // Every host prints 1 MiB; the daemon keeps each host's share of the call's bound and counts the rest.
@@ -1099,6 +1131,7 @@ async function main(): Promise<void> {
     compare(rows, 'tty.open.scout', ['exec.cold']);
     compare(rows, 'tty.echo.scout', ['tty.echo.ssh2']);
     compare(rows, 'fwd.scout', ['fwd.mux']);
+    compare(rows, 'many.warm', ['many.warm.ssh2']);
     const v = (id: string) => rows.find((r) => r.id === id)?.value ?? NaN;
     const unmeasured = (id: string) => rows.find((r) => r.id === id)?.notMeasured;
     const allTargets: Target[] = [

@@ -60,12 +60,13 @@ const EXPECTED_ROWS = [
   'fwd.mux',
   'many.cold',
   'many.warm',
+  'many.warm.ssh2',
   'many.ok',
   'many.rss',
   'many.output',
 ];
 /** Row 15 (a thousand hosts) runs in full runs only: a quick run lists it as not measured, saying so. */
-const FULL_ONLY_ROWS = ['many.cold', 'many.warm', 'many.ok', 'many.rss', 'many.output'];
+const FULL_ONLY_ROWS = ['many.cold', 'many.warm', 'many.warm.ssh2', 'many.ok', 'many.rss', 'many.output'];
 /** The rows (and the targets over them) a run without root reports as not measured. */
 const ROOT_ONLY_ROWS = ['shell.slowrc.fast', 'shell.slowrc.channel', 'shell.slowrc.mux'];
 const isRoot = process.getuid?.() === 0;

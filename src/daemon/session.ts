@@ -64,6 +64,8 @@ export class Session {
   private lastProgress = 0;
   /** The client reads blobs (daemon.hello `blobs`): long strings go as raw bytes after their line. */
   private blobs = false;
+  /** Writes are held until the end of this turn of the event loop (coalesce). */
+  private corked = false;
 
   constructor(
     readonly id: number,
@@ -340,6 +342,7 @@ export class Session {
       this.cutOff('client has over 1 GiB of answers waiting');
       return;
     }
+    this.coalesce();
     this.sock.write(line);
     for (const [i, b] of blobs.entries()) {
       if (i < blobs.length - 1 || !written.length) this.sock.write(b);
@@ -349,6 +352,23 @@ export class Session {
         });
     }
     if (this.sock.writableLength > MAX_UNREAD_BYTES) this.watchReader();
+  }
+
+  /**
+   * Hold this turn of the event loop's messages and send them as one write once its I/O callbacks have run
+   * (setImmediate). A fleet call's hosts finish in separate socket reads, and each `fleet.progress` was a write
+   * of its own and a wake-up of the client: on 1,000 hosts (bench row 15, warm) the daemon's write syscalls
+   * went from 4,526 to 3,645 and the client's CPU from 132 to 33 ms. Order is kept; the backlog bounds count
+   * corked bytes too.
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.sock.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.sock.uncork();
+    });
   }
 
   /** While the backlog is over the bound, check that the client takes bytes; cut it off after STALL_LIMIT_MS without. */

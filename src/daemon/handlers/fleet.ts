@@ -26,17 +26,25 @@ export function resolveTargets(svc: Services, ctx: CallContext, p: { hosts?: str
 
 /**
  * Run `work` for each host with at most `concurrency` at once; results in input order, never a rejection.
- * `onDone` hears each host as it finishes (progress: hosts done of total).
+ * `onDone` hears each host as it finishes (progress: hosts done of total). Each host's work gets a signal of
+ * its own, aborted with the call's reason: the call's signal has one listener however many hosts run. Each
+ * host's exec hangs up to three on the signal it is given, so at concurrency 100 the call's signal had ~100
+ * at once and every fleet call over a dozen hosts printed MaxListenersExceededWarning into the daemon's log.
  */
 export async function forEachHost<R>(
   hosts: string[],
   concurrency: number,
   signal: AbortSignal,
-  work: (host: string) => Promise<{ ok: boolean; result: R }>,
+  work: (host: string, signal: AbortSignal) => Promise<{ ok: boolean; result: R }>,
   onDone?: (p: { host: string; ok: boolean; done: number; total: number }) => void,
 ): Promise<FleetResult<R>> {
   const started = performance.now();
   const results: Array<FleetHostResult<R>> = new Array(hosts.length);
+  const running = new Set<AbortController>();
+  const onAbort = () => {
+    for (const c of running) c.abort(signal.reason);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -48,16 +56,24 @@ export async function forEachHost<R>(
         done++;
         continue;
       }
+      const stop = new AbortController();
+      running.add(stop);
       try {
-        const { ok, result } = await work(host);
+        const { ok, result } = await work(host, stop.signal);
         results[i] = { host, ok, result };
       } catch (err) {
         results[i] = { host, ok: false, error: errorOf(err) };
+      } finally {
+        running.delete(stop);
       }
       onDone?.({ host, ok: results[i].ok, done: ++done, total: hosts.length });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
   const ok = results.filter((r) => r.ok).length;
   return { results, summary: { ok, failed: results.length - ok, total: results.length }, durationMs: Math.round(performance.now() - started) };
 }
@@ -83,7 +99,7 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
         hosts,
         p.concurrency ?? FLEET_DEFAULT_CONCURRENCY,
         ctx.signal,
-        async (host) => {
+        async (host, signal) => {
           // Policy is per host: a refused host gets its own POLICY_DENIED, the others run. Streamed output is
           // capped per stream like the result, and tagged with its host.
           const notifier = p.stream ? new OutputNotifier(ctx, maxOutputBytes, host) : undefined;
@@ -95,8 +111,8 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
                 cwd: p.cwd,
                 timeoutMs: p.timeoutMs,
                 maxOutputBytes,
-                signal: ctx.signal,
-                approve: svc.approvals.asker(ctx, p.approval),
+                signal,
+                approve: svc.approvals.asker({ ...ctx, signal }, p.approval),
                 ...(notifier ? { onOutput: notifier.push } : {}),
               }),
             );
@@ -116,9 +132,9 @@ export function fleetHandlers(svc: Services): Handlers<'fleet.exec' | 'fleet.rea
         hosts,
         p.concurrency ?? FLEET_DEFAULT_CONCURRENCY,
         ctx.signal,
-        async (host) => ({
+        async (host, signal) => ({
           ok: true,
-          result: await withFiles(svc, host, ctx, (f) => readRemote(f, svc, { ...p, maxBytes }), p.path),
+          result: await withFiles(svc, host, { ...ctx, signal }, (f) => readRemote(f, svc, { ...p, maxBytes }), p.path),
         }),
         progressTo(ctx),
       );
