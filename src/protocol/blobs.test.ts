@@ -48,7 +48,8 @@ describe('blobs', () => {
   });
 
   it('reads payloads past the reused buffer, and the reused one again after them', () => {
-    const msgs = [{ a: 'x'.repeat(70_000) }, { b: 'é'.repeat(3_000_000) }, { c: 'z'.repeat(90_000) }];
+    // Pieces of 64 KiB: characters of 2 and 4 bytes cut at every offset of a piece's end.
+    const msgs = [{ a: 'x'.repeat(70_000) }, { b: 'é'.repeat(3_000_000) }, { c: 'z'.repeat(90_000) }, ...[1, 2, 3].map((n) => ({ d: 'y'.repeat(n) + '😀é'.repeat(40_000) }))];
     const bytes = Buffer.concat(msgs.map((m) => wire(m, 1000)));
     expect(
       read(
