@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FS_IO_BYTES, MAX_OUTPUT_BYTES, type FsReadResult } from '../src/protocol/methods/index.js';
-import { STALL_LIMIT_MS } from '../src/daemon/session.js';
+/** SCOUT_CLIENT_STALL for the stalled-reader test: its 10 s default would only make the test slower. */
+const STALL_LIMIT_MS = 2_000;
 import { ScoutClient } from '../src/client/client.js';
 import { MAX_RESPONSE_BYTES } from '../src/protocol/ndjson.js';
 import { PROTOCOL_VERSION } from '../src/protocol/version.js';
@@ -199,7 +200,7 @@ describe('backpressure judged by progress', () => {
 
   it('a client that stops reading with a backlog over the bound is cut off, and the daemon serves others meanwhile', async () => {
     const { file } = maxFile('twelve-stall.bin');
-    const d = await fleet.startDaemon();
+    const d = await fleet.startDaemon({ SCOUT_CLIENT_STALL: String(STALL_LIMIT_MS / 1000) });
     const other = await d.client();
     const sock = net.connect(d.socket);
     await new Promise((r) => sock.once('connect', r));

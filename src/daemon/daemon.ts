@@ -266,6 +266,7 @@ export class Daemon {
       log: this.log,
       shuttingDown: () => this.stopping !== undefined,
       maxInFlight: this.settings.maxClientCalls,
+      stallLimitMs: this.settings.clientStallMs,
       onCallDone: (outcome) => {
         this.requests++;
         if (outcome !== 'ok') this.errors[outcome] = (this.errors[outcome] ?? 0) + 1;

@@ -22,6 +22,8 @@ export interface SessionHooks {
   maxLineBytes?: number;
   /** Calls one client may have in flight at once; more are refused with BUSY. */
   maxInFlight?: number;
+  /** A client with a backlog over MAX_UNREAD_BYTES that takes nothing for this long is cut off (SCOUT_CLIENT_STALL). */
+  stallLimitMs: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface SessionHooks {
 export const DEFAULT_MAX_IN_FLIGHT = 256; // SCOUT_MAX_CLIENT_CALLS overrides it
 /**
  * Backlog (answers written, not yet taken by the client's socket) above which the session watches the reader:
- * streaming producers pause (`backlogged`), and a client that takes nothing for STALL_LIMIT_MS is cut off.
+ * streaming producers pause (`backlogged`), and a client that takes nothing for SCOUT_CLIENT_STALL is cut off.
  * A client that keeps reading is never cut for being slower than the daemon (six 12 MiB reads at once were,
  * when the bound alone decided).
  */
@@ -41,8 +43,6 @@ export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
  * hundred ms of output on loopback, so a slow reader costs the daemon about this much, not the whole stream.
  */
 export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
-/** No byte taken by the client for this long while its backlog is over MAX_UNREAD_BYTES: it has stopped reading. */
-export const STALL_LIMIT_MS = 10_000;
 /** How often a backed-up session looks at whether its client reads. */
 const STALL_CHECK_MS = 1_000;
 /** Backlog that cuts a client off however it reads: the daemon's memory is shared by every client. */
@@ -371,25 +371,29 @@ export class Session {
     });
   }
 
-  /** While the backlog is over the bound, check that the client takes bytes; cut it off after STALL_LIMIT_MS without. */
+  /** While the backlog is over the bound, check that the client takes bytes; cut it off after stallLimitMs without. */
   private watchReader(): void {
     if (this.stallTimer) return;
     this.takenAtCheck = this.taken();
     this.lastProgress = performance.now();
-    this.stallTimer = setInterval(() => {
-      if (this.sock.writableLength <= MAX_UNREAD_BYTES) {
-        clearInterval(this.stallTimer);
-        this.stallTimer = undefined;
-        return;
-      }
-      const taken = this.taken();
-      if (taken > this.takenAtCheck) {
-        this.takenAtCheck = taken;
-        this.lastProgress = performance.now();
-      } else if (performance.now() - this.lastProgress >= STALL_LIMIT_MS) {
-        this.cutOff(`client took nothing for ${STALL_LIMIT_MS} ms with ${this.sock.writableLength} bytes of answers waiting`);
-      }
-    }, STALL_CHECK_MS);
+    const limit = this.hooks.stallLimitMs;
+    this.stallTimer = setInterval(
+      () => {
+        if (this.sock.writableLength <= MAX_UNREAD_BYTES) {
+          clearInterval(this.stallTimer);
+          this.stallTimer = undefined;
+          return;
+        }
+        const taken = this.taken();
+        if (taken > this.takenAtCheck) {
+          this.takenAtCheck = taken;
+          this.lastProgress = performance.now();
+        } else if (performance.now() - this.lastProgress >= limit) {
+          this.cutOff(`client took nothing for ${limit} ms with ${this.sock.writableLength} bytes of answers waiting`);
+        }
+      },
+      Math.min(STALL_CHECK_MS, limit / 4),
+    );
     this.stallTimer.unref();
   }
 

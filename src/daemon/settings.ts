@@ -70,6 +70,7 @@ export interface Settings {
   /** How long a call that needs a person's approval waits for the decision. */
   approvalTimeoutMs: number;
   maxClientCalls: number;
+  clientStallMs: number;
   /** How ssh.exec runs commands: through resident shells (auto/on) or an exec channel each (off). */
   execMode: ExecModeSetting;
   /** Resident shells per connection for the exec fast path. */
@@ -174,6 +175,9 @@ const SPECS: Spec[] = [
   { key: 'approvalTimeoutMs', env: 'SCOUT_APPROVAL_TIMEOUT', def: 300_000, parse: seconds('SCOUT_APPROVAL_TIMEOUT'), show: asSeconds },
   // Far above an agent's needs (a fleet.exec is one call); bounds what one runaway client can queue.
   { key: 'maxClientCalls', env: 'SCOUT_MAX_CLIENT_CALLS', def: 256, parse: positiveInt('SCOUT_MAX_CLIENT_CALLS') },
+  // A client that takes no byte of its answers for this long, with over 64 MiB of them waiting, is cut off
+  // (session.ts, MAX_UNREAD_BYTES): long enough for any reader that reads at all.
+  { key: 'clientStallMs', env: 'SCOUT_CLIENT_STALL', def: 10_000, parse: seconds('SCOUT_CLIENT_STALL'), show: asSeconds },
   // auto: short commands run in a resident shell per connection (no per-command session set-up or rc files);
   // commands that need what it cannot give (stdin, env, background children) still get an exec channel.
   { key: 'execMode', env: 'SCOUT_EXEC_MODE', def: { default: 'auto', hosts: [] }, parse: execMode, show: showExecMode },
