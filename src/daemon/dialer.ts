@@ -11,6 +11,7 @@ import type { HostEntry } from '../hosts/ssh-config.js';
 import { hostKeyVerifier, preferredKeyTypes, type TrustContext } from '../hosts/trust.js';
 import type { Pool } from '../pool/pool.js';
 import { ScoutError } from '../protocol/errors.js';
+import { DEFAULT_HOST_KEY_ALGORITHMS, hostAlgorithms, type Ssh2Algorithms } from '../ssh/algorithms.js';
 import { SshConnection, fetchHostKey } from '../ssh/connection.js';
 import { isDroppedHandshake, jumpFailed } from '../ssh/errors.js';
 import type { Settings } from './settings.js';
@@ -28,6 +29,8 @@ export interface Route {
 
 export class Dialer {
   private readonly startups = new StartupGate();
+  /** Dropped-algorithm warnings already logged (host + text): once each, not once per connect. */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly registry: HostRegistry,
@@ -78,17 +81,17 @@ export class Dialer {
 
   /** Open a connection for a pool key (used as the pool's `dial`); `timeoutMs` bounds this attempt. */
   async dial(key: string, timeoutMs?: number): Promise<SshConnection> {
-    const { entry, via } = this.routable(key);
+    const { entry, via, algorithms } = this.routable(key);
     // One server's handshakes in progress are bounded (startups.ts: OpenSSH's MaxStartups drops past 10). The
     // tunnel opens inside the turn: through it the target already counts the connection as a startup.
     const server = `${via ?? ''}>${entry.hostname}:${entry.port}`;
-    if (via === undefined) return this.startups.run(server, () => this.dialEntry(entry, undefined, timeoutMs), isDroppedHandshake);
+    if (via === undefined) return this.startups.run(server, () => this.dialEntry(entry, algorithms, undefined, timeoutMs), isDroppedHandshake);
     return this.startups.run(
       server,
       async () => {
         const { sock, release } = await this.tunnel(entry, via);
         try {
-          const conn = await this.dialEntry(entry, sock, timeoutMs);
+          const conn = await this.dialEntry(entry, algorithms, sock, timeoutMs);
           // The jump connection stays in use for as long as the target connection lives.
           conn.once('close', release);
           return conn;
@@ -107,13 +110,13 @@ export class Dialer {
    * hops), without logging in to it.
    */
   async offeredKey(key: string): Promise<Buffer> {
-    const { entry, via } = this.routable(key);
+    const { entry, via, algorithms } = this.routable(key);
     const opts = {
       host: key,
       hostname: entry.hostname,
       port: entry.port,
       connectTimeoutMs: entry.connectTimeoutMs ?? this.settings.connectTimeoutMs,
-      hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust)),
+      algorithms,
     };
     if (via === undefined) return fetchHostKey(opts);
     const { sock, release } = await this.tunnel(entry, via);
@@ -125,8 +128,11 @@ export class Dialer {
     }
   }
 
-  /** The route for `key`, refusing loops and ProxyCommand before anything is dialled. */
-  private routable(key: string): Route {
+  /**
+   * The route for `key` and the algorithms to offer, refusing loops, ProxyCommand and algorithm settings
+   * ssh2 cannot honour before anything is dialled (no jump host is reached for a target that would fail).
+   */
+  private routable(key: string): Route & { algorithms: Ssh2Algorithms } {
     const route = this.route(key);
     this.checkChain(key);
     const { entry } = route;
@@ -139,7 +145,23 @@ export class Dialer {
         transient: false,
       });
     }
-    return route;
+    return { ...route, algorithms: this.algorithmsFor(entry) };
+  }
+
+  /**
+   * ssh2's algorithm lists for `entry`: its ssh config's (CONFIG_INVALID when one leaves nothing ssh2
+   * supports; unsupported names dropped with a warning, once), host key algorithms ordered by known_hosts.
+   */
+  private algorithmsFor(entry: HostEntry): Ssh2Algorithms {
+    const { algorithms, dropped } = hostAlgorithms(entry.name, entry.algorithms);
+    for (const line of dropped) {
+      const seen = `${entry.name}\0${line}`;
+      if (this.warned.has(seen)) continue;
+      this.warned.add(seen);
+      this.trust.warn('ssh config names algorithms ssh2 does not support: they are left out', { host: entry.name, dropped: line });
+    }
+    const serverHostKey = orderHostKeyAlgorithms(preferredKeyTypes(entry, this.trust), algorithms.serverHostKey);
+    return serverHostKey ? { ...algorithms, serverHostKey } : algorithms;
   }
 
   /**
@@ -179,7 +201,7 @@ export class Dialer {
     }
   }
 
-  private dialEntry(entry: HostEntry, sock?: Duplex, timeoutMs?: number): Promise<SshConnection> {
+  private dialEntry(entry: HostEntry, algorithms: Ssh2Algorithms, sock?: Duplex, timeoutMs?: number): Promise<SshConnection> {
     const { settings, trust } = this;
     return SshConnection.dial({
       host: entry.name,
@@ -198,7 +220,7 @@ export class Dialer {
       warmShells: settings.warmShells,
       warmShellCounters: this.warmShellCounters,
       verifyHostKey: hostKeyVerifier(entry, trust),
-      hostKeyAlgorithms: orderHostKeyAlgorithms(preferredKeyTypes(entry, trust)),
+      algorithms,
       sock,
     });
   }
@@ -209,11 +231,20 @@ function hopName(key: string): string {
   return key.slice(key.lastIndexOf(',') + 1);
 }
 
-/** ssh2's host key algorithms with the types already on file first (an RSA-only entry must not see ed25519 offered first). */
-const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-export function orderHostKeyAlgorithms(known: string[]): string[] | undefined {
-  if (known.length === 0) return undefined;
+/**
+ * Host key algorithms to offer, with those of the key types already on file for the host first (an RSA-only
+ * entry must not see ed25519 offered first, get an ed25519 key and call it unknown). Without HostKeyAlgorithms
+ * (`configured` undefined): ssh2's defaults, known types first in known_hosts order; undefined (ssh2's
+ * defaults as they are) when nothing is on file. With HostKeyAlgorithms: exactly the configured algorithms,
+ * never another; those of known types first, each part in the configured order. (OpenSSH offers a configured
+ * list as written; Scout keeps known_hosts first so that setting the keyword cannot turn a host whose key is
+ * on file into HOST_KEY_UNKNOWN.)
+ */
+export function orderHostKeyAlgorithms(known: string[], configured?: string[]): string[] | undefined {
   const expand = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
-  const first = [...new Set(known.flatMap(expand))].filter((a) => ALL_HOST_KEY_ALGORITHMS.includes(a));
-  return [...first, ...ALL_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
+  const knownAlgorithms = [...new Set(known.flatMap(expand))];
+  if (configured) return [...configured.filter((a) => knownAlgorithms.includes(a)), ...configured.filter((a) => !knownAlgorithms.includes(a))];
+  if (known.length === 0) return undefined;
+  const first = knownAlgorithms.filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a));
+  return [...first, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
 }

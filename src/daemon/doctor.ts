@@ -6,6 +6,7 @@ import { loadSshConfig } from '../hosts/ssh-config.js';
 import { keyName, knownHostsFiles, strictModeFor } from '../hosts/trust.js';
 import { isScoutError } from '../protocol/errors.js';
 import type { DoctorHost, DoctorResult } from '../protocol/methods/index.js';
+import { hostAlgorithms } from '../ssh/algorithms.js';
 import { agentKeyCount } from '../ssh/auth.js';
 import type { Services } from './context.js';
 
@@ -47,6 +48,13 @@ async function checkHost(svc: Services, name: string, opts: { probe: boolean; si
     knownHosts = { found: false, keyTypes: [], files, name: hostPatternName(key.name, key.port), error: (err as Error).message };
   }
   const host: DoctorHost = { name, hostname: entry.hostname, port: entry.port, strict: strictModeFor(entry, svc.trust), knownHosts };
+  if (entry.algorithms) {
+    try {
+      host.algorithms = { ok: true, dropped: hostAlgorithms(name, entry.algorithms).dropped };
+    } catch (err) {
+      host.algorithms = { ok: false, error: (err as Error).message, dropped: [] };
+    }
+  }
   if (!opts.probe) return host;
   const warm = svc.pool.peek(name) !== undefined;
   const t0 = performance.now();

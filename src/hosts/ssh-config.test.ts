@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSshConfig, parseSshConfigText, type HostEntry, type SshConfigOptions } from './ssh-config.js';
+import { assembleAlgorithms, loadSshConfig, parseSshConfigText, type AlgorithmSpecs, type HostEntry, type SshConfigOptions } from './ssh-config.js';
 
 const { homedir: home, username: localUser } = os.userInfo();
 const opts: SshConfigOptions = { home, localUser, env: { SSH_AUTH_SOCK: '/run/agent.sock', MY_AGENT: '/run/mine.sock' } };
@@ -275,5 +275,89 @@ Host d
     const bad = write('bad2', 'Host a\n  Port 22\nHost b\n\n  Port 70000\n');
     expect(() => loadSshConfig(bad, opts)).toThrow(`${bad} line 5: Port: bad port number '70000'`);
     expect(() => parseSshConfigText('StrictHostKeyChecking maybe\n', opts)).toThrow(/<text> line 1: StrictHostKeyChecking: expected yes/);
+  });
+});
+
+describe('Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms (ssh -G oracle)', () => {
+  // Assembled against OpenSSH's own default and supported lists, Scout's reading of a spec must give exactly
+  // the list `ssh -G` prints; against ssh2's lists (src/ssh/algorithms.ts) the same rules then apply.
+  const KEYWORDS: Array<{ field: keyof AlgorithmSpecs; g: string; q: string }> = [
+    { field: 'ciphers', g: 'ciphers', q: 'cipher' },
+    { field: 'macs', g: 'macs', q: 'mac' },
+    { field: 'kexAlgorithms', g: 'kexalgorithms', q: 'kex' },
+    { field: 'hostKeyAlgorithms', g: 'hostkeyalgorithms', q: 'HostKeyAlgorithms' },
+  ];
+  const sshQ = (what: string) => execFileSync('ssh', ['-Q', what], { encoding: 'utf8' }).trim().split('\n');
+  let main: string;
+  let defaults: Map<string, string[]>;
+  beforeAll(() => {
+    defaults = sshG('/dev/null', 'any');
+    main = write(
+      'algos/config',
+      `Host plain
+  Ciphers aes256-ctr,aes128-ctr,aes256-ctr
+  MACs hmac-sha2-256
+Host plus
+  Ciphers +aes128-cbc,3des-cbc
+  KexAlgorithms +diffie-hellman-group14-sha1
+  MACs +hmac-sha1,,hmac-md5
+Host minus
+  Ciphers -aes*-ctr
+  MACs -*etm@openssh.com,!hmac-sha1-etm@openssh.com
+  KexAlgorithms -*sha1,sntrup*
+  HostKeyAlgorithms -*-cert-v01@openssh.com,sk-*
+Host caret
+  Ciphers ^aes256-ctr,aes128-cbc
+  HostKeyAlgorithms ^rsa*
+Host keypatterns
+  HostKeyAlgorithms ssh-ed25519*,ecdsa-sha2-nistp256
+Host empties
+  Ciphers ,aes128-ctr,,aes256-ctr
+Host first
+  Ciphers aes128-ctr
+Host first second
+  Ciphers aes256-ctr
+Match originalhost matched
+  MACs hmac-sha2-512
+Host *
+  KexAlgorithms curve25519-sha256
+  HostKeyAlgorithms -ssh-dss*
+`,
+    );
+  });
+
+  for (const target of ['plain', 'plus', 'minus', 'caret', 'keypatterns', 'empties', 'first', 'second', 'matched', 'other']) {
+    it(`assembles ${target}'s lists as ssh does`, () => {
+      const entry = loadSshConfig(main, opts).resolve(target);
+      const g = sshG(main, target);
+      for (const k of KEYWORDS) {
+        const spec = entry.algorithms?.[k.field];
+        const ours = spec === undefined ? defaults.get(k.g)?.[0] : assembleAlgorithms(spec, defaults.get(k.g)![0].split(','), sshQ(k.q)).names.join(',');
+        expect(ours, `${target} ${k.g} (${spec ?? 'default'})`).toBe(g.get(k.g)?.[0]);
+      }
+    });
+  }
+
+  it('keeps the first value as written, and says which names nothing supports', () => {
+    const hosts = loadSshConfig(main, opts);
+    expect(hosts.resolve('first').algorithms).toEqual({ ciphers: 'aes128-ctr', kexAlgorithms: 'curve25519-sha256', hostKeyAlgorithms: '-ssh-dss*' });
+    expect(hosts.resolve('nothing-set-here').algorithms).toEqual({ kexAlgorithms: 'curve25519-sha256', hostKeyAlgorithms: '-ssh-dss*' });
+    expect(parseSshConfigText('Host x\n  Port 1\n', opts).resolve('x')).not.toHaveProperty('algorithms');
+    const supported = ['a-1', 'a-2', 'b-1'];
+    expect(assembleAlgorithms('zz,a-*,nope?', ['b-1'], supported)).toEqual({ names: ['a-1', 'a-2'], unmatched: ['zz', 'nope?'] });
+    expect(assembleAlgorithms('^b-1,x', ['a-1', 'b-1'], supported)).toEqual({ names: ['b-1', 'a-1'], unmatched: ['x'] });
+    expect(assembleAlgorithms('-x,a-*', ['a-1', 'b-1'], supported)).toEqual({ names: ['b-1'], unmatched: [] });
+    expect(assembleAlgorithms('-*', ['a-1'], supported)).toEqual({ names: [], unmatched: [] });
+  });
+
+  it('refuses at load what ssh refuses whatever the names: two words, a negation outside a - list', () => {
+    const two = write('algos/two', 'Host a\n  Ciphers aes128-ctr, aes256-ctr\n');
+    expect(() => loadSshConfig(two, opts)).toThrow(`${two} line 2: Ciphers: one comma-separated list expected, got 2 words`);
+    expect(() => execFileSync('ssh', ['-G', '-F', two, 'a'], { stdio: 'ignore' })).toThrow();
+    const negated = write('algos/negated', 'Host b\n  HostKeyAlgorithms +ssh-ed25519,!ssh-rsa\n');
+    expect(() => loadSshConfig(negated, opts)).toThrow(`${negated} line 2: HostKeyAlgorithms: '!ssh-rsa': a negated name is only allowed in a list that starts with '-'`);
+    expect(() => execFileSync('ssh', ['-G', '-F', negated, 'b'], { stdio: 'ignore' })).toThrow();
+    // A name OpenSSH does not know is a load error for ssh; Scout leaves it to the connect of that host.
+    expect(parseSshConfigText('Host c\n  Ciphers 3des-cbc-does-not-exist\n', opts).resolve('c').algorithms).toEqual({ ciphers: '3des-cbc-does-not-exist' });
   });
 });

@@ -20,6 +20,14 @@
 //   - `UserKnownHostsFile none` resolves to ['/dev/null'] so "no file" stays distinguishable from "not set".
 //   - A relative IdentityFile is made absolute against the home directory (OpenSSH uses its working directory,
 //     which for a daemon is meaningless).
+//   - `Ciphers`, `MACs`, `KexAlgorithms`, `HostKeyAlgorithms` are kept as written (first value wins) and
+//     assembled by `assembleAlgorithms` (kex.c's kex_assemble_names) against the SSH library's lists, not
+//     OpenSSH's: `+`/`-`/`^` change what ssh2 would offer. OpenSSH refuses at load a name it does not know;
+//     here a name is judged at connect, per host, against what ssh2 supports (src/ssh/algorithms.ts): an
+//     unsupported one is dropped with a warning, and a list left with nothing ssh2 supports fails that
+//     host's connect (CONFIG_INVALID) instead of the whole file. Only syntax (`!` outside a `-` list, more
+//     than one argument) fails at load, as in ssh. With HostKeyAlgorithms set, ssh offers the list as is;
+//     Scout still puts the algorithms of key types known_hosts holds for the host first (src/daemon/dialer.ts).
 import { globIn, matchOpensshList, type Glob } from '../protocol/glob.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -53,7 +61,29 @@ export interface HostEntry {
   /** UserKnownHostsFile list, expanded; [] when not set. */
   userKnownHostsFiles: string[];
   hostKeyAlias?: string;
+  /** Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms as written; absent when none is set. */
+  algorithms?: AlgorithmSpecs;
 }
+
+/**
+ * An algorithm keyword's value as written: a comma-separated list of names (patterns with `*`/`?` allowed),
+ * replacing the defaults, or one starting with `+` (append to the defaults), `-` (remove matching names from
+ * them) or `^` (put first). `assembleAlgorithms` turns it into a list.
+ */
+export interface AlgorithmSpecs {
+  ciphers?: string;
+  macs?: string;
+  kexAlgorithms?: string;
+  hostKeyAlgorithms?: string;
+}
+
+/** ssh_config keyword (lowercase) → AlgorithmSpecs field. */
+const ALGORITHM_KEYWORDS: Record<string, keyof AlgorithmSpecs> = {
+  ciphers: 'ciphers',
+  macs: 'macs',
+  kexalgorithms: 'kexAlgorithms',
+  hostkeyalgorithms: 'hostKeyAlgorithms',
+};
 
 export interface SshConfigOptions {
   home: string;
@@ -423,6 +453,10 @@ const OPTION_PARSERS: Record<string, (args: string[]) => unknown> = {
   serveralivecountmax: parseCount,
   stricthostkeychecking: parseStrict,
   identitiesonly: parseYesNo,
+  ciphers: parseAlgorithmSpec,
+  macs: parseAlgorithmSpec,
+  kexalgorithms: parseAlgorithmSpec,
+  hostkeyalgorithms: parseAlgorithmSpec,
 };
 
 function parsePort(args: string[]): number {
@@ -477,6 +511,52 @@ function parseYesNo(args: string[]): boolean {
   }
 }
 
+/** What readconf.c and kex_assemble_names refuse whatever the names: a second argument, `!` outside a `-` list. */
+function parseAlgorithmSpec(args: string[]): string {
+  // The lexer hands a multi-word value over as one string.
+  const words = args.join(' ').trim().split(/\s+/);
+  if (words.length > 1) throw new Error(`one comma-separated list expected, got ${words.length} words: '${words.join(' ')}' (no spaces after the commas)`);
+  const spec = words[0];
+  if (!spec.startsWith('-')) {
+    const negated = spec
+      .replace(/^[+^]/, '')
+      .split(',')
+      .find((n) => n.startsWith('!'));
+    if (negated !== undefined) throw new Error(`'${negated}': a negated name is only allowed in a list that starts with '-'`);
+  }
+  return spec;
+}
+
+/**
+ * OpenSSH's kex_assemble_names (kex.c): the list a spec stands for, given the client's default list and every
+ * name it supports (in its own order). A plain list replaces the defaults, `+list` appends, `^list` puts first
+ * (both keep the defaults' order and drop repeats), `-list` removes the default names the patterns match
+ * (`*`, `?`, `!` as in match_pattern_list). Outside `-`, each entry is a pattern expanded over `supported` in
+ * its order, and a name `supported` lacks is dropped; `unmatched` lists those entries, so a caller can say so.
+ * `+list` is read up to its first empty entry, as kex_names_cat does (`+a,,b` appends only a).
+ */
+export function assembleAlgorithms(spec: string, defaults: readonly string[], supported: readonly string[]): { names: string[]; unmatched: string[] } {
+  const op = spec[0];
+  const body = op === '+' || op === '-' || op === '^' ? spec.slice(1) : spec;
+  const patterns = body.split(',');
+  if (op === '-') return { names: defaults.filter((n) => !matchOpensshList(patterns, n)), unmatched: [] };
+  let list: string[];
+  if (op === '+') {
+    const empty = patterns.indexOf('');
+    list = [...defaults, ...(empty < 0 ? patterns : patterns.slice(0, empty))];
+  } else if (op === '^') list = [...patterns, ...defaults];
+  else list = patterns;
+  const names: string[] = [];
+  const unmatched: string[] = [];
+  for (const pattern of list) {
+    if (pattern === '') continue;
+    const matching = supported.filter((n) => matchOpensshList([pattern], n));
+    if (matching.length === 0 && !unmatched.includes(pattern)) unmatched.push(pattern);
+    for (const n of matching) if (!names.includes(n)) names.push(n);
+  }
+  return { names, unmatched };
+}
+
 function toEntry(name: string, alias: string, s: Settings, opts: SshConfigOptions): HostEntry {
   const get = (key: string): string[] | undefined => s.first.get(key);
   const hostname = currentHostname(alias, s).toLowerCase();
@@ -507,6 +587,12 @@ function toEntry(name: string, alias: string, s: Settings, opts: SshConfigOption
   setIfDefined(entry, 'serverAliveCountMax', get('serveralivecountmax') && parseCount(get('serveralivecountmax')!));
   setIfDefined(entry, 'strictHostKeyChecking', get('stricthostkeychecking') && parseStrict(get('stricthostkeychecking')!));
   setIfDefined(entry, 'hostKeyAlias', get('hostkeyalias')?.[0]);
+  const algorithms: AlgorithmSpecs = {};
+  for (const [keyword, field] of Object.entries(ALGORITHM_KEYWORDS)) {
+    const value = get(keyword);
+    if (value) algorithms[field] = parseAlgorithmSpec(value);
+  }
+  if (Object.keys(algorithms).length > 0) entry.algorithms = algorithms;
   return entry;
 }
 

@@ -38,7 +38,10 @@ export const ScoutCodes = {
   DAEMON_UNAVAILABLE: -32023,
   /** Client side: the socket or its directory could belong to another user; nothing was sent to it. */
   SOCKET_UNTRUSTED: -32024,
-  /** A reload found a configuration file it cannot honour; what was in force stays. */
+  /**
+   * A configuration file asks for what scoutd cannot honour: at reload (what was in force stays), or a host's
+   * ssh config (e.g. Ciphers with no name ssh2 supports: connects to that host are refused, `data.keyword`).
+   */
   CONFIG_INVALID: -32025,
   /** scout-mcp --http: this key (or address) sent more than its rate allows; retry after `retryAfterSeconds`. */
   RATE_LIMITED: -32026,

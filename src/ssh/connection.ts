@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ScoutError } from '../protocol/errors.js';
 import { planAuth } from './auth.js';
+import type { Ssh2Algorithms } from './algorithms.js';
 import { ChannelSlots, type SlotRelease } from './channel-slots.js';
 import { channelOpenFailed, connectionLost, descriptorLimit, isRefusedOpen, mapConnectError, mapLostError, outOfDescriptors } from './errors.js';
 import { runExec, type ExecOptions, type ExecOutcome } from './exec.js';
@@ -47,8 +48,11 @@ export interface DialOptions {
   channelQueue?: number;
   /** Decides on the server's host key (raw blob). Runs during the handshake. */
   verifyHostKey: (keyBlob: Buffer) => HostKeyDecision | Promise<HostKeyDecision>;
-  /** Host key algorithms to offer, most preferred first (types already known for this host). */
-  hostKeyAlgorithms?: string[];
+  /**
+   * ssh2 algorithm lists to offer, most preferred first: the ssh config's (ssh/algorithms.ts), with host key
+   * algorithms of the types already known for this host first. An absent category is ssh2's default.
+   */
+  algorithms?: Ssh2Algorithms;
   /** Resident shells per connection for the exec fast path (default DEFAULT_WARM_SHELLS). */
   warmShells?: number;
   /** Fast-path counters shared across connections (daemon.status). */
@@ -129,7 +133,7 @@ export class SshConnection extends EventEmitter {
         keepaliveInterval: opts.keepaliveIntervalMs,
         keepaliveCountMax: opts.keepaliveCountMax,
         authHandler: auth.handler,
-        ...(opts.hostKeyAlgorithms?.length ? { algorithms: { serverHostKey: opts.hostKeyAlgorithms as never } } : {}),
+        ...algorithmsOption(opts.algorithms),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           Promise.resolve(opts.verifyHostKey(key)).then(
             (d) => {
@@ -407,6 +411,12 @@ export class SshConnection extends EventEmitter {
   }
 }
 
+/** ssh2's `algorithms` connect option: only the non-empty lists (ssh2 keeps its default for the others). */
+function algorithmsOption(algorithms: Ssh2Algorithms | undefined): { algorithms?: ssh2.Algorithms } {
+  const set = Object.entries(algorithms ?? {}).filter(([, list]) => list !== undefined && list.length > 0);
+  return set.length ? { algorithms: Object.fromEntries(set) as ssh2.Algorithms } : {};
+}
+
 function openTcp(hostname: string, port: number): net.Socket {
   const sock = net.connect({ host: hostname, port });
   // TCP_NODELAY: ssh2 leaves Nagle on; a warm exec of `true` costs 47 ms with it and 2.1 ms without.
@@ -427,7 +437,7 @@ function authError(err: unknown, opts: DialOptions, auth: { tried: string[]; enc
  * The host key a server offers, without logging in: the handshake runs up to host-key verification, the key
  * is kept and the connection refused there (nothing is authenticated, no credential is offered).
  */
-export function fetchHostKey(opts: { host: string; hostname: string; port: number; connectTimeoutMs: number; hostKeyAlgorithms?: string[]; sock?: Duplex }): Promise<Buffer> {
+export function fetchHostKey(opts: { host: string; hostname: string; port: number; connectTimeoutMs: number; algorithms?: Ssh2Algorithms; sock?: Duplex }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const addr = `${opts.hostname}:${opts.port}`;
     const client = new Client();
@@ -459,7 +469,7 @@ export function fetchHostKey(opts: { host: string; hostname: string; port: numbe
       sock,
       username: 'scout-host-key-probe',
       readyTimeout: 0,
-      ...(opts.hostKeyAlgorithms?.length ? { algorithms: { serverHostKey: opts.hostKeyAlgorithms as never } } : {}),
+      ...algorithmsOption(opts.algorithms),
       hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
         key = Buffer.from(blob);
         verify(false);

@@ -169,6 +169,10 @@ function daemonChecks(r: DoctorResult, probe: boolean): Check[] {
         hint: `verify the host's fingerprint, then 'ssh ${h.name}' once (or ssh-keyscan -p ${h.port} ${h.hostname} >> ${file})`,
       });
     }
+    if (h.algorithms?.error)
+      out.push({ level: 'fail', name: h.name, message: `${h.algorithms.error}: connects are refused (CONFIG_INVALID)`, hint: 'fix the keyword in the ssh config, then scoutctl reload' });
+    for (const line of h.algorithms?.dropped ?? [])
+      out.push({ level: 'warn', name: h.name, message: `ssh config ${line}`, hint: 'remove the names scoutd cannot use, or ignore: the others are offered' });
     if (probe && h.probe) {
       if (h.probe.ok) out.push({ level: 'ok', name: h.name, message: `${h.hostname}:${h.port} ${h.probe.warm ? 'warm connection' : 'connected and logged in'}, ${h.probe.latencyMs} ms` });
       else {

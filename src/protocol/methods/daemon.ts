@@ -133,6 +133,12 @@ export interface DoctorHost {
   strict: string;
   /** The known_hosts entry for `[hostname]:port` (or HostKeyAlias): key types on file, in which files. */
   knownHosts: { found: boolean; keyTypes: string[]; files: string[]; name: string; error?: string };
+  /**
+   * When the ssh config sets Ciphers, MACs, KexAlgorithms or HostKeyAlgorithms: whether scoutd can honour
+   * them (`error`: a keyword leaves nothing ssh2 supports, connects fail with CONFIG_INVALID) and the names it
+   * leaves out (`dropped`, one line per keyword).
+   */
+  algorithms?: { ok: boolean; error?: string; dropped: string[] };
   /** With probe: one `true` over the pooled connection (connect + login + exec when cold). */
   probe?: { ok: boolean; latencyMs: number; warm: boolean; code?: string; error?: string };
 }
