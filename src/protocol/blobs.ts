@@ -4,7 +4,7 @@
 // Why: a 1 MiB fs.read as one JSON line cost ~11 ms of encoding and parsing on these machines (stringify
 // 1.1 ms, the socket's UTF-8 write, the client's concat, latin1 copy and JSON.parse 3.6 ms: escapes are
 // searched both ways) against ~3 ms for the SFTP reads themselves. As bytes after the line, the client does
-// one copy and one decode (`isAscii` picks latin1, a plain copy) and JSON sees a short line.
+// one copy into a reused buffer and decodes it in 64 KiB pieces (decodePieces), and JSON sees a short line.
 //
 // The wire: the line carries each long string as "" and says where each belongs and how many bytes it is,
 //   {"jsonrpc":"2.0","id":7,"result":{"content":"","bytes":1048576},"$blobs":[{"at":["result","content"],"bytes":1048576}]}\n
