@@ -344,13 +344,11 @@ export class Session {
     }
     this.coalesce();
     this.sock.write(line);
-    for (const [i, b] of blobs.entries()) {
-      if (i < blobs.length - 1 || !written.length) this.sock.write(b);
-      else
-        this.sock.write(b, () => {
-          for (const w of written) w();
-        });
-    }
+    // Socket writes complete in order: the last blob's callback says every one of them is done.
+    const done = () => {
+      for (const w of written) w();
+    };
+    for (const [i, b] of blobs.entries()) this.sock.write(b, i === blobs.length - 1 ? done : undefined);
     if (this.sock.writableLength > MAX_UNREAD_BYTES) this.watchReader();
   }
 

@@ -453,10 +453,7 @@ const OPTION_PARSERS: Record<string, (args: string[]) => unknown> = {
   serveralivecountmax: parseCount,
   stricthostkeychecking: parseStrict,
   identitiesonly: parseYesNo,
-  ciphers: parseAlgorithmSpec,
-  macs: parseAlgorithmSpec,
-  kexalgorithms: parseAlgorithmSpec,
-  hostkeyalgorithms: parseAlgorithmSpec,
+  ...Object.fromEntries(Object.keys(ALGORITHM_KEYWORDS).map((k) => [k, parseAlgorithmSpec])),
 };
 
 function parsePort(args: string[]): number {

@@ -34,9 +34,15 @@ export class Utf8Bytes {
 /** What a handler may answer where the protocol's type says `string`: the string, or Utf8Bytes. */
 export type Wire<T> = T extends string ? (string extends T ? T | Utf8Bytes : T) : T extends readonly (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
-/** Valid UTF-8 `bytes` (text.ts isWireText) as a handler answers them: Utf8Bytes when a blob could carry them. */
+/**
+ * Valid UTF-8 `bytes` (text.ts isWireText) as a handler answers them: Utf8Bytes when a blob could carry them,
+ * else the string (and `release` is called at once: the bytes are no longer needed).
+ */
 export function wireText(bytes: Buffer, release?: () => void): string | Utf8Bytes {
-  return bytes.length < BLOB_MIN_CHARS ? decodeText(bytes) : new Utf8Bytes(bytes, release);
+  if (bytes.length >= BLOB_MIN_CHARS) return new Utf8Bytes(bytes, release);
+  const s = decodeText(bytes);
+  release?.();
+  return s;
 }
 
 /** Strings shorter than this stay in the JSON: below ~64 KiB the extra bookkeeping wins nothing measurable. */
@@ -138,8 +144,6 @@ export function restoreBlobs(msg: Record<string, unknown>, refs: BlobRef[], raw:
   for (const r of refs) {
     const b = raw.subarray(off, off + r.bytes);
     off += r.bytes;
-    // Own properties only, down to a string: a path never reaches a prototype.
-    const own = (o: unknown, k: string | number): o is Record<string | number, unknown> => o !== null && typeof o === 'object' && Object.hasOwn(o, k);
     let parent: unknown = msg;
     for (const k of r.at.slice(0, -1)) parent = own(parent, k) ? parent[k] : undefined;
     const last = r.at[r.at.length - 1];
@@ -148,6 +152,11 @@ export function restoreBlobs(msg: Record<string, unknown>, refs: BlobRef[], raw:
   }
   delete msg.$blobs;
   return msg;
+}
+
+/** Own properties only, down to a string: a blob's path never reaches a prototype. */
+function own(o: unknown, k: string | number): o is Record<string | number, unknown> {
+  return o !== null && typeof o === 'object' && Object.hasOwn(o, k);
 }
 
 /** Piece size when a blob becomes a string: small enough for V8's young generation (regular objects). */

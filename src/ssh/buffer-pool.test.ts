@@ -7,7 +7,7 @@ afterEach(() => {
 
 describe('BufferPool', () => {
   it('gives a released buffer to the next taker, once however often it is released', () => {
-    const pool = new BufferPool(65536, 2);
+    const pool = new BufferPool(65536, 2, 30_000, 0);
     const a = pool.take(100);
     expect(a.buf.length).toBe(100);
     a.release();
@@ -21,7 +21,7 @@ describe('BufferPool', () => {
   });
 
   it('does not pool what is larger than its buffers, nor more than it keeps', () => {
-    const pool = new BufferPool(65536, 2);
+    const pool = new BufferPool(65536, 2, 30_000, 0);
     const big = pool.take(65537);
     expect(big.buf.length).toBe(65537);
     big.release();
@@ -31,9 +31,19 @@ describe('BufferPool', () => {
     expect(pool.pooled).toBe(2);
   });
 
+  it('does not pool reads below its minimum (they become strings at once)', () => {
+    const pool = new BufferPool(65536, 2, 30_000, 1024);
+    const small = pool.take(1023);
+    expect(small.buf.length).toBe(1023);
+    small.release();
+    expect(pool.pooled).toBe(0);
+    pool.take(1024).release();
+    expect(pool.pooled).toBe(1);
+  });
+
   it('drops its buffers after a while unused', () => {
     vi.useFakeTimers();
-    const pool = new BufferPool(65536, 2, 1000);
+    const pool = new BufferPool(65536, 2, 1000, 0);
     pool.take(1).release();
     vi.advanceTimersByTime(999);
     expect(pool.pooled).toBe(1);

@@ -6,6 +6,11 @@
 
 /** Size of each pooled buffer: the default fs.read cap (SCOUT_MAX_FILE_SIZE); larger reads allocate. */
 export const POOLED_BYTES = 1024 * 1024;
+/**
+ * Smaller reads allocate too: their bytes become a string at once (blobs.ts BLOB_MIN_CHARS), and a 1 KiB read
+ * has no use for a 1 MiB buffer.
+ */
+const POOLED_MIN_BYTES = 64 * 1024;
 /** Buffers kept for reuse; more in use at once (a fleet.read) are allocated and left to the GC. */
 const POOL_MAX = 4;
 /** A pool unused this long gives its buffers back: an idle daemon holds none. */
@@ -19,14 +24,15 @@ export class BufferPool {
     private readonly size = POOLED_BYTES,
     private readonly max = POOL_MAX,
     private readonly idleMs = IDLE_MS,
+    private readonly min = POOLED_MIN_BYTES,
   ) {}
 
   /**
    * A buffer of `n` bytes and the function that gives it back (call it once nothing reads the buffer any more;
-   * a buffer larger than the pool's is not pooled and its release does nothing).
+   * a buffer larger than the pool's, or smaller than its minimum, is not pooled and its release does nothing).
    */
   take(n: number): { buf: Buffer; release: () => void } {
-    if (n > this.size) return { buf: Buffer.allocUnsafe(n), release: () => {} };
+    if (n > this.size || n < this.min) return { buf: Buffer.allocUnsafe(n), release: () => {} };
     const whole = this.free.pop() ?? Buffer.allocUnsafe(this.size);
     let given = false;
     return {

@@ -11,11 +11,7 @@ import type { CallContext, Services } from '../context.js';
 export function fileContent(data: Buffer, truncated: boolean, release: () => void = () => {}): { content: string | Utf8Bytes; encoding: 'utf8' | 'base64'; bytes: number } {
   // A cap can cut a multi-byte character in two: drop the partial character rather than call the file binary.
   const text = truncated ? data.subarray(0, completeUtf8Length(data)) : data;
-  if (!text.includes(0) && isWireText(text)) {
-    const content = wireText(text, release);
-    if (typeof content === 'string') release();
-    return { content, encoding: 'utf8', bytes: text.length };
-  }
+  if (!text.includes(0) && isWireText(text)) return { content: wireText(text, release), encoding: 'utf8', bytes: text.length };
   const content = data.toString('base64');
   release();
   return { content, encoding: 'base64', bytes: data.length };
