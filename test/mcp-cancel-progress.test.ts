@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ok, progressRecorder, startShim } from './fixtures/mcp.js';
-import { remoteProcesses, until } from './fixtures/expect.js';
+import { remoteCommands, remoteProcesses, until } from './fixtures/expect.js';
 import { useFleet } from './fixtures/suite.js';
 
 const fleet = useFleet(['web1', 'web2']);
@@ -41,8 +41,8 @@ describe('scout-mcp: cancel and progress', () => {
       const ac = new AbortController();
       const call = client.callTool({ name: 'scout', arguments: { targets: ['web1:/tmp', 'web2:/tmp'], query: tag } }, undefined, { signal: ac.signal });
       call.catch(() => {});
-      // Both hosts' sshd run on this machine as the test user: one process per host.
-      await until(async () => (await remoteProcesses(fleet.user, tag)).length >= 2, 10_000, 'the sleep on both hosts');
+      // Both hosts' sshd run on this machine as the test user.
+      await until(async () => (await remoteCommands(fleet.user, tag)).length === 2, 10_000, 'the sleep on both hosts');
       ac.abort();
       await expect(call).rejects.toThrow();
       await until(async () => (await remoteProcesses(fleet.user, tag)).length === 0, 1_000, 'the sleep gone on every host within 1 s of the cancel');

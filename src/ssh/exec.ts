@@ -85,12 +85,25 @@ export function outcomeOf(out: CappedBuffer, errOut: CappedBuffer, exitCode: num
  */
 export function escalate(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp: () => void): void {
   trySignal(stream, 'TERM');
-  timers.push(
-    setTimeout(() => {
-      trySignal(stream, 'KILL');
-      timers.push(setTimeout(giveUp, KILL_GRACE_MS));
-    }, TERM_GRACE_MS),
-  );
+  timers.push(setTimeout(() => killUntilClosed(stream, timers, giveUp), TERM_GRACE_MS));
+}
+
+/**
+ * When KILL goes out again while the channel stays open (ms after the first). sshd answers an exec request
+ * right after fork(), before its child has made the session's process group (setsid); a `signal` request that
+ * reaches sshd in that window finds no group (killpg: ESRCH), has no reply to tell us, and is lost: the
+ * command runs on, and sshd never answers our close (it waits for the child). A cancel right after the open
+ * hits that window (test/exec-cancel-open.test.ts: 1 run in 10 on an idle machine). KILL cannot be caught or
+ * run twice, so sending it again costs a packet; TERM is sent once (a second could re-run a trap).
+ */
+const KILL_AGAIN_AT_MS = [25, 75, 175, 375, 775];
+
+/** KILL to the channel's process group, again on KILL_AGAIN_AT_MS while it stays open, `giveUp` after KILL_GRACE_MS. */
+function killUntilClosed(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp: () => void): void {
+  trySignal(stream, 'KILL');
+  // trySignal sends nothing once the channel is closing or closed, so a timer left over is harmless.
+  for (const at of KILL_AGAIN_AT_MS) if (at < KILL_GRACE_MS) timers.push(setTimeout(() => trySignal(stream, 'KILL'), at));
+  timers.push(setTimeout(giveUp, KILL_GRACE_MS));
 }
 
 /**
@@ -258,7 +271,7 @@ export async function runExec(client: Client, host: string, command: string, opt
 /**
  * Open the exec channel within the call's timeout and cancellation. A server that never answers a channel
  * open would otherwise hold the call forever (ssh2 has no open timeout). A channel that opens after we gave
- * up gets KILL and is closed at once, and the call answers only once that channel has closed (or KILL_GRACE_MS
+ * up is stopped (stopLateOpen), and the call answers only once that channel has closed (or KILL_GRACE_MS
  * passed): the exec request may already be running on the host, and a caller that cleans up as soon as it
  * hears "cancelled" raced it. Found by test/transfer.test.ts: a put cancelled in that window removed its temp
  * file, then `cat > temp` started and made it again (1 run in 6).
@@ -274,27 +287,7 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
       opts.signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    const giveUp = (err: ScoutError) =>
-      settle(() => {
-        const gone = opening.then(
-          ({ stream }) =>
-            new Promise<void>((closed) => {
-              stream.once('close', () => closed());
-              trySignal(stream, 'KILL');
-              try {
-                stream.close();
-              } catch {
-                closed(); // already closed
-              }
-            }),
-          () => undefined,
-        );
-        let bound: NodeJS.Timeout | undefined;
-        void Promise.race([gone, new Promise<void>((r) => (bound = setTimeout(r, KILL_GRACE_MS)))]).then(() => {
-          clearTimeout(bound);
-          reject(err);
-        });
-      });
+    const giveUp = (err: ScoutError) => settle(() => void stopLateOpen(opening, err).then(reject));
     const timer = setTimeout(
       () => giveUp(new ScoutError('COMMAND_TIMEOUT', `no channel opened on ${host} within ${opts.timeoutMs} ms`, { host, timeoutMs: opts.timeoutMs, opened: false })),
       opts.timeoutMs,
@@ -306,6 +299,48 @@ function boundedOpen(client: Client, host: string, command: string, opts: ExecOp
       (err: unknown) => settle(() => reject(channelOpenFailed(host, 'a channel', err))),
     );
   });
+}
+
+/**
+ * The answer of a call given up on while its channel was opening. The channel may open after all (the command
+ * then runs): it gets KILL until sshd closes it, and nobody reads it, so both streams are drained (ssh2 emits
+ * 'close' only once they have ended). We never close it first (no signal may follow our CHANNEL_CLOSE) unless
+ * KILL_GRACE_MS pass. A channel not open KILL_GRACE_MS from now is not waited for, but still stopped if it opens.
+ */
+async function stopLateOpen(opening: Promise<{ stream: ClientChannel }>, reason: ScoutError): Promise<ScoutError> {
+  const stopped = opening.then(
+    ({ stream }) =>
+      new Promise<ScoutError>((answer) => {
+        const timers: NodeJS.Timeout[] = [];
+        stream.once('close', () => {
+          for (const t of timers) clearTimeout(t);
+          answer(confirmedStop(reason));
+        });
+        stream.resume();
+        stream.stderr.resume();
+        killUntilClosed(stream, timers, () => {
+          try {
+            stream.close();
+          } catch {
+            /* already closed */
+          }
+          answer(unconfirmedStop(reason, 'KILL'));
+        });
+      }),
+    () => reason, // it never opened: the command did not run
+  );
+  let opened = false;
+  void opening.then(
+    () => (opened = true),
+    () => undefined,
+  );
+  let bound: NodeJS.Timeout | undefined;
+  const notOpened = new Promise<ScoutError>((answer) => (bound = setTimeout(() => !opened && answer(reason), KILL_GRACE_MS)));
+  try {
+    return await Promise.race([stopped, notOpened]);
+  } finally {
+    clearTimeout(bound);
+  }
 }
 
 /**
@@ -329,8 +364,8 @@ export function trySignal(stream: ClientChannel, name: string): void {
  * The stop error for a command whose end could not be confirmed (its channel never closed after KILL, or the
  * resident shell's process group could not be checked): it says so instead of "was stopped".
  */
-export function unconfirmedStop(reason: ScoutError): ScoutError {
-  const message = reason.message.replace(/ and was stopped$/, '') + '; it was signalled (TERM, then KILL) but may still be running';
+export function unconfirmedStop(reason: ScoutError, sent = 'TERM, then KILL'): ScoutError {
+  const message = reason.message.replace(/ and was stopped$/, '') + `; it was signalled (${sent}) but may still be running`;
   return new ScoutError(reason.code, message, { ...reason.details, stopped: false });
 }
 
