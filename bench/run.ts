@@ -1220,6 +1220,7 @@ async function main(): Promise<void> {
       target('warm exec ≥ 3× faster than ControlMaster', 'exec.mux / exec.scout', v('exec.mux') / v('exec.scout'), '>=', 3),
       target('warm exec ≥ 50× faster than cold ssh', 'exec.cold / exec.scout', v('exec.cold') / v('exec.scout'), '>=', 50),
       target('fs.stat through scoutd ≥ 10× faster than ssh -S host stat', 'fs.stat.mux / fs.stat.scout', v('fs.stat.mux') / v('fs.stat.scout'), '>=', 10),
+      target('fs.read of 1 MB ≥ 5× faster than `ssh -S <mux> cat`', 'fs.read1m.mux / fs.read1m.scout', v('fs.read1m.mux') / v('fs.read1m.scout'), '>=', 5),
       target(
         '100 concurrent execs: all succeed',
         'succeeded / total',
