@@ -9,7 +9,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: true,
-    maxWorkers: 2,
+    // Three files at once on 2 cores: much of the suite waits on real processes, grace periods and timeouts,
+    // and a third worker fills that idle time (the whole suite 310 s -> 277 s on this 2-core machine, green
+    // in both runs at three).
+    maxWorkers: 3,
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });
