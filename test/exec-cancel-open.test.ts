@@ -48,3 +48,31 @@ it('a command cancelled as its channel opens is gone when the call answers, ever
   }
   expect(answers).toEqual(answers.map(() => 'CANCELLED stopped=true'));
 });
+
+it('a command stopped the moment it starts gets its TERM, every time: its trap runs', async () => {
+  const stamp = `${randomBytes(4).toString('hex')}`;
+  const answers: string[] = [];
+  const trapped: boolean[] = [];
+  for (let i = 0; i < 20; i++) {
+    const marker = `/tmp/scout-term-${stamp}-${i}`;
+    const ac = new AbortController();
+    // Cancelled as soon as the channel is open (onStarted): sshd may not have made the command's process group yet.
+    const call = runExec(conn, 'race1', `trap 'echo term > ${marker}; exit 3' TERM; while :; do sleep 0.02; done`, {
+      signal: ac.signal,
+      timeoutMs: 10_000,
+      maxOutputBytes: 1024,
+      onStarted: () => ac.abort(),
+    });
+    const err = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    answers.push(isScoutError(err) ? `${err.code} stopped=${err.details?.stopped}` : String(err));
+    trapped.push(fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === 'term\n');
+    fs.rmSync(marker, { force: true });
+  }
+  expect(answers).toEqual(answers.map(() => 'CANCELLED stopped=true'));
+  // Without the wait after the open, a TERM that reached sshd before the child's setsid() was lost (KILL a
+  // second later, no trap): some of these runs every time on this machine.
+  expect(trapped).toEqual(trapped.map(() => true));
+});

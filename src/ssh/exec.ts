@@ -98,6 +98,12 @@ export function escalate(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp
  */
 const KILL_AGAIN_AT_MS = [25, 75, 175, 375, 775];
 
+/**
+ * The first TERM waits until the channel has been open this long, for the same window: a TERM lost there
+ * left the command running a full TERM_GRACE_MS until KILL, and its TERM trap never ran.
+ */
+const SETSID_WAIT_MS = 50;
+
 /** KILL to the channel's process group, again on KILL_AGAIN_AT_MS while it stays open, `giveUp` after KILL_GRACE_MS. */
 function killUntilClosed(stream: ClientChannel, timers: NodeJS.Timeout[], giveUp: () => void): void {
   trySignal(stream, 'KILL');
@@ -199,6 +205,7 @@ export async function runExec(client: Client, host: string, command: string, opt
   let stream: ClientChannel;
   let exit: ExitInfo;
   ({ stream, exit } = await boundedOpen(client, host, command, opts));
+  const opened = performance.now();
   const out = new CappedBuffer(opts.maxOutputBytes);
   const errOut = new CappedBuffer(opts.maxOutputBytes);
   opts.onStarted?.({ signal: (name) => trySignal(stream, name) });
@@ -218,21 +225,28 @@ export async function runExec(client: Client, host: string, command: string, opt
       resolve(outcomeOf(out, errOut, exit.code, exit.signal, started));
     };
 
-    // Stop the remote command: TERM to its process group, then KILL, then give up waiting for the close.
+    // Stop the remote command: TERM to its process group, then KILL, then give up waiting for the close. Not
+    // before SETSID_WAIT_MS after the open: a TERM that reaches sshd before its child made the process group
+    // is lost, and TERM is sent once.
     const stop = (reason: ScoutError) => {
       if (stopping || settled) return;
       stopping = reason;
-      escalate(stream, timers, () => {
+      const giveUp = () => {
         try {
           stream.close();
         } catch {
           /* already closed */
         }
         finish(unconfirmedStop(reason));
-      });
+      };
+      const wait = opened + SETSID_WAIT_MS - performance.now();
+      if (wait > 0) timers.push(setTimeout(() => escalate(stream, timers, giveUp), wait));
+      else escalate(stream, timers, giveUp);
     };
     const onAbort = () => stop(stoppedBy(host, opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // A cancel that came while the channel opened (onStarted, say) fired no listener: this one was not there yet.
+    if (opts.signal?.aborted) onAbort();
     // Nothing can be signalled on a dead link; the remote sshd ends the session itself.
     const onLost = () => finish(isScoutError(opts.lost?.reason) ? opts.lost.reason : new ScoutError('CONNECTION_LOST', `connection to ${host} was lost`, { host }));
     if (opts.lost?.aborted) return onLost();
