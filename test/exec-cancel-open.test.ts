@@ -72,7 +72,20 @@ it('a command stopped the moment it starts gets its TERM, every time: its trap r
     fs.rmSync(marker, { force: true });
   }
   expect(answers).toEqual(answers.map(() => 'CANCELLED stopped=true'));
-  // Without the wait after the open, a TERM that reached sshd before the child's setsid() was lost (KILL a
-  // second later, no trap): some of these runs every time on this machine.
+  // Without the wait after the open, TERM reached the shell before its trap was set: it died of it, no
+  // marker, in every run on this machine.
   expect(trapped).toEqual(trapped.map(() => true));
+});
+
+it("a job's signal sent the moment it starts finds its handler, every time", async () => {
+  const codes: Array<number | null> = [];
+  for (let i = 0; i < 20; i++) {
+    const out = await runExec(conn, 'race1', `trap 'exit 3' TERM; while :; do sleep 0.02; done`, {
+      timeoutMs: 3_000, // a lost TERM runs into it
+      maxOutputBytes: 1024,
+      onStarted: (control) => control.signal('TERM'),
+    });
+    codes.push(out.exitCode);
+  }
+  expect(codes).toEqual(codes.map(() => 3));
 });
