@@ -121,7 +121,7 @@ const SMOKE: Plan = {
   keystrokes: 20,
 };
 
-/** Calls of each scoutd kind in row 6 before its samples: a fresh client's 1 MB reads settle after ~50. */
+/** Calls of each scoutd kind in row 6 before its samples: a fresh client's 1 MB reads settle within ~50. */
 const FS_WARM_CALLS = 60;
 
 /** Interleave kinds in blocks of this many samples, so a burst of load from elsewhere hits all of them. */
@@ -471,9 +471,9 @@ async function files(ctx: Ctx): Promise<void> {
     { id: 'fs.read1m.mux', label: '`ssh -S <mux> host cat file` 1 MB', run: mux(`cat ${file('1m')}`), every: 4, samples: [] },
   ];
   // Warm-up: the SFTP session and the page cache, and the steady state of a long-lived client (an agent's MCP
-  // shim): a fresh node process takes ~50 reads of 1 MB before its reads settle (p50 of reads 1–25 12–14 ms,
-  // after 75 reads 5.3–6.4 ms, against one warm daemon), its socket handling and heap still growing. The
-  // `ssh -S` rows start a fresh process per sample either way.
+  // shim). A fresh node process's first 25 reads of 1 MB take p50 5.2–6.7 ms, later ones 3.5–5.5 (before the
+  // client read into one reused buffer: 9.2–11.7 and 4.8–6.2). The `ssh -S` rows start a fresh process per
+  // sample either way.
   for (const k of kinds) for (let i = 0; i < (k.id.endsWith('.scout') ? FS_WARM_CALLS : 1); i++) await k.run();
   const block = Math.min(BLOCK, ctx.plan.fsReads);
   for (let done = 0; done < ctx.plan.fsReads; done += block) {

@@ -244,9 +244,9 @@ export class ScoutClient {
   }
 
   /** A connection to the (trusted) socket; a refusal becomes DAEMON_UNAVAILABLE, or SOCKET_UNTRUSTED as the check says. */
-  private openSocket(): net.Socket {
+  private openSocket(onread?: net.OnReadOpts): net.Socket {
     try {
-      return dialTrusted(this.socketPath);
+      return dialTrusted(this.socketPath, onread);
     } catch (err) {
       throw err instanceof ScoutError ? err : unavailable(this.socketPath, (err as NodeJS.ErrnoException).code ?? String(err));
     }
@@ -254,8 +254,17 @@ export class ScoutClient {
 
   private dial(): Promise<void> {
     return new Promise((resolve, reject) => {
+      // Reads land in one reused buffer (net's onread) instead of a fresh 64 KiB buffer per read: a 1 MiB answer
+      // was 16 buffers of garbage and as many stream events. The splitter copies what outlives a read.
       // A refusal thrown here rejects the promise (the executor's throw is its rejection).
-      const sock = this.openSocket();
+      const readBuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const sock = this.openSocket({
+        buffer: readBuf,
+        callback: (n) => {
+          splitter.push(readBuf.subarray(0, n));
+          return true;
+        },
+      });
       // After a message it cannot read, the client cannot tell where the next one starts: fail every call, hang up.
       const broken = (why: string, bytes?: number) => {
         const err = new ScoutError('PROTOCOL_MISMATCH', `${why}; closing the connection`, { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_RESPONSE_BYTES, socket: this.socketPath });
@@ -271,6 +280,7 @@ export class ScoutClient {
           oversized: (bytes) => broken(`scoutd sent a message of ${bytes} bytes, over the ${MAX_RESPONSE_BYTES} a client reads`, bytes),
         },
         MAX_RESPONSE_BYTES,
+        true,
       );
       sock.once('connect', () => {
         sock.removeAllListeners('error');
@@ -281,7 +291,6 @@ export class ScoutClient {
         resolve();
       });
       sock.once('error', (err: NodeJS.ErrnoException) => reject(unavailable(this.socketPath, err.code ?? err.message)));
-      sock.on('data', (d: Buffer) => splitter.push(d));
       sock.on('close', () => {
         if (this.sock === sock) this.sock = undefined;
         this.hello = undefined;
@@ -346,6 +355,9 @@ export class ScoutClient {
     else p.resolve(msg.result);
   }
 }
+
+/** The client's one read buffer: a 1 MiB answer in 4 reads rather than 16 (Node reads 64 KiB at a time). */
+const READ_BUFFER_BYTES = 256 * 1024;
 
 /** A message as it comes off the wire, before it is routed to its call. */
 interface Message {

@@ -26,7 +26,7 @@ export function untrustedSocket(socketPath: string, problem: SocketProblem): Sco
  * judged. Without /proc (macOS) the connect uses the path: a swap of the directory itself then needs write
  * access to its parent, which the default locations (sticky /tmp, the user's own runtime directory) deny.
  */
-export function dialTrusted(socketPath: string): net.Socket {
+export function dialTrusted(socketPath: string, onread?: net.OnReadOpts): net.Socket {
   const dir = path.dirname(socketPath);
   let fd: number;
   try {
@@ -50,7 +50,7 @@ export function dialTrusted(socketPath: string): net.Socket {
     const target = Buffer.byteLength(throughFd) <= MAX_SOCKET_PATH && fs.existsSync(`/proc/self/fd/${fd}`) ? throughFd : socketPath;
     const fileProblem = socketFileProblem(socketPath, fs.lstatSync(target));
     if (fileProblem) throw untrustedSocket(socketPath, fileProblem);
-    const sock = net.connect(target);
+    const sock = onread ? net.connect({ path: target, onread }) : net.connect(target);
     sock.once('connect', release);
     sock.once('error', release);
     sock.once('close', release);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineSplitter, encodeLine, idFromHead, nestingExceeds } from './ndjson.js';
 
@@ -20,6 +21,27 @@ describe('LineSplitter', () => {
     const s = new LineSplitter({ line: (l) => lines.push(l), oversized: () => {} });
     for (const b of bytes) s.push(Buffer.from([b]));
     expect(lines).toEqual(['"é✓"']);
+  });
+
+  it('keeps lines intact when every chunk arrives in one buffer that is overwritten after each push', () => {
+    // The client reads into one reused buffer (net's onread): a line that goes on past a chunk must be copied.
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 300 }), { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 8 }), (texts, sizes) => {
+        const lines = texts.map((t) => JSON.stringify(t));
+        const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+        const got: string[] = [];
+        const s = new LineSplitter({ line: (l) => got.push(l), oversized: () => {} }, 1 << 20, true);
+        const reused = Buffer.alloc(97);
+        for (let at = 0, i = 0; at < bytes.length; i++) {
+          const n = Math.min(sizes[i % sizes.length], bytes.length - at);
+          bytes.copy(reused, 0, at, at + n);
+          s.push(reused.subarray(0, n));
+          reused.fill(0x7b); // what the next read would leave there
+          at += n;
+        }
+        expect(got).toEqual(lines);
+      }),
+    );
   });
 
   it('drops an oversized line, reports its size, and goes on with the next', () => {

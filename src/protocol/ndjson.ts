@@ -32,9 +32,14 @@ export class LineSplitter {
   private discarded = 0;
   private head = '';
 
+  /**
+   * `reusedChunks`: the caller reuses each chunk's memory once push() returns (a socket's onread buffer), so
+   * a line that goes on past the chunk is kept as a copy.
+   */
   constructor(
     private readonly handlers: LineHandlers,
     private readonly maxBytes = MAX_LINE_BYTES,
+    private readonly reusedChunks = false,
   ) {}
 
   /** Raw bytes of the line just read (blobs.ts): where they go, how many are in, and who takes them. */
@@ -80,7 +85,7 @@ export class LineSplitter {
       }
       const nl = chunk.indexOf(0x0a, start);
       if (nl === -1) {
-        this.append(chunk.subarray(start));
+        this.append(this.reusedChunks ? Buffer.from(chunk.subarray(start)) : chunk.subarray(start));
         return;
       }
       this.append(chunk.subarray(start, nl));
