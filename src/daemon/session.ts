@@ -340,6 +340,7 @@ export class Session {
   private send(line: string, blobs: Buffer[] = [], blobBytes = 0, written: Array<() => void> = []): void {
     if (this.sock.writableLength + line.length + blobBytes > MAX_BACKLOG_BYTES) {
       this.cutOff('client has over 1 GiB of answers waiting');
+      for (const w of written) w(); // never written: the buffers are free again
       return;
     }
     this.coalesce();

@@ -208,17 +208,17 @@ export async function runExec(client: Client, host: string, command: string, opt
   let stream: ClientChannel;
   let exit: ExitInfo;
   ({ stream, exit } = await boundedOpen(client, host, command, opts));
+  // The command's first signal, a stop's TERM or a job's, goes no earlier than SETSID_WAIT_MS after the open.
   const opened = performance.now();
+  const afterStart = (fn: () => void): NodeJS.Timeout | undefined => {
+    const wait = opened + SETSID_WAIT_MS - performance.now();
+    if (wait > 0) return setTimeout(fn, wait);
+    fn();
+    return undefined;
+  };
   const out = new CappedBuffer(opts.maxOutputBytes);
   const errOut = new CappedBuffer(opts.maxOutputBytes);
-  // A job's signal waits like a stop's TERM (SETSID_WAIT_MS): a job killed at once gets its trap run too.
-  opts.onStarted?.({
-    signal: (name) => {
-      const wait = opened + SETSID_WAIT_MS - performance.now();
-      if (wait > 0) setTimeout(() => trySignal(stream, name), wait);
-      else trySignal(stream, name);
-    },
-  });
+  opts.onStarted?.({ signal: (name) => void afterStart(() => trySignal(stream, name)) });
 
   return new Promise<ExecOutcome>((resolve, reject) => {
     let settled = false;
@@ -248,9 +248,8 @@ export async function runExec(client: Client, host: string, command: string, opt
         }
         finish(unconfirmedStop(reason));
       };
-      const wait = opened + SETSID_WAIT_MS - performance.now();
-      if (wait > 0) timers.push(setTimeout(() => escalate(stream, timers, giveUp), wait));
-      else escalate(stream, timers, giveUp);
+      const waiting = afterStart(() => escalate(stream, timers, giveUp));
+      if (waiting) timers.push(waiting);
     };
     const onAbort = () => stop(stoppedBy(host, opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
