@@ -907,7 +907,7 @@ async function thousandHosts(ctx: Ctx): Promise<void> {
         if (floorFailed) ctx.notes.push(`row 15 floor: ${floorFailed} raw execs did not exit 0`);
         const pool = await client.call('pool.list', {});
         addRow(ctx, { ...rows.cold, value: cold.ms });
-        addRow(ctx, { ...rows.warm, samples: warm, extra: { 'warm runs': shellNote } });
+        addRow(ctx, { ...rows.warm, samples: warm, extra: { 'warm runs': shellNote, 'ms per run, in order': warm.map((ms) => Math.round(ms)).join(', ') } });
         addRow(ctx, { ...rows.floor, samples: floor });
         addRow(ctx, { ...rows.ok, value: Math.min(...okCounts), extra: { 'per run (cold first)': okCounts.join(', ') } });
         addRow(ctx, { ...rows.rss, value: rssKb(daemon.pid), extra: { 'pooled connections': String(pool.connections.length) } });

@@ -266,6 +266,61 @@ describe('plain commands in a bash login run in the resident shell itself', () =
   });
 });
 
+describe('plain commands in a dash login run in the resident shell itself', () => {
+  const d = useDaemon('plain-dash');
+
+  const exec = (command: string, mode?: 'on' | 'off') => d.c.call('ssh.exec', { host: 'web1', command, ...(mode ? { mode } : {}) });
+  const direct = async () => (await d.c.call('daemon.status')).warmShell!.direct;
+
+  it('give what an exec channel gives, without a subshell', async () => {
+    const commands = ['true', 'false', 'ls -d /tmp /nonexistent-9', 'cat /etc/passwd | grep -c root', 'nosuchcommand-8 --flag', 'sleep 0.1; echo out; echo err >&2', 'type ls', 'pwd'];
+    await exec('true'); // the resident shell is up
+    const before = await direct();
+    for (const command of commands) {
+      const fast = await exec(command);
+      const reference = await exec(command, 'off');
+      expect(fast.via).toBe('warm-shell');
+      // The documented difference (docs/performance.md), the same as in the subshell: dash names `eval`.
+      const stderr = command.startsWith('nosuchcommand') ? reference.stderr.replace(/^sh: 1: /, 'sh: 1: eval: ') : reference.stderr;
+      expect({ command, stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode, signal: fast.signal }).toEqual({
+        command,
+        stdout: reference.stdout,
+        stderr,
+        exitCode: reference.exitCode,
+        signal: reference.signal,
+      });
+    }
+    expect(await direct()).toBe(before + commands.length);
+  });
+
+  it("what changes a shell runs in a subshell: nothing of it reaches the next client's command", async () => {
+    const home = (await exec('pwd')).stdout;
+    const umask = (await exec('umask')).stdout;
+    const before = await direct();
+    for (const command of [
+      'cd /tmp',
+      'chdir /tmp',
+      'alias ls=false',
+      'ls() { echo shadowed; }',
+      'umask 077',
+      'export SCOUT_LEAK=1',
+      'SCOUT_LEAK=1',
+      'set -e',
+      'readonly PATH',
+      'trap "echo trapped" EXIT',
+    ]) {
+      expect((await exec(command)).via, command).toBe('warm-shell');
+    }
+    expect(await direct()).toBe(before);
+    expect((await exec('pwd')).stdout).toBe(home);
+    expect((await exec('umask')).stdout).toBe(umask);
+    expect((await exec('ls -d /')).stdout).toBe('/\n');
+    expect((await exec('env')).stdout).not.toContain('SCOUT_LEAK');
+    expect((await exec('false')).exitCode).toBe(1);
+    expect((await exec('true')).stdout).toBe('');
+  });
+});
+
 describe('resident shell lifecycle (auto mode)', () => {
   const d = useDaemon('auto');
 

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { NO_DIRECT, isPlainCommand, parseInventory, scanPlain } from './plain-command.js';
+import { DASH_BUILTINS, DASH_CHECKED, NO_DIRECT, isPlainCommand, parseInventory, scanPlain } from './plain-command.js';
 
 // A bash inventory as a resident shell reports it: builtins, then functions, aliases and reserved words.
 const bash = parseInventory(
@@ -106,7 +107,28 @@ describe('plain commands (run in the resident shell itself)', () => {
     expect(isPlainCommand(command, bash)).toBe(false);
   });
 
-  it('a shell that is not bash (or bash in POSIX mode, or with traps) runs nothing directly', () => {
+  it('dash: its own builtins and reserved words, and the names it reported, are not plain', () => {
+    const dash = parseInventory('dash\t\t source time');
+    for (const command of ['true', 'echo hi', 'ls -l /tmp | wc -l', 'type ls', 'pwd', 'test -e /x || printf no']) expect(isPlainCommand(command, dash), command).toBe(true);
+    for (const command of ['cd /tmp', 'chdir /tmp', 'local x', 'read x', 'kill 1', 'alias a=b', 'hash ls', 'source x', 'time ls', 'if true', 'while true', 'command ls'])
+      expect(isPlainCommand(command, dash), command).toBe(false);
+  });
+
+  // The list is ours (dash cannot print it): every name some shell has as a builtin or keyword is asked of the
+  // dash installed here, and its answer must agree with DASH_BUILTINS and DASH_CHECKED.
+  it('DASH_BUILTINS is what the installed dash has, and it has none of DASH_CHECKED', () => {
+    const candidates = new Set([...DASH_BUILTINS, ...DASH_CHECKED, ...execFileSync('bash', ['-c', 'compgen -b; compgen -k'], { encoding: 'utf8' }).split('\n').filter(Boolean)]);
+    const script = [...candidates].map((n) => `type '${n}' 2>&1 || :`).join('\n');
+    const lines = execFileSync('/bin/dash', ['-c', script], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const builtin = lines.filter((l) => / is a (special )?shell builtin$/.test(l)).map((l) => l.split(' ')[0]);
+    expect(new Set(builtin)).toEqual(new Set(DASH_BUILTINS));
+    const dash = parseInventory('dash\t\t');
+    const keywords = lines.filter((l) => / is a shell keyword$/.test(l)).map((l) => l.split(' ')[0]!);
+    for (const k of keywords) expect(dash.shadows.has(k), k).toBe(true);
+    for (const n of DASH_CHECKED) expect(builtin.includes(n) || keywords.includes(n), n).toBe(false);
+  });
+
+  it('a shell that is not bash or dash (or bash in POSIX mode, or with traps) runs nothing directly', () => {
     expect(isPlainCommand('true', NO_DIRECT)).toBe(false);
     expect(parseInventory('sh')).toEqual(NO_DIRECT);
     expect(parseInventory('bash\t\t')).toEqual(NO_DIRECT);

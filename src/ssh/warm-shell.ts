@@ -30,7 +30,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
-import { parseInventory, type ShellInventory } from './plain-command.js';
+import { DASH_CHECKED, parseInventory, type ShellInventory } from './plain-command.js';
 import { CappedBuffer, confirmedStop, escalate, holdChannel, outcomeOf, runExec, stoppedBy, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
@@ -129,8 +129,9 @@ function leftoverCheck(): string {
  *
  * The ready line also says what the shell is (plain-command.ts): bash outside POSIX mode and without
  * DEBUG/ERR/RETURN traps lists its builtins and the names its rc files shadowed (functions, aliases) besides
- * its reserved words, so the daemon can tell which commands are safe to run without a subshell. A nonce
- * starting with `d` asks for that; `s` for the subshell.
+ * its reserved words, so the daemon can tell which commands are safe to run without a subshell; dash says it
+ * is dash (its builtins are known) and which of DASH_CHECKED it has. A nonce starting with `d` asks for that;
+ * `s` for the subshell.
  */
 export function bootstrap(ready: string): string {
   // One line, each part ending in its separator: the shells number an eval'd command's lines from the line of
@@ -148,6 +149,12 @@ export function bootstrap(ready: string): string {
     `${VAR}_lo=$$; ${leftoverCheck()}`,
     `if [ -n "\${BASH_VERSION-}" ] && [ -z "$(trap -p DEBUG ERR RETURN)" ] && ! shopt -qo posix;`,
     `then printf '%s %s %s bash\\t%s\\t%s\\n' '${ready}' "$${VAR}_k" "$$" "$(compgen -b | tr '\\n' ' ')" "$(compgen -k -a -A function | tr '\\n' ' ')";`,
+    // dash (Debian's and Ubuntu's /bin/sh) has a fixed set of builtins and, started with -c, reads no rc file:
+    // nothing can shadow a program (plain-command.ts DASH_BUILTINS). Known by its binary, with no fork; any
+    // state-changing builtin of another shell that this dash has after all is reported and takes the subshell.
+    `elif [ /proc/$$/exe -ef /bin/dash ] || [ /proc/$$/exe -ef /usr/bin/dash ]; then ${VAR}_x=;`,
+    `for ${VAR}_f in ${DASH_CHECKED.join(' ')}; do if type "$${VAR}_f" >/dev/null 2>&1; then ${VAR}_x="$${VAR}_x $${VAR}_f"; fi; done;`,
+    `printf '%s %s %s dash\\t\\t%s\\n' '${ready}' "$${VAR}_k" "$$" "$${VAR}_x";`,
     `else printf '%s %s %s sh\\n' '${ready}' "$${VAR}_k" "$$"; fi;`,
     `while IFS= read -r ${VAR}_n; do ${VAR}_c=;`,
     `while IFS= read -r ${VAR}_l; do [ "$${VAR}_l" = "$${VAR}_n" ] && break; ${VAR}_c="$${VAR}_c$${VAR}_l$${VAR}_nl"; done;`,
@@ -157,7 +164,7 @@ export function bootstrap(ready: string): string {
     // paths it looked up, as a fresh shell would not know them either (a program installed later is found).
     `d*) eval "$${VAR}_c" </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$?; hash -r ;;`,
     // The command's text is unset inside eval's own first line, so the subshell holds no variable of ours.
-    `*) ( unset ${VAR}_n ${VAR}_l ${VAR}_s ${VAR}_nl ${VAR}_lo ${VAR}_hi ${VAR}_k ${VAR}_r ${VAR}_f ${VAR}_d ${VAR}_g ${VAR}_seen; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$? ;;`,
+    `*) ( unset ${VAR}_n ${VAR}_l ${VAR}_s ${VAR}_nl ${VAR}_lo ${VAR}_hi ${VAR}_k ${VAR}_r ${VAR}_f ${VAR}_d ${VAR}_g ${VAR}_seen ${VAR}_x; eval "unset ${VAR}_c; $${VAR}_c" ) </dev/null 2>&9 9>&- && ${VAR}_s=0 || ${VAR}_s=$? ;;`,
     'esac;',
     `printf 'E%s %s\\n' "$${VAR}_n" "$${VAR}_s"; printf 'E%s\\n' "$${VAR}_n" >&9;`,
     // After the answer, so the caller does not wait for it: the next request is read only once the check is
