@@ -14,6 +14,13 @@ Settings are environment variables; see docs/settings.md or 'scoutctl status' fo
 `,
 );
 
+// V8 sizes the old generation's next limit by how fast JS objects are allocated, but counts Buffer memory
+// allocated since the last full GC against that limit. scoutd allocates mostly Buffers (64 KiB per socket
+// read, SSH packets, SFTP answers) and few objects, so once a quiet spell had set a tight limit (~2.6× the
+// live heap instead of 4×), every ~7 MB read started a full GC: in `npm run bench -- --only 1,6` 32 full
+// GCs during row 6 and a 1 MB fs.read at p50 12.5 ms; growing by a fixed 4× instead, 1 full GC and 5.6 ms.
+(await import('node:v8')).setFlagsFromString('--heap-growing-percent=300');
+
 const { Daemon } = await import('../daemon/daemon.js');
 const { StartupError } = await import('../daemon/socket.js');
 
