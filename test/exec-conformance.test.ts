@@ -319,6 +319,13 @@ describe('plain commands in a dash login run in the resident shell itself', () =
     expect((await exec('false')).exitCode).toBe(1);
     expect((await exec('true')).stdout).toBe('');
   });
+
+  it('under a ForceCommand (a wrapper may define functions dash cannot list) every command takes the subshell', async () => {
+    await d.c.call('ssh.exec', { host: 'slow', command: 'true' }); // the resident shell is up
+    const before = await direct();
+    expect(await d.c.call('ssh.exec', { host: 'slow', command: 'echo hi' })).toMatchObject({ stdout: 'hi\n', via: 'warm-shell' });
+    expect(await direct()).toBe(before);
+  });
 });
 
 describe('resident shell lifecycle (auto mode)', () => {

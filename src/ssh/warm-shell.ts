@@ -152,7 +152,9 @@ export function bootstrap(ready: string): string {
     // dash (Debian's and Ubuntu's /bin/sh) has a fixed set of builtins and, started with -c, reads no rc file:
     // nothing can shadow a program (plain-command.ts DASH_BUILTINS). Known by its binary, with no fork; any
     // state-changing builtin of another shell that this dash has after all is reported and takes the subshell.
-    `elif [ /proc/$$/exe -ef /bin/dash ] || [ /proc/$$/exe -ef /usr/bin/dash ]; then ${VAR}_x=;`,
+    // Not under a ForceCommand (sshd then sets SSH_ORIGINAL_COMMAND): a wrapper script may have defined
+    // functions before it eval'd this loop, and dash cannot list them.
+    `elif [ -z "\${SSH_ORIGINAL_COMMAND+x}" ] && { [ /proc/$$/exe -ef /bin/dash ] || [ /proc/$$/exe -ef /usr/bin/dash ]; }; then ${VAR}_x=;`,
     `for ${VAR}_f in ${DASH_CHECKED.join(' ')}; do if type "$${VAR}_f" >/dev/null 2>&1; then ${VAR}_x="$${VAR}_x $${VAR}_f"; fi; done;`,
     `printf '%s %s %s dash\\t\\t%s\\n' '${ready}' "$${VAR}_k" "$$" "$${VAR}_x";`,
     `else printf '%s %s %s sh\\n' '${ready}' "$${VAR}_k" "$$"; fi;`,
