@@ -30,23 +30,31 @@ afterAll(async () => {
   await fleet?.cleanup();
 });
 
-it('a command cancelled as its channel opens is gone when the call answers, every time', async () => {
-  const tag = `sleep 300.${randomBytes(3).readUIntBE(0, 3)}`;
+/**
+ * Start a call 20 times, each with a fresh AbortController that `start` cancels: every call answers CANCELLED
+ * once sshd closed the channel (the command confirmed gone, not "signalled but may run"), and nothing of `tag`
+ * is left on the host when it answers.
+ */
+async function expectConfirmedCancels(tag: string, start: (ac: AbortController) => Promise<unknown>): Promise<void> {
   const answers: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const ac = new AbortController();
-    const call = runExec(conn, 'race1', tag, { signal: ac.signal, timeoutMs: 30_000, maxOutputBytes: 1024 });
-    ac.abort(); // the open is in flight: the command starts, and is stopped as soon as the open completes
-    const err = await call.then(
+    const err = await start(new AbortController()).then(
       () => undefined,
       (e: unknown) => e,
     );
-    // It answers once sshd closed the channel: the command is confirmed gone, not "signalled but may run".
     answers.push(isScoutError(err) ? `${err.code} stopped=${err.details?.stopped}` : String(err));
-    // The answer comes once the command is gone: nothing of it is left on the host.
     expect(await remoteProcesses(fleet.user, tag), `run ${i + 1}`).toEqual([]);
   }
   expect(answers).toEqual(answers.map(() => 'CANCELLED stopped=true'));
+}
+
+it('a command cancelled as its channel opens is gone when the call answers, every time', async () => {
+  const tag = `sleep 300.${randomBytes(3).readUIntBE(0, 3)}`;
+  await expectConfirmedCancels(tag, (ac) => {
+    const call = runExec(conn, 'race1', tag, { signal: ac.signal, timeoutMs: 30_000, maxOutputBytes: 1024 });
+    ac.abort(); // the open is in flight: the command starts, and is stopped as soon as the open completes
+    return call;
+  });
 });
 
 // Whether a command's TERM trap runs when it is stopped at once depends on how fast its shell starts: the 50 ms
@@ -54,19 +62,9 @@ it('a command cancelled as its channel opens is gone when the call answers, ever
 // in exec.ts's comment, not in an assertion. What is asserted holds whatever the timing.
 it('a cancel made the moment the command starts is answered, confirmed, and leaves nothing behind', async () => {
   const tag = `sleep 300.${randomBytes(3).readUIntBE(0, 3)}`;
-  const answers: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const ac = new AbortController();
-    // Cancelled from onStarted: before the stop's listener existed, this cancel fired nothing and the command
-    // ran into its timeout.
-    const err = await runExec(conn, 'race1', tag, { signal: ac.signal, timeoutMs: 10_000, maxOutputBytes: 1024, onStarted: () => ac.abort() }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    answers.push(isScoutError(err) ? `${err.code} stopped=${err.details?.stopped}` : String(err));
-    expect(await remoteProcesses(fleet.user, tag), `run ${i + 1}`).toEqual([]);
-  }
-  expect(answers).toEqual(answers.map(() => 'CANCELLED stopped=true'));
+  // Cancelled from onStarted: before the stop's listener existed, this cancel fired nothing and the command
+  // ran into its timeout.
+  await expectConfirmedCancels(tag, (ac) => runExec(conn, 'race1', tag, { signal: ac.signal, timeoutMs: 10_000, maxOutputBytes: 1024, onStarted: () => ac.abort() }));
 });
 
 it("a job's signal sent the moment it starts is not lost: the command ends by it", async () => {

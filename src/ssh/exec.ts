@@ -241,11 +241,7 @@ export async function runExec(client: Client, host: string, command: string, opt
       if (stopping || settled) return;
       stopping = reason;
       const giveUp = () => {
-        try {
-          stream.close();
-        } catch {
-          /* already closed */
-        }
+        closeChannel(stream);
         finish(unconfirmedStop(reason));
       };
       const waiting = afterStart(() => escalate(stream, timers, giveUp));
@@ -341,11 +337,7 @@ async function stopLateOpen(opening: Promise<{ stream: ClientChannel }>, reason:
         stream.resume();
         stream.stderr.resume();
         killUntilClosed(stream, timers, () => {
-          try {
-            stream.close();
-          } catch {
-            /* already closed */
-          }
+          closeChannel(stream);
           answer(unconfirmedStop(reason, 'KILL'));
         });
       }),
@@ -362,6 +354,15 @@ async function stopLateOpen(opening: Promise<{ stream: ClientChannel }>, reason:
     return await Promise.race([stopped, notOpened]);
   } finally {
     clearTimeout(bound);
+  }
+}
+
+/** Close a channel; one that is already closed (or closing) is fine. */
+export function closeChannel(stream: ClientChannel): void {
+  try {
+    stream.close();
+  } catch {
+    /* already closed */
   }
 }
 

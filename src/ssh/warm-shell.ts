@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ScoutError, isScoutError } from '../protocol/errors.js';
 import { DASH_CHECKED, parseInventory, type ShellInventory } from './plain-command.js';
-import { CappedBuffer, confirmedStop, escalate, holdChannel, outcomeOf, runExec, stoppedBy, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
+import { CappedBuffer, closeChannel, confirmedStop, escalate, holdChannel, outcomeOf, runExec, stoppedBy, trySignal, unconfirmedStop, type ExecOptions, type ExecOutcome } from './exec.js';
 
 /**
  * Tries, bound and pause for the channel that kills and checks a stopped shell's process group. The bound is
@@ -345,11 +345,7 @@ export class WarmShell {
         clearTimeout(timer);
         if (stream) {
           trySignal(stream, 'KILL');
-          try {
-            stream.close();
-          } catch {
-            /* already closed */
-          }
+          closeChannel(stream);
         }
         reject(new NotStartedError(why, stream ? 'shell' : 'channel'));
       };
@@ -364,11 +360,7 @@ export class WarmShell {
         // From here on the channel holds the slot until it closes, whatever happens.
         s.once('close', onGone);
         if (settled) {
-          try {
-            s.close();
-          } catch {
-            /* already closed */
-          }
+          closeChannel(s);
           return;
         }
         const scanner = new MarkerScanner(Buffer.from(`${ready} `));
@@ -564,11 +556,7 @@ export class WarmShell {
   close(): void {
     this.dead = true;
     trySignal(this.stream, 'KILL');
-    try {
-      this.stream.close();
-    } catch {
-      /* already closed */
-    }
+    closeChannel(this.stream);
   }
 
   private goneOnce = false;
@@ -582,20 +570,12 @@ export class WarmShell {
     // reads, and what it wrote before is dropped (no call reads it). No signal: the leftover may be meant to
     // outlive the call (`nohup`), and an exec channel would not kill it either.
     if (this.retired) {
-      try {
-        this.stream.close();
-      } catch {
-        /* already closed */
-      }
+      closeChannel(this.stream);
       return;
     }
     // A killed shell may leave its command running with the channel's pipes open: take the group down and
     // close our side so the channel (and its slot) is given back.
     trySignal(this.stream, 'KILL');
-    try {
-      this.stream.close();
-    } catch {
-      /* already closed */
-    }
+    closeChannel(this.stream);
   }
 }
